@@ -1,0 +1,58 @@
+"""Arguments and helpers shared by the subcommands that retrieve (search, ingest, ask, eval)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.chunking import STRATEGIES, UNITS, ChunkConfig
+from core.index import KINDS, MODES, IndexConfig
+
+_DEFAULT_CHUNK = ChunkConfig()
+
+
+def add_retrieval_args(parser: argparse.ArgumentParser, docs_required: bool = True) -> None:
+    parser.add_argument("--docs", nargs="+", required=docs_required, metavar="PATH", help="files and folders to search")
+    parser.add_argument("-k", type=int, default=5, help="how many chunks to retrieve (default 5)")
+    parser.add_argument("--mode", choices=MODES, default="hybrid", help="dense, bm25 or hybrid (default hybrid)")
+    parser.add_argument("--chunker", choices=STRATEGIES, default=_DEFAULT_CHUNK.strategy, help="chunking strategy")
+    parser.add_argument("--chunk-size", type=int, default=_DEFAULT_CHUNK.size, help="chunk size in --unit")
+    parser.add_argument("--overlap", type=int, default=_DEFAULT_CHUNK.overlap, help="overlap in --unit")
+    parser.add_argument("--unit", choices=UNITS, default=_DEFAULT_CHUNK.unit, help="unit of size and overlap")
+    parser.add_argument("--index", choices=KINDS, default="flat", help="FAISS index type (default flat = exact)")
+    parser.add_argument("--embedder", default=None, help="sentence-transformers model name or path")
+    parser.add_argument("--workspace", default=None, help="workspace folder for the embedding cache")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+
+
+def chunk_config(args: argparse.Namespace) -> ChunkConfig:
+    return ChunkConfig(strategy=args.chunker, size=args.chunk_size, overlap=args.overlap, unit=args.unit)
+
+
+def build_retriever(args: argparse.Namespace, docs=None):
+    """Load documents and the embedder, then chunk, embed (cached) and index them."""
+    from core.documents import load_paths
+    from core.embedding import EmbeddingCache, load_embedder
+    from core.retrieval import Retriever
+    from core.workspace import Workspace, default_root
+
+    config = chunk_config(args)  # validate flags before loading anything slow
+    docs = load_paths(args.docs) if docs is None else docs
+    embedder = load_embedder(args.embedder)
+    cache = None
+    if not args.no_cache:
+        workspace = Workspace(Path(args.workspace) if args.workspace else default_root())
+        cache = EmbeddingCache(workspace.path("embeddings"), embedder.name)
+    return Retriever.build(docs, embedder, config, IndexConfig(kind=args.index), cache=cache), docs
+
+
+def read_lines(path: str) -> list[str]:
+    """Non-empty lines of a text file (one query or question per line)."""
+    return [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

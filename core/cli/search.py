@@ -1,0 +1,41 @@
+"""``python -m core search``: retrieve the top-k chunks for one query or a file of queries.
+
+JSON (``--json``): a list of hits, each
+``{"document": file name, "start": int, "end": int, "score": float, "rank": int, "text": str}``;
+with ``--queries-file``, a list of such lists in the file's order.
+"""
+
+from __future__ import annotations
+
+from core.cli.common import add_retrieval_args, build_retriever, print_json, read_lines
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("search", help="retrieve chunks for a query", description=__doc__)
+    add_retrieval_args(parser)
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--query", help="one query")
+    group.add_argument("--queries-file", help="a text file with one query per line")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run)
+
+
+def hit_json(hit) -> dict:
+    c = hit.chunk
+    return {"document": c.doc_name, "start": c.start, "end": c.end, "score": round(hit.score, 6), "rank": hit.rank, "text": c.text}
+
+
+def run(args) -> int:
+    queries = [args.query] if args.query is not None else read_lines(args.queries_file)
+    retriever, _ = build_retriever(args)
+    results = retriever.search_many(queries, k=args.k, mode=args.mode)
+    if args.json:
+        rows = [[hit_json(h) for h in hits] for hits in results]
+        print_json(rows[0] if args.query is not None else rows)
+        return 0
+    for query, hits in zip(queries, results):
+        print(f"? {query}")
+        for h in hits:
+            snippet = " ".join(h.chunk.text.split())[:110]
+            print(f"  {h.rank:>2}. {h.score:8.4f}  {h.chunk.doc_name}[{h.chunk.start}:{h.chunk.end}]  {snippet}")
+    return 0

@@ -1,0 +1,179 @@
+"""The retrieval pipeline: documents → chunks → vectors → indexes → hits.
+
+``Retriever.build`` runs RAG's setup stage (split, embed, store);
+``Retriever.search`` runs its retrieval stage (embed the question, search, rank).
+The CLI, the pages, the evaluation and the benchmarks all go through here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from core.chunking import Chunk, ChunkConfig, chunk_documents
+from core.documents import Document
+from core.embedding import Embedder, EmbeddingCache, Progress, embed_texts
+from core.errors import ConfigError, EmptyCorpus, IndexError_, InvalidQuery
+from core.index import MODES, BM25Index, DenseIndex, Hit, IndexConfig, rrf
+from core.workspace import atomic_write_json
+
+MAX_QUERY_CHARS = 2000  # longer "questions" are almost always a paste by mistake
+FUSION_DEPTH = 50  # how deep each ranking goes before reciprocal-rank fusion
+
+
+def check_query(query: str) -> str:
+    """Validate a question; return it stripped."""
+    if not isinstance(query, str) or not query.strip():
+        raise InvalidQuery("The question is empty. Type a question first.")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidQuery(
+            f"The question is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}. "
+            "Ask a shorter question (retrieval works best with one sentence)."
+        )
+    return query.strip()
+
+
+@dataclass
+class BuildStats:
+    n_documents: int
+    n_chunks: int
+    n_embedded: int  # chunks that were not in the cache
+    seconds_chunk: float
+    seconds_embed: float
+    seconds_index: float
+
+
+@dataclass
+class Retriever:
+    """Chunks with their vectors, a dense index and a BM25 index."""
+
+    chunks: list[Chunk]
+    vectors: np.ndarray = field(repr=False)
+    embedder: Embedder = field(repr=False)
+    chunk_config: ChunkConfig
+    index_config: IndexConfig
+    dense: DenseIndex = field(repr=False)
+    bm25: BM25Index = field(repr=False)
+    stats: BuildStats | None = None
+
+    @classmethod
+    def build(
+        cls,
+        docs: Sequence[Document],
+        embedder: Embedder,
+        chunk_config: ChunkConfig = ChunkConfig(),
+        index_config: IndexConfig = IndexConfig(),
+        *,
+        cache: EmbeddingCache | None = None,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> "Retriever":
+        t0 = time.perf_counter()
+        embed = lambda texts: embed_texts(embedder, texts, cache=cache)  # noqa: E731 (semantic chunking)
+        chunks = chunk_documents(docs, chunk_config, embedder.tokens, embed)
+        if not chunks:
+            raise EmptyCorpus("The documents produced zero chunks: add a document with some text.")
+        t1 = time.perf_counter()
+        before = len(cache) if cache is not None else 0
+        vectors = embed_texts(embedder, [c.text for c in chunks], cache=cache, progress=progress, should_stop=should_stop)
+        t2 = time.perf_counter()
+        retriever = cls.from_vectors(chunks, vectors, embedder, chunk_config, index_config)
+        t3 = time.perf_counter()
+        n_new = (len(cache) - before) if cache is not None else len(chunks)
+        retriever.stats = BuildStats(len(docs), len(chunks), n_new, t1 - t0, t2 - t1, t3 - t2)
+        return retriever
+
+    @classmethod
+    def from_vectors(cls, chunks, vectors, embedder, chunk_config=ChunkConfig(), index_config=IndexConfig()) -> "Retriever":
+        dense = DenseIndex(vectors, index_config)
+        bm25 = BM25Index([c.text for c in chunks])
+        return cls(list(chunks), vectors, embedder, chunk_config, index_config, dense, bm25)
+
+    def with_index(self, index_config: IndexConfig) -> "Retriever":
+        """The same chunks and vectors under another FAISS index type (no re-embedding)."""
+        return Retriever(self.chunks, self.vectors, self.embedder, self.chunk_config, index_config,
+                         DenseIndex(self.vectors, index_config), self.bm25, self.stats)
+
+    def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
+        return self.embedder.encode([check_query(q) for q in queries])
+
+    def search(self, query: str, k: int = 5, mode: str = "dense", query_vector: np.ndarray | None = None) -> list[Hit]:
+        """Top-``k`` chunks for ``query``; fewer when the corpus has fewer chunks.
+
+        Returns ``[Hit(chunk, score, rank), …]`` best first; ``hit.details`` holds
+        ``{"dense": cosine, "bm25": bm25_score, "dense_rank", "bm25_rank"}`` where known.
+        """
+        query = check_query(query)
+        if mode not in MODES:
+            raise ConfigError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        if k < 1:
+            raise ConfigError(f"k must be at least 1 (got {k})")
+        qv = self.embed_queries([query]) if query_vector is None and mode != "bm25" else query_vector
+        bm25_all = self.bm25.scores(query)
+        if mode == "dense":
+            scores, ids = self.dense.search(qv.reshape(1, -1), k)
+            ranked = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        elif mode == "bm25":
+            ids = np.argsort(-bm25_all, kind="stable")[: min(k, len(bm25_all))]
+            ranked = [(int(i), float(bm25_all[i])) for i in ids]
+        else:
+            ranked = self._hybrid(bm25_all, qv, k)
+        return [self._hit(qv, bm25_all, i, s, r) for r, (i, s) in enumerate(ranked, start=1)]
+
+    def search_many(self, queries: Sequence[str], k: int = 5, mode: str = "dense") -> list[list[Hit]]:
+        """Batch version of ``search``: queries are embedded in one call."""
+        vectors = self.embed_queries(queries) if mode != "bm25" else [None] * len(queries)
+        return [self.search(q, k, mode, v) for q, v in zip(queries, vectors)]
+
+    def _hybrid(self, bm25_all: np.ndarray, qv: np.ndarray, k: int) -> list[tuple[int, float]]:
+        depth = max(FUSION_DEPTH, k)
+        _, dense_ids = self.dense.search(qv.reshape(1, -1), depth)
+        bm25_ids = np.argsort(-bm25_all, kind="stable")[:depth]
+        bm25_ranking = [int(i) for i in bm25_ids if bm25_all[i] > 0]
+        return rrf([[int(i) for i in dense_ids[0] if i >= 0], bm25_ranking])[:k]
+
+    def _hit(self, qv: np.ndarray | None, bm25_all: np.ndarray, i: int, score: float, rank: int) -> Hit:
+        details = {"bm25": float(bm25_all[i])}
+        if qv is not None:
+            details["dense"] = float(self.vectors[i] @ qv.reshape(-1))
+        return Hit(self.chunks[i], score, rank, details)
+
+    # --- persistence -------------------------------------------------------------
+
+    def save(self, folder: Path, documents: Sequence[Document] = ()) -> Path:
+        """Save chunks, vectors, configs and the FAISS index (BM25 is rebuilt on load: it takes milliseconds)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "vectors.npy", self.vectors)
+        self.dense.save(folder / "dense.faiss")
+        atomic_write_json(folder / "chunks.json", [asdict(c) for c in self.chunks])
+        atomic_write_json(folder / "documents.json", [{"id": d.id, "name": d.name, "metadata": d.metadata} for d in documents])
+        atomic_write_json(folder / "index.json", {
+            "embedder": self.embedder.name,
+            "chunk_config": self.chunk_config.to_dict(),
+            "index_config": self.index_config.to_dict(),
+            "n_chunks": len(self.chunks),
+            "stats": asdict(self.stats) if self.stats else None,
+        })  # written last: its presence marks a complete index
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path, embedder: Embedder) -> "Retriever":
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "index.json").read_text())
+            chunks = [Chunk(**c) for c in json.loads((folder / "chunks.json").read_text())]
+            vectors = np.load(folder / "vectors.npy")
+        except (FileNotFoundError, json.JSONDecodeError, TypeError, ValueError) as exc:
+            raise IndexError_(f"No complete index at {folder}: {exc.__class__.__name__}. Build it again.") from exc
+        if meta["embedder"] != embedder.name:
+            raise IndexError_(f"The index at {folder} was built with {meta['embedder']!r}, not {embedder.name!r}.")
+        index_config = IndexConfig(**meta["index_config"])
+        dense = DenseIndex.load(folder / "dense.faiss", index_config)
+        return cls(chunks, vectors, embedder, ChunkConfig(**meta["chunk_config"]), index_config, dense,
+                   BM25Index([c.text for c in chunks]))
