@@ -202,7 +202,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         start = match.end()
     if text[start:].strip():
         spans.append(_trim(text, start, len(text)))
-    return spans
+    return [part for span in spans for part in _split_heading(text, span)]
+
+
+def _split_heading(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """A markdown heading is a unit of its own, apart from the text under it."""
+    s, e = span
+    newline = text.find("\n", s, e)
+    if text[s] != "#" or newline < 0:
+        return [span]
+    return [_trim(text, s, newline), _trim(text, newline, e)]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

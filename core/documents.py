@@ -56,10 +56,7 @@ def load_bytes(name: str, data: bytes, max_bytes: int = MAX_BYTES) -> Document:
             f"Use one of: {', '.join(SUPPORTED)}."
         )
     if len(data) > max_bytes:
-        raise FileTooLarge(
-            f"{name} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
-            "Split it into smaller files."
-        )
+        raise FileTooLarge(f"{name} is {_mb(len(data))}; the limit is {_mb(max_bytes)}. Split it into smaller files.")
     if not data.strip():
         raise EmptyDocument(f"{name} is empty (or holds only whitespace): there is nothing to read.")
     reader = _READERS[suffix]
@@ -77,8 +74,12 @@ def load_path(path: str | Path, max_bytes: int = MAX_BYTES) -> Document:
         raise UnsupportedType(f"{path} is not a file.")
     size = path.stat().st_size
     if size > max_bytes:  # check before reading a huge file into memory
-        raise FileTooLarge(f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+        raise FileTooLarge(f"{path.name} is {_mb(size)}; the limit is {_mb(max_bytes)}. Split it into smaller files.")
     return load_bytes(path.name, path.read_bytes(), max_bytes)
+
+
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:.1f} MB"
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

@@ -89,7 +89,6 @@ class DenseIndex:
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.train(vectors)
         index.nprobe = min(config.ivf_nprobe, nlist)
-        index.quantizer_keepalive = quantizer  # keep the Python object alive with the index
         return index
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,30 @@
+"""Overview: what the Lab teaches and how to walk through it."""
+
+import streamlit as st
+
+st.title("🧪 RAG ⇄ Fine-Tune Lab")
+st.markdown(
+    """
+Two ways to give a language model knowledge it did not have:
+
+* **Retrieval-augmented generation (RAG)** leaves the model alone. At question time it *searches* your
+  documents and pastes the best passages into the prompt. Change a document, and the next answer changes.
+* **Fine-tuning (here: LoRA)** changes the model itself. A short training run nudges a small set of extra
+  weights until the model *remembers* your facts. Change a document, and the model stays as it was until
+  you train again.
+
+Every chart in the Lab is computed live by the `core` package on your machine: real chunking, real
+embeddings
+(all-MiniLM-L6-v2), real FAISS and BM25 indexes, a real (tiny) language model and real LoRA training with `peft`.
+
+**A walk through the Lab**
+1. **Documents & chunking**: pick a corpus in the sidebar or upload files, and watch them being split.
+2. **Embedding space**: every chunk becomes a point; your question lands among them.
+3. **Retrieval hits**: dense vs BM25 vs hybrid search, exact vs approximate indexes.
+4. **Prompt assembly**: the exact text the model receives, and what it costs.
+5. **LoRA fine-tuning**: train an adapter live and watch it learn facts.
+6. **Side-by-side answers**: base, RAG, LoRA and LoRA+RAG on one question.
+7. **Experiments**: update a fact, batch-evaluate all four systems.
+8. **Decision guide**: which approach fits your situation, and why.
+"""
+)

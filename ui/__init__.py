@@ -1,0 +1,5 @@
+"""Streamlit glue shared by the pages: cached resources, session state, sidebar.
+
+Everything that computes lives in ``core``; this package only wires core to
+``st.session_state``, caches and widgets.
+"""

@@ -1,0 +1,31 @@
+"""The sidebar: corpus picker and model status, on every page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.corpora import list_corpora
+from ui.state import UPLOADS
+
+
+def corpus_label(name: str) -> str:
+    for c in list_corpora():
+        if c.name == name:
+            badge = "🧪 world" if c.builtin_model_reads else "📄 prose"
+            return f"{c.title} ({badge})"
+    return "📤 My uploads"
+
+
+def render_sidebar() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        options = [c.name for c in list_corpora()] + [UPLOADS]
+        if ss["corpus"] not in options:
+            ss["corpus"] = options[0]
+        st.selectbox("Corpus", options, key="corpus", format_func=corpus_label,
+                     help="🧪 world corpora are written in the built-in model's world; 📄 prose corpora need a real model "
+                          "to generate answers (retrieval works on both). Upload your own on the Documents page.")
+        st.caption("**Models**")
+        st.caption(f"Embedder: `{ss['embedder_name'] or 'all-MiniLM-L6-v2'}` · offline")
+        st.caption(f"Generator: `{ss['generator_name'] or 'built-in tiny LM'}` · "
+                   f"{'offline' if not ss['generator_name'] else 'hub/local'}")

@@ -1,0 +1,128 @@
+"""Per-session state: who this session is, which corpus it uses, and its retrievers.
+
+A session id lives in the URL (``?sid=…``) so a page refresh reconnects to
+the same workspace folder (uploads, adapters, running training jobs).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import streamlit as st
+
+from core.chunking import ChunkConfig
+from core.corpora import CorpusInfo, list_corpora
+from core.documents import Document, load_bytes, load_paths
+from core.errors import DocumentError
+from core.index import IndexConfig
+from core.retrieval import Retriever
+from core.workspace import Workspace, atomic_write_bytes, content_hash
+from ui.resources import get_embedder, get_embedding_cache, get_workspace
+
+UPLOADS = "uploads"  # the corpus name for a session's own files
+MAX_RETRIEVERS = 6
+
+
+def init_state() -> None:
+    """Initialise shared keys once per session (pages rely on them existing)."""
+    ss = st.session_state
+    if "sid" not in ss:
+        sid = st.query_params.get("sid") or uuid.uuid4().hex[:12]
+        ss["sid"] = "".join(ch for ch in sid if ch.isalnum())[:32] or uuid.uuid4().hex[:12]
+    if st.query_params.get("sid") != ss["sid"]:
+        st.query_params["sid"] = ss["sid"]
+    corpora = list_corpora()
+    ss.setdefault("corpus", corpora[0].name if corpora else UPLOADS)
+    ss.setdefault("chunk_config", ChunkConfig())
+    ss.setdefault("index_config", IndexConfig())
+    ss.setdefault("embedder_name", None)
+    ss.setdefault("generator_name", None)
+    ss.setdefault("_retrievers", {})
+
+
+def session_workspace() -> Workspace:
+    return get_workspace().session(st.session_state["sid"])
+
+
+def current_corpus() -> CorpusInfo | None:
+    """The selected sample corpus, or None when the session uses its uploads."""
+    name = st.session_state.get("corpus")
+    return next((c for c in list_corpora() if c.name == name), None)
+
+
+# --- documents -------------------------------------------------------------------
+
+def save_upload(name: str, data: bytes) -> Document:
+    """Parse an upload (raising DocumentError with a plain message) and persist it in the session workspace."""
+    doc = load_bytes(name, data)
+    atomic_write_bytes(session_workspace().path("uploads", name), data)
+    return doc
+
+
+def delete_upload(name: str) -> None:
+    session_workspace().path("uploads", name).unlink(missing_ok=True)
+
+
+def uploaded_documents() -> tuple[list[Document], dict[str, str]]:
+    """The session's uploads from disk (survive restarts), with per-file errors."""
+    folder = session_workspace().path("uploads")
+    docs, errors = [], {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        try:
+            docs.append(_load_cached(path.name, path.read_bytes()))
+        except DocumentError as exc:
+            errors[path.name] = str(exc)
+    return docs, errors
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _load_cached(name: str, data: bytes) -> Document:
+    return load_bytes(name, data)
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading documents…")
+def _load_corpus_docs(path: str) -> list[Document]:
+    return load_paths([path])
+
+
+def current_documents() -> list[Document]:
+    corpus = current_corpus()
+    if corpus is None:
+        return uploaded_documents()[0]
+    return _load_corpus_docs(str(corpus.docs_path))
+
+
+# --- retrieval -------------------------------------------------------------------
+
+def retriever_key(docs: list[Document], chunk_config: ChunkConfig, index_config: IndexConfig, embedder: str | None) -> str:
+    payload = json.dumps([[d.id for d in docs], chunk_config.to_dict(), index_config.to_dict(), embedder], sort_keys=True)
+    return content_hash(payload)
+
+
+def get_retriever(docs: list[Document] | None = None, chunk_config: ChunkConfig | None = None,
+                  index_config: IndexConfig | None = None) -> Retriever:
+    """A retriever for these documents and configs, built once per session with a progress bar.
+
+    Embeddings come from the shared on-disk cache, so only new chunk texts are embedded.
+    """
+    ss = st.session_state
+    docs = current_documents() if docs is None else docs
+    chunk_config = chunk_config or ss["chunk_config"]
+    index_config = index_config or ss["index_config"]
+    key = retriever_key(docs, chunk_config, index_config, ss["embedder_name"])
+    store: dict = ss["_retrievers"]
+    if key not in store:
+        embedder = get_embedder(ss["embedder_name"])
+        bar = st.progress(0.0, text="Embedding chunks…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total if total else 1.0, text=f"Embedding chunks… {done}/{total} new")
+
+        store[key] = Retriever.build(docs, embedder, chunk_config, index_config,
+                                     cache=get_embedding_cache(embedder.name), progress=progress)
+        bar.empty()
+        while len(store) > MAX_RETRIEVERS:
+            store.pop(next(iter(store)))
+    return store[key]
