@@ -1,8 +1,156 @@
-"""Decision guide."""
+"""Decision guide: answer questions about your situation, get a recommendation with its reasons and costs."""
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from ui.widgets import not_built_yet
+from core.decision import (CHANGE_RATES, DATA_SIZES, JARGON_LEVELS, LATENCY_LEVELS, RETRAINS_PER_YEAR,
+                           STYLE_LEVELS, CostComparison, Recommendation, Situation, recommend, situation_costs)
 
-st.title("Decision guide")
-not_built_yet("The decision guide", "Side-by-side answers, experiments and the decision guide")
+PAGE_FILES = {  # url path -> the file app.py registers for it (st.page_link needs the file)
+    "documents": "pages/1_documents.py",
+    "embeddings": "pages/2_embeddings.py",
+    "retrieval": "pages/3_retrieval.py",
+    "prompt": "pages/4_prompt.py",
+    "finetune": "pages/5_finetune.py",
+    "answers": "pages/6_answers.py",
+    "experiments": "pages/7_experiments.py",
+}
+COLOURS = {"prompt engineering": "#9e9e9e", "RAG": "#1f77b4", "fine-tuning": "#ff7f0e", "RAG + fine-tuning": "#2ca02c"}
+LATENCY_HELP = {"relaxed": "relaxed (seconds are fine)", "interactive": "interactive (a chat)",
+                "strict": "strict (sub-second, e.g. autocomplete)"}
+
+st.title("🧭 Decision guide")
+st.markdown(
+    "RAG and fine-tuning are not rivals: they fix different problems. **RAG** hands the model the right facts at the "
+    "moment it answers, so they can be fresh, cited and filtered per user. **Fine-tuning** changes how the model "
+    "behaves every time: its voice, its format, its field's vocabulary, its speed. And before either, try "
+    "**prompt engineering**: clear instructions and a few examples cost nothing and often are enough.\n\n"
+    "Describe your situation below. Every point in the recommendation comes from one answer, and each reason links "
+    "to the Lab page where you can watch the effect happen."
+)
+
+
+def situation_form() -> dict:
+    """The non-cost criteria, read from widgets."""
+    st.subheader("Your situation")
+    answers = {
+        "knowledge_change": st.select_slider("How often does the knowledge change?", CHANGE_RATES, value="monthly",
+                                             key="dg_change"),
+        "needs_citations": st.toggle("Answers must cite their sources", key="dg_cite"),
+        "style": st.radio("A style, tone or output format the model must learn", STYLE_LEVELS, horizontal=True,
+                          key="dg_style"),
+        "jargon": st.radio("Domain-specific vocabulary (jargon)", JARGON_LEVELS, horizontal=True, key="dg_jargon"),
+        "latency": st.radio("Latency", LATENCY_LEVELS, format_func=LATENCY_HELP.get, horizontal=True,
+                            key="dg_latency"),
+        "data_size": st.selectbox("How much data is there?", DATA_SIZES, index=1, key="dg_data"),
+        "labelled_pairs": st.toggle("Labelled question–answer pairs exist", key="dg_pairs"),
+        "model_freedom": st.toggle("We want to switch base models freely", key="dg_freedom"),
+    }
+    st.caption("**Privacy**")
+    answers["on_premises"] = st.checkbox("The data may not leave our premises", key="dg_on_prem")
+    answers["no_shared_weights"] = st.checkbox("The data may not be baked into weights that others use",
+                                               key="dg_no_shared")
+    answers["per_user_access"] = st.checkbox("Each user may see only the documents they are allowed to",
+                                             key="dg_per_user")
+    return answers
+
+
+def cost_form() -> dict:
+    """Traffic, token counts and prices for the cost panel (they also feed the recommendation)."""
+    c1, c2, c3, c4 = st.columns(4)
+    return {
+        "requests_per_month": c1.number_input("Requests per month", 0, 100_000_000, 10_000, 1_000, key="dg_requests"),
+        "context_tokens": c2.number_input("RAG context tokens per request", 0, 200_000, 1_500, 100, key="dg_context",
+                                          help="The retrieved chunks. See their real counts on the Prompt page."),
+        "prompt_tokens": c3.number_input("Other prompt tokens", 0, 200_000, 200, 50, key="dg_prompt",
+                                         help="Instructions and the question: both approaches send these."),
+        "answer_tokens": c4.number_input("Answer tokens", 0, 100_000, 200, 50, key="dg_answer"),
+        "price_in_per_1k": c1.number_input("$ per 1k input tokens", 0.0, 1.0, 0.0005, 0.0001, format="%.4f",
+                                           key="dg_price_in"),
+        "price_out_per_1k": c2.number_input("$ per 1k output tokens", 0.0, 1.0, 0.0015, 0.0001, format="%.4f",
+                                            key="dg_price_out"),
+        "finetune_one_off": c3.number_input("$ per fine-tuning run", 0.0, 10_000_000.0, 500.0, 100.0,
+                                            key="dg_one_off", help="Data preparation, compute and evaluation."),
+    }
+
+
+def scores_chart(rec: Recommendation) -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(rec.scores.values()), y=list(rec.scores), orientation="h",
+                           marker_color=[COLOURS[a] if a == rec.approach else "#d0d0d0" for a in rec.scores],
+                           text=list(rec.scores.values()), textposition="auto"))
+    fig.update_layout(height=200, margin=dict(l=0, r=10, t=10, b=0), xaxis_title="points",
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def render_recommendation(rec: Recommendation) -> None:
+    with st.container(border=True):
+        st.markdown(f"### Recommended: {rec.approach}")
+        st.plotly_chart(scores_chart(rec), key="dg_scores_chart")
+    st.markdown("**Why** (strongest first)")
+    for r in sorted(rec.reasons, key=lambda r: -max(abs(p) for p in r.points.values())):
+        pushes = ", ".join(f"{a} {p:+d}" for a, p in r.points.items() if p)
+        st.markdown(f"**{r.criterion}** → *{r.points_to}*. {r.text}  \n"
+                    f"<small>Points: {pushes}</small>", unsafe_allow_html=True)
+        st.page_link(PAGE_FILES[r.lab_page], label=f"See it: {r.experiment}", icon="🔬")
+
+
+def cost_chart(c: CostComparison) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(x=c.month, y=c.rag_cumulative, name="RAG (context on every request)", mode="lines+markers",
+                    line_color=COLOURS["RAG"])
+    fig.add_scatter(x=c.month, y=c.finetune_cumulative, name="Fine-tuning (one-off + retraining)",
+                    mode="lines+markers", line_color=COLOURS["fine-tuning"])
+    if c.break_even_month is not None:
+        fig.add_vline(x=c.break_even_month, line_dash="dash", line_color="#2ca02c",
+                      annotation_text=f"break-even: month {c.break_even_month}")
+    fig.update_layout(title="Cumulative cost", xaxis_title="month", yaxis_title="$ spent so far", height=360,
+                      margin=dict(l=0, r=0, t=40, b=0), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def render_costs(s: Situation) -> None:
+    c = situation_costs(s, months=24)
+    retrains = RETRAINS_PER_YEAR[s.knowledge_change]
+    m1, m2, m3 = st.columns(3)
+    m1.metric("RAG, per request", f"${c.rag_per_request:,.5f}")
+    m2.metric("Fine-tuned, per request", f"${c.finetune_per_request:,.5f}")
+    m3.metric("Break-even", f"month {c.break_even_month}" if c.break_even_month else "not within 2 years")
+    st.plotly_chart(cost_chart(c), key="dg_cost_chart")
+    st.caption(f"Both use the same token prices. Fine-tuning is retrained {retrains}× a year to keep up with knowledge "
+               f"that changes “{s.knowledge_change}” (set above), spread evenly over the months. With RAG + "
+               "fine-tuning the facts stay in the index, so you would pay for the context *and* one training run. The "
+               "recommendation counts a fine-tune as paying off only if it does so within the first 12 months.")
+
+
+left, right = st.columns([5, 6], gap="large")
+with left:
+    answers = situation_form()
+st.divider()
+st.subheader("Cost: RAG's extra tokens vs a one-off fine-tune")
+st.markdown("RAG pays for its retrieved context on **every** request. Fine-tuning pays up front (and again at every "
+            "retrain), then sends shorter prompts. Which is cheaper depends on traffic, context size and how often "
+            "you must retrain.")
+situation = Situation(**answers, **cost_form())
+render_costs(situation)
+with right:
+    render_recommendation(recommend(situation))
+
+st.divider()
+st.subheader("What the sources agree on")
+st.markdown(
+    """
+* **Start with the prompt.** Instructions, a role and a few examples are the cheapest fix; reach for more only
+  when they are not enough.
+* **Facts that move, need a source, or belong to some users only: RAG.** The index is updated in seconds, every
+  answer can show the passage it used, and access is checked before anything reaches the model.
+* **Form, voice, vocabulary and speed: fine-tuning.** Examples teach a style better than descriptions do, and
+  knowledge in the weights needs no long prompt, which can let a small model replace a large one.
+* **Fine-tuning ties you to a model and goes stale.** Each new base model, and each change in the facts, means
+  another training run.
+* **Often the answer is both:** a model fine-tuned for the field's form, fed fresh facts by retrieval.
+* **Measure before you commit.** Run your own questions through all four systems, as on the Experiments page,
+  and let the numbers decide.
+"""
+)
+st.page_link(PAGE_FILES["experiments"], label="Batch evaluation and knowledge update experiments", icon="🧫")
