@@ -1,0 +1,83 @@
+"""The CLI is a public interface: flags and JSON shapes are tested as users' scripts call them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from core.corpora import list_corpora, load_qa
+from core.metrics import normalise
+from tests.conftest import ROOT
+
+FLOWER = ROOT / "sample_data" / "prose_flower_shop"
+
+
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    out = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_search_json_shape_and_supporting_passage_at_rank_1():
+    item = load_qa(FLOWER / "qa.jsonl")[0]
+    hits = json.loads(cli("search", "--docs", str(FLOWER), "--query", item.question, "--json").stdout)
+    assert isinstance(hits, list) and len(hits) == 5
+    assert set(hits[0]) == {"document", "start", "end", "score", "rank", "text"}
+    assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5]
+    assert hits[0]["document"] == item.document
+    assert normalise(item.value) in normalise(hits[0]["text"])
+
+
+def test_queries_file_gives_a_list_per_query_in_order(tmp_path):
+    qa = load_qa(FLOWER / "qa.jsonl")[:3]
+    path = tmp_path / "queries.txt"
+    path.write_text("\n".join(q.question for q in qa) + "\n\n")
+    result = json.loads(cli("search", "--docs", str(FLOWER), "--queries-file", str(path), "-k", "2",
+                            "--mode", "bm25", "--chunker", "sentences", "--chunk-size", "300", "--overlap", "30",
+                            "--unit", "characters", "--json").stdout)
+    assert len(result) == 3 and all(len(hits) == 2 for hits in result)
+    assert all(isinstance(h["score"], float) for hits in result for h in hits)
+
+
+def test_search_text_output_and_file_arguments():
+    files = [str(p) for p in sorted(FLOWER.glob("*.md"))]
+    out = cli("search", "--docs", *files, "--query", "delivery fee", "-k", "1").stdout
+    assert out.startswith("? delivery fee") and " 1. " in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--chunk-size", "0"], "greater than 0"),
+    (["--chunk-size", "50", "--overlap", "60"], "smaller than the chunk size"),
+    (["--query", ""], "empty"),
+])
+def test_bad_flags_give_a_clear_error_and_exit_2(args, message):
+    base = ["search", "--docs", str(FLOWER)]
+    if "--query" not in args:
+        base += ["--query", "opening hours"]
+    out = cli(*base, *args, check=False)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ingest_saves_a_loadable_index(tmp_path):
+    out = cli("ingest", str(FLOWER), "--workspace", str(tmp_path), "--json").stdout
+    summary = json.loads(out)
+    assert summary["documents"] == len(list(FLOWER.glob("*.*"))) - 2  # minus qa.jsonl and corpus.json
+    from core.embedding import load_embedder
+    from core.retrieval import Retriever
+
+    loaded = Retriever.load(summary["index"], load_embedder())
+    assert len(loaded.chunks) == summary["chunks"]
+
+
+def test_sample_corpora_have_valid_qa():
+    corpora = [c for c in list_corpora() if c.qa_path]
+    assert len(corpora) >= 3
+    for corpus in corpora:
+        qa = load_qa(corpus.qa_path)
+        assert len(qa) >= 10
+        assert all(len(q.paraphrases) >= 2 for q in qa), corpus.name
