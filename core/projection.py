@@ -137,6 +137,27 @@ def kmeans_labels(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(vectors).astype(int)
 
 
+def neighbour_overlap(vectors: np.ndarray, points: np.ndarray, k: int = 10) -> float:
+    """How faithful a map is: the mean share of each vector's ``k`` nearest neighbours (by cosine in
+    the full space) that are also among its ``k`` nearest points on the map (1.0 = all kept).
+
+    >>> v = np.eye(3, dtype=np.float32)
+    >>> neighbour_overlap(v, v[:, :2] * 10, k=2)
+    1.0
+    """
+    n = len(vectors)
+    k = min(k, n - 1)
+    if k < 1:
+        return 1.0
+    sims = cosine_matrix(vectors, vectors)
+    np.fill_diagonal(sims, -np.inf)
+    dist = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=2)
+    np.fill_diagonal(dist, np.inf)
+    full = np.argsort(-sims, axis=1)[:, :k]
+    mapped = np.argsort(dist, axis=1)[:, :k]
+    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(full, mapped)]))
+
+
 def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine similarity of every row of ``a`` with every row of ``b`` (rows are normalised)."""
     return np.asarray(a, dtype=np.float32) @ np.asarray(b, dtype=np.float32).T

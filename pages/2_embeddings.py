@@ -1,8 +1,222 @@
-"""Embedding space."""
+"""Embedding space: every chunk is a point; a question lands among them."""
 
+from __future__ import annotations
+
+import textwrap
+from dataclasses import replace
+
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
-from ui.widgets import not_built_yet
+from core.chunking import STRATEGIES
+from core.errors import ConfigError, EmptyCorpus, InvalidQuery
+from core.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
+from core.workspace import content_hash
+from ui.rag_views import preview
+from ui.state import current_documents, get_retriever
+from ui.widgets import escape
+
+METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
+COLOUR_BY = {"document": "document", "cluster": "k-means cluster", "run": "chunking run (compare two configs)"}
+PALETTE = ["#2f6fdf", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2", "#ca8a04", "#4b5563", "#dc2626", "#65a30d"]
+HEAT_MAX = 40  # chunks in the within-document heatmap
+ss = st.session_state
 
 st.title("Embedding space")
-not_built_yet("The embedding map", "The RAG half, visible")
+st.markdown(
+    "The embedding model turns every chunk into a list of numbers (a **vector**) so that chunks about the same "
+    "thing get similar vectors. Below, each dot is one chunk, squeezed from hundreds of dimensions onto your "
+    "screen. Type a question: it is embedded the same way and lands among the chunks it is closest to."
+)
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def _fit(vectors_key: str, method: str, dims: int, _vectors: np.ndarray):
+    """The fitted map and how many neighbourhoods it keeps; keyed by a hash of the vectors."""
+    projection = fit_projection(_vectors, method, dims, seed=0)
+    return projection, neighbour_overlap(_vectors, projection.points, k=10)
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def _clusters(vectors_key: str, k: int, _vectors: np.ndarray) -> np.ndarray:
+    return kmeans_labels(_vectors, k, seed=0)
+
+
+def _hover(label: str, text: str) -> str:
+    """Escaped, wrapped hover text (plotly renders a subset of HTML, so user text is escaped)."""
+    lines = textwrap.wrap(preview(text, 240), 60)
+    return "<b>" + escape(label) + "</b><br>" + "<br>".join(escape(line) for line in lines)
+
+
+def _scatter(fig: go.Figure, points: np.ndarray, dims: int, **kwargs) -> None:
+    if dims == 3:
+        fig.add_scatter3d(x=points[:, 0], y=points[:, 1], z=points[:, 2], **kwargs)
+    else:
+        fig.add_scatter(x=points[:, 0], y=points[:, 1], **kwargs)
+
+
+# --- data: the current chunks (and optionally a second chunking run) ------------------
+
+docs = current_documents()
+if not docs:
+    st.info("There are no documents: upload files on the Documents page or pick a sample corpus in the sidebar.")
+    st.stop()
+config = ss["chunk_config"]
+try:
+    retriever = get_retriever(docs, config)
+except EmptyCorpus as exc:
+    st.info(str(exc))
+    st.stop()
+
+c1, c2, c3, c4 = st.columns([1.4, 0.8, 1.6, 1.4])
+method = c1.radio("Projection", list(METHODS), format_func=METHODS.get, key="emb_method", horizontal=True)
+dims = c2.radio("View", [2, 3], format_func=lambda d: f"{d}D", key="emb_dims", horizontal=True)
+colour_by = c3.radio("Colour by", list(COLOUR_BY), format_func=COLOUR_BY.get, key="emb_colour")
+chunks, vectors = list(retriever.chunks), retriever.vectors
+run_a = f"A: {config.strategy} {config.size} {config.unit}"
+if colour_by == "cluster":
+    n_clusters = c4.slider("Clusters (k)", 2, 10, 4, key="emb_clusters")
+    groups = [f"cluster {g + 1}" for g in _clusters(content_hash(vectors.tobytes()), n_clusters, vectors)]
+elif colour_by == "run":
+    other_strategy = c4.selectbox("Second run's strategy", [s for s in STRATEGIES if s != config.strategy],
+                                  key="emb_cmp_strategy")
+    try:
+        other = replace(config, strategy=other_strategy)
+    except ConfigError as exc:
+        st.error(str(exc))
+        st.stop()
+    second = get_retriever(docs, other)
+    run_b = f"B: {other.strategy} {other.size} {other.unit}"
+    groups = [run_a] * len(chunks) + [run_b] * len(second.chunks)
+    chunks, vectors = chunks + list(second.chunks), np.vstack([vectors, second.vectors])
+else:
+    groups = [c.doc_name for c in chunks]
+
+vectors_key = content_hash(vectors.tobytes())
+with st.spinner(f"Fitting {METHODS[method]} on {len(chunks)} chunks (once per corpus and settings)…"):
+    projection, kept = _fit(vectors_key, method, dims, vectors)
+points = projection.points
+if projection.note:
+    st.caption(projection.note)
+
+
+# --- the question ---------------------------------------------------------------------
+
+q1, q2 = st.columns([4, 1])
+query = q1.text_input("Your question", key="emb_query", placeholder="e.g. How much does delivery cost?")
+k = q2.slider("Neighbours (k)", 1, 10, 5, key="emb_k")
+k = min(k, len(chunks))
+query_vector, neighbours, sims = None, np.array([], dtype=int), None
+if query.strip():
+    try:
+        query_vector = retriever.embed_queries([query])
+    except InvalidQuery as exc:
+        st.warning(str(exc))
+    else:
+        sims = cosine_matrix(vectors, query_vector)[:, 0]
+        neighbours = np.argsort(-sims, kind="stable")[:k]
+else:
+    st.caption("💡 Type a question to place it on the map and see its nearest chunks.")
+
+
+# --- the map --------------------------------------------------------------------------
+
+fig = go.Figure()
+labels = sorted(set(groups), key=groups.index)
+group_array = np.array(groups)
+for i, label in enumerate(labels):
+    idx = np.flatnonzero(group_array == label)
+    _scatter(fig, points[idx], dims, mode="markers", name=escape(label),
+             marker=dict(size=5 if dims == 3 else 8, color=PALETTE[i % len(PALETTE)], opacity=0.75),
+             hovertext=[_hover(f"{chunks[j].doc_name} · chunk #{chunks[j].index}", chunks[j].text) for j in idx],
+             hoverinfo="text")
+if query_vector is not None:
+    q_point = projection.transform(query_vector)
+    near = points[neighbours]
+    line = np.full((3 * len(near), dims), np.nan, dtype=np.float32)
+    line[0::3], line[1::3] = q_point[0], near
+    _scatter(fig, line, dims, mode="lines", name="question → neighbours", line=dict(color="#dc2626", width=2),
+             hoverinfo="skip", connectgaps=False)
+    _scatter(fig, near, dims, mode="markers", name=f"top-{k} neighbours",
+             marker=dict(size=9 if dims == 3 else 16, color="rgba(0,0,0,0)", line=dict(color="#dc2626", width=3)),
+             hovertext=[_hover(f"#{r + 1} · cosine {sims[j]:.3f} · {chunks[j].doc_name} #{chunks[j].index}",
+                               chunks[j].text) for r, j in enumerate(neighbours)], hoverinfo="text")
+    _scatter(fig, q_point, dims, mode="markers", name="your question",
+             marker=dict(size=10 if dims == 3 else 20, color="#dc2626", symbol="diamond" if dims == 3 else "star"),
+             hovertext=[_hover("your question", query)], hoverinfo="text")
+fig.update_layout(height=560, margin=dict(t=10, b=10, l=10, r=10), legend=dict(itemsizing="constant"))
+st.plotly_chart(fig, key="emb_map")
+
+faithful = f"Of each chunk's 10 closest chunks in {vectors.shape[1]} dimensions, {kept * 10:.1f} on average are " \
+           f"still among its 10 closest on this map."
+if method == "pca":
+    variance = float(np.sum(projection.model.explained_variance_ratio_))
+    st.caption(f"PCA keeps {variance:.0%} of the spread of the vectors in {dims} directions. {faithful} "
+               "The question is placed with PCA's exact transform.")
+elif method == "umap":
+    st.caption(f"{faithful} The question is placed with UMAP's own transform into the fitted map.")
+else:
+    st.info(f"{faithful} **t-SNE cannot place new points** in a map it has already fitted. The question is "
+            f"placed by an approximation: at the similarity-weighted average position of its "
+            f"{TSNE_NEIGHBOURS} most similar chunks. Its red lines still go to the true nearest chunks.")
+if query_vector is not None:
+    st.caption(f"Red lines join the question to its {k} nearest chunks by cosine similarity in the full space "
+               "(exact search), which is what dense retrieval uses — not the distance on the map.")
+
+
+# --- heatmaps ---------------------------------------------------------------------------
+
+def _heatmap(matrix: np.ndarray, names: list[str], key: str, height: int) -> None:
+    heat = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues", zmin=float(min(0.0, matrix.min())),
+                                zmax=1.0, text=np.round(matrix, 2), texttemplate="%{text}" if len(names) <= 12 else None,
+                                hovertemplate="%{y} ↔ %{x}: cosine %{z:.3f}<extra></extra>"))
+    heat.update_layout(height=height, margin=dict(t=10, b=10, l=10, r=10), yaxis=dict(autorange="reversed"))
+    st.plotly_chart(heat, key=key)
+
+
+h1, h2 = st.columns(2)
+with h1:
+    st.subheader("Question vs its top hits")
+    if query_vector is None:
+        st.caption("Appears once you type a question.")
+    else:
+        names = ["question"] + [escape(f"#{r + 1} {chunks[j].doc_name} #{chunks[j].index}")
+                                for r, j in enumerate(neighbours)]
+        stacked = np.vstack([query_vector, vectors[neighbours]])
+        _heatmap(cosine_matrix(stacked, stacked), names, "emb_heat_query", 380)
+        st.caption("Cosine similarity between the question and its hits, and between the hits themselves. "
+                   "Hits that resemble each other strongly may repeat the same information.")
+with h2:
+    st.subheader("Chunks of one document")
+    by_id = {d.id: d for d in docs}
+    doc_id = st.selectbox("Document", list(by_id), format_func=lambda i: by_id[i].name, key="emb_heat_doc")
+    own = [i for i, c in enumerate(retriever.chunks) if c.doc_id == doc_id][:HEAT_MAX]
+    if own:
+        names = [f"#{retriever.chunks[i].index}" for i in own]
+        _heatmap(cosine_matrix(retriever.vectors[own], retriever.vectors[own]), names, "emb_heat_doc_map", 380)
+        st.caption("Neighbouring chunks of one text usually resemble each other (bright near the diagonal); "
+                   + (f"only the first {HEAT_MAX} chunks are shown." if len(own) == HEAT_MAX else "bright squares are topics."))
+
+
+# --- plain words ------------------------------------------------------------------------
+
+with st.expander("📖 In plain words: embeddings, cosine similarity and what the map distorts", expanded=False):
+    st.markdown(
+        f"""
+**What is an embedding?** The model ({retriever.embedder.name}) reads a chunk and outputs {vectors.shape[1]}
+numbers. It was trained so that texts with similar meaning get similar numbers, even when they share no words
+("How much is shipping?" and "delivery fee" end up close).
+
+**Why cosine similarity?** Two vectors are compared by the angle between them: cosine 1 means "pointing the
+same way" (same meaning), 0 means unrelated. The Lab's vectors all have length 1, so the cosine is a plain
+dot product, which is what the FAISS index computes. Length would mostly reflect how long a text is, not what it
+says, so the angle is the better measure.
+
+**What does the map distort?** Nobody can look at {vectors.shape[1]} dimensions, so the map squeezes them into
+{dims}. PCA keeps the directions along which the chunks vary most and drops the rest; UMAP and t-SNE try to keep
+each chunk's near neighbours near, at the cost of global distances (the gaps between clusters, and cluster sizes,
+mean little). Two dots that look close may not be close in the full space, which is why the red lines use the
+real similarity. The map is fitted once; questions are placed into it, so the dots never jump while you type.
+"""
+    )

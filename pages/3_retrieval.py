@@ -1,8 +1,253 @@
-"""Retrieval hits."""
+"""Retrieval hits: dense vs BM25 vs hybrid, exact vs approximate indexes, and what chunk size does."""
 
+from __future__ import annotations
+
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from ui.widgets import not_built_yet
+from core.errors import ConfigError, EmptyCorpus, InvalidQuery
+from core.index import MODES, IndexConfig
+from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall
+from core.retrieval import Retriever, check_query
+from ui.rag_views import MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, preview
+from ui.resources import get_embedder, get_embedding_cache
+from ui.state import current_documents, get_retriever, retriever_key
+from ui.widgets import escape
+
+SWEEP_SIZES = {"tokens": [32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
+METRICS = {"hit_at_1": "hit@1", "hit_at_5": "hit@5", "mrr": "MRR", "ndcg_at_5": "nDCG@5"}
+ss = st.session_state
 
 st.title("Retrieval hits")
-not_built_yet("The retrieval comparison", "The RAG half, visible")
+st.markdown(
+    "Retrieval is RAG's search step: the question is compared with every chunk, and the best **k** chunks go "
+    "into the prompt. **Dense** search compares meanings (embedding cosine), **BM25** counts shared keywords "
+    "(rare words weigh more), and **hybrid** merges both rankings (reciprocal-rank fusion)."
+)
+
+docs = current_documents()
+if not docs:
+    st.info("There are no documents: upload files on the Documents page or pick a sample corpus in the sidebar.")
+    st.stop()
+config = ss["chunk_config"]
+try:
+    retriever = get_retriever(docs, config)
+except EmptyCorpus as exc:
+    st.info(str(exc))
+    st.stop()
+key = retriever_key(docs, config, ss["index_config"], ss["embedder_name"])
+qa = corpus_qa()
+by_id = {d.id: d for d in docs}
+n_chunks = len(retriever.chunks)
+st.caption(f"{len(docs)} documents → {n_chunks} chunks ({config.strategy}, size {config.size} {config.unit}, "
+           f"overlap {config.overlap}; change it on the Documents page).")
+
+
+def _sample_question() -> None:
+    if qa:
+        ss["ret_query"] = qa[ss.get("ret_sample_i", 0) % len(qa)].question
+        ss["ret_sample_i"] = ss.get("ret_sample_i", 0) + 1
+
+
+# --- one question, three retrievers -----------------------------------------------------
+
+q1, q2 = st.columns([5, 1])
+query = q1.text_input("Your question", key="ret_query",
+                      placeholder=qa[0].question if qa else "Ask something your documents answer")
+k_asked = q2.slider("k", 1, 20, 5, key="ret_k", help="How many chunks each retriever returns.")
+if qa:
+    st.button("🎲 Try a question from the corpus's Q&A set", key="ret_sample", on_click=_sample_question)
+k = min(k_asked, n_chunks)
+if k < k_asked:
+    st.caption(f"ℹ️ The corpus has only {n_chunks} chunks, so k is {k}, not {k_asked}.")
+
+
+def _badges(chunk_key, ranks: dict[str, dict]) -> str:
+    """Which of the three lists hold this chunk, at which rank: the overlap marker."""
+    out = []
+    for mode in MODES:
+        rank = ranks[mode].get(chunk_key)
+        style = (f"background:{MODE_COLOURS[mode]};color:white" if rank else "background:#f3f4f6;color:#9ca3af")
+        label = f"{mode} #{rank}" if rank else f"not in {mode}"
+        out.append(f"<span style='{style};border-radius:4px;padding:0 4px;font-size:0.72rem'>{label}</span>")
+    return " ".join(out)
+
+
+def _hit_card(hit, mode: str, ranks: dict[str, dict], bm25_max: float) -> str:
+    chunk = hit.chunk
+    cosine, bm25 = hit.details.get("dense", 0.0), hit.details.get("bm25", 0.0)
+    head = (f"<div style='font-size:0.85rem'><b>#{hit.rank}</b> · score {hit.score:.3f} · "
+            f"<b>{escape(chunk.doc_name)}</b> chunk #{chunk.index} (characters {chunk.start}–{chunk.end})</div>")
+    bars = (bar_html("cosine", cosine, cosine, MODE_COLOURS["dense"])
+            + bar_html("BM25", bm25, bm25 / bm25_max if bm25_max > 0 else 0.0, MODE_COLOURS["bm25"]))
+    return (head + f"<div style='margin:2px 0 4px'>{_badges((chunk.doc_id, chunk.index), ranks)}</div>"
+            + bars + context_html(by_id[chunk.doc_id].text, chunk))
+
+
+if not query.strip():
+    st.info("💡 Type a question above (or try one from the Q&A set) to see what each retriever finds.")
+else:
+    try:
+        clean = check_query(query)
+    except InvalidQuery as exc:
+        st.warning(str(exc))
+    else:
+        query_vector = retriever.embed_queries([clean])
+        results = {mode: retriever.search(clean, k, mode, query_vector=query_vector) for mode in MODES}
+        ranks = {m: {(h.chunk.doc_id, h.chunk.index): h.rank for h in hits} for m, hits in results.items()}
+        bm25_max = float(retriever.bm25.scores(clean).max())
+        in_all = set.intersection(*(set(r) for r in ranks.values()))
+        union = set().union(*(set(r) for r in ranks.values()))
+        st.markdown(f"**{len(in_all)} of {len(union)} distinct chunks** are found by all three retrievers. "
+                    "The coloured tags on each hit show in which lists it appears, and at which rank. Bars: the "
+                    "hit's cosine similarity to the question and its BM25 score (relative to this question's best).")
+        if bm25_max == 0:
+            st.caption("No word of the question (after removing stopwords) appears in the corpus, so BM25 scores are all 0.")
+        for col, (mode, hits) in zip(st.columns(3), results.items()):
+            col.markdown(f"#### {MODE_LABELS[mode]}")
+            for hit in hits:
+                with col.container(border=True):
+                    st.html(_hit_card(hit, mode, ranks, bm25_max))
+
+
+# --- exact vs approximate indexes --------------------------------------------------------
+
+st.header("Exact vs approximate search")
+st.markdown(
+    "An **exact** (flat) index compares the question with every chunk: perfect, but the work grows with the "
+    "corpus. **Approximate** indexes skip most comparisons. **HNSW** walks a graph of neighbours (M links per "
+    "point; efSearch candidates kept while walking). **IVF** groups the vectors into nlist clusters and searches "
+    "only the nprobe closest ones. Their **recall@k** says what share of the exact top-k they still find. On a "
+    "few hundred chunks everything takes well under a millisecond; the trade-off matters at millions."
+)
+i1, i2, i3, i4 = st.columns(4)
+hnsw_m = i1.slider("HNSW: M", 2, 64, 16, key="ret_hnsw_m")
+ef = i2.slider("HNSW: efSearch", 1, 256, 16, key="ret_ef")
+nlist = i3.number_input("IVF: nlist (0 = automatic)", 0, 4096, 0, key="ret_nlist")
+nprobe = i4.slider("IVF: nprobe", 1, 64, 1, key="ret_nprobe")
+queries = [q for item in qa for q in (item.question, *item.paraphrases)] if qa else ([query] if query.strip() else [])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _index_rows(retriever_id: str, queries: tuple[str, ...], k: int, configs: tuple[dict, ...], nonce: int,
+                _retriever: Retriever) -> list[dict]:
+    return index_recall(_retriever, list(queries), k, [IndexConfig(**c) for c in configs])
+
+
+if not queries:
+    st.info("Type a question above to measure the indexes on it (this corpus has no Q&A set to use instead).")
+else:
+    try:
+        configs = (IndexConfig("flat"), IndexConfig("hnsw", hnsw_m=hnsw_m, hnsw_ef_search=ef),
+                   IndexConfig("ivf", ivf_nlist=int(nlist), ivf_nprobe=nprobe))
+    except ConfigError as exc:
+        st.error(str(exc))
+        st.stop()
+    if st.button("⏱ Measure again", key="ret_remeasure"):
+        ss["ret_nonce"] = ss.get("ret_nonce", 0) + 1
+    with st.spinner(f"Searching {len(queries)} questions with three indexes…"):
+        try:
+            rows = _index_rows(key, tuple(queries), k, tuple(c.to_dict() for c in configs), ss.get("ret_nonce", 0),
+                               retriever)
+        except InvalidQuery as exc:
+            st.warning(str(exc))
+            rows = []
+    ok = [r for r in rows if "error" not in r]
+    for row in rows:
+        if "error" in row:
+            st.info(f"**IVF:** {row['error']}")
+    if ok:
+        table = pd.DataFrame([{"index": r["kind"], f"recall@{k}": round(r["recall_at_k"], 3),
+                               "median ms / question": round(r["p50_ms"], 4), "p95 ms": round(r["p95_ms"], 4),
+                               "build ms": round(r["build_s"] * 1000, 2)} for r in ok])
+        left, right = st.columns([1, 1])
+        left.dataframe(table, hide_index=True, width="stretch")
+        left.caption(f"Measured live on {len(queries)} questions"
+                     + (" (the Q&A set with its paraphrases)" if qa else " (your question)")
+                     + f" over {n_chunks} chunks; recall compares each index's top-{k} with exact search.")
+        chart = go.Figure()
+        chart.add_bar(x=[r["kind"] for r in ok], y=[r["recall_at_k"] for r in ok], name=f"recall@{k}",
+                      marker_color="#2f6fdf", yaxis="y")
+        chart.add_scatter(x=[r["kind"] for r in ok], y=[r["p50_ms"] for r in ok], name="median ms",
+                          mode="markers+lines", marker=dict(size=12, color="#ea580c"), yaxis="y2")
+        chart.update_layout(height=300, margin=dict(t=10, b=30, l=40, r=40),
+                            yaxis=dict(title=f"recall@{k}", range=[0, 1.05]),
+                            yaxis2=dict(title="median ms per question", overlaying="y", side="right", rangemode="tozero"),
+                            legend=dict(orientation="h"))
+        right.plotly_chart(chart, key="ret_index_chart")
+
+
+# --- chunk-size sweep ----------------------------------------------------------------------
+
+st.header("What does chunk size do?")
+if qa is None:
+    st.info("This corpus has no Q&A set (questions with known answers), so retrieval quality cannot be scored. "
+            "Your uploads are searchable above; the sample corpora in the sidebar come with Q&A sets.")
+else:
+    st.markdown("Re-chunks the corpus at several sizes (overlap 20 % of the size, same strategy), re-indexes it and "
+                "scores every Q&A question. Already-embedded chunks come from the cache.")
+    s1, s2 = st.columns([3, 1])
+    options = SWEEP_SIZES[config.unit]
+    sizes = s1.multiselect(f"Chunk sizes ({config.unit})", options, default=options[1:6:2], key="ret_sweep_sizes")
+    sweep_mode = s2.selectbox("Retriever", MODES, key="ret_sweep_mode")
+    if st.button("▶ Run the sweep", key="ret_sweep_run", disabled=not sizes):
+        embedder = get_embedder(ss["embedder_name"])
+        bar = st.progress(0.0, text="Chunking, embedding and scoring…")
+        progress = lambda done, total: bar.progress(done / total, text=f"Chunk size {done}/{total} done")  # noqa: E731
+        try:
+            rows = chunk_size_sweep(docs, embedder, qa, sorted(sizes), base=config, mode=sweep_mode,
+                                    cache=get_embedding_cache(embedder.name), progress=progress)
+        except ConfigError as exc:
+            st.error(str(exc))
+            rows = []
+        bar.empty()
+        ss["ret_sweep"] = {"key": key, "mode": sweep_mode, "rows": rows}
+    sweep = ss.get("ret_sweep")
+    if sweep and sweep["key"] == key and sweep["rows"]:
+        frame = pd.DataFrame(sweep["rows"])
+        fig = go.Figure()
+        for column, colour in (("hit_at_1", "#2f6fdf"), ("hit_at_5", "#16a34a"), ("mrr", "#ea580c")):
+            fig.add_scatter(x=frame["size"], y=frame[column], name=METRICS[column], mode="lines+markers",
+                            line=dict(color=colour), customdata=frame["n_chunks"],
+                            hovertemplate="size %{x}: %{y:.2f} (%{customdata} chunks)<extra></extra>")
+        fig.update_layout(height=320, margin=dict(t=10, b=40, l=40, r=10), yaxis=dict(range=[0, 1.05]),
+                          xaxis_title=f"chunk size ({config.unit})", legend=dict(orientation="h"))
+        st.plotly_chart(fig, key="ret_sweep_chart")
+        st.caption(f"{sweep['mode']} retrieval over {int(frame['n'].iloc[0])} questions. Small chunks are precise "
+                   "but may cut a fact in two; big chunks keep facts whole but blur their meaning into one vector.")
+
+
+# --- metrics over the Q&A set --------------------------------------------------------------
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _evaluate(retriever_id: str, paraphrases: bool, corpus_name: str, _retriever: Retriever, _qa) -> dict:
+    return {mode: evaluate_retrieval(_retriever, _qa, mode=mode, k=5, paraphrases=paraphrases) for mode in MODES}
+
+
+st.header("How good is retrieval on this corpus?")
+if qa is None:
+    st.info("No Q&A set for this corpus, so there is nothing to score against. Pick a sample corpus in the sidebar.")
+else:
+    paraphrases = st.checkbox("Also ask every paraphrased question (same facts, different words)", key="ret_paraphrases")
+    with st.spinner("Scoring every question with the three retrievers…"):
+        evaluation = _evaluate(key, paraphrases, ss["corpus"], retriever, qa)
+    scores = pd.DataFrame([{"retriever": mode, **{label: round(getattr(s, name), 3) for name, label in METRICS.items()},
+                            "questions": s.n} for mode, (s, _) in evaluation.items()])
+    left, right = st.columns([1, 1])
+    left.dataframe(scores, hide_index=True, width="stretch")
+    left.caption("hit@1: the first chunk holds the answer. hit@5: one of the top five does. MRR: 1/rank of the "
+                 "first relevant chunk, averaged. nDCG@5: like MRR, but credits every relevant chunk in the top five.")
+    bars = go.Figure()
+    for mode in MODES:
+        s = evaluation[mode][0]
+        bars.add_bar(x=list(METRICS.values()), y=[getattr(s, name) for name in METRICS], name=mode,
+                     marker_color=MODE_COLOURS[mode])
+    bars.update_layout(barmode="group", height=300, margin=dict(t=10, b=30, l=40, r=10), yaxis=dict(range=[0, 1.05]),
+                       legend=dict(orientation="h"))
+    right.plotly_chart(bars, key="ret_metrics_chart")
+    with st.expander("Per question (dense retrieval)"):
+        detail = pd.DataFrame(evaluation["dense"][1])
+        detail["top_text"] = detail["top_text"].map(preview)
+        st.dataframe(detail, hide_index=True, width="stretch")

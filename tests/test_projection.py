@@ -108,3 +108,14 @@ def test_cosine_matrix():
     sims = cosine_matrix(VECTORS[:4], VECTORS[:4])
     np.testing.assert_allclose(np.diag(sims), 1.0, atol=1e-5)
     assert sims.shape == (4, 4)
+
+
+def test_neighbour_overlap_measures_how_much_a_map_keeps():
+    from core.projection import neighbour_overlap
+
+    good = fit_projection(VECTORS, "pca", 2).points
+    shuffled = good[np.random.default_rng(0).permutation(len(good))]
+    kept, random = neighbour_overlap(VECTORS, good, k=5), neighbour_overlap(VECTORS, shuffled, k=5)
+    assert kept > 2 * random  # a fitted map keeps far more neighbourhoods than a shuffled one
+    assert random < 0.3
+    assert neighbour_overlap(VECTORS[:1], good[:1]) == 1.0
