@@ -10,11 +10,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.chunking import STRATEGIES
-from core.errors import ConfigError, EmptyCorpus, InvalidQuery
+from core.errors import ConfigError, InvalidQuery
 from core.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
 from core.workspace import content_hash
-from ui.rag_views import preview
-from ui.state import current_documents, get_retriever
+from ui.rag_views import documents_and_retriever, preview
+from ui.state import get_retriever
 from ui.widgets import escape
 
 METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
@@ -58,16 +58,8 @@ def _scatter(fig: go.Figure, points: np.ndarray, dims: int, **kwargs) -> None:
 
 # --- data: the current chunks (and optionally a second chunking run) ------------------
 
-docs = current_documents()
-if not docs:
-    st.info("There are no documents: upload files on the Documents page or pick a sample corpus in the sidebar.")
-    st.stop()
-config = ss["chunk_config"]
-try:
-    retriever = get_retriever(docs, config)
-except EmptyCorpus as exc:
-    st.info(str(exc))
-    st.stop()
+docs, retriever = documents_and_retriever()
+config = retriever.chunk_config
 
 c1, c2, c3, c4 = st.columns([1.4, 0.8, 1.6, 1.4])
 method = c1.radio("Projection", list(METHODS), format_func=METHODS.get, key="emb_method", horizontal=True)
@@ -150,11 +142,11 @@ st.plotly_chart(fig, key="emb_map")
 
 faithful = f"Of each chunk's 10 closest chunks in {vectors.shape[1]} dimensions, {kept * 10:.1f} on average are " \
            f"still among its 10 closest on this map."
-if method == "pca":
+if projection.method == "pca":
     variance = float(np.sum(projection.model.explained_variance_ratio_))
     st.caption(f"PCA keeps {variance:.0%} of the spread of the vectors in {dims} directions. {faithful} "
                "The question is placed with PCA's exact transform.")
-elif method == "umap":
+elif projection.method == "umap":
     st.caption(f"{faithful} The question is placed with UMAP's own transform into the fitted map.")
 else:
     st.info(f"{faithful} **t-SNE cannot place new points** in a map it has already fitted. The question is "

@@ -7,13 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.errors import ConfigError, EmptyCorpus, InvalidQuery
+from core.errors import ConfigError, InvalidQuery
 from core.index import MODES, IndexConfig
 from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall
 from core.retrieval import Retriever, check_query
-from ui.rag_views import MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, preview
+from ui.rag_views import MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, documents_and_retriever, preview
 from ui.resources import get_embedder, get_embedding_cache
-from ui.state import current_documents, get_retriever, retriever_key
+from ui.state import retriever_key
 from ui.widgets import escape
 
 SWEEP_SIZES = {"tokens": [32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
@@ -27,16 +27,8 @@ st.markdown(
     "(rare words weigh more), and **hybrid** merges both rankings (reciprocal-rank fusion)."
 )
 
-docs = current_documents()
-if not docs:
-    st.info("There are no documents: upload files on the Documents page or pick a sample corpus in the sidebar.")
-    st.stop()
-config = ss["chunk_config"]
-try:
-    retriever = get_retriever(docs, config)
-except EmptyCorpus as exc:
-    st.info(str(exc))
-    st.stop()
+docs, retriever = documents_and_retriever()
+config = retriever.chunk_config
 key = retriever_key(docs, config, ss["index_config"], ss["embedder_name"])
 qa = corpus_qa()
 by_id = {d.id: d for d in docs}
@@ -75,7 +67,7 @@ def _badges(chunk_key, ranks: dict[str, dict]) -> str:
     return " ".join(out)
 
 
-def _hit_card(hit, mode: str, ranks: dict[str, dict], bm25_max: float) -> str:
+def _hit_card(hit, ranks: dict[str, dict], bm25_max: float) -> str:
     chunk = hit.chunk
     cosine, bm25 = hit.details.get("dense", 0.0), hit.details.get("bm25", 0.0)
     head = (f"<div style='font-size:0.85rem'><b>#{hit.rank}</b> · score {hit.score:.3f} · "
@@ -109,7 +101,7 @@ else:
             col.markdown(f"#### {MODE_LABELS[mode]}")
             for hit in hits:
                 with col.container(border=True):
-                    st.html(_hit_card(hit, mode, ranks, bm25_max))
+                    st.html(_hit_card(hit, ranks, bm25_max))
 
 
 # --- exact vs approximate indexes --------------------------------------------------------

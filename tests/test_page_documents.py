@@ -5,7 +5,10 @@ Also holds the helpers the other RAG page tests import (``open_page``, ``figures
 
 from __future__ import annotations
 
+import base64
 import json
+
+import numpy as np
 
 import pytest
 import streamlit as st
@@ -70,8 +73,22 @@ def text_uploads(extra: dict[str, str] | None = None) -> dict[str, bytes]:
 
 
 def figures(at: AppTest) -> list[dict]:
-    """Every plotly figure on the page, as the JSON the browser receives."""
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    """Every plotly figure on the page, as the JSON the browser receives (typed arrays decoded to lists)."""
+    return [_decode(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
+def _decode(node):
+    """Plotly ships numpy arrays as ``{"dtype", "bdata", "shape"}``; turn them back into lists."""
+    if isinstance(node, dict) and "bdata" in node and "dtype" in node:
+        array = np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"])
+        if "shape" in node:
+            array = array.reshape([int(n) for n in str(node["shape"]).split(",")])
+        return array.tolist()
+    if isinstance(node, dict):
+        return {k: _decode(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_decode(v) for v in node]
+    return node
 
 
 def rendered_bodies(at: AppTest) -> list[str]:

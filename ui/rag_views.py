@@ -15,9 +15,10 @@ from core.chunking import Chunk, ChunkConfig, chunk_document
 from core.corpora import QAItem, load_qa
 from core.documents import Document
 from core.embedding import embed_texts
-from core.errors import DatasetError
+from core.errors import DatasetError, EmptyCorpus
+from core.retrieval import Retriever
 from ui.resources import get_embedder, get_embedding_cache
-from ui.state import current_corpus
+from ui.state import current_corpus, current_documents, get_retriever
 from ui.widgets import escape
 
 # Two alternating chunk colours and a third for text that two chunks share.
@@ -42,6 +43,19 @@ def chunk_doc_cached(doc_id: str, config: dict, embedder_name: str | None, _doc:
 def chunk_corpus(docs: Sequence[Document], config: ChunkConfig) -> list[Chunk]:
     name = st.session_state.get("embedder_name")
     return [c for doc in docs for c in chunk_doc_cached(doc.id, config.to_dict(), name, doc)]
+
+
+def documents_and_retriever() -> tuple[list[Document], Retriever]:
+    """The current documents and their retriever (built with a progress bar); stops the page when empty."""
+    docs = current_documents()
+    if not docs:
+        st.info("There are no documents: upload files on the Documents page or pick a sample corpus in the sidebar.")
+        st.stop()
+    try:
+        return docs, get_retriever(docs, st.session_state["chunk_config"])
+    except EmptyCorpus as exc:
+        st.info(str(exc))
+        st.stop()
 
 
 def corpus_qa() -> list[QAItem] | None:

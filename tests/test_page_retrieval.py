@@ -1,0 +1,95 @@
+"""Retrieval hits page, driven through the entrypoint with AppTest."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_page_documents import _fresh_app, figures, open_page, text_uploads  # noqa: F401 (autouse fixture)
+
+PAGE = "pages/3_retrieval.py"
+SAMPLE = "prose_flower_shop"  # the smallest sample corpus with a Q&A set
+
+
+@pytest.fixture
+def uploads_page():
+    return open_page(PAGE, uploads=text_uploads())
+
+
+def _cards(at) -> list[str]:
+    return [h.proto.body for h in at.get("html")]
+
+
+def test_three_retrievers_side_by_side_with_overlap_markers(uploads_page):
+    at = uploads_page
+    assert any("Type a question" in i.value for i in at.info)  # a hint, not an error
+    at.text_input(key="ret_query").set_value("How much is delivery to Ashcombe?")
+    at.slider(key="ret_k").set_value(20)
+    at.run()
+    assert not at.exception and not at.error
+    n_chunks = 3
+    assert any(f"only {n_chunks} chunks, so k is {n_chunks}" in c.value for c in at.caption)
+    assert [m.value for m in at.markdown if m.value.startswith("####")] == [
+        "#### Dense (embeddings)", "#### BM25 (keywords)", "#### Hybrid (RRF)"]
+    cards = _cards(at)
+    assert len(cards) == 3 * n_chunks
+    top = cards[0]  # dense #1
+    assert "<b>#1</b>" in top and "delivery.md" in top and "Ashcombe" in top
+    assert "dense #1" in top and re.search(r"bm25 #\d", top) and re.search(r"hybrid #\d", top)
+    assert "cosine" in top and "BM25" in top
+    assert "<b style" in top  # the chunk is bold inside its context
+    assert any("distinct chunks** are found by all three" in m.value for m in at.markdown)
+
+
+def test_overlong_question_shows_the_limit(uploads_page):
+    at = uploads_page
+    at.text_input(key="ret_query").set_value("x" * 2500)
+    at.run()
+    assert not at.exception and not at.error
+    assert any("2,500 characters long; the limit is 2,000" in w.value for w in at.warning)
+
+
+def test_uploads_have_no_qa_set(uploads_page):
+    infos = " ".join(i.value for i in uploads_page.info)
+    assert "no Q&A set" in infos
+
+
+def test_sample_corpus_metrics_indexes_and_sweep():
+    at = open_page(PAGE, corpus=SAMPLE)
+    assert not at.error
+
+    # retrieval metrics per mode, as a table and a grouped bar chart
+    scores = next(df.value for df in at.dataframe if "retriever" in df.value.columns)
+    assert list(scores["retriever"]) == ["dense", "bm25", "hybrid"]
+    assert (scores["questions"] == 40).all()
+    assert ((scores["hit@1"] <= scores["hit@5"]) & (scores["hit@5"] <= 1)).all()
+    assert scores.loc[scores["retriever"] == "dense", "hit@5"].item() > 0.5  # real retrieval finds most answers
+    bars = next(f for f in figures(at) if f["layout"].get("barmode") == "group")
+    assert [t["name"] for t in bars["data"]] == ["dense", "bm25", "hybrid"]
+
+    # exact vs approximate, measured live; IVF on a small corpus is explained, not a crash
+    indexes = next(df.value for df in at.dataframe if "index" in df.value.columns)
+    assert indexes.loc[indexes["index"] == "flat", "recall@5"].item() == 1.0
+    assert "hnsw" in set(indexes["index"])
+    ivf_infos = [i.value for i in at.info if i.value.startswith("**IVF:**")]
+    assert ivf_infos or "ivf" in set(indexes["index"])
+    at.slider(key="ret_ef").set_value(1)
+    at.slider(key="ret_hnsw_m").set_value(2)
+    at.run()
+    assert not at.exception
+
+    # paraphrased questions are scored too
+    at.checkbox(key="ret_paraphrases").check()
+    at.run()
+    scores = next(df.value for df in at.dataframe if "retriever" in df.value.columns)
+    assert (scores["questions"] > 40).all()
+
+    # the chunk-size sweep
+    at.multiselect(key="ret_sweep_sizes").set_value([64, 128])
+    at.button(key="ret_sweep_run").click()
+    at.run()
+    assert not at.exception
+    sweep = next(f for f in figures(at) if f["layout"].get("xaxis", {}).get("title", {}).get("text", "").startswith("chunk size"))
+    assert [t["name"] for t in sweep["data"]] == ["hit@1", "hit@5", "MRR"]
+    assert sweep["data"][0]["x"] == [64, 128]
