@@ -137,14 +137,20 @@ def kmeans_labels(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(vectors).astype(int)
 
 
-def neighbour_overlap(vectors: np.ndarray, points: np.ndarray, k: int = 10) -> float:
+def neighbour_overlap(vectors: np.ndarray, points: np.ndarray, k: int = 10, max_points: int = 1000,
+                      seed: int = 0) -> float:
     """How faithful a map is: the mean share of each vector's ``k`` nearest neighbours (by cosine in
     the full space) that are also among its ``k`` nearest points on the map (1.0 = all kept).
+
+    Above ``max_points`` vectors, a fixed random sample of that many is measured (the cost is quadratic).
 
     >>> v = np.eye(3, dtype=np.float32)
     >>> neighbour_overlap(v, v[:, :2] * 10, k=2)
     1.0
     """
+    if len(vectors) > max_points:
+        keep = np.random.default_rng(seed).choice(len(vectors), max_points, replace=False)
+        vectors, points = vectors[keep], points[keep]
     n = len(vectors)
     k = min(k, n - 1)
     if k < 1:

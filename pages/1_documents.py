@@ -198,10 +198,11 @@ table = pd.DataFrame([{"document": c.doc_name, "index": c.index, "start": c.star
                        "n_tokens": c.n_tokens, "truncated": c.n_tokens > max_tokens, "preview": preview(c.text)}
                       for c in chunks])
 st.dataframe(table, hide_index=True, width="stretch", height=300)
-full = pd.DataFrame([asdict(c) for c in chunks])
 d1, d2, _ = st.columns([1, 1, 3])
-d1.download_button("⬇ Chunks as CSV", full.to_csv(index=False).encode(), "chunks.csv", "text/csv", key="doc_dl_csv")
-d2.download_button("⬇ Chunks as JSON", json.dumps({"config": config.to_dict(), "chunks": [asdict(c) for c in chunks]},
+# Callables: the files are built only when a button is pressed, not on every rerun.
+d1.download_button("⬇ Chunks as CSV", lambda: pd.DataFrame([asdict(c) for c in chunks]).to_csv(index=False).encode(),
+                   "chunks.csv", "text/csv", key="doc_dl_csv")
+d2.download_button("⬇ Chunks as JSON", lambda: json.dumps({"config": config.to_dict(), "chunks": [asdict(c) for c in chunks]},
                    ensure_ascii=False, indent=1).encode(), "chunks.json", "application/json", key="doc_dl_json")
 
 

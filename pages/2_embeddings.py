@@ -21,6 +21,8 @@ METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 COLOUR_BY = {"document": "document", "cluster": "k-means cluster", "run": "chunking run (compare two configs)"}
 PALETTE = ["#2f6fdf", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2", "#ca8a04", "#4b5563", "#dc2626", "#65a30d"]
 HEAT_MAX = 40  # chunks in the within-document heatmap
+WEBGL_FROM = 1500  # above this many points a 2D trace is drawn with WebGL, which stays smooth
+SLOW_FIT = {"umap": 3000, "tsne": 1500}  # chunk counts above which a fit takes a minute or more on a laptop CPU
 ss = st.session_state
 
 st.title("Embedding space")
@@ -52,6 +54,8 @@ def _hover(label: str, text: str) -> str:
 def _scatter(fig: go.Figure, points: np.ndarray, dims: int, **kwargs) -> None:
     if dims == 3:
         fig.add_scatter3d(x=points[:, 0], y=points[:, 1], z=points[:, 2], **kwargs)
+    elif len(points) > WEBGL_FROM:
+        fig.add_scattergl(x=points[:, 0], y=points[:, 1], **kwargs)
     else:
         fig.add_scatter(x=points[:, 0], y=points[:, 1], **kwargs)
 
@@ -86,6 +90,8 @@ else:
     groups = [c.doc_name for c in chunks]
 
 vectors_key = content_hash(vectors.tobytes())
+if len(chunks) > SLOW_FIT.get(method, len(chunks)):
+    st.caption(f"⏳ {METHODS[method]} on {len(chunks):,} chunks takes a while on a CPU; PCA is instant.")
 with st.spinner(f"Fitting {METHODS[method]} on {len(chunks)} chunks (once per corpus and settings)…"):
     projection, kept = _fit(vectors_key, method, dims, vectors)
 points = projection.points

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,13 +12,14 @@ import streamlit as st
 from core.errors import ConfigError, InvalidQuery
 from core.index import MODES, IndexConfig
 from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall
-from core.retrieval import Retriever, check_query
+from core.retrieval import MAX_QUERY_CHARS, Retriever, check_query
 from ui.rag_views import MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, documents_and_retriever, preview
 from ui.resources import get_embedder, get_embedding_cache
 from ui.state import retriever_key
 from ui.widgets import escape
 
-SWEEP_SIZES = {"tokens": [32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
+SWEEP_SIZES = {"tokens": [16, 32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
+SWEEP_OVERLAP = 0.2  # the sweep's overlap as a share of the chunk size
 METRICS = {"hit_at_1": "hit@1", "hit_at_5": "hit@5", "mrr": "MRR", "ndcg_at_5": "nDCG@5"}
 ss = st.session_state
 
@@ -173,42 +176,67 @@ else:
 
 # --- chunk-size sweep ----------------------------------------------------------------------
 
+def _question_at_sizes(sizes: list[int], mode: str, question: str, embedder, cache) -> list[dict]:
+    """The top chunk for ``question`` at each chunk size (same sizes and overlap as the sweep)."""
+    rows = []
+    for size in sizes:
+        sized = Retriever.build(docs, embedder, replace(config, size=size, overlap=int(size * SWEEP_OVERLAP)), cache=cache)
+        top = sized.search(question, 1, mode)[0]
+        rows.append({"size": size, "chunks": len(sized.chunks), "top chunk": f"{top.chunk.doc_name} #{top.chunk.index}",
+                     "tokens": top.chunk.n_tokens, "cosine": round(top.details.get("dense", 0.0), 3),
+                     "text": preview(top.chunk.text, 200)})
+    return rows
+
+
+def _run_sweep(sizes: list[int], mode: str, question: str) -> dict:
+    embedder = get_embedder(ss["embedder_name"])
+    cache = get_embedding_cache(embedder.name)
+    bar = st.progress(0.0, text="Chunking, embedding and scoring…")
+    progress = lambda done, total: bar.progress(done / total, text=f"Chunk size {done}/{total} done")  # noqa: E731
+    result = {"key": key, "mode": mode, "rows": [], "question": question, "per_size": []}
+    try:
+        if qa:
+            result["rows"] = chunk_size_sweep(docs, embedder, qa, sizes, base=config, mode=mode, cache=cache,
+                                              overlap_ratio=SWEEP_OVERLAP, progress=progress)
+        if question:
+            bar.progress(1.0, text="Asking your question at each size…")
+            result["per_size"] = _question_at_sizes(sizes, mode, question, embedder, cache)
+    except ConfigError as exc:
+        st.error(str(exc))
+    bar.empty()
+    return result
+
+
 st.header("What does chunk size do?")
-if qa is None:
+st.markdown(f"Re-chunks the corpus at several sizes (overlap {SWEEP_OVERLAP:.0%} of the size, same strategy), "
+            "re-indexes it, " + ("scores every Q&A question, " if qa else "")
+            + "and asks your question again at each size. Already-embedded chunks come from the cache.")
+s1, s2 = st.columns([3, 1])
+options = SWEEP_SIZES[config.unit]
+sizes = s1.multiselect(f"Chunk sizes ({config.unit})", options, default=options[1:6:2], key="ret_sweep_sizes")
+sweep_mode = s2.selectbox("Retriever", MODES, key="ret_sweep_mode")
+question = query.strip() if query.strip() and len(query) <= MAX_QUERY_CHARS else ""
+if not qa and not question:
     st.info("This corpus has no Q&A set (questions with known answers), so retrieval quality cannot be scored. "
-            "Your uploads are searchable above; the sample corpora in the sidebar come with Q&A sets.")
-else:
-    st.markdown("Re-chunks the corpus at several sizes (overlap 20 % of the size, same strategy), re-indexes it and "
-                "scores every Q&A question. Already-embedded chunks come from the cache.")
-    s1, s2 = st.columns([3, 1])
-    options = SWEEP_SIZES[config.unit]
-    sizes = s1.multiselect(f"Chunk sizes ({config.unit})", options, default=options[1:6:2], key="ret_sweep_sizes")
-    sweep_mode = s2.selectbox("Retriever", MODES, key="ret_sweep_mode")
-    if st.button("▶ Run the sweep", key="ret_sweep_run", disabled=not sizes):
-        embedder = get_embedder(ss["embedder_name"])
-        bar = st.progress(0.0, text="Chunking, embedding and scoring…")
-        progress = lambda done, total: bar.progress(done / total, text=f"Chunk size {done}/{total} done")  # noqa: E731
-        try:
-            rows = chunk_size_sweep(docs, embedder, qa, sorted(sizes), base=config, mode=sweep_mode,
-                                    cache=get_embedding_cache(embedder.name), progress=progress)
-        except ConfigError as exc:
-            st.error(str(exc))
-            rows = []
-        bar.empty()
-        ss["ret_sweep"] = {"key": key, "mode": sweep_mode, "rows": rows}
-    sweep = ss.get("ret_sweep")
-    if sweep and sweep["key"] == key and sweep["rows"]:
-        frame = pd.DataFrame(sweep["rows"])
-        fig = go.Figure()
-        for column, colour in (("hit_at_1", "#2f6fdf"), ("hit_at_5", "#16a34a"), ("mrr", "#ea580c")):
-            fig.add_scatter(x=frame["size"], y=frame[column], name=METRICS[column], mode="lines+markers",
-                            line=dict(color=colour), customdata=frame["n_chunks"],
-                            hovertemplate="size %{x}: %{y:.2f} (%{customdata} chunks)<extra></extra>")
-        fig.update_layout(height=320, margin=dict(t=10, b=40, l=40, r=10), yaxis=dict(range=[0, 1.05]),
-                          xaxis_title=f"chunk size ({config.unit})", legend=dict(orientation="h"))
-        st.plotly_chart(fig, key="ret_sweep_chart")
-        st.caption(f"{sweep['mode']} retrieval over {int(frame['n'].iloc[0])} questions. Small chunks are precise "
-                   "but may cut a fact in two; big chunks keep facts whole but blur their meaning into one vector.")
+            "Type a question above to see how its best chunk changes with the chunk size.")
+elif st.button("▶ Run the sweep", key="ret_sweep_run", disabled=not sizes):
+    ss["ret_sweep"] = _run_sweep(sorted(sizes), sweep_mode, question)
+sweep = ss.get("ret_sweep")
+if sweep and sweep["key"] == key and sweep["rows"]:
+    frame = pd.DataFrame(sweep["rows"])
+    fig = go.Figure()
+    for column, colour in (("hit_at_1", "#2f6fdf"), ("hit_at_5", "#16a34a"), ("mrr", "#ea580c")):
+        fig.add_scatter(x=frame["size"], y=frame[column], name=METRICS[column], mode="lines+markers",
+                        line=dict(color=colour), customdata=frame["n_chunks"],
+                        hovertemplate="size %{x}: %{y:.2f} (%{customdata} chunks)<extra></extra>")
+    fig.update_layout(height=320, margin=dict(t=10, b=40, l=40, r=10), yaxis=dict(range=[0, 1.05]),
+                      xaxis_title=f"chunk size ({config.unit})", legend=dict(orientation="h"))
+    st.plotly_chart(fig, key="ret_sweep_chart")
+    st.caption(f"{sweep['mode']} retrieval over {int(frame['n'].iloc[0])} questions. Small chunks are precise "
+               "but may cut a fact in two; big chunks keep facts whole but blur their meaning into one vector.")
+if sweep and sweep["key"] == key and sweep["per_size"]:
+    st.markdown(f"**Your question at each size** ({sweep['mode']}): “{escape(sweep['question'])}”")
+    st.dataframe(pd.DataFrame(sweep["per_size"]), hide_index=True, width="stretch")
 
 
 # --- metrics over the Q&A set --------------------------------------------------------------

@@ -93,3 +93,17 @@ def test_sample_corpus_metrics_indexes_and_sweep():
     sweep = next(f for f in figures(at) if f["layout"].get("xaxis", {}).get("title", {}).get("text", "").startswith("chunk size"))
     assert [t["name"] for t in sweep["data"]] == ["hit@1", "hit@5", "MRR"]
     assert sweep["data"][0]["x"] == [64, 128]
+
+
+def test_sweep_asks_the_same_question_at_each_size_without_a_qa_set(uploads_page):
+    at = uploads_page
+    at.text_input(key="ret_query").set_value("When should roses be pruned?")
+    at.run()
+    at.multiselect(key="ret_sweep_sizes").set_value([16, 64])
+    at.button(key="ret_sweep_run").click()
+    at.run()
+    assert not at.exception and not at.error
+    per_size = next(df.value for df in at.dataframe if "top chunk" in df.value.columns)
+    assert list(per_size["size"]) == [16, 64]
+    assert per_size["chunks"].iloc[0] > per_size["chunks"].iloc[1]  # smaller chunks, more of them
+    assert per_size["text"].str.contains("rune").all()  # "Prune roses…" is found at both sizes

@@ -119,3 +119,12 @@ def test_neighbour_overlap_measures_how_much_a_map_keeps():
     assert kept > 2 * random  # a fitted map keeps far more neighbourhoods than a shuffled one
     assert random < 0.3
     assert neighbour_overlap(VECTORS[:1], good[:1]) == 1.0
+
+
+def test_neighbour_overlap_samples_large_inputs():
+    from core.projection import neighbour_overlap
+
+    points = fit_projection(VECTORS, "pca", 2).points
+    sampled = neighbour_overlap(VECTORS, points, k=3, max_points=20)
+    assert 0.0 <= sampled <= 1.0
+    assert sampled == neighbour_overlap(VECTORS, points, k=3, max_points=20)  # the sample is fixed
