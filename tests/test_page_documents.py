@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from core.chunking import STRATEGIES
 from tests.conftest import ROOT
 
 TIMEOUT = 180
@@ -153,6 +154,21 @@ def test_changing_strategy_and_size_rechunks_and_is_shared():
     assert len(strip["data"]) == 2 and all(t["marker"]["symbol"] == "line-ns-open" for t in strip["data"])
     assert len(strip["data"][0]["x"]) == (table["document"] == at.selectbox(key="doc_pick").format_func(
         at.selectbox(key="doc_pick").value)).sum()
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_strategy_paints_its_chunks_over_the_text(strategy):
+    at = open_page(PAGE, uploads=text_uploads())
+    at.selectbox(key="doc_strategy").set_value(strategy)
+    at.number_input(key="doc_size").set_value(24)
+    at.number_input(key="doc_overlap").set_value(4)
+    at.run()
+    assert not at.exception and not at.error
+    table = at.dataframe[1].value
+    doc = at.selectbox(key="doc_pick").format_func(at.selectbox(key="doc_pick").value)
+    painted = at.get("html")[1].proto.body
+    assert painted.count("<sup") == (table["document"] == doc).sum() > 1  # one badge per chunk of the document
+    assert at.session_state["chunk_config"].strategy == strategy
 
 
 def test_invalid_config_shows_the_message_and_keeps_the_old_one():
