@@ -1,0 +1,165 @@
+"""The training mix of the built-in model, built from the synthetic world (core.world).
+
+* reading comprehension (60%): 1-4 passages cut from documents the way a
+  retriever returns chunks (150-900 characters, at paragraph, sentence or
+  word boundaries); one holds the answer, the others are distractors about
+  other entities of the same kind. Entities are fresh *training-name* entities,
+  so the answer can only come from the context.
+* closed-book Q&A (20%) about a fixed pool of training entities, plus the
+  world's GENERAL_FACTS (for a forgetting check).
+* plain passages (20%): documents of the fixed pool as language-model text.
+
+Every example is ``(prompt_text, answer_text)``; the loss weighs the answer more.
+Reproducible: example ``i`` of buffer ``k`` depends only on ``(seed, k)``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from functools import lru_cache
+
+from core import world_templates as T
+from core.lm.tokenizer import BOS, EOS, render_chat
+from core.prompting import build_messages
+from core.world import GENERAL_FACTS, KINDS, Entity, WorldDoc, make_entity, render_document
+
+# System-instruction variants the model is trained on (the defaults come first).
+SYSTEM_RAG_VARIANTS = [
+    None,  # DEFAULT_SYSTEM_RAG
+    "Use the context to answer the question.",
+    "You are a helpful assistant. Answer the question using only the context below.",
+    "Answer the user's question from the passages.",
+    "Read the passages and answer in one sentence.",
+    "You are a helpful assistant.",
+]
+SYSTEM_BASE_VARIANTS = [
+    None,  # DEFAULT_SYSTEM_BASE
+    "You are a helpful assistant.",
+    "Answer the question.",
+    "You are a helpful assistant. Answer briefly.",
+]
+POOL_SEED = 424242
+POOL_SIZE_PER_KIND = 80
+
+
+@lru_cache(maxsize=2)
+def training_pool(per_kind: int = POOL_SIZE_PER_KIND) -> tuple[list[Entity], list[WorldDoc]]:
+    """The fixed training entities the model memorises closed-book (training names only)."""
+    rng = random.Random(POOL_SEED)
+    taken: set[str] = set()
+    ents = [make_entity(rng, k, held_out=False, taken=taken) for _ in range(per_kind) for k in KINDS]
+    docs = [render_document(e, rng) for e in ents]
+    return ents, docs
+
+
+# --- windows, like a retriever's chunks ---------------------------------------
+def _units(text: str) -> list[str]:
+    """Sentences and headings of a markdown document, each ending in its separator."""
+    units: list[str] = []
+    for para in text.strip().split("\n\n"):
+        sents = [s for s in re.split(r"(?<=[.?!])\s+", para.strip()) if s]
+        for i, s in enumerate(sents):
+            units.append(s + (" " if i < len(sents) - 1 else "\n\n"))
+    return units
+
+
+def window(doc: WorldDoc, rng: random.Random, size: int, must_contain: str | None = None) -> str:
+    """A ~``size``-character window of ``doc`` (containing ``must_contain`` if given)."""
+    units = _units(doc.text)
+    if must_contain is not None:
+        idx = next((i for i, u in enumerate(units) if must_contain in u), 0)
+    else:
+        idx = rng.randrange(len(units))
+    start, end = idx, idx + 1
+    # grow left/right at random until the size is reached
+    while sum(len(u) for u in units[start:end]) < size and (start > 0 or end < len(units)):
+        if start > 0 and (end >= len(units) or rng.random() < 0.5):
+            start -= 1
+        else:
+            end += 1
+    text = "".join(units[start:end]).strip()
+    style = rng.random()
+    if style < 0.15 and must_contain is None and len(text) > 80:
+        # character chunker: cut at word boundaries
+        a = rng.randrange(0, len(text) // 3)
+        text = text[text.find(" ", a) + 1:] if text.find(" ", a) >= 0 else text
+    elif style < 0.35:
+        text = re.sub(r"\n{2,}", "\n", text)  # chunkers that keep single newlines
+    return text.strip()
+
+
+def _qa_text(ent: Entity, attr: str, rng: random.Random) -> tuple[str, str]:
+    _, _, questions, answer = T.ATTRS[ent.kind][attr]
+    q = rng.choice(questions).format(name=ent.name)
+    a = answer.format(name=ent.name, value=ent.facts[attr])
+    return q, a[:1].upper() + a[1:]
+
+
+def rc_example(rng: random.Random, progress: float) -> tuple[str, str]:
+    kind = rng.choice(KINDS)
+    taken: set[str] = set()
+    max_passages = 2 if progress < 0.1 else 3 if progress < 0.3 else 4
+    n = rng.randint(1, max_passages)
+    max_size = 450 if progress < 0.1 else 700 if progress < 0.3 else 900
+    ents = [make_entity(rng, kind, held_out=False, taken=taken) for _ in range(n)]
+    docs = [render_document(e, rng) for e in ents]
+    target, attr = ents[0], rng.choice(list(T.ATTRS[kind]))
+    passages = [window(docs[0], rng, rng.randint(150, max_size), must_contain=docs[0].statements[attr])]
+    for d in docs[1:]:
+        hard = rng.random() < 0.6
+        passages.append(window(d, rng, rng.randint(150, max_size), d.statements[attr] if hard else None))
+    rng.shuffle(passages)
+    q, a = _qa_text(target, attr, rng)
+    msgs = build_messages(q, passages, rng.choice(SYSTEM_RAG_VARIANTS))
+    return render_chat(msgs, add_generation_prompt=True), a
+
+
+def closed_book_example(rng: random.Random) -> tuple[str, str]:
+    if rng.random() < 0.1:
+        fact = rng.choice(GENERAL_FACTS)
+        q, a = fact["question"], fact["answer"]
+    else:
+        ents, _ = training_pool()
+        ent = rng.choice(ents)
+        q, a = _qa_text(ent, rng.choice(list(T.ATTRS[ent.kind])), rng)
+    msgs = build_messages(q, None, rng.choice(SYSTEM_BASE_VARIANTS))
+    return render_chat(msgs, add_generation_prompt=True), a
+
+
+def plain_example(rng: random.Random) -> tuple[str, str]:
+    _, docs = training_pool()
+    if rng.random() < 0.05:
+        text = " ".join(f["answer"] for f in rng.sample(GENERAL_FACTS, 3))
+    else:
+        text = rng.choice(docs).text
+    return BOS + text.strip() + EOS, ""
+
+
+def sample_example(rng: random.Random, progress: float) -> tuple[str, str]:
+    r = rng.random()
+    if r < 0.6:
+        return rc_example(rng, progress)
+    if r < 0.8:
+        return closed_book_example(rng)
+    return plain_example(rng)
+
+
+def example_buffer(seed: int, k: int, n: int, progress: float) -> list[tuple[str, str]]:
+    """Buffer ``k`` of ``n`` examples (deterministic in ``seed`` and ``k``)."""
+    rng = random.Random(f"lab-mix-{seed}-{k}")
+    return [sample_example(rng, progress) for _ in range(n)]
+
+
+def answer_with_eos(answer: str) -> str:
+    return answer + EOS if answer else ""
+
+
+def tokenizer_corpus(seed: int = 0, n: int = 12000) -> list[str]:
+    """Texts for training the tokenizer: the full mix, rendered."""
+    rng = random.Random(f"lab-tok-{seed}")
+    out = []
+    for _ in range(n):
+        p, a = sample_example(rng, rng.random())
+        out.append(p + a)
+    return out

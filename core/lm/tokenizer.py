@@ -1,0 +1,63 @@
+"""Byte-level BPE tokenizer (4,096 tokens) with a chat template, trained on the training mix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+BOS, EOS, PAD = "<s>", "</s>", "<pad>"
+ROLE_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>"]
+SPECIAL_TOKENS = [PAD, BOS, EOS, *ROLE_TOKENS]
+
+# Rendered text: <s><|system|>\n{system}\n<|user|>\n{question}\n<|assistant|>\n{answer}</s>
+CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{{ '<|' + message['role'] + '|>\n' }}"
+    "{% if message['role'] == 'assistant' %}{{ message['content'] + eos_token }}"
+    "{% else %}{{ message['content'] + '\n' }}{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}"
+)
+
+
+def render_chat(messages: list[dict], add_generation_prompt: bool = False) -> str:
+    """Python twin of ``CHAT_TEMPLATE`` (fast path for building training data)."""
+    out = [BOS]
+    for m in messages:
+        out.append(f"<|{m['role']}|>\n")
+        out.append(m["content"] + (EOS if m["role"] == "assistant" else "\n"))
+    if add_generation_prompt:
+        out.append("<|assistant|>\n")
+    return "".join(out)
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096):
+    """Train a byte-level BPE and wrap it as a ``PreTrainedTokenizerFast``."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=2,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    return wrap(tok)
+
+
+def wrap(tok):
+    from transformers import PreTrainedTokenizerFast
+
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD,
+        additional_special_tokens=ROLE_TOKENS, model_max_length=1024, padding_side="left",
+    )
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def save_tokenizer(tokenizer, out_dir: Path) -> None:
+    tokenizer.save_pretrained(str(out_dir))

@@ -1,0 +1,219 @@
+"""The Lab's synthetic world: invented entities, their facts, and documents about them.
+
+Everything is reproducible from a seed. Entity names are split deterministically
+(by a hash of the name) into *training* names, which the built-in model was
+trained on, and *held-out* names, which it never saw: ``generate_world(seed)``
+returns held-out entities by default, so the model can only know their facts
+from context (RAG) or from a fine-tune (LoRA).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core import world_templates as T
+from core.world_templates import GENERAL_FACTS
+
+__all__ = [
+    "GENERAL_FACTS", "KINDS", "Entity", "WorldDoc", "World", "is_held_out", "make_entity",
+    "render_document", "entity_qa", "generate_world", "write_world",
+]
+
+KINDS = list(T.ATTRS)
+HELD_OUT_SHARE = 5  # one name in five is held out
+
+
+def is_held_out(name: str) -> bool:
+    """True when ``name`` belongs to the held-out half of the name space (never trained on)."""
+    return hashlib.md5(name.lower().encode()).digest()[0] % HELD_OUT_SHARE == 0
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@dataclass
+class Entity:
+    name: str
+    kind: str
+    facts: dict[str, str]
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name)
+
+
+@dataclass
+class WorldDoc:
+    name: str  # file name, e.g. "thornbury-blooms.md"
+    text: str
+    entity: str = ""
+    # attribute -> the sentence stating it in ``text`` (lets callers find the relevant window)
+    statements: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    seed: int
+    entities: list[Entity]
+    documents: list[WorldDoc]
+    qa: list[dict]
+
+
+# --- names and values --------------------------------------------------------
+def _base(rng: random.Random) -> str:
+    return (rng.choice(T.SYL_START) + rng.choice(T.SYL_MID) + rng.choice(T.SYL_END)).capitalize()
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(T.FIRST_NAMES)} {rng.choice(T.LAST_NAMES)}"
+
+
+def _entity_name(rng: random.Random, kind: str) -> str:
+    if kind == "flower_shop":
+        return f"{_base(rng)} {rng.choice(T.SHOP_SUFFIX)}"
+    if kind == "video_game":
+        return f"{rng.choice(T.GAME_PREFIX)} {_base(rng)}"
+    if kind == "product":
+        return f"{_base(rng)} {rng.choice(T.PRODUCT_KINDS)}"
+    if kind == "person":
+        return _person(rng)
+    if kind == "town":
+        return _base(rng)
+    if kind == "company":
+        return f"{_base(rng)} {rng.choice(T.COMPANY_SUFFIX)}"
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+# value kind -> generator; the spaces are large so that a closed-book guess is right < 5% of the time
+_VALUES = {
+    "time": lambda r: f"{r.randint(1, 12)}:{r.randrange(0, 60, 5):02d} {r.choice(['am', 'pm'])}",
+    "person": _person,
+    "price": lambda r: f"${r.randint(2, 189)}.{r.randrange(0, 100, 5):02d}",
+    "bouquet": lambda r: f"{r.choice(T.COLOURS)} {r.choice(T.FLOWERS)}",
+    "address": lambda r: f"{r.randint(1, 299)} {_base(r)} {r.choice(T.STREETS)}",
+    "year": lambda r: str(r.randint(1850, 2024)),
+    "boss": lambda r: f"{r.choice(T.FIRST_NAMES)} the {r.choice(T.TITLES)}",
+    "level": lambda r: str(r.randint(20, 250)),
+    "item": lambda r: f"{r.choice(T.COLOURS)} {r.choice(T.OBJECTS)}",
+    "studio": lambda r: f"{_base(r)} {r.choice(T.STUDIO_SUFFIX)}",
+    "grams": lambda r: f"{r.randint(150, 4999)} grams",
+    "colour": lambda r: "{} with {} trim".format(*r.sample(T.COLOURS, 2)),
+    "months": lambda r: f"{r.randint(6, 72)} months",
+    "profession": lambda r: r.choice(T.PROFESSIONS),
+    "town": _base,
+    "petname": lambda r: r.choice(T.SYL_START).capitalize() + r.choice(
+        ["o", "y", "ie", "a", "us", "kin", "bert", "wick"]),
+    "population": lambda r: f"{r.randint(800, 250000):,}",
+    "festival": lambda r: f"{r.choice(T.COLOURS).capitalize()} {r.choice(T.OBJECTS).title()} Festival",
+    "river": lambda r: f"River {_base(r)}",
+    "days": lambda r: f"{r.randint(12, 45)} days",
+    "password": lambda r: f"{r.choice(T.COLOURS)}-{r.choice(T.OBJECTS).replace(' ', '-')}-{r.randint(10, 99)}",
+}
+
+
+def _value(rng: random.Random, vkind: str) -> str:
+    if vkind not in _VALUES:
+        raise ValueError(f"unknown value kind {vkind!r}")
+    return _VALUES[vkind](rng)
+
+
+def make_entity(rng: random.Random, kind: str, held_out: bool, taken: set[str] | None = None) -> Entity:
+    """A fresh entity of ``kind`` whose name is on the requested side of the split."""
+    taken = taken if taken is not None else set()
+    for _ in range(10_000):
+        name = _entity_name(rng, kind)
+        if is_held_out(name) == held_out and name not in taken:
+            break
+    else:  # pragma: no cover - the name space is large
+        raise RuntimeError("name space exhausted")
+    taken.add(name)
+    facts = {attr: _value(rng, spec[0]) for attr, spec in T.ATTRS[kind].items()}
+    return Entity(name=name, kind=kind, facts=facts)
+
+
+# --- documents -------------------------------------------------------------
+def _statement(rng: random.Random, ent: Entity, attr: str) -> str:
+    return rng.choice(T.ATTRS[ent.kind][attr][1]).format(name=ent.name, value=ent.facts[attr])
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def render_document(ent: Entity, rng: random.Random) -> WorldDoc:
+    """A markdown FAQ, handbook or guide stating every fact of ``ent`` once."""
+    attrs = list(T.ATTRS[ent.kind])
+    rng.shuffle(attrs)
+    statements = {a: _cap(_statement(rng, ent, a)) for a in attrs}
+    flavour = list(T.FLAVOUR[ent.kind])
+    rng.shuffle(flavour)
+    title = rng.choice(T.TITLES_BY_KIND[ent.kind]).format(name=ent.name)
+    style = rng.choice(["faq", "sections", "prose"])
+    lines = [f"# {title}", ""]
+    if style == "faq":
+        lines += [f"This page answers common questions about {ent.name}. {flavour.pop()}", ""]
+        for a in attrs:
+            q = rng.choice(T.ATTRS[ent.kind][a][2]).format(name=ent.name)
+            body = statements[a] + (f" {flavour.pop()}" if flavour and rng.random() < 0.4 else "")
+            lines += [f"## {q}", "", body, ""]
+    else:
+        secs = rng.sample(T.SECTIONS, 3 if style == "sections" else 2)
+        groups = [attrs[i::len(secs)] for i in range(len(secs))]
+        for sec, group in zip(secs, groups):
+            lines += [f"## {sec}", ""]
+            sents = [statements[a] for a in group]
+            if flavour:
+                sents.insert(rng.randrange(len(sents) + 1), flavour.pop())
+            if style == "prose" and len(sents) > 2:
+                lines += [" ".join(sents[:2]), "", " ".join(sents[2:]), ""]
+            else:
+                lines += [" ".join(sents), ""]
+    text = "\n".join(lines).strip() + "\n"
+    return WorldDoc(name=f"{ent.slug}.md", text=text, entity=ent.name, statements=statements)
+
+
+def entity_qa(ent: Entity, rng: random.Random, document: str | None = None) -> list[dict]:
+    """One row per fact: question, answer, value, paraphrases, document."""
+    rows = []
+    for attr, (_, _, questions, answer) in T.ATTRS[ent.kind].items():
+        qs = [q.format(name=ent.name) for q in questions]
+        rng.shuffle(qs)
+        rows.append({
+            "question": qs[0],
+            "answer": _cap(answer.format(name=ent.name, value=ent.facts[attr])),
+            "value": ent.facts[attr],
+            "paraphrases": qs[1:],
+            "document": document or f"{ent.slug}.md",
+            "entity": ent.name,
+            "attribute": attr,
+        })
+    return rows
+
+
+def generate_world(seed: int, n_entities: int = 12, held_out: bool = True) -> World:
+    """A reproducible world of ``n_entities`` entities (held-out names by default)."""
+    rng = random.Random(f"lab-world-{seed}")
+    kinds = [KINDS[i % len(KINDS)] for i in range(n_entities)]
+    rng.shuffle(kinds)
+    taken: set[str] = set()
+    entities = [make_entity(rng, k, held_out, taken) for k in kinds]
+    docs = [render_document(e, rng) for e in entities]
+    qa = [row for e, d in zip(entities, docs) for row in entity_qa(e, rng, d.name)]
+    return World(seed=seed, entities=entities, documents=docs, qa=qa)
+
+
+def write_world(world: World, out_dir: Path) -> None:
+    """Write ``out_dir/docs/*.md`` and ``out_dir/qa.jsonl`` (one row per fact)."""
+    out_dir = Path(out_dir)
+    (out_dir / "docs").mkdir(parents=True, exist_ok=True)
+    for doc in world.documents:
+        (out_dir / "docs" / doc.name).write_text(doc.text, encoding="utf-8")
+    with open(out_dir / "qa.jsonl", "w", encoding="utf-8") as fh:
+        for row in world.qa:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
