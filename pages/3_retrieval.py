@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import ConfigError, InvalidQuery
 from core.index import MODES, IndexConfig
-from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall
+from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall, is_relevant
 from core.retrieval import MAX_QUERY_CHARS, Retriever, check_query
 from ui.rag_views import MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, documents_and_retriever, preview
 from ui.resources import get_embedder, get_embedding_cache
@@ -70,11 +69,14 @@ def _badges(chunk_key, ranks: dict[str, dict]) -> str:
     return " ".join(out)
 
 
-def _hit_card(hit, ranks: dict[str, dict], bm25_max: float) -> str:
+def _hit_card(hit, ranks: dict[str, dict], bm25_max: float, item) -> str:
     chunk = hit.chunk
     cosine, bm25 = hit.details.get("dense", 0.0), hit.details.get("bm25", 0.0)
+    verdict = ""
+    if item is not None:  # the question is from the Q&A set, so we know which chunks hold its answer
+        verdict = " · ✅ holds the answer" if is_relevant(chunk, item) else " · ✗ not the answer"
     head = (f"<div style='font-size:0.85rem'><b>#{hit.rank}</b> · score {hit.score:.3f} · "
-            f"<b>{escape(chunk.doc_name)}</b> chunk #{chunk.index} (characters {chunk.start}–{chunk.end})</div>")
+            f"<b>{escape(chunk.doc_name)}</b> chunk #{chunk.index} (characters {chunk.start}–{chunk.end}){verdict}</div>")
     bars = (bar_html("cosine", cosine, cosine, MODE_COLOURS["dense"])
             + bar_html("BM25", bm25, bm25 / bm25_max if bm25_max > 0 else 0.0, MODE_COLOURS["bm25"]))
     return (head + f"<div style='margin:2px 0 4px'>{_badges((chunk.doc_id, chunk.index), ranks)}</div>"
@@ -90,6 +92,7 @@ else:
         st.warning(str(exc))
     else:
         query_vector = retriever.embed_queries([clean])
+        item = next((i for i in qa or [] if clean in (i.question, *i.paraphrases)), None)
         results = {mode: retriever.search(clean, k, mode, query_vector=query_vector) for mode in MODES}
         ranks = {m: {(h.chunk.doc_id, h.chunk.index): h.rank for h in hits} for m, hits in results.items()}
         bm25_max = float(retriever.bm25.scores(clean).max())
@@ -97,14 +100,16 @@ else:
         union = set().union(*(set(r) for r in ranks.values()))
         st.markdown(f"**{len(in_all)} of {len(union)} distinct chunks** are found by all three retrievers. "
                     "The coloured tags on each hit show in which lists it appears, and at which rank. Bars: the "
-                    "hit's cosine similarity to the question and its BM25 score (relative to this question's best).")
+                    "hit's cosine similarity to the question and its BM25 score (relative to this question's best)."
+                    + (f" This question is in the Q&A set (answer: “{escape(item.target)}”), so each hit says "
+                       "whether it holds the answer." if item else ""))
         if bm25_max == 0:
             st.caption("No word of the question (after removing stopwords) appears in the corpus, so BM25 scores are all 0.")
         for col, (mode, hits) in zip(st.columns(3), results.items()):
             col.markdown(f"#### {MODE_LABELS[mode]}")
             for hit in hits:
                 with col.container(border=True):
-                    st.html(_hit_card(hit, ranks, bm25_max))
+                    st.html(_hit_card(hit, ranks, bm25_max, item))
 
 
 # --- exact vs approximate indexes --------------------------------------------------------

@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from core.corpora import get_corpus, load_qa
+from ui.widgets import escape
+
 from tests.test_page_documents import _fresh_app, figures, open_page, text_uploads  # noqa: F401 (autouse fixture)
 
 PAGE = "pages/3_retrieval.py"
@@ -59,6 +62,15 @@ def test_sample_corpus_metrics_indexes_and_sweep():
     at = open_page(PAGE, corpus=SAMPLE)
     assert not at.error
 
+    # a question from the Q&A set: each hit says whether it holds the answer
+    at.button(key="ret_sample").click()
+    at.run()
+    first = load_qa(get_corpus(SAMPLE).qa_path)[0]
+    assert at.text_input(key="ret_query").value == first.question
+    cards = " ".join(h.proto.body for h in at.get("html"))
+    assert "✅ holds the answer" in cards and "not the answer" in cards
+    assert any(escape(first.target) in m.value for m in at.markdown)
+
     # retrieval metrics per mode, as a table and a grouped bar chart
     scores = next(df.value for df in at.dataframe if "retriever" in df.value.columns)
     assert list(scores["retriever"]) == ["dense", "bm25", "hybrid"]
@@ -86,13 +98,13 @@ def test_sample_corpus_metrics_indexes_and_sweep():
     assert (scores["questions"] > 40).all()
 
     # the chunk-size sweep
-    at.multiselect(key="ret_sweep_sizes").set_value([64, 128])
+    at.multiselect(key="ret_sweep_sizes").set_value([128, 192])
     at.button(key="ret_sweep_run").click()
     at.run()
     assert not at.exception
     sweep = next(f for f in figures(at) if f["layout"].get("xaxis", {}).get("title", {}).get("text", "").startswith("chunk size"))
     assert [t["name"] for t in sweep["data"]] == ["hit@1", "hit@5", "MRR"]
-    assert sweep["data"][0]["x"] == [64, 128]
+    assert sweep["data"][0]["x"] == [128, 192]
 
 
 def test_sweep_asks_the_same_question_at_each_size_without_a_qa_set(uploads_page):
