@@ -69,6 +69,8 @@ PROFESSIONS = [
     "puppeteer", "tea blender", "stonemason", "falconer", "map engraver", "hat maker",
     "organ tuner", "candle maker", "kite designer", "bell founder", "mushroom farmer", "weaver",
     "ferry pilot", "archivist", "ice sculptor", "balloon pilot", "lute player", "saddler",
+    "cooper", "glove maker", "harp tuner", "rope maker", "seed collector", "clock restorer",
+    "chess tutor", "river guide", "fresco painter", "salt trader",
 ]
 
 # --- attributes --------------------------------------------------------------

@@ -9,7 +9,9 @@
   world's GENERAL_FACTS (for a forgetting check).
 * plain passages (20%): documents of the fixed pool as language-model text.
 
-Every example is ``(prompt_text, answer_text)``; the loss weighs the answer more.
+Every example is a list of ``(text, is_answer)`` segments; the loss weighs answers more.
+Reading-comprehension examples may continue with 1-2 more user turns about other
+facts stated in the same passages (more answer supervision per context token).
 Reproducible: example ``i`` of buffer ``k`` depends only on ``(seed, k)``.
 """
 
@@ -96,7 +98,10 @@ def _qa_text(ent: Entity, attr: str, rng: random.Random) -> tuple[str, str]:
     return q, a[:1].upper() + a[1:]
 
 
-def rc_example(rng: random.Random, progress: float) -> tuple[str, str]:
+Segments = list[tuple[str, bool]]
+
+
+def rc_example(rng: random.Random, progress: float) -> Segments:
     kind = rng.choice(KINDS)
     taken: set[str] = set()
     max_passages = 2 if progress < 0.1 else 3 if progress < 0.3 else 4
@@ -112,10 +117,17 @@ def rc_example(rng: random.Random, progress: float) -> tuple[str, str]:
     rng.shuffle(passages)
     q, a = _qa_text(target, attr, rng)
     msgs = build_messages(q, passages, rng.choice(SYSTEM_RAG_VARIANTS))
-    return render_chat(msgs, add_generation_prompt=True), a
+    segs = [(render_chat(msgs, add_generation_prompt=True), False), (a + EOS, True)]
+    answerable = [(e, at) for e, d in zip(ents, docs) for at in T.ATTRS[kind]
+                  if (e, at) != (target, attr) and any(d.statements[at] in p for p in passages)]
+    rng.shuffle(answerable)
+    for e, at in answerable[: rng.choice([0, 0, 1, 1, 2, 2, 2])]:
+        q2, a2 = _qa_text(e, at, rng)
+        segs += [(f"<|user|>\n{q2}\n<|assistant|>\n", False), (a2 + EOS, True)]
+    return segs
 
 
-def closed_book_example(rng: random.Random) -> tuple[str, str]:
+def closed_book_example(rng: random.Random) -> Segments:
     if rng.random() < 0.1:
         fact = rng.choice(GENERAL_FACTS)
         q, a = fact["question"], fact["answer"]
@@ -124,19 +136,19 @@ def closed_book_example(rng: random.Random) -> tuple[str, str]:
         ent = rng.choice(ents)
         q, a = _qa_text(ent, rng.choice(list(T.ATTRS[ent.kind])), rng)
     msgs = build_messages(q, None, rng.choice(SYSTEM_BASE_VARIANTS))
-    return render_chat(msgs, add_generation_prompt=True), a
+    return [(render_chat(msgs, add_generation_prompt=True), False), (a + EOS, True)]
 
 
-def plain_example(rng: random.Random) -> tuple[str, str]:
+def plain_example(rng: random.Random) -> Segments:
     _, docs = training_pool()
     if rng.random() < 0.05:
         text = " ".join(f["answer"] for f in rng.sample(GENERAL_FACTS, 3))
     else:
         text = rng.choice(docs).text
-    return BOS + text.strip() + EOS, ""
+    return [(BOS + text.strip() + EOS, False)]
 
 
-def sample_example(rng: random.Random, progress: float) -> tuple[str, str]:
+def sample_example(rng: random.Random, progress: float) -> Segments:
     r = rng.random()
     if r < 0.6:
         return rc_example(rng, progress)
@@ -145,14 +157,10 @@ def sample_example(rng: random.Random, progress: float) -> tuple[str, str]:
     return plain_example(rng)
 
 
-def example_buffer(seed: int, k: int, n: int, progress: float) -> list[tuple[str, str]]:
+def example_buffer(seed: int, k: int, n: int, progress: float) -> list[Segments]:
     """Buffer ``k`` of ``n`` examples (deterministic in ``seed`` and ``k``)."""
     rng = random.Random(f"lab-mix-{seed}-{k}")
     return [sample_example(rng, progress) for _ in range(n)]
-
-
-def answer_with_eos(answer: str) -> str:
-    return answer + EOS if answer else ""
 
 
 def tokenizer_corpus(seed: int = 0, n: int = 12000) -> list[str]:
@@ -160,6 +168,5 @@ def tokenizer_corpus(seed: int = 0, n: int = 12000) -> list[str]:
     rng = random.Random(f"lab-tok-{seed}")
     out = []
     for _ in range(n):
-        p, a = sample_example(rng, rng.random())
-        out.append(p + a)
+        out.append("".join(t for t, _ in sample_example(rng, rng.random())))
     return out

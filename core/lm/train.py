@@ -44,13 +44,16 @@ def build_model(tokenizer, seed: int):
 
 def make_batches(tokenizer, examples, batch_tokens: int, rng: random.Random):
     """Tokenise, sort by length, group into batches of about ``batch_tokens`` (padded) tokens."""
-    prompts = tokenizer([p for p, _ in examples], add_special_tokens=False)["input_ids"]
-    answers = tokenizer([D.answer_with_eos(a) for _, a in examples], add_special_tokens=False)["input_ids"]
-    seqs = []
-    for p, a in zip(prompts, answers):
-        ids = (p + a)[:MAX_LEN]
-        w = ([1.0] * len(p) + [ANSWER_WEIGHT] * len(a))[:MAX_LEN]
-        seqs.append((ids, w))
+    flat = [seg for ex in examples for seg in ex]
+    enc = tokenizer([t for t, _ in flat], add_special_tokens=False)["input_ids"]
+    seqs, i = [], 0
+    for ex in examples:
+        ids, w = [], []
+        for toks, (_, is_answer) in zip(enc[i:i + len(ex)], ex):
+            ids += toks
+            w += [ANSWER_WEIGHT if is_answer else 1.0] * len(toks)
+        i += len(ex)
+        seqs.append((ids[:MAX_LEN], w[:MAX_LEN]))
     # lengths padded to a multiple of 64 and a fixed batch size per length: few distinct
     # shapes, so the CPU kernels are reused (and bf16 primitives are not rebuilt every step)
     buckets: dict[int, list] = {}
