@@ -1,8 +1,115 @@
-"""Side-by-side answers."""
+"""Side-by-side answers: one question, four systems (base, RAG, LoRA, LoRA+RAG), the same decoding."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from ui.widgets import not_built_yet
+from core.answering import SYSTEMS, Decoding
+from core.errors import LabError
+from core.evaluation import added_words
+from ui.answer_views import (
+    SYSTEM_CAPTIONS, SYSTEM_TITLES, answer_card, base_generator, make_answerer, model_tier_notice, no_adapter_prompt,
+    pick_adapter, saved_adapters, show_answer,
+)
+from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.state import current_corpus
+
+ss = st.session_state
+OWN = "✍️ my own question"
 
 st.title("Side-by-side answers")
-not_built_yet("Four-system answers", "Side-by-side answers, experiments and the decision guide")
+st.markdown(
+    "One question, four systems, **the same model and the same decoding settings**: only what the model is "
+    "given changes. **RAG** puts retrieved chunks in the prompt; **LoRA** answers from what the adapter "
+    "learned in training; **LoRA + RAG** does both. Each answer shows where it came from."
+)
+
+docs, retriever = documents_and_retriever()
+qa = corpus_qa() or []
+base = base_generator()
+model_tier_notice(base, current_corpus())
+
+adapters = saved_adapters()
+info = pick_adapter(adapters, "LoRA adapter (from this session's fine-tuning runs)", "ans_adapter")
+if info is None:
+    no_adapter_prompt()
+
+
+def _pick_question() -> None:
+    choice = ss.get("ans_pick")
+    if choice and choice != OWN:
+        ss["ans_question"] = choice
+
+
+if qa:
+    st.selectbox("Question from the corpus Q&A set (has a reference answer)", [OWN] + [it.question for it in qa],
+                 key="ans_pick", on_change=_pick_question)
+question = st.text_input("Your question", key="ans_question",
+                         placeholder=qa[0].question if qa else "Ask something your documents answer")
+reference = next((it for it in qa if question.strip() in (it.question, *it.paraphrases)), None) if question else None
+if reference is not None:
+    st.caption(f"Reference answer: “{reference.answer}” — an answer is marked ✅ when it contains “{reference.target}”.")
+
+with st.expander("Sampling settings (shared by all four systems)", expanded=False):
+    c1, c2, c3, c4, c5 = st.columns(5)
+    temperature = c1.slider("Temperature", 0.0, 2.0, 0.0, 0.05, key="ans_temperature", help="0 = greedy (same answer every time)")
+    top_k = c2.slider("Top-k", 0, 100, 0, key="ans_top_k", help="Sample only from the k likeliest tokens (0 = off)")
+    top_p = c3.slider("Top-p", 0.05, 1.0, 1.0, 0.05, key="ans_top_p", help="Sample from the smallest set with this much probability")
+    max_tokens = c4.slider("Max answer tokens", 8, 160, 48, key="ans_max_tokens")
+    k = c5.slider("Chunks (k)", 1, 8, 3, key="ans_k", help="Retrieved chunks in the RAG prompts")
+decoding = Decoding(max_tokens, temperature, top_k, top_p)
+answerer = make_answerer(base, retriever, info, qa, k=k)
+asked = st.button("Ask all four", key="ans_ask", type="primary", disabled=not question.strip())
+
+cols = st.columns(4)
+slots = {}
+for col, system in zip(cols, SYSTEMS):
+    col.subheader(SYSTEM_TITLES[system])
+    col.caption(SYSTEM_CAPTIONS[system])
+    slots[system] = col.empty()
+
+if asked:
+    runnable = answerer.available()
+    texts = {s: "" for s in runnable}
+
+    def stream(system: str, piece: str) -> None:
+        texts[system] += piece
+        show_answer(slots[system], texts[system], cursor=True)
+
+    try:
+        answers = answerer.answer_all(question, runnable, decoding, on_token=stream)
+    except LabError as exc:
+        st.error(str(exc))
+        st.stop()
+    ss["ans_result"] = {"question": question, "answers": {a.system: a for a in answers}, "reference": reference,
+                        "adapter": info.name if info else None}
+
+result = ss.get("ans_result")
+if result:
+    answers, ref = result["answers"], result["reference"]
+    st.caption(f"Answers to: “{result['question']}”" + (f" · adapter `{result['adapter']}`" if result["adapter"] else ""))
+    for col, system in zip(cols, SYSTEMS):
+        if system not in answers:
+            slots[system].info("No adapter loaded: train one on the fine-tuning page to see this answer.")
+            continue
+        show_answer(slots[system], answers[system].text)
+        with col:
+            answer_card(answers[system], ref)
+
+    st.subheader("What changed")
+    base_text = answers["base"].text
+    rag = answers.get("rag")
+    if rag is not None:
+        chunks = [s.text for s in rag.sources]
+        words = added_words(rag.text, base_text, chunks)
+        st.markdown("**What RAG added** (words in the RAG answer, found in the retrieved chunks, not in the base answer): "
+                    + (" ".join(f"`{w}`" for w in words) if words else "_nothing_"))
+    lora = answers.get("lora")
+    if lora is not None:
+        gained, lost = added_words(lora.text, base_text), added_words(base_text, lora.text)
+        st.markdown("**What LoRA changed** (compared with the base answer): added "
+                    + (" ".join(f"`{w}`" for w in gained) if gained else "_nothing_") + "; dropped "
+                    + (" ".join(f"`{w}`" for w in lost) if lost else "_nothing_"))
+else:
+    for system in SYSTEMS:
+        slots[system].caption("Ask a question to see this system's answer.")

@@ -1,8 +1,285 @@
-"""Experiments."""
+"""Experiments: knowledge update, batch evaluation (Ovadia et al. 2023, Table 2) and a forgetting check."""
 
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from ui.widgets import not_built_yet
+from core.answering import Answerer, Decoding
+from core.errors import LabError
+from core.evaluation import SystemSpec, contains, evaluate, rows_to_csv
+from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, knowledge_update, train_default_adapter
+from ui.answer_views import (
+    FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, base_generator, make_answerer, model_tier_notice,
+    no_adapter_prompt, pick_adapter, render_sources, saved_adapters,
+)
+from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.resources import get_embedding_cache
+from ui.state import current_corpus, session_workspace
+
+ss = st.session_state
+NOT_TRAINED = "(not trained yet)"
+PUBLISHED_LABELS = {"base": "base", "rag": "RAG", "lora": "FT-reg", "lora (paraphrases)": "FT-par",
+                    "lora+rag": "FT-reg + RAG", "lora (paraphrases)+rag": "FT-par + RAG"}
 
 st.title("Experiments")
-not_built_yet("The knowledge-update and batch-evaluation experiments", "Side-by-side answers, experiments and the decision guide")
+docs, retriever = documents_and_retriever()
+qa = corpus_qa() or []
+corpus = current_corpus()
+base = base_generator()
+model_tier_notice(base, corpus)
+adapters = saved_adapters()
+decoding = Decoding()
+if not qa:
+    st.info("These experiments need a Q&A set: pick a sample corpus (🧪 world corpora work with the built-in model).")
+    st.stop()
+
+tab_update, tab_eval, tab_forget = st.tabs(["Knowledge update", "Batch evaluation", "Forgetting check"])
+
+
+def card(title: str, answer, good: str | None = None, bad: str | None = None) -> None:
+    st.markdown(f"**{title}**")
+    if answer is None:
+        st.info("No adapter: train one to see this answer.")
+        return
+    st.markdown(answer_html(answer.text), unsafe_allow_html=True)
+    if good is not None:
+        st.markdown("✅ new value" if contains(answer.text, good) else
+                    ("🕰️ old value" if bad and contains(answer.text, bad) else "➖ neither value"))
+    st.caption(answer_stats(answer))
+    render_sources(answer)
+
+
+# --- knowledge update ----------------------------------------------------------------------
+
+with tab_update:
+    st.markdown("Change one fact in (a copy of) its document, re-index, and ask again. Retrieval reads the new text "
+                "at once; the adapter's weights still hold the old fact until it is **retrained**.")
+    facts = [it for it in qa if it.value]
+    if not facts:
+        st.info("This corpus's Q&A rows have no short `value` to edit.")
+    else:
+        i = st.selectbox("Fact", range(len(facts)), key="exp_fact",
+                         format_func=lambda j: f"{facts[j].question} → {facts[j].value}")
+        item = facts[i]
+        new_value = st.text_input("New value", key="exp_new_value", placeholder=f"replaces “{item.value}” in {item.document}")
+        info = pick_adapter(adapters, "LoRA adapter (trained on the old facts)", "exp_ku_adapter")
+        if info is None:
+            no_adapter_prompt()
+        if st.button("Edit, re-index and ask again", key="exp_ku_run", type="primary", disabled=not new_value.strip()):
+            answerer = make_answerer(base, retriever, info, qa)
+            try:
+                with st.spinner("Asking, editing the document, re-indexing, asking again…"):
+                    ss["exp_ku_result"] = knowledge_update(
+                        docs, item, new_value, answerer=answerer, cache=get_embedding_cache(retriever.embedder.name),
+                        decoding=decoding, adapter_dir=info.path if info else None)
+            except LabError as exc:
+                st.error(str(exc))
+        r = ss.get("exp_ku_result")
+        if r is not None:
+            st.markdown(f"**{r.question}** — “{r.old_value}” → “{r.new_value}” in `{r.document}`")
+            m1, m2, m3 = st.columns(3)
+            m1.metric("Re-index", f"{r.reindex_seconds:.2f} s")
+            m2.metric("Chunks re-embedded", f"{r.n_changed_chunks} of {r.n_chunks}",
+                      help="Only chunks whose text changed need a new vector; the others come from the embedding cache.")
+            m2.caption(f"{r.n_reembedded} embedded just now (an edit made before is already in the cache).")
+            m3.metric("Retraining the adapter", f"{r.finetune_seconds:.1f} s" if r.finetune_seconds else "—",
+                      help="How long this adapter took to train (its metrics.json); a fact change needs a new run.")
+            c1, c2, c3, c4 = st.columns(4)
+            with c1:
+                card("RAG, before the edit", r.old_answer_rag, r.new_value, r.old_value)
+            with c2:
+                card("RAG, after the edit", r.new_answer_rag, r.new_value, r.old_value)
+            with c3:
+                card("LoRA, after the edit", r.lora_answer, r.new_value, r.old_value)
+            with c4:
+                card("LoRA + RAG, after the edit", r.lora_rag_answer, r.new_value, r.old_value)
+            verdicts = [f"RAG {'follows' if r.rag_follows else 'does not follow'} the new fact"]
+            if r.lora_stale is not None:
+                verdicts.append(f"LoRA {'still gives the old value' if r.lora_stale else 'does not give the old value'}")
+            st.success(" · ".join(verdicts) + ". The documents on disk are unchanged: the edit lives in this copy only.")
+
+
+# --- background tasks (evaluation, training) --------------------------------------------------
+
+def start_task(name: str, fn) -> None:
+    ss.setdefault("exp_tasks", {})[name] = BackgroundTask(fn)
+
+
+def collect_tasks() -> None:
+    """Move finished tasks' results into session state (runs on every full rerun)."""
+    for name, task in list(ss.get("exp_tasks", {}).items()):
+        if task.done:
+            del ss["exp_tasks"][name]
+            ss.setdefault("exp_finished", {})[name] = task
+
+
+def running(name: str) -> bool:
+    return name in ss.get("exp_tasks", {})
+
+
+@st.fragment(run_every=1.0)
+def task_monitor() -> None:
+    """Progress bars and stop buttons for running tasks; reruns the page when one ends."""
+    tasks = ss.get("exp_tasks", {})
+    if any(t.done for t in tasks.values()):
+        st.rerun(scope="app")
+    for name, task in tasks.items():
+        label = "Evaluating" if name == "eval" else "Training adapter"
+        st.progress(task.fraction, text=f"{label}… {task.done_count}/{task.total or '?'} "
+                                        f"({task.elapsed:.0f} s)")
+        if st.button("Stop", key=f"exp_stop_{name}"):
+            task.stop()
+
+
+collect_tasks()
+
+
+# --- batch evaluation -----------------------------------------------------------------------
+
+def adapter_slot(label: str, key: str, with_paraphrases: bool):
+    """Pick the adapter for one LoRA variant: by default the newest LoRA run with (or without) paraphrases."""
+    by_name = {a.name: a for a in adapters}
+    fits = [a.name for a in adapters if a.config.get("method", "lora") == "lora"
+            and bool(a.config.get("paraphrases")) == with_paraphrases]
+    options = [NOT_TRAINED] + list(by_name)
+    name = st.selectbox(label, options, index=options.index(fits[0]) if fits else 0, key=key)
+    return by_name.get(name)
+
+
+def train_button(kind: str, paraphrases: int) -> None:
+    name = f"train_{kind}"
+    if running(name):
+        st.caption("Training in the background…")
+        return
+    if st.button("Train it now with defaults (background)", key=f"exp_{name}"):
+        out = session_workspace().path("adapters", f"exp-{kind}-{corpus.name if corpus else 'uploads'}")
+        documents = {d.name: d.text for d in docs}
+        start_task(name, lambda progress, stop: train_default_adapter(
+            base, qa, documents, out, paraphrases=paraphrases, progress=progress, should_stop=stop))
+        st.rerun()
+
+
+def eval_specs(ad_qa, ad_par) -> list[SystemSpec]:
+    """base, RAG, FT-reg, FT-par, FT-reg + RAG, FT-par + RAG: the rows of Ovadia et al.'s Table 2 we can run."""
+    plain = Answerer(base, retriever)
+    specs = [SystemSpec("base", "base", plain), SystemSpec("rag", "rag", plain)]
+    variants = [("lora", ad_qa), ("lora (paraphrases)", ad_par)]
+    answerers = {label: make_answerer(base, retriever, info, qa) for label, info in variants if info is not None}
+    specs += [SystemSpec(label, "lora", a) for label, a in answerers.items() if a.adapter is not None]
+    specs += [SystemSpec(f"{label}+rag", "lora+rag", a) for label, a in answerers.items() if a.adapter is not None]
+    return specs
+
+
+def results_table(systems: dict[str, dict]) -> pd.DataFrame:
+    rows = []
+    for label, published in PUBLISHED_LABELS.items():
+        s = systems.get(label)
+        ovadia = OVADIA_2023.get(label)
+        rows.append({"system": f"{label} ({published})", "status": "measured" if s else NOT_TRAINED,
+                     "ours: all": s and s["accuracy"],
+                     "ours: original": s and s["accuracy_original"], "ours: paraphrased": s and s["accuracy_paraphrase"],
+                     f"Ovadia 2023 ({OVADIA_2023['model']})": ovadia,
+                     "similarity": s and s["similarity"], "faithfulness": s and s["faithfulness"],
+                     "latency s": s and s["latency_s"], "prompt tokens": s and s["prompt_tokens"],
+                     "answer tokens": s and s["completion_tokens"], "n": s and s["n"]})
+    return pd.DataFrame(rows)
+
+
+def results_chart(systems: dict[str, dict]) -> go.Figure:
+    labels = [label for label in PUBLISHED_LABELS if label in systems]
+    names = [f"{label}<br>({PUBLISHED_LABELS[label]})" for label in labels]
+    fig = go.Figure()
+    fig.add_bar(name="ours: original questions", x=names, y=[systems[x]["accuracy_original"] for x in labels])
+    if any(systems[x]["accuracy_paraphrase"] is not None for x in labels):
+        fig.add_bar(name="ours: paraphrased questions", x=names, y=[systems[x]["accuracy_paraphrase"] for x in labels])
+    fig.add_bar(name=f"Ovadia et al. 2023 ({OVADIA_2023['model']})", x=names,
+                y=[OVADIA_2023.get(x) for x in labels], marker_color="#9ca3af")
+    fig.update_layout(barmode="group", yaxis=dict(title="accuracy", range=[0, 1]), height=380,
+                      margin=dict(t=30, b=10), legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+with tab_eval:
+    st.markdown(
+        "Accuracy of each system over the corpus's Q&A set, asked as written and as paraphrases the adapters never "
+        "trained on. An answer counts as correct when it contains the fact's value. This is the shape of "
+        "Ovadia et al. 2023 (*Fine-Tuning or Retrieval?*), Table 2: **FT-reg** is LoRA on the plain Q&A pairs, "
+        "**FT-par** LoRA trained with paraphrased questions too.")
+    c1, c2 = st.columns(2)
+    n_questions = c1.slider("Questions", 1, len(qa), min(len(qa), 12), key="exp_n")
+    n_para = c2.slider("Paraphrases per question", 0, 3, 1, key="exp_para",
+                       help="Asked in addition to the original wording (the last paraphrases, which training leaves out).")
+    a1, a2 = st.columns(2)
+    with a1:
+        ad_qa = adapter_slot("FT-reg: LoRA on plain Q&A", "exp_ad_qa", False)
+        if ad_qa is None:
+            train_button("qa", 0)
+    with a2:
+        ad_par = adapter_slot("FT-par: LoRA with paraphrases", "exp_ad_par", True)
+        if ad_par is None:
+            train_button("par", 1)
+    if ad_qa is None and ad_par is None:
+        st.page_link(FINETUNE_PAGE, label="Or train adapters with your own settings", icon="🎛️")
+    if st.button("Run the batch evaluation", key="exp_eval_run", type="primary", disabled=running("eval")):
+        specs, items = eval_specs(ad_qa, ad_par), qa[:n_questions]
+        start_task("eval", lambda progress, stop: evaluate(
+            specs, items, paraphrases=n_para, decoding=decoding, embedder=retriever.embedder,
+            progress=progress, should_stop=stop))
+        ss["exp_eval_meta"] = {"model": base.name, "corpus": corpus.title if corpus else "uploads",
+                               "adapters": [a.name for a in (ad_qa, ad_par) if a]}
+        st.rerun()
+    task_monitor()
+    finished = ss.get("exp_finished", {})
+    for name in ("train_qa", "train_par"):
+        task = finished.get(name)
+        if task is not None and task.error:
+            st.error(f"Training failed: {task.error}")
+    task = finished.get("eval")
+    if task is not None and task.error:
+        st.error(f"The evaluation failed: {task.error}")
+    elif task is not None and task.result is not None:
+        result, meta = task.result, ss.get("exp_eval_meta", {})
+        if task.stopped:
+            st.warning(f"Stopped early: these numbers cover the first {len(result.rows)} answers only.")
+        st.caption(f"{meta.get('corpus')} · model `{meta.get('model')}` · adapters: "
+                   f"{', '.join(meta.get('adapters') or []) or 'none (LoRA rows not trained yet)'}")
+        st.plotly_chart(results_chart(result.systems), key="exp_eval_chart")
+        st.dataframe(results_table(result.systems), hide_index=True, key="exp_eval_table")
+        st.download_button("Download per-question rows (CSV)", rows_to_csv(result.rows), "batch_eval.csv",
+                           mime="text/csv", key="exp_eval_csv")
+        with st.expander("Per-question answers"):
+            st.dataframe(pd.DataFrame(result.rows).drop(columns=["sources"]), hide_index=True)
+    st.markdown(
+        "**What the built-in tiny model can and cannot do.** It is a 2.5M-parameter model trained only on the "
+        "Lab's invented world. It *reads* passages of that world well, so RAG scores high; it knows nothing about "
+        "these held-out entities, so the base model only guesses (it gets the format right and the value wrong); "
+        "LoRA writes the facts into its weights, and with paraphrase training recalls them from other wordings "
+        "more often. It cannot read ordinary prose (load a real model for that), and its absolute numbers are not "
+        "comparable with Mistral-7B on news questions: compare the **ordering** of the systems, not the values.")
+
+
+# --- forgetting ------------------------------------------------------------------------------
+
+with tab_forget:
+    st.markdown("Fine-tuning on new facts can overwrite what a model knew. These general questions about the "
+                "Lab's world are ones the base model learned in training; does the adapter still answer them?")
+    fg_info = pick_adapter(adapters, "LoRA adapter", "exp_fg_adapter")
+    if fg_info is None:
+        no_adapter_prompt()
+    elif st.button("Ask the general questions before and after LoRA", key="exp_fg_run"):
+        adapter = adapter_generator(fg_info)
+        if adapter is not None:
+            with st.spinner("Asking…"):
+                ss["exp_fg_result"] = {"adapter": fg_info.name,
+                                       **forgetting_check(Answerer(base, adapter=adapter), decoding=decoding)}
+    fg = ss.get("exp_fg_result")
+    if fg:
+        m1, m2 = st.columns(2)
+        m1.metric("Base model", f"{fg['before']:.0%}")
+        m2.metric(f"With {fg['adapter']}", f"{fg['after']:.0%}", delta=f"{(fg['after'] - fg['before']) * 100:+.0f} pts")
+        st.dataframe(pd.DataFrame(fg["rows"]), hide_index=True, key="exp_fg_table")
+        if not base.is_builtin:
+            st.caption("These questions are about the Lab's invented world: a real model does not know them before "
+                       "or after, so the check is meaningful only for the built-in model.")

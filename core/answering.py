@@ -1,0 +1,239 @@
+"""One question, four systems: base, RAG, LoRA and LoRA+RAG, with the same decoding settings.
+
+- **base**: the base generator, no retrieval.
+- **rag**: the base generator with the top-k retrieved chunks in the prompt (``build_messages``).
+- **lora**: the adapter model, no retrieval. Its "sources" are the training examples
+  closest to the question by embedding similarity (what the adapter most likely learned from).
+- **lora+rag**: the adapter model with the same retrieved chunks.
+
+>>> answerer = Answerer(base, retriever=retriever, adapter=adapter_gen,
+...                     training=TrainingExamples.build(embedder, qa_items))   # doctest: +SKIP
+>>> a = answerer.answer("When does Thornbury Blooms open?", "rag")               # doctest: +SKIP
+>>> a.to_dict()                                                                  # doctest: +SKIP
+{'system': 'rag', 'answer': 'Thornbury Blooms opens at 8:30 am.',
+ 'sources': [{'kind': 'chunk', 'document': 'thornbury-blooms.md', 'start': 0, 'end': 512,
+              'score': 0.0328, 'rank': 1, 'text': '…'}, …],
+ 'prompt_tokens': 301, 'completion_tokens': 11, 'latency_s': 0.12, 'settings': {…}}
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from core.corpora import QAItem
+from core.errors import ConfigError
+from core.prompting import build_messages
+
+SYSTEMS = ("base", "rag", "lora", "lora+rag")
+USES_RETRIEVAL = {"base": False, "rag": True, "lora": False, "lora+rag": True}
+USES_ADAPTER = {"base": False, "rag": False, "lora": True, "lora+rag": True}
+N_TRAINING_SOURCES = 3  # closest training examples shown for a LoRA answer
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Sampling settings shared by every system, so that only the system differs."""
+
+    max_new_tokens: int = 48  # world answers are one sentence: ~15-25 tokens
+    temperature: float = 0.0  # 0 = greedy, reproducible answers
+    top_k: int = 0  # 0 = no top-k cut
+    top_p: float = 1.0  # 1 = no nucleus cut
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_new_tokens <= 512:
+            raise ConfigError(f"max_new_tokens must be between 1 and 512 (got {self.max_new_tokens})")
+        if not 0 <= self.temperature <= 5:
+            raise ConfigError(f"temperature must be between 0 and 5 (got {self.temperature})")
+        if self.top_k < 0:
+            raise ConfigError(f"top_k must be 0 (off) or more (got {self.top_k})")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"top_p must be greater than 0 and at most 1 (got {self.top_p})")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Why an answer says what it says: a retrieved chunk, or a training example (LoRA)."""
+
+    kind: str  # "chunk" | "training_example"
+    text: str
+    score: float  # retrieval score (chunk) or cosine similarity to the question (training example)
+    rank: int
+    document: str = ""  # chunk: file name
+    start: int | None = None  # chunk: character offsets into the document
+    end: int | None = None
+    index: int | None = None  # training example: row number (0-based) in the training file
+    question: str = ""  # training example: its question
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != ""}
+
+
+@dataclass
+class Answer:
+    system: str
+    text: str
+    sources: list[Source]
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float  # retrieval + generation, seconds
+    settings: dict
+    model: str = ""
+    n_contexts_dropped: int = 0  # retrieved chunks left out so the prompt fits the context window
+
+    def to_dict(self) -> dict:
+        """The CLI's JSON shape: system, answer, sources, prompt_tokens, completion_tokens, latency_s (+ settings, model)."""
+        return {"system": self.system, "answer": self.text, "sources": [s.to_dict() for s in self.sources],
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "latency_s": round(self.latency_s, 4), "settings": self.settings, "model": self.model}
+
+
+def check_systems(systems: Sequence[str]) -> list[str]:
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        raise ConfigError(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(SYSTEMS)}")
+    return list(systems)
+
+
+# --- LoRA sources: the training examples nearest to the question ----------------------
+
+@dataclass
+class TrainingExamples:
+    """The Q&A rows an adapter was trained on, embedded once, searchable by question."""
+
+    items: list[QAItem]
+    vectors: np.ndarray = field(repr=False)
+    embedder: object = field(repr=False)
+
+    @classmethod
+    def build(cls, embedder, items: Sequence[QAItem]) -> "TrainingExamples":
+        items = list(items)
+        return cls(items, embedder.encode([f"{it.question} {it.answer}" for it in items]), embedder)
+
+    def nearest(self, question: str, k: int = N_TRAINING_SOURCES) -> list[Source]:
+        if not self.items:
+            return []
+        sims = self.vectors @ self.embedder.encode([question])[0]
+        order = np.argsort(-sims, kind="stable")[:k]
+        return [Source("training_example", self.items[i].answer, round(float(sims[i]), 4), rank, index=int(i),
+                       question=self.items[i].question) for rank, i in enumerate(order, start=1)]
+
+
+TRAINING_FILES = ("train_qa.jsonl", "training_qa.jsonl", "qa.jsonl", "train.jsonl")  # looked for in an adapter folder
+
+
+def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]:
+    """The Q&A rows an adapter was trained on: a Q&A file saved in its folder, else ``fallback``
+    (usually the corpus Q&A set the adapter was trained from)."""
+    from pathlib import Path
+
+    from core.corpora import load_qa
+    from core.errors import DatasetError
+
+    for name in TRAINING_FILES if adapter_dir else ():
+        path = Path(adapter_dir) / name
+        if path.is_file():
+            try:
+                return load_qa(path)
+            except DatasetError:
+                continue
+    return list(fallback)
+
+
+# --- prompts ------------------------------------------------------------------------
+
+def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[str]:
+    """Drop the lowest-ranked passages until the prompt is at most ``budget`` tokens (keeps at least one)."""
+    from core.generation import count_tokens
+
+    contexts = list(contexts)
+    while len(contexts) > 1 and count_tokens(gen, build_messages(question, contexts)) > budget:
+        contexts.pop()
+    return contexts
+
+
+def chunk_source(hit) -> Source:
+    c = hit.chunk
+    return Source("chunk", c.text, round(float(hit.score), 6), hit.rank, document=c.doc_name, start=c.start, end=c.end)
+
+
+# --- the four systems ---------------------------------------------------------------
+
+@dataclass
+class Answerer:
+    """Answers questions with any of the four systems; systems without their ingredient raise ConfigError."""
+
+    base: object  # core.generation.Generator
+    retriever: object | None = None  # core.retrieval.Retriever
+    adapter: object | None = None  # Generator with the LoRA adapter (core.finetune.load_adapter)
+    training: TrainingExamples | None = None
+    k: int = 3  # chunks in the prompt: the built-in model was trained on 1-4 passages
+    mode: str = "hybrid"
+
+    def available(self) -> list[str]:
+        return [s for s in SYSTEMS if (self.retriever is not None or not USES_RETRIEVAL[s])
+                and (self.adapter is not None or not USES_ADAPTER[s])]
+
+    def missing(self, system: str) -> str | None:
+        """Why ``system`` cannot run here, or None."""
+        if USES_ADAPTER[system] and self.adapter is None:
+            return "no LoRA adapter is loaded: train one on the fine-tuning page (or pass --adapter)"
+        if USES_RETRIEVAL[system] and self.retriever is None:
+            return "no documents are indexed"
+        return None
+
+    def retrieve(self, question: str):
+        return self.retriever.search(question, k=self.k, mode=self.mode) if self.retriever is not None else []
+
+    def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
+               retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
+        """One answer; ``hits`` (found in ``retrieval_s`` seconds) reuses a retrieval made for this question."""
+        from core.generation import generate
+
+        check_systems([system])
+        reason = self.missing(system)
+        if reason:
+            raise ConfigError(f"The {system} system cannot answer: {reason}.")
+        t0 = time.perf_counter()
+        gen = self.adapter if USES_ADAPTER[system] else self.base
+        contexts, sources, dropped = None, [], 0
+        if USES_RETRIEVAL[system]:
+            if hits is None:
+                hits = self.retrieve(question)
+            else:
+                t0 -= retrieval_s  # rag and lora+rag each pay for the shared search
+            budget = max(64, int(getattr(gen, "context_window", 1024) or 1024) - decoding.max_new_tokens)
+            kept = fit_contexts(gen, question, [h.chunk.text for h in hits], budget)
+            dropped = len(hits) - len(kept)
+            hits = hits[: len(kept)]
+            contexts, sources = kept, [chunk_source(h) for h in hits]
+        elif USES_ADAPTER[system] and self.training is not None:
+            sources = self.training.nearest(question)
+        out = generate(gen, build_messages(question, contexts), max_new_tokens=decoding.max_new_tokens,
+                       temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token)
+        return Answer(system, out.text.strip(), sources, out.prompt_tokens, out.completion_tokens,
+                      time.perf_counter() - t0, {**decoding.to_dict(), **out.settings}, getattr(gen, "name", ""), dropped)
+
+    def answer_all(self, question: str, systems: Sequence[str] = SYSTEMS, decoding: Decoding = Decoding(),
+                   on_token: Callable[[str, str], None] | None = None) -> list[Answer]:
+        """Answers from each of ``systems`` (retrieving once); ``on_token(system, piece)`` streams them."""
+        systems = check_systems(systems)
+        t0 = time.perf_counter()
+        hits = self.retrieve(question) if any(USES_RETRIEVAL[s] for s in systems) else None
+        retrieval_s = time.perf_counter() - t0
+        out = []
+        for system in systems:
+            stream = (lambda piece, s=system: on_token(s, piece)) if on_token else None
+            out.append(self.answer(question, system, decoding, hits=hits, retrieval_s=retrieval_s, on_token=stream))
+        return out
+
+
+def estimated_cost(answer: Answer, price_in_per_1k: float, price_out_per_1k: float) -> float:
+    """Dollars this answer would cost at hosted-API token prices."""
+    return (answer.prompt_tokens * price_in_per_1k + answer.completion_tokens * price_out_per_1k) / 1000

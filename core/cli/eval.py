@@ -1,0 +1,109 @@
+"""``python -m core eval``: accuracy of base / RAG / LoRA / LoRA+RAG over a Q&A set.
+
+    python -m core eval --docs sample_data/world_a/docs --qa sample_data/world_a/qa.jsonl \\
+        [--adapter DIR] [--paraphrases [N]] [--model NAME_OR_PATH] [-k N] [--limit N] [--csv FILE] [--json]
+
+An answer is correct when it contains the row's ``value`` (else its ``answer``), after
+lower-casing. Without ``--adapter`` only base and rag are evaluated (and the output says so).
+
+JSON (``--json``): ``{"systems": {"base": {"accuracy", "accuracy_original", "accuracy_paraphrase",
+"exact_match", "similarity", "faithfulness", "latency_s", "prompt_tokens", "completion_tokens", "n"}, …},
+"rows": [{"item", "variant", "question", "target", "system", "answer", "correct", …}, …],
+"complete": true, "model": str, "adapter": str | null, "note": str}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.cli.common import add_retrieval_args, build_retriever, print_json
+
+DEFAULT_K = 3  # the built-in model was trained on 1-4 context passages
+
+
+def add_answer_args(parser) -> None:
+    """Flags shared by ``ask`` and ``eval``: the documents, model, adapter and decoding."""
+    add_retrieval_args(parser)
+    parser.set_defaults(k=DEFAULT_K)
+    parser.add_argument("--model", default=None, help="generator: hub id or local folder (default: built-in tiny LM)")
+    parser.add_argument("--adapter", default=None, metavar="DIR", help="LoRA adapter folder (enables lora, lora+rag)")
+    parser.add_argument("--max-new-tokens", type=int, default=48, help="answer length cap in tokens (default 48)")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    parser.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest tokens (0 = off)")
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1 = off)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for small models)")
+
+
+def decoding_from(args):
+    from core.answering import Decoding
+
+    return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p)
+
+
+def answerer_from(args, training_fallback=()):
+    """An Answerer over ``--docs`` with the ``--model`` generator and, if given, the ``--adapter``."""
+    import torch
+
+    from core.answering import Answerer, TrainingExamples, training_items
+    from core.generation import load_generator
+
+    torch.set_num_threads(max(1, args.threads))
+    decoding_from(args)  # validate before loading anything slow
+    retriever, _ = build_retriever(args)
+    base = load_generator(args.model)
+    adapter, training = None, None
+    if args.adapter:
+        from core.finetune import load_adapter
+
+        adapter = load_adapter(base, args.adapter)
+        items = training_items(args.adapter, training_fallback)
+        training = TrainingExamples.build(retriever.embedder, items) if items else None
+    return Answerer(base, retriever, adapter, training, k=args.k, mode=args.mode)
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("eval", help="accuracy of the four systems over a Q&A set", description=__doc__)
+    add_answer_args(parser)
+    parser.add_argument("--qa", required=True, metavar="FILE", help="Q&A file (JSONL/JSON/CSV with question, answer[, value])")
+    parser.add_argument("--paraphrases", nargs="?", type=int, const=99, default=0, metavar="N",
+                        help="also ask up to N paraphrases of each question (all when N is left out)")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N questions")
+    parser.add_argument("--csv", default=None, metavar="FILE", help="write the per-question rows to this CSV file")
+    parser.add_argument("--json", action="store_true", help="print JSON with per-question rows")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import sys
+
+    from core.corpora import load_qa
+    from core.evaluation import evaluate, rows_to_csv, specs_for
+
+    qa = load_qa(args.qa)
+    qa = qa[: args.limit] if args.limit > 0 else qa
+    answerer = answerer_from(args, qa)
+    note = "" if answerer.adapter else "no --adapter given: evaluated base and rag only (lora and lora+rag need an adapter)"
+    if note and not args.json:
+        print(f"note: {note}", file=sys.stderr)
+    result = evaluate(specs_for(answerer), qa, paraphrases=args.paraphrases, decoding=decoding_from(args),
+                      embedder=answerer.retriever.embedder)
+    if args.csv:
+        Path(args.csv).write_text(rows_to_csv(result.rows), encoding="utf-8")
+    if args.json:
+        print_json({**result.to_dict(), "model": answerer.base.name, "adapter": args.adapter, "note": note})
+        return 0
+    print_table(result.systems)
+    return 0
+
+
+def fmt(value, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_table(systems: dict[str, dict]) -> None:
+    print(f"{'system':<24}{'accuracy':>9}{'original':>9}{'paraphr.':>9}{'similar.':>9}{'faithful':>9}"
+          f"{'latency_s':>10}{'tokens':>8}{'n':>6}")
+    for label, s in systems.items():
+        print(f"{label:<24}{fmt(s['accuracy']):>9}{fmt(s['accuracy_original']):>9}{fmt(s['accuracy_paraphrase']):>9}"
+              f"{fmt(s['similarity']):>9}{fmt(s['faithfulness']):>9}{fmt(s['latency_s']):>10}"
+              f"{fmt(s['completion_tokens'], 1):>8}{s['n']:>6}")

@@ -1,0 +1,226 @@
+"""Scoring answers against a reference, and batch evaluation of systems over a Q&A set.
+
+Scores for one answer (``score_answer``):
+
+- ``correct``: the normalised answer *contains* the item's target (its short ``value``):
+  the accuracy test of the Lab and of Ovadia et al. 2023.
+- ``exact``: the normalised answer *equals* the target (strict; short answers only).
+- ``similarity``: cosine of the answer's and the reference answer's embeddings.
+- ``faithfulness``: share of the answer's content words found in the retrieved text
+  (None when there was no retrieved text); ``target_in_sources`` says whether retrieval found the fact.
+
+>>> contains("It opens at 8:30 AM.", "8:30 am"), exact_match("8:30 am.", "8:30 AM")
+(True, True)
+>>> faithfulness("Elmby Blooms is owned by Ada Vance.", ["The owner: Ada Vance runs Elmby Blooms."])
+1.0
+>>> faithfulness("Bo Grey owns Elmby Blooms.", ["Elmby Blooms is owned by Ada Vance."])  # bo, grey, owns not found
+0.4
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from core.answering import Answer, Answerer, Decoding, SYSTEMS, check_systems
+from core.corpora import QAItem
+from core.errors import Cancelled, ConfigError
+from core.metrics import normalise
+
+STOPWORDS = frozenset("""a an the is are was were be been being am of in on at to for from by with and or but not no
+it its it's this that these those there here as into than then so do does did has have had will would can could
+should may might must i you he she we they me him her us them my your his our their what which who whom whose when
+where why how one answer question yes""".split())
+_WORD = re.compile(r"[a-z0-9$£€][a-z0-9$£€.,:'/-]*")
+
+
+def _trim(text: str) -> str:
+    return normalise(text).strip(" .,;:!?\"'")
+
+
+def exact_match(answer: str, target: str) -> bool:
+    """Equal after lower-casing, collapsing spaces and trimming outer punctuation."""
+    return bool(target.strip()) and _trim(answer) == _trim(target)
+
+
+def contains(answer: str, target: str) -> bool:
+    """The normalised target occurs in the normalised answer."""
+    return bool(target.strip()) and _trim(target) in normalise(answer)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words without stopwords or trailing punctuation: ``"Ada owns it."`` → ``["ada", "owns"]``."""
+    words = (w.rstrip(".,:;'/-") for w in _WORD.findall(normalise(text)))
+    return [w for w in words if w and w not in STOPWORDS]
+
+
+def faithfulness(answer: str, source_texts: Sequence[str]) -> float | None:
+    """Share of the answer's content words that occur in the sources; None without sources or content words."""
+    words = content_words(answer)
+    if not source_texts or not words:
+        return None
+    found = set(content_words(" ".join(source_texts)))
+    return round(sum(w in found for w in words) / len(words), 4)
+
+
+def added_words(answer: str, other: str, sources: Sequence[str] = ()) -> list[str]:
+    """Content words of ``answer`` missing from ``other`` (and, if ``sources`` is given, found in them), in order."""
+    seen, out = set(content_words(other)), []
+    found = set(content_words(" ".join(sources))) if sources else None
+    for w in content_words(answer):
+        if w not in seen and (found is None or w in found) and w not in out:
+            out.append(w)
+    return out
+
+
+def similarities(embedder, answers: Sequence[str], references: Sequence[str]) -> list[float]:
+    """Cosine similarity of each answer to its reference (the embedder's vectors are normalised)."""
+    if not answers:
+        return []
+    a, r = embedder.encode(list(answers)), embedder.encode(list(references))
+    return [round(float(x), 4) for x in np.sum(a * r, axis=1)]
+
+
+def score_answer(answer: Answer, item: QAItem) -> dict:
+    """Every score except similarity (which needs the embedder, done in batch)."""
+    chunks = [s.text for s in answer.sources if s.kind == "chunk"]
+    return {"correct": contains(answer.text, item.target), "exact": exact_match(answer.text, item.target),
+            "faithfulness": faithfulness(answer.text, chunks),
+            "target_in_sources": any(contains(c, item.target) for c in chunks) if chunks else None}
+
+
+# --- batch evaluation -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """One column of an evaluation: a label, which of the four systems, and the Answerer that runs it."""
+
+    label: str  # e.g. "lora (paraphrases)"
+    system: str  # one of SYSTEMS
+    answerer: Answerer
+
+
+def specs_for(answerer: Answerer, systems: Sequence[str] | None = None) -> list[SystemSpec]:
+    """One spec per system, labelled by its name; default: every system this answerer can run."""
+    systems = check_systems(systems) if systems is not None else answerer.available()
+    return [SystemSpec(s, s, answerer) for s in systems]
+
+
+def question_variants(qa: Sequence[QAItem], paraphrases: int = 0) -> list[tuple[int, str, str]]:
+    """(item index, variant, question): every original, then up to ``paraphrases`` paraphrases of each.
+
+    Paraphrases are taken from the END of each list: fine-tuning with paraphrase augmentation
+    trains on the first ones, so these are wordings no adapter has seen.
+    """
+    out = [(i, "original", it.question) for i, it in enumerate(qa)]
+    out += [(i, "paraphrase", p) for i, it in enumerate(qa) for p in it.paraphrases[::-1][:paraphrases]]
+    return out
+
+
+@dataclass
+class EvalResult:
+    rows: list[dict]  # one per (question, system): see ``ROW_FIELDS``
+    systems: dict[str, dict] = field(default_factory=dict)  # label → summary (see ``summarise``)
+    complete: bool = True  # False when stopped early
+
+    def to_dict(self) -> dict:
+        return {"systems": self.systems, "rows": self.rows, "complete": self.complete}
+
+
+ROW_FIELDS = ["item", "variant", "question", "target", "system", "answer", "correct", "exact", "similarity",
+              "faithfulness", "target_in_sources", "prompt_tokens", "completion_tokens", "latency_s", "sources"]
+
+
+def evaluate(specs: Sequence[SystemSpec], qa: Sequence[QAItem], *, paraphrases: int = 0,
+             decoding: Decoding = Decoding(), embedder=None,
+             progress: Callable[[int, int], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> EvalResult:
+    """Answer every question variant with every spec and score it.
+
+    ``progress(done, total)`` is called after each answer. ``should_stop()`` turning true raises
+    ``Cancelled``; its ``.partial`` attribute holds the EvalResult of the answers made so far.
+    """
+    if not specs:
+        raise ConfigError("Nothing to evaluate: choose at least one system.")
+    variants = question_variants(qa, paraphrases)
+    total, rows, hits_cache = len(variants) * len(specs), [], {}
+    for i, variant, question in variants:
+        for spec in specs:
+            if should_stop and should_stop():
+                exc = Cancelled(f"Evaluation stopped after {len(rows)} of {total} answers.")
+                exc.partial = _finish(rows, embedder, qa, complete=False)
+                raise exc
+            rows.append(_row(spec, qa[i], i, variant, question, decoding, hits_cache))
+            if progress:
+                progress(len(rows), total)
+    return _finish(rows, embedder, qa)
+
+
+def _row(spec: SystemSpec, item: QAItem, i: int, variant: str, question: str, decoding: Decoding, hits_cache: dict) -> dict:
+    hits = None
+    if spec.answerer.retriever is not None and spec.system in ("rag", "lora+rag"):
+        key = (id(spec.answerer.retriever), question)  # one search per question, shared by the RAG systems
+        if key not in hits_cache:
+            hits_cache[key] = spec.answerer.retrieve(question)
+        hits = hits_cache[key]
+    answer = spec.answerer.answer(question, spec.system, decoding, hits=hits)
+    return {"item": i, "variant": variant, "question": question, "target": item.target, "system": spec.label,
+            "answer": answer.text, **score_answer(answer, item), "similarity": None,
+            "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
+            "latency_s": round(answer.latency_s, 4),
+            "sources": "; ".join(f"{s.document}[{s.start}:{s.end}]" if s.kind == "chunk" else f"train#{s.index}"
+                                 for s in answer.sources)}
+
+
+def _finish(rows: list[dict], embedder, qa: Sequence[QAItem], complete: bool = True) -> EvalResult:
+    if embedder is not None and rows:
+        sims = similarities(embedder, [r["answer"] or "-" for r in rows], [qa[r["item"]].answer for r in rows])
+        for row, sim in zip(rows, sims):
+            row["similarity"] = sim
+    return EvalResult(rows, summarise(rows), complete)
+
+
+def _mean(values) -> float | None:
+    values = [float(v) for v in values if v is not None]
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def summarise(rows: Sequence[dict]) -> dict[str, dict]:
+    """Per system label (in first-seen order): accuracy overall / on originals / on paraphrases,
+    exact match, similarity, faithfulness, mean latency and tokens, and n."""
+    out: dict[str, dict] = {}
+    for label in dict.fromkeys(r["system"] for r in rows):
+        mine = [r for r in rows if r["system"] == label]
+        by = {v: [r["correct"] for r in mine if r["variant"] == v] for v in ("original", "paraphrase")}
+        out[label] = {
+            "accuracy": _mean(r["correct"] for r in mine),
+            "accuracy_original": _mean(by["original"]),
+            "accuracy_paraphrase": _mean(by["paraphrase"]),
+            "exact_match": _mean(r["exact"] for r in mine),
+            "similarity": _mean(r["similarity"] for r in mine),
+            "faithfulness": _mean(r["faithfulness"] for r in mine),
+            "latency_s": _mean(r["latency_s"] for r in mine),
+            "prompt_tokens": _mean(r["prompt_tokens"] for r in mine),
+            "completion_tokens": _mean(r["completion_tokens"] for r in mine),
+            "n": len(mine),
+        }
+    return out
+
+
+def rows_to_csv(rows: Sequence[dict]) -> str:
+    """The per-question rows as CSV text (header first), for download or a file."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=ROW_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+__all__ = ["SYSTEMS", "EvalResult", "SystemSpec", "added_words", "contains", "content_words", "evaluate",
+           "exact_match", "faithfulness", "question_variants", "rows_to_csv", "score_answer", "similarities",
+           "specs_for", "summarise"]

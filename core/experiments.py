@@ -1,0 +1,241 @@
+"""Experiments: knowledge update (RAG follows an edited fact, LoRA stays stale) and forgetting.
+
+``knowledge_update`` edits one fact in a copy of its document, re-indexes (the embedding
+cache re-embeds only the chunks whose text changed), and asks the same question again.
+
+>>> r = knowledge_update(docs, item, "9:15 am", answerer=answerer, cache=cache)     # doctest: +SKIP
+>>> r.old_answer_rag.text, r.new_answer_rag.text, r.lora_answer.text                 # doctest: +SKIP
+('It opens at 8:30 am.', 'It opens at 9:15 am.', 'It opens at 8:30 am.')
+>>> r.n_reembedded, round(r.reindex_seconds, 2), r.finetune_seconds                  # doctest: +SKIP
+(1, 0.21, 41.7)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from core.answering import Answer, Answerer, Decoding
+from core.corpora import QAItem
+from core.documents import Document
+from core.errors import Cancelled, ConfigError, DatasetError
+from core.evaluation import contains
+from core.retrieval import Retriever
+from core.workspace import content_hash, read_json
+
+# Ovadia et al. 2023, "Fine-Tuning or Retrieval?", Table 2 (current events, Mistral-7B).
+OVADIA_2023 = {"model": "Mistral-7B", "base": 0.481, "rag": 0.875, "lora": 0.504, "lora (paraphrases)": 0.588,
+               "lora+rag": 0.810, "lora (paraphrases)+rag": 0.830}
+
+
+# --- knowledge update ---------------------------------------------------------------
+
+def edit_fact(docs: Sequence[Document], item: QAItem, new_value: str) -> tuple[list[Document], str]:
+    """Copies of ``docs`` with ``item.value`` replaced by ``new_value`` in the item's document.
+
+    Returns (documents, name of the edited document). Raises DatasetError when the value
+    is not found, or ConfigError when the new value is empty or unchanged.
+    """
+    old, new = item.value or item.target, new_value.strip()
+    if not new:
+        raise ConfigError("Type the new value of the fact first.")
+    if new == old:
+        raise ConfigError(f"The new value is the same as the old one ({old!r}): change it to see RAG follow.")
+    targets = [d for d in docs if (not item.document or d.name == item.document) and old in d.text]
+    if not targets:
+        where = item.document or "the documents"
+        raise DatasetError(f"The value {old!r} does not occur in {where}, so there is nothing to edit.")
+    edited = targets[0]
+    text = edited.text.replace(old, new)
+    copy = Document(content_hash(edited.name, text)[:12], edited.name, text, {**edited.metadata, "edited": True})
+    return [copy if d is edited else d for d in docs], edited.name
+
+
+def finetune_seconds(adapter_dir: str | Path | None) -> float | None:
+    """Seconds the adapter took to train (training + evaluation), from its metrics.json."""
+    if not adapter_dir:
+        return None
+    summary = (read_json(Path(adapter_dir) / "metrics.json") or {}).get("summary") or {}
+    seconds = summary.get("seconds", summary.get("train_seconds"))
+    return float(seconds) if seconds is not None else None
+
+
+@dataclass
+class UpdateResult:
+    question: str
+    old_value: str
+    new_value: str
+    document: str
+    old_answer_rag: Answer
+    new_answer_rag: Answer
+    lora_answer: Answer | None  # None without an adapter
+    lora_rag_answer: Answer | None
+    reindex_seconds: float  # chunk + embed (new chunks only) + index
+    n_reembedded: int  # chunks embedded now (cache misses)
+    n_changed_chunks: int  # chunks whose text differs from the old index
+    n_chunks: int
+    finetune_seconds: float | None  # what retraining the adapter took, for comparison
+    retriever: Retriever | None = None  # the new index (not serialised)
+
+    @property
+    def rag_follows(self) -> bool:
+        return contains(self.new_answer_rag.text, self.new_value)
+
+    @property
+    def lora_stale(self) -> bool | None:
+        return None if self.lora_answer is None else contains(self.lora_answer.text, self.old_value)
+
+    def to_dict(self) -> dict:
+        answers = {"old_answer_rag": self.old_answer_rag, "new_answer_rag": self.new_answer_rag,
+                   "lora_answer": self.lora_answer, "lora_rag_answer": self.lora_rag_answer}
+        return {"question": self.question, "old_value": self.old_value, "new_value": self.new_value,
+                "document": self.document, **{k: a.to_dict() if a else None for k, a in answers.items()},
+                "reindex_seconds": round(self.reindex_seconds, 3), "n_reembedded": self.n_reembedded,
+                "n_changed_chunks": self.n_changed_chunks, "n_chunks": self.n_chunks,
+                "finetune_seconds": self.finetune_seconds, "rag_follows": self.rag_follows, "lora_stale": self.lora_stale}
+
+
+def reindex(old: Retriever, docs: Sequence[Document], cache=None) -> Retriever:
+    """Build the index again for edited ``docs`` with ``old``'s settings; unchanged chunks come from the cache.
+
+    Without a shared cache, a private one seeded with the old vectors is used (so the same holds).
+    """
+    if cache is not None:
+        return Retriever.build(docs, old.embedder, old.chunk_config, old.index_config, cache=cache)
+    from core.embedding import EmbeddingCache
+
+    with tempfile.TemporaryDirectory(prefix="lab-reindex-") as tmp:
+        private = EmbeddingCache(Path(tmp), old.embedder.name)
+        private.put([content_hash(c.text) for c in old.chunks], old.vectors)
+        return Retriever.build(docs, old.embedder, old.chunk_config, old.index_config, cache=private)
+
+
+def knowledge_update(docs: Sequence[Document], item: QAItem, new_value: str, *, answerer: Answerer,
+                     cache=None, decoding: Decoding = Decoding(), adapter_dir: str | Path | None = None) -> UpdateResult:
+    """Ask, edit the fact, re-index, ask again. ``answerer`` holds the current retriever (and adapter, if any)."""
+    if answerer.retriever is None:
+        raise ConfigError("The knowledge update needs indexed documents (a retriever).")
+    question = item.question
+    old_rag = answerer.answer(question, "rag", decoding)
+    new_docs, doc_name = edit_fact(docs, item, new_value)
+    t0 = time.perf_counter()
+    new_retriever = reindex(answerer.retriever, new_docs, cache)
+    seconds = time.perf_counter() - t0
+    old_texts = {c.text for c in answerer.retriever.chunks}
+    updated = dataclasses.replace(answerer, retriever=new_retriever)
+    has_lora = answerer.adapter is not None
+    return UpdateResult(
+        question, item.value or item.target, new_value.strip(), doc_name, old_rag,
+        updated.answer(question, "rag", decoding),
+        updated.answer(question, "lora", decoding) if has_lora else None,
+        updated.answer(question, "lora+rag", decoding) if has_lora else None,
+        seconds, new_retriever.stats.n_embedded, sum(c.text not in old_texts for c in new_retriever.chunks),
+        len(new_retriever.chunks), finetune_seconds(adapter_dir), new_retriever)
+
+
+# --- forgetting -------------------------------------------------------------------
+
+def general_items() -> list[QAItem]:
+    """The world's general facts (``core.world.GENERAL_FACTS``), which the built-in model knows."""
+    from core.world import GENERAL_FACTS
+
+    return [QAItem(f["question"], f["answer"], f.get("value", "")) for f in GENERAL_FACTS]
+
+
+def forgetting_check(answerer: Answerer, items: Sequence[QAItem] | None = None,
+                     decoding: Decoding = Decoding()) -> dict:
+    """General questions answered before (base) and after (LoRA) fine-tuning.
+
+    Returns ``{"before": accuracy, "after": accuracy, "rows": [{question, target, before, after,
+    before_correct, after_correct}, …]}``.
+    """
+    if answerer.adapter is None:
+        raise ConfigError("The forgetting check needs a LoRA adapter: train one on the fine-tuning page.")
+    items = list(items) if items is not None else general_items()
+    rows = []
+    for it in items:
+        before = answerer.answer(it.question, "base", decoding).text
+        after = answerer.answer(it.question, "lora", decoding).text
+        rows.append({"question": it.question, "target": it.target, "before": before, "after": after,
+                     "before_correct": contains(before, it.target), "after_correct": contains(after, it.target)})
+    n = max(len(rows), 1)
+    return {"before": sum(r["before_correct"] for r in rows) / n, "after": sum(r["after_correct"] for r in rows) / n,
+            "rows": rows}
+
+
+# --- default adapters for the batch evaluation ---------------------------------------
+
+def train_default_adapter(base, qa: Sequence[QAItem], documents: dict[str, str], out_dir: str | Path, *,
+                          paraphrases: int = 0, progress: Callable[[int, int], None] | None = None,
+                          should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train a LoRA adapter with ``FinetuneConfig`` defaults (plain Q&A, or with ``paraphrases``) into ``out_dir``.
+
+    Returns the run summary. Used by the Experiments page to fill in a missing "FT-reg" / "FT-par" adapter.
+    """
+    from core.finetune import FinetuneConfig, train
+    from core.finetune_data import build_data
+
+    config = FinetuneConfig(paraphrases=paraphrases)
+    data = build_data(base.tokenizer, list(qa), config, documents)
+    total = config.max_steps or config.epochs * -(-len(data.train) // config.batch_size)
+    steps = [0]
+
+    def on_step(_row: dict) -> None:
+        steps[0] += 1
+        if progress:
+            progress(steps[0], total)
+
+    run = train(base.model, base.tokenizer, data, config, out_dir, base_name=base.name,
+                general_items=general_items(), on_step=on_step, should_stop=should_stop)
+    return run.summary()
+
+
+# --- long work off the script thread ---------------------------------------------------
+
+class BackgroundTask:
+    """Run ``fn(progress, should_stop)`` in a thread; poll ``done``/``progress``, call ``stop()``.
+
+    ``fn`` reports with ``progress(done, total)`` and checks ``should_stop()``; a ``Cancelled``
+    it raises ends the task with ``stopped = True`` (its ``.partial`` kept as ``result``).
+    """
+
+    def __init__(self, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], object]) -> None:
+        self._stop = threading.Event()
+        self.done_count, self.total, self.result, self.error, self.stopped = 0, 0, None, None, False
+        self.started = time.time()
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn) -> None:
+        try:
+            self.result = fn(self._progress, self._stop.is_set)
+        except Cancelled as exc:
+            self.stopped, self.result = True, getattr(exc, "partial", None)
+        except Exception as exc:  # shown to the user by the page
+            self.error = exc
+
+    def _progress(self, done: int, total: int) -> None:
+        self.done_count, self.total = done, total
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    @property
+    def elapsed(self) -> float:
+        return time.time() - self.started
+
+    @property
+    def fraction(self) -> float:
+        return self.done_count / self.total if self.total else 0.0
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)

@@ -1,0 +1,164 @@
+"""Shared pieces of the Answers and Experiments pages: generator, adapters, answer cards.
+
+Adapters are loaded once per (base model, adapter folder, save time) with
+``st.cache_resource``; ``load_adapter`` copies the base model, so the cached
+base generator is never changed.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.answering import Answer, Answerer, TrainingExamples, estimated_cost, training_items
+from core.corpora import CorpusInfo, QAItem
+from core.decision import Situation
+from core.errors import AdapterError, ModelUnavailable
+from core.evaluation import contains
+from core.finetune import AdapterInfo, list_adapters
+from ui.resources import get_embedder, get_generator
+from ui.state import session_workspace
+from ui.widgets import escape
+
+FINETUNE_PAGE = "pages/5_finetune.py"
+MODEL_PAGE = "pages/9_model.py"
+REAL_MODEL_HINT = "HuggingFaceTB/SmolLM2-135M-Instruct"
+PRICES = Situation()  # $ per 1k tokens of a small hosted model, the decision guide's defaults
+SYSTEM_TITLES = {"base": "Base", "rag": "RAG", "lora": "LoRA", "lora+rag": "LoRA + RAG"}
+SYSTEM_CAPTIONS = {"base": "no retrieval, no adapter", "rag": "retrieved chunks in the prompt",
+                   "lora": "adapter, no retrieval", "lora+rag": "adapter and retrieved chunks"}
+
+
+def base_generator():
+    """The session's generator (Model page choice, else the built-in tiny LM); stops the page if it cannot load."""
+    try:
+        return get_generator(st.session_state.get("generator_name"))
+    except ModelUnavailable as exc:
+        st.error(f"The generator cannot be loaded: {exc}")
+        st.page_link(MODEL_PAGE, label="Choose another model on the Model page", icon="🤖")
+        st.stop()
+
+
+def model_tier_notice(gen, corpus: CorpusInfo | None) -> None:
+    """Say which model tier answers, and why a prose corpus needs a real model."""
+    if not gen.is_builtin:
+        st.caption(f"Generator: `{gen.name}` ({gen.n_params / 1e6:,.0f}M parameters, reads {gen.context_window:,} tokens).")
+        return
+    if corpus is not None and corpus.builtin_model_reads:
+        st.caption(f"Generator: the built-in tiny LM ({gen.n_params / 1e6:.1f}M parameters), trained on this "
+                   "corpus's invented world: it reads these documents, but knows none of these facts by heart.")
+        return
+    st.warning(
+        "**The built-in tiny model only reads documents of its own invented world** (the 🧪 world corpora). "
+        "On this corpus its answers below are real but poor: it has never seen ordinary prose. To answer "
+        f"these documents, load a real instruct model, e.g. `{REAL_MODEL_HINT}`, on the Model page "
+        f"(or `--model {REAL_MODEL_HINT}` on the command line).")
+    st.page_link(MODEL_PAGE, label="Load a real model on the Model page", icon="🤖")
+
+
+def saved_adapters() -> list[AdapterInfo]:
+    """The session's adapters that have weights, newest first."""
+    return [a for a in list_adapters(session_workspace().path("adapters")) if a.has_weights]
+
+
+def adapter_label(a: AdapterInfo) -> str:
+    cfg, summary = a.config, a.summary
+    para = f", {cfg.get('paraphrases')} paraphrases" if cfg.get("paraphrases") else ""
+    recalled = summary.get("facts_recalled")
+    score = f" · facts recalled {recalled:.0%}" if isinstance(recalled, (int, float)) else ""
+    return f"{a.name} (rank {cfg.get('rank', '?')}{para}{score})"
+
+
+def pick_adapter(adapters: list[AdapterInfo], label: str, key: str, prefer=None) -> AdapterInfo | None:
+    """A selectbox of adapters (``prefer(a)`` chooses the default); None when there are none."""
+    if not adapters:
+        return None
+    default = next((i for i, a in enumerate(adapters) if prefer and prefer(a)), 0)
+    names = [a.name for a in adapters]
+    name = st.selectbox(label, names, index=default, key=key, format_func=lambda n: adapter_label(adapters[names.index(n)]))
+    return adapters[names.index(name)]
+
+
+def no_adapter_prompt() -> None:
+    st.info("**No LoRA adapter trained yet** in this session: the LoRA columns stay empty rather than fake an "
+            "answer. Train one on the fine-tuning page (a few seconds to a minute on the built-in model).")
+    st.page_link(FINETUNE_PAGE, label="Train a LoRA adapter", icon="🎛️")
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the LoRA adapter…")
+def _adapter_generator(base_name: str | None, path: str, mtime: float):
+    from core.finetune import load_adapter
+
+    return load_adapter(get_generator(base_name), path)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _training_examples(embedder_name: str | None, path: str, mtime: float, _fallback: tuple[QAItem, ...]):
+    items = training_items(path, _fallback)
+    return TrainingExamples.build(get_embedder(embedder_name), items) if items else None
+
+
+def adapter_generator(info: AdapterInfo | None):
+    """The adapter model for ``info`` (or None); shows an error and returns None if it cannot load."""
+    if info is None:
+        return None
+    weights = info.path / "adapter_model.safetensors"
+    mtime = (weights if weights.exists() else info.path / "metrics.json").stat().st_mtime
+    try:
+        return _adapter_generator(st.session_state.get("generator_name"), str(info.path), mtime)
+    except AdapterError as exc:
+        st.error(str(exc))
+        return None
+
+
+def make_answerer(base, retriever, info: AdapterInfo | None, qa: list[QAItem] | None, k: int = 3,
+                  mode: str = "hybrid") -> Answerer:
+    adapter = adapter_generator(info)
+    training = None
+    if adapter is not None:
+        training = _training_examples(st.session_state.get("embedder_name"), str(info.path),
+                                      (info.path / "metrics.json").stat().st_mtime, tuple(qa or ()))
+    return Answerer(base, retriever, adapter, training, k=k, mode=mode)
+
+
+def answer_html(text: str, cursor: bool = False) -> str:
+    """An answer as escaped HTML: model output is shown as text, never as markdown or markup."""
+    body = escape(text).replace("\n", "<br>") if text else "<i>(empty answer)</i>"
+    return f"<div style='font-size:1.05rem;min-height:2.5em'>{body}{' ▌' if cursor else ''}</div>"
+
+
+def show_answer(slot, text: str, cursor: bool = False) -> None:
+    slot.markdown(answer_html(text, cursor), unsafe_allow_html=True)
+
+
+def verdict(answer: Answer, reference: QAItem | None) -> str:
+    if reference is None:
+        return ""
+    return f"✅ contains “{reference.target}”" if contains(answer.text, reference.target) else f"❌ no “{reference.target}”"
+
+
+def answer_stats(answer: Answer) -> str:
+    cost = estimated_cost(answer, PRICES.price_in_per_1k, PRICES.price_out_per_1k)
+    return (f"{answer.prompt_tokens} prompt + {answer.completion_tokens} answer tokens · {answer.latency_s:.2f} s · "
+            f"≈ ${cost * 1000:.3f} per 1,000 requests")
+
+
+def render_sources(answer: Answer, docs_by_name: dict | None = None) -> None:
+    """Each source in an expander: the chunk with document and offsets, or the training example."""
+    for s in answer.sources:
+        if s.kind == "chunk":
+            with st.expander(f"[{s.rank}] {s.document} [{s.start}:{s.end}] · score {s.score:.3f}"):
+                st.markdown(f"<div style='font-size:0.85rem'>{escape(s.text).replace(chr(10), '<br>')}</div>",
+                            unsafe_allow_html=True)
+        else:
+            with st.expander(f"Training example #{s.index} · similarity {s.score:.2f}"):
+                st.markdown(f"**Q:** {escape(s.question)}  \n**A:** {escape(s.text)}")
+    if answer.n_contexts_dropped:
+        st.caption(f"{answer.n_contexts_dropped} retrieved chunk(s) left out so the prompt fits the context window.")
+
+
+def answer_card(answer: Answer, reference: QAItem | None = None) -> None:
+    """Verdict, stats and sources under an answer (the answer text itself is drawn by the caller)."""
+    if reference is not None:
+        st.markdown(verdict(answer, reference))
+    st.caption(answer_stats(answer))
+    render_sources(answer)
