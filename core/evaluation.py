@@ -11,7 +11,7 @@ Scores for one answer (``score_answer``):
 
 >>> contains("It opens at 8:30 AM.", "8:30 am"), exact_match("8:30 am.", "8:30 AM")
 (True, True)
->>> faithfulness("Elmby Blooms is owned by Ada Vance.", ["The owner: Ada Vance runs Elmby Blooms."])
+>>> faithfulness("Elmby Blooms is owned by Ada Vance.", ["Ada Vance has owned Elmby Blooms since 1990."])
 1.0
 >>> faithfulness("Bo Grey owns Elmby Blooms.", ["Elmby Blooms is owned by Ada Vance."])  # bo, grey, owns not found
 0.4
