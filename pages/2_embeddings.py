@@ -121,7 +121,7 @@ else:
 # --- the map --------------------------------------------------------------------------
 
 fig = go.Figure()
-labels = sorted(set(groups), key=groups.index)
+labels = list(dict.fromkeys(groups))  # in order of first appearance
 group_array = np.array(groups)
 for i, label in enumerate(labels):
     idx = np.flatnonzero(group_array == label)
@@ -137,7 +137,8 @@ if query_vector is not None:
     _scatter(fig, line, dims, mode="lines", name="question → neighbours", line=dict(color="#dc2626", width=2),
              hoverinfo="skip", connectgaps=False)
     _scatter(fig, near, dims, mode="markers", name=f"top-{k} neighbours",
-             marker=dict(size=9 if dims == 3 else 16, color="rgba(0,0,0,0)", line=dict(color="#dc2626", width=3)),
+             marker=dict(size=9, color="#dc2626", symbol="circle-open") if dims == 3 else
+             dict(size=16, color="rgba(0,0,0,0)", line=dict(color="#dc2626", width=3)),
              hovertext=[_hover(f"#{r + 1} · cosine {sims[j]:.3f} · {chunks[j].doc_name} #{chunks[j].index}",
                                chunks[j].text) for r, j in enumerate(neighbours)], hoverinfo="text")
     _scatter(fig, q_point, dims, mode="markers", name="your question",
@@ -160,7 +161,9 @@ else:
             f"{TSNE_NEIGHBOURS} most similar chunks. Its red lines still go to the true nearest chunks.")
 if query_vector is not None:
     st.caption(f"Red lines join the question to its {k} nearest chunks by cosine similarity in the full space "
-               "(exact search), which is what dense retrieval uses — not the distance on the map.")
+               "(exact search), which is what dense retrieval uses — not the distance on the map."
+               + (" Neighbours are taken from both chunking runs, so you can see which run's chunks fit the "
+                  "question better." if colour_by == "run" else ""))
 
 
 # --- heatmaps ---------------------------------------------------------------------------
