@@ -68,10 +68,10 @@ def _explain(name: str, exc: BaseException, is_local: bool) -> str:
         return (f"could not load {name}: offline mode is on (HF_HUB_OFFLINE=1) and the model is not in "
                 "the local cache. Turn offline mode off and connect to the internet once, or give a local folder.")
     if any(s in text for s in ("repositorynotfound", "404", "not a valid model identifier", "is not a local folder")):
-        if not any(s in text for s in ("connection", "resolve", "unreachable", "timed out", "max retries")):
+        if not any(s in text for s in ("connect", "resolve", "unreachable", "timed out", "max retries")):
             return (f"could not find a model named {name} on the model hub. Check the spelling "
                     "(e.g. 'HuggingFaceTB/SmolLM2-135M-Instruct'), or give a local folder.")
-    if any(s in text for s in ("connection", "resolve", "unreachable", "timed out", "max retries",
+    if any(s in text for s in ("connect", "resolve", "unreachable", "timed out", "max retries",
                                "offline", "network", "localentrynotfound")):
         return (f"could not download {name}: the model hub is unreachable. "
                 "Connect to the internet once, or give a local folder.")

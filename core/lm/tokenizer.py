@@ -61,3 +61,17 @@ def wrap(tok):
 
 def save_tokenizer(tokenizer, out_dir: Path) -> None:
     tokenizer.save_pretrained(str(out_dir))
+    finalize_tokenizer_config(out_dir)
+
+
+def finalize_tokenizer_config(folder: Path) -> None:
+    """Make ``tokenizer_config.json`` self-contained and readable by older transformers too:
+    the chat template inline (as well as in chat_template.jinja) and a portable class name."""
+    import json
+
+    path = Path(folder) / "tokenizer_config.json"
+    cfg = json.loads(path.read_text())
+    cfg["chat_template"] = CHAT_TEMPLATE
+    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    cfg.setdefault("additional_special_tokens", ROLE_TOKENS)
+    path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n")

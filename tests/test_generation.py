@@ -1,0 +1,136 @@
+"""Generation: the built-in model loads offline, is deterministic, reads context; error paths."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.errors import ConfigError, ModelUnavailable
+from core.generation import BUILTIN_PATH, generate, load_generator
+from core.prompting import DEFAULT_SYSTEM_BASE, DEFAULT_SYSTEM_RAG, build_messages
+from core.world import generate_world
+
+
+@pytest.fixture(scope="module")
+def gen():
+    return load_generator()
+
+
+def test_builtin_model_folder_is_standard_and_small():
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    assert (BUILTIN_PATH / "model.safetensors").stat().st_size <= 25 * 2**20
+    cfg = json.loads((BUILTIN_PATH / "config.json").read_text())
+    assert cfg["architectures"] == ["LlamaForCausalLM"]
+    model = AutoModelForCausalLM.from_pretrained(BUILTIN_PATH)
+    tok = AutoTokenizer.from_pretrained(BUILTIN_PATH)
+    assert {"q_proj", "k_proj", "v_proj", "o_proj"} <= {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
+    assert tok.chat_template and tok.bos_token and tok.eos_token and tok.pad_token
+
+
+def test_builtin_loads_offline_and_is_cached(gen, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert gen.is_builtin and gen.name == "lab-tiny-lm"
+    assert 1e6 < gen.n_params < 10e6 and gen.context_window >= 1024
+    assert load_generator() is gen and load_generator("lab-tiny-lm") is gen
+    assert load_generator(cache=False) is not gen
+
+
+def test_build_messages_and_chat_template_round_trip(gen):
+    from core.lm.tokenizer import render_chat
+
+    msgs = build_messages("Who owns Elmby Blooms?", ["Elmby Blooms is owned by Ada Vance.", "Other text."])
+    assert [m["role"] for m in msgs] == ["system", "user"]
+    assert msgs[0]["content"].startswith(DEFAULT_SYSTEM_RAG)
+    assert "[1] Elmby Blooms is owned by Ada Vance.\n\n[2] Other text." in msgs[0]["content"]
+    assert build_messages("Q?", None)[0]["content"] == DEFAULT_SYSTEM_BASE
+    assert build_messages("Q?", [])[0]["content"] == DEFAULT_SYSTEM_BASE
+    tok = gen.tokenizer
+    text = tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+    assert text == render_chat(msgs, add_generation_prompt=True)
+    assert text.endswith("<|user|>\nWho owns Elmby Blooms?\n<|assistant|>\n")
+    ids = tok.apply_chat_template(msgs, add_generation_prompt=True)["input_ids"]
+    assert tok.decode(ids) == text
+    assert ids[0] == tok.bos_token_id and ids.count(tok.bos_token_id) == 1
+
+
+def test_greedy_generation_is_deterministic_and_streams(gen):
+    msgs = build_messages("Who owns Elmby Blooms?", ["Elmby Blooms is owned by Ada Vance."])
+    pieces: list[str] = []
+    a = generate(gen, msgs, max_new_tokens=24, on_token=pieces.append)
+    b = generate(gen, msgs, max_new_tokens=24)
+    assert a.text == b.text and a.text
+    assert "".join(pieces).strip() == a.text
+    assert a.prompt_tokens > 10 and 0 < a.completion_tokens <= 24 and a.latency_s > 0
+    assert a.settings["greedy"] and a.settings["max_new_tokens"] == 24
+    s1 = generate(gen, msgs, max_new_tokens=16, temperature=1.0, top_k=20, top_p=0.9, seed=3)
+    s2 = generate(gen, msgs, max_new_tokens=16, temperature=1.0, top_k=20, top_p=0.9, seed=3)
+    assert s1.text == s2.text
+    cut = generate(gen, msgs, max_new_tokens=24, stop=[" by"])
+    assert " by" not in cut.text
+
+
+def _relevant_chunk(text: str, value: str) -> str:
+    paras = [p for p in text.split("\n\n") if value in p]
+    return paras[0]
+
+
+def test_rag_answers_from_context_and_closed_book_does_not(gen):
+    world = generate_world(4242, n_entities=6)
+    docs = {d.name: d.text for d in world.documents}
+    rows = world.qa[::3][:10]
+    with_ctx = without = 0
+    for i, row in enumerate(rows):
+        other = world.documents[(world.documents.index(
+            next(d for d in world.documents if d.name == row["document"])) + 1) % len(world.documents)]
+        ctx = [_relevant_chunk(docs[row["document"]], row["value"]), other.text[:400]]
+        if i % 2:
+            ctx.reverse()
+        with_ctx += row["value"] in generate(gen, build_messages(row["question"], ctx)).text
+        without += row["value"] in generate(gen, build_messages(row["question"], None)).text
+    assert with_ctx >= 8, with_ctx
+    assert without <= 1, without
+
+
+def test_general_facts_known_closed_book(gen):
+    from core.world import GENERAL_FACTS
+
+    hits = sum(f["value"] in generate(gen, build_messages(f["question"], None)).text for f in GENERAL_FACTS)
+    assert hits >= len(GENERAL_FACTS) - 1
+
+
+def test_prompt_too_long_raises(gen):
+    with pytest.raises(ConfigError):
+        generate(gen, build_messages("Q?", ["word " * 3000]), max_new_tokens=8)
+    with pytest.raises(ConfigError):
+        generate(gen, "hello", max_new_tokens=0)
+
+
+def test_unknown_local_path_and_offline_hub_id_raise(tmp_path, monkeypatch):
+    with pytest.raises(ModelUnavailable, match="no model folder"):
+        load_generator(str(tmp_path / "does-not-exist"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelUnavailable, match="local folder"):
+        load_generator("nonexistent-org-ragft/no-such-model-xyz")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    with pytest.raises(ModelUnavailable, match="missing or damaged"):
+        load_generator(str(broken))
+
+
+def test_local_random_model_folder_loads_through_same_path(tmp_path, gen):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    cfg = LlamaConfig(vocab_size=len(gen.tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
+                      bos_token_id=gen.tokenizer.bos_token_id, eos_token_id=gen.tokenizer.eos_token_id,
+                      pad_token_id=gen.tokenizer.pad_token_id)
+    LlamaForCausalLM(cfg).save_pretrained(tmp_path / "tiny")
+    gen.tokenizer.save_pretrained(tmp_path / "tiny")
+    local = load_generator(str(tmp_path / "tiny"))
+    assert not local.is_builtin and local.context_window == 256 and local.n_params < 1e6
+    out = generate(local, build_messages("Hello?", None), max_new_tokens=5)
+    assert out.completion_tokens <= 5
+    assert generate(local, "raw prompt text", max_new_tokens=3).prompt_tokens >= 2

@@ -1,0 +1,33 @@
+"""The training script: a short smoke run lowers the loss, exports a loadable folder, and resumes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.mark.slow
+def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
+    from core.generation import generate, load_generator
+    from core.lm.train import main
+    from core.prompting import build_messages
+
+    out, ckpt = tmp_path / "model", tmp_path / "ckpt"
+    assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "90000", "--threads", "1"]) == 0
+    log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
+    assert log[-1]["loss"] < log[0]["loss"] - 0.5
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["finished"] and metrics["tokens"] >= 90000
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "generation_config.json"):
+        assert (out / name).exists()
+    gen = load_generator(str(out), cache=False)
+    assert generate(gen, build_messages("Who owns Elmby Blooms?", None), max_new_tokens=4).completion_tokens <= 4
+
+    steps = metrics["steps"]
+    assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "130000", "--threads", "1",
+                 "--resume"]) == 0
+    resumed = json.loads((out / "metrics.json").read_text())
+    assert resumed["steps"] > steps and resumed["tokens"] >= 130000
+    log2 = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
+    assert len(log2) > len(log) and log2[: len(log)] == log
