@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.chunking import STRATEGIES, UNITS, ChunkConfig
 from core.errors import ConfigError, DocumentError
-from ui.rag_views import chunk_corpus, chunk_doc_cached, legend_html, paint_chunks, preview
+from ui.rag_views import chunk_corpus, chunk_doc_cached, legend_html, page_of, paint_chunks, preview
 from ui.resources import get_embedder
 from ui.state import UPLOADS, current_corpus, current_documents, delete_upload, save_upload, uploaded_documents
 
@@ -194,9 +194,9 @@ st.html(paint_chunks(doc.text, shown, max_tokens))
 # --- table and downloads -------------------------------------------------------------
 
 st.subheader("All chunks")
-table = pd.DataFrame([{"document": c.doc_name, "index": c.index, "start": c.start, "end": c.end,
-                       "n_tokens": c.n_tokens, "truncated": c.n_tokens > max_tokens, "preview": preview(c.text)}
-                      for c in chunks])
+table = pd.DataFrame([{"document": c.doc_name, "index": c.index, "page": page_of(by_id[c.doc_id], c.start),
+                       "start": c.start, "end": c.end, "n_tokens": c.n_tokens, "truncated": c.n_tokens > max_tokens,
+                       "preview": preview(c.text)} for c in chunks])
 st.dataframe(table, hide_index=True, width="stretch", height=300)
 d1, d2, _ = st.columns([1, 1, 3])
 # Callables: the files are built only when a button is pressed, not on every rerun.

@@ -12,7 +12,8 @@ from core.errors import ConfigError, InvalidQuery
 from core.index import MODES, IndexConfig
 from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall, is_relevant
 from core.retrieval import MAX_QUERY_CHARS, Retriever, check_query
-from ui.rag_views import MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, documents_and_retriever, preview
+from ui.rag_views import (MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, documents_and_retriever,
+                          page_of, preview)
 from ui.resources import get_embedder, get_embedding_cache
 from ui.state import retriever_key
 from ui.widgets import escape
@@ -75,8 +76,10 @@ def _hit_card(hit, ranks: dict[str, dict], bm25_max: float, item) -> str:
     verdict = ""
     if item is not None:  # the question is from the Q&A set, so we know which chunks hold its answer
         verdict = " · ✅ holds the answer" if is_relevant(chunk, item) else " · ✗ not the answer"
-    head = (f"<div style='font-size:0.85rem'><b>#{hit.rank}</b> · score {hit.score:.3f} · "
-            f"<b>{escape(chunk.doc_name)}</b> chunk #{chunk.index} (characters {chunk.start}–{chunk.end}){verdict}</div>")
+    page = page_of(by_id[chunk.doc_id], chunk.start)
+    where = f"page {page}, " if page else ""
+    head = (f"<div style='font-size:0.85rem'><b>#{hit.rank}</b> · score {hit.score:.3f} · <b>{escape(chunk.doc_name)}"
+            f"</b> chunk #{chunk.index} ({where}characters {chunk.start}–{chunk.end}){verdict}</div>")
     bars = (bar_html("cosine", cosine, cosine, MODE_COLOURS["dense"])
             + bar_html("BM25", bm25, bm25 / bm25_max if bm25_max > 0 else 0.0, MODE_COLOURS["bm25"]))
     return (head + f"<div style='margin:2px 0 4px'>{_badges((chunk.doc_id, chunk.index), ranks)}</div>"

@@ -205,6 +205,10 @@ def test_sample_corpus_is_listed_without_upload_controls():
     assert not [b for b in at.button if (b.key or "").startswith("doc_del_")]
     pages = at.dataframe[0].value.set_index("file")["pages"]
     assert pages["delivery-and-returns.pdf"] >= 1
+    chunks = at.dataframe[1].value
+    pdf_pages = chunks.loc[chunks["document"] == "delivery-and-returns.pdf", "page"]
+    assert pdf_pages.min() == 1 and pdf_pages.max() <= pages["delivery-and-returns.pdf"]
+    assert chunks.loc[chunks["document"] == "faq.md", "page"].isna().all()
 
 
 @pytest.mark.parametrize("page, widget", [

@@ -7,6 +7,7 @@ as text, never run.
 
 from __future__ import annotations
 
+import bisect
 from typing import Sequence
 
 import streamlit as st
@@ -73,6 +74,12 @@ def corpus_qa() -> list[QAItem] | None:
 @st.cache_data(max_entries=16, show_spinner=False)
 def _load_qa_cached(path: str) -> list[QAItem]:
     return load_qa(path)
+
+
+def page_of(doc: Document, offset: int) -> int | None:
+    """The 1-based PDF page a character offset falls on (None for documents without pages)."""
+    starts = doc.metadata.get("page_starts")
+    return bisect.bisect_right(starts, offset) if starts else None
 
 
 def preview(text: str, n: int = 120) -> str:
