@@ -107,8 +107,8 @@ def paint_chunks(text: str, chunks: Sequence[Chunk], max_tokens: int | None = No
     the overlap colour and a dashed underline; chunks over ``max_tokens`` get a red
     outline. A numbered badge marks where each chunk starts.
     """
-    if not chunks:
-        return f"<div style='white-space:normal'>{_text_html(text)}</div>"
+    if not chunks:  # nothing to paint: show the start of the text only (a long document stays light)
+        return f"<div style='color:#9ca3af'>{_text_html(text[:5000])}</div>"
     lo, hi = chunks[0].start, max(c.end for c in chunks)
     cuts = sorted({lo, hi} | {c.start for c in chunks} | {c.end for c in chunks})
     starts = {c.start: c for c in chunks}
