@@ -1,8 +1,92 @@
-"""Model."""
+"""Model panel: which generator is loaded, what it is, how it was trained, and how to load a real one."""
 
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.express as px
 import streamlit as st
 
-from ui.widgets import not_built_yet
+from core.errors import ModelUnavailable
+from ui.resources import get_embedder, get_generator
 
-st.title("Model")
-not_built_yet("The model panel", "The Lab's own world and language model")
+st.title("🤖 Model")
+ss = st.session_state
+
+try:
+    gen = get_generator(ss["generator_name"])
+except ModelUnavailable as exc:  # a chosen model vanished from the cache, or the built-in files are missing
+    st.error(str(exc))
+    if ss["generator_name"] is None:
+        st.stop()
+    ss["generator_name"] = None
+    st.rerun()
+
+left, right = st.columns([2, 1])
+with left:
+    st.subheader("Generator in use")
+    st.markdown(
+        f"**{gen.name}** · {'built-in tiny LM (offline)' if gen.is_builtin else 'hub / local model'}  \n"
+        f"{gen.n_params / 1e6:.2f} M parameters · vocabulary {len(gen.tokenizer):,} tokens · "
+        f"context window {gen.context_window:,} tokens"
+    )
+    if gen.is_builtin:
+        st.info(
+            "The built-in model was trained by this repository on the Lab's generated world. It reads documents "
+            "written in that world (the 🧪 world corpora) and answers from the context it is given. It does **not** "
+            "read arbitrary English: for your own documents, load a small real instruct model below."
+        )
+with right:
+    emb = get_embedder(ss["embedder_name"])
+    st.subheader("Embedder")
+    st.markdown(f"**{emb.name}** · {emb.dim}-dimensional vectors · truncates at {emb.max_seq_length} tokens")
+
+st.subheader("Load another generator")
+st.caption(
+    "Any Hugging Face causal LM id (e.g. `HuggingFaceTB/SmolLM2-135M-Instruct`, `Qwen/Qwen2.5-0.5B-Instruct`) "
+    "or a local folder. The first load downloads it (internet needed once); afterwards it runs offline from the cache."
+)
+with st.form("model_form"):
+    name = st.text_input("Model id or local path", key="model_name_input", placeholder="HuggingFaceTB/SmolLM2-135M-Instruct")
+    c1, c2 = st.columns(2)
+    load = c1.form_submit_button("Load model", type="primary")
+    reset = c2.form_submit_button("Back to the built-in model")
+if reset:
+    ss["generator_name"] = None
+    st.rerun()
+if load:
+    if not name.strip():
+        st.warning("Type a model id or a local folder first.")
+    else:
+        with st.status(f"Loading {name.strip()}…", expanded=True) as status:
+            try:
+                get_generator(name.strip())
+            except ModelUnavailable as exc:
+                status.update(label="Could not load the model", state="error")
+                st.error(f"{exc}\n\nThe built-in model stays loaded.")
+            else:
+                ss["generator_name"] = name.strip()
+                status.update(label=f"Loaded {name.strip()}", state="complete")
+                st.rerun()
+
+if gen.is_builtin:
+    from core.generation import BUILTIN_PATH
+
+    folder = BUILTIN_PATH
+    log_path = folder / "train_log.jsonl"
+    if log_path.exists():
+        rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+        curve = pd.DataFrame([r for r in rows if "loss" in r and "tokens" in r])
+        if not curve.empty:
+            st.subheader("How it was trained")
+            cols = [c for c in ("loss", "lm_loss", "answer_loss") if c in curve]
+            fig = px.line(curve, x="tokens", y=cols, labels={"value": "loss", "tokens": "training tokens"})
+            st.plotly_chart(fig, key="model_curve")
+            evals = [r for r in rows if any(k.startswith("open_book") for k in r)]
+            if evals:
+                st.dataframe(pd.DataFrame(evals), hide_index=True)
+    card = folder / "MODEL_CARD.md"
+    if card.exists():
+        with st.expander("Model card", expanded=False):
+            st.markdown(card.read_text(encoding="utf-8"))
