@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    yield
 
 
 @pytest.mark.parametrize("page", PAGES)
