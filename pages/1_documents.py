@@ -92,6 +92,11 @@ else:
 
 if docs or errors:
     st.dataframe(pd.DataFrame(_status_rows(docs, errors)), hide_index=True, width="stretch")
+for message in errors.values():  # each message already names its file and says what to do
+    st.error(message, icon="❌")
+for doc in docs:
+    if doc.metadata.get("warning"):
+        st.warning(doc.metadata["warning"], icon="⚠️")
 if corpus is None:
     stored = [d.name for d in docs] + [n for n in load_errors]
     rejected = [n for n in ss.get("doc_upload_errors", {}) if n not in stored]

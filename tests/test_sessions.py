@@ -1,0 +1,185 @@
+"""Many users on one server, and nothing lost: sessions are isolated, cached models are never changed,
+concurrent sessions do not talk across, work survives a restart, and training jobs queue.
+
+Every session is an ``AppTest`` run through ``app.py`` with its own ``?sid=``, as a browser tab would be.
+The browser half of "survives a page refresh" is ``tests/browser/test_flows.py::test_training_survives_refresh``.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import streamlit as st
+import torch
+
+from core import jobs
+from core.corpora import QAItem
+from core.finetune import FinetuneConfig, load_adapter, new_run_dir, training_job
+from core.generation import load_generator
+from core.workspace import Workspace, default_root
+from tests.test_bad_input import DOCUMENTS, FINETUNE, NOTE, _fresh_workspace, start, tiny_model, upload  # noqa: F401
+from tests.test_page_documents import _fresh_app  # noqa: F401  (autouse: clear caches, run pages through app.py)
+
+FACTS = [QAItem("When does the greenhouse open?", "At nine.", "nine"),
+         QAItem("Where is the key?", "Under the blue pot.", "blue pot"),
+         QAItem("What do tomatoes need?", "Warm nights.", "warm nights")]
+TINY_RUN = FinetuneConfig(rank=2, alpha=4.0, max_steps=2, eval_every=2, open_book_mix=0.0, val_fraction=0.0,
+                          max_new_tokens=4, max_eval_questions=2, batch_size=4)
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """A fresh process-wide job queue (what a restarted server starts with)."""
+    fresh = jobs.JobQueue()
+    monkeypatch.setattr(jobs, "QUEUE", fresh)
+    return fresh
+
+
+def session_ws(sid: str) -> Workspace:
+    return Workspace(default_root()).session(sid)
+
+
+def train_adapter(model_dir: str, sid: str, label: str = "lora") -> str:
+    """Train a 2-step LoRA run into ``sid``'s workspace through the job queue; return the run folder name."""
+    gen = load_generator(model_dir)
+    ws = session_ws(sid)
+    run_dir = new_run_dir(ws.path("adapters"), label)
+    job = jobs.submit(training_job(str(ws.root), run_dir, gen.model, gen.tokenizer, FACTS, TINY_RUN, base_name=gen.name))
+    assert jobs.QUEUE.wait(job, 300).state == "done", jobs.status(job).message
+    return run_dir.name
+
+
+def saved_adapter_lines(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def files_listed(at) -> set[str]:
+    return set(at.dataframe[0].value["file"]) if len(at.dataframe) else set()
+
+
+def test_uploads_and_adapters_are_private_to_a_session(queue, tiny_model):
+    alice = upload(start("alice", DOCUMENTS, corpus="uploads"), {"alice-secret.txt": NOTE})
+    assert files_listed(alice) == {"alice-secret.txt"}
+    bob = start("bob", DOCUMENTS, corpus="uploads")
+    assert files_listed(bob) == set() and any("No documents yet" in i.value for i in bob.info)
+    assert [p.name for p in session_ws("alice").path("uploads").iterdir()] == ["alice-secret.txt"]
+    assert list(session_ws("bob").path("uploads").iterdir()) == []
+
+    run = train_adapter(tiny_model, "alice")
+    alice_ft = start("alice", FINETUNE, generator_name=tiny_model)
+    bob_ft = start("bob", FINETUNE, generator_name=tiny_model)
+    assert run in saved_adapter_lines(alice_ft)
+    assert run not in saved_adapter_lines(bob_ft) and "No saved adapters yet." in [c.value for c in bob_ft.caption]
+    assert [j.run_dir.name for j in jobs.jobs(str(session_ws("bob").root))] == []
+
+
+def test_models_load_once_and_are_never_changed(queue, tiny_model):
+    from ui.resources import get_generator
+
+    gen = load_generator(tiny_model)
+    assert load_generator(tiny_model) is gen and get_generator(tiny_model) is get_generator(tiny_model)
+    before = {k: v.clone() for k, v in gen.model.state_dict().items()}
+    run = train_adapter(tiny_model, "weights")
+    after_training = gen.model.state_dict()
+    assert after_training.keys() == before.keys()
+    assert all(torch.equal(before[k], after_training[k]) for k in before), "LoRA training changed the cached base"
+
+    adapted = load_adapter(gen, session_ws("weights").path("adapters", run))
+    assert adapted.model is not gen.model
+    assert any("lora_" in name for name, _ in adapted.model.named_parameters())
+    assert not any("lora_" in name for name, _ in gen.model.named_parameters())
+    assert all(torch.equal(before[k], v) for k, v in gen.model.state_dict().items()), "loading an adapter changed it"
+
+
+@pytest.fixture
+def one_runtime(monkeypatch):
+    """One Streamlit runtime for every thread, as on a real server.
+
+    AppTest installs a mock runtime at the start of each run and removes it at the end, which is
+    only right when runs take turns; here runs overlap, so keep a shared one in place meanwhile.
+    """
+    from unittest.mock import MagicMock
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    shared = MagicMock(spec=Runtime)
+    shared.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
+    shared.cache_storage_manager = MemoryCacheStorageManager()
+    monkeypatch.setattr(Runtime, "instance", classmethod(lambda cls: cls._instance or shared))
+    monkeypatch.setattr(Runtime, "exists", classmethod(lambda cls: True))
+
+
+def test_concurrent_sessions_do_not_talk_across(one_runtime):
+    """Four sessions upload at the same time in threads; each sees exactly its own file, painted."""
+    n = 4
+    barrier = threading.Barrier(n)
+
+    def user(i: int) -> tuple[set[str], str, list[str]]:
+        at = start(f"user{i}", DOCUMENTS, corpus="uploads")
+        barrier.wait(timeout=120)  # everybody uploads at once
+        upload(at, {f"user{i}.txt": f"User {i} keeps the code word zebra{i} in this note. {NOTE.decode()}".encode()})
+        painted = at.get("html")[1].proto.body if len(at.get("html")) > 1 else ""
+        return files_listed(at), painted, [e.value for e in at.exception]
+
+    with ThreadPoolExecutor(n) as pool:
+        results = list(pool.map(user, range(n)))
+    for i, (files, painted, raised) in enumerate(results):
+        assert not raised, raised
+        assert files == {f"user{i}.txt"}
+        assert f"zebra{i}" in painted
+        assert not any(f"zebra{j}" in painted for j in range(n) if j != i)
+        assert [p.name for p in session_ws(f"user{i}").path("uploads").iterdir()] == [f"user{i}.txt"]
+
+
+def test_uploads_and_runs_survive_an_app_restart(queue, tiny_model, monkeypatch):
+    upload(start("keep", DOCUMENTS, corpus="uploads"), {"notes.txt": NOTE})
+    run = train_adapter(tiny_model, "keep")
+    crashed = session_ws("keep").path("adapters", "crashed-run")
+    crashed.mkdir()
+    (crashed / "metrics.json").write_text('{"status": "running", "started_at": 9e9, "steps": [{"step": 1, "loss": 2.5}]}')
+
+    # The restart: a new process has empty caches and an empty job queue; only the workspace folder remains.
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setattr(jobs, "QUEUE", jobs.JobQueue())
+    docs = start("keep", DOCUMENTS, corpus="uploads")
+    assert files_listed(docs) == {"notes.txt"} and docs.metric[0].value == "1"
+    ft = start("keep", FINETUNE, generator_name=tiny_model)
+    assert run in saved_adapter_lines(ft)
+    assert any("crashed-run" in m.value and "interrupted" in m.value for m in ft.markdown)
+    assert any("The app stopped while this run was training" in w.value for w in ft.warning)
+    other = start("someone-else", FINETUNE, generator_name=tiny_model)
+    assert run not in saved_adapter_lines(other)
+
+
+def test_second_training_job_waits_with_its_queue_position(queue, tiny_model):
+    release = threading.Event()
+
+    def busy(ctx):  # someone else's long run holds the single worker
+        while not release.is_set() and not ctx.should_stop():
+            release.wait(0.05)
+
+    blocker = jobs.submit(jobs.Job("another-user", session_ws("another-user").path("runs", "long"), busy))
+    try:
+        first, second = (start(sid, FINETUNE, generator_name=tiny_model) for sid in ("queue1", "queue2"))
+        for at in (first, second):
+            at.number_input(key="ft_steps").set_value(2)
+            at.number_input(key="ft_eval_every").set_value(2)
+            at.button(key="ft_start").click().run()
+            assert not at.exception, [e.value for e in at.exception]
+        for at, position in ((first, 1), (second, 2)):
+            status = " ".join(m.value for m in at.markdown if at.session_state["ft_run"] in m.value)
+            assert "queued" in status and f"position {position} in the queue" in status, status
+        assert queue.status(blocker).state == "running"
+        mine = [s for s in queue.jobs() if s.owner.endswith(("queue1", "queue2"))]
+        assert sorted(s.position for s in mine) == [1, 2]
+    finally:
+        release.set()
+        for s in queue.jobs():
+            queue.stop(s.id)
+    assert queue.wait(blocker, 30).state in ("done", "stopped")
