@@ -30,11 +30,15 @@ from core.retrieval import Retriever  # noqa: E402
 
 
 def corpus_docs(target_chunks: int, embedder) -> list[Document]:
-    """The sample corpora, repeated with numbered copies until they give about ``target_chunks`` chunks."""
+    """The sample corpora, repeated until they give about ``target_chunks`` chunks.
+
+    Every sentence of a copy carries its copy number, so no chunk text repeats
+    (the cache would otherwise skip duplicates and flatter our side).
+    """
     base = [d for c in list_corpora() for d in load_paths([c.docs_path])]
     n_base = len(chunk_documents(base, ChunkConfig(), embedder.tokens))
     copies = max(1, round(target_chunks / n_base))
-    return [Document(f"{d.id}-{i}", f"copy{i}-{d.name}", f"(Copy {i}) {d.text}") for i in range(copies) for d in base]
+    return [Document(f"{d.id}-{i}", f"copy{i}-{d.name}", d.text.replace(". ", f". ({i}) ")) for i in range(copies) for d in base]
 
 
 def bench_ingest(embedder, docs: list[Document], rounds: int) -> None:
