@@ -33,7 +33,7 @@ from core.errors import ConfigError
 from core.finetune_data import FinetuneData, collate
 from core.finetune_eval import evaluate
 from core.finetune_io import (  # noqa: F401  (re-exported: the public API lives in core.finetune)
-    AdapterInfo, delete_adapter, export_adapter_zip, list_adapters, load_adapter, merge_adapter, read_metrics, save_model,
+    AdapterInfo, delete_adapter, save_training_items, export_adapter_zip, list_adapters, load_adapter, merge_adapter, read_metrics, save_model,
 )
 from core.workspace import atomic_write_json
 
@@ -104,6 +104,7 @@ class ParamReport:
     total: int  # parameters of the model as trained (base + adapter for LoRA)
     percent: float  # trainable / total × 100
     adapter_mb: float  # size of the saved weights in float32 (the adapter, or the whole model for "full")
+    train_state_mb: float = 0.0  # gradients + two AdamW moments for the trainable weights (12 bytes each)
 
 
 def lora_target_candidates(model) -> list[str]:
@@ -126,14 +127,15 @@ def parameter_report(model, config: FinetuneConfig) -> ParamReport:
     check_targets(model, config)
     base = sum(p.numel() for p in model.parameters())  # tied weights are counted once
     if config.method == "full":
-        return ParamReport(base, base, 100.0, round(base * 4 / 1e6, 3))
+        return ParamReport(base, base, 100.0, round(base * 4 / 1e6, 3), round(base * 12 / 1e6, 3))
     trainable = sum(
         config.rank * (mod.in_features + mod.out_features)
         for name, mod in model.named_modules()
         if isinstance(mod, torch.nn.Linear) and name.rsplit(".", 1)[-1] in config.target_modules
     )
     total = base + trainable
-    return ParamReport(trainable, total, round(100 * trainable / total, 4), round(trainable * 4 / 1e6, 3))
+    return ParamReport(trainable, total, round(100 * trainable / total, 4), round(trainable * 4 / 1e6, 3),
+                       round(trainable * 12 / 1e6, 3))
 
 
 def prepare_model(base_model, config: FinetuneConfig):
@@ -184,6 +186,7 @@ class TrainingRun:
             "general_recalled": last_eval.get("general_recalled"),
             "seconds": round(self.train_seconds + self.eval_seconds, 2),
             "train_seconds": round(self.train_seconds, 2),
+            "seconds_per_step": round(self.train_seconds / len(self.steps), 4) if self.steps else None,
             "seconds_to_80": self.seconds_to_80,
             "trainable_params": self.params.trainable,
             "total_params": self.params.total,
@@ -295,6 +298,7 @@ def train(
     run.model = model
     if out_dir:
         save_model(model, tokenizer, out_dir)
+        save_training_items(data.train_items, out_dir)
     run.write()
     return run
 

@@ -50,8 +50,22 @@ def accuracy(model, tokenizer, items: Sequence[QAItem], questions: Sequence[str]
     questions = questions or [it.question for it in items]
     contexts = contexts or [None] * len(items)
     messages = [build_messages(q, c) for q, c in zip(questions, contexts)]
-    answers = greedy_answers(model, tokenizer, messages, max_new_tokens)
+    answers = greedy_answers(model, tokenizer, messages, min(max_new_tokens, tokens_needed(tokenizer, items)))
     return round(sum(is_correct(a, it) for a, it in zip(answers, items)) / len(items), 4)
+
+
+def tokens_needed(tokenizer, items: Sequence[QAItem]) -> int:
+    """New tokens a correct answer needs: the reference answer up to the end of its target, plus slack.
+
+    Generation stops there: later tokens cannot change whether the target appears (for the
+    reference wording), and on 2 CPU cores every generated token counts.
+    """
+    longest = 0
+    for it in items:
+        at = it.answer.lower().find(it.target.lower())
+        upto = it.answer[: at + len(it.target)] if at >= 0 else it.answer
+        longest = max(longest, len(tokenizer(upto, add_special_tokens=False)["input_ids"]))
+    return longest + 4
 
 
 @torch.no_grad()

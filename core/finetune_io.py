@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import AdapterError
-from core.workspace import read_json
+from core.workspace import atomic_write_bytes, read_json
 
 LORA_FILES = ("adapter_config.json", "adapter_model.safetensors")
 FULL_FILES = ("config.json", "model.safetensors")
@@ -39,6 +40,14 @@ def save_model(model, tokenizer, out_dir: str | Path) -> Path:
             if path.is_file():
                 os.replace(path, out_dir / path.name)
     return out_dir
+
+
+def save_training_items(items, out_dir: str | Path) -> Path:
+    """The Q&A rows a run trained on, as ``train_qa.jsonl`` (answers can cite the example behind them)."""
+    rows = [{"question": it.question, "answer": it.answer, "value": it.value, "paraphrases": list(it.paraphrases),
+             "document": it.document} for it in items]
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    return atomic_write_bytes(Path(out_dir) / "train_qa.jsonl", data)
 
 
 def read_metrics(run_dir: str | Path) -> dict | None:

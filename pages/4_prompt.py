@@ -1,8 +1,130 @@
-"""Prompt assembly."""
+"""Prompt assembly: the exact string the model receives, its token budget and its cost."""
 
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from ui.widgets import not_built_yet
+from core.decision import Situation
+from core.errors import InvalidQuery
+from core.prompting import DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, request_cost
+from ui.answer_views import base_generator
+from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.widgets import escape
+
+PRICES = Situation()  # the decision guide's default $ per 1k tokens for a small hosted model
+ORDERS = {"score": "Best chunk first (by score)", "reversed": "Best chunk last (reversed)",
+          "middle": "Best chunks at the edges, weakest in the middle"}
+PART_COLOURS = {"system": "#636efa", "question": "#00cc96", "template": "#b6b6b6"}
+TOKEN_COLOURS = ("#fde2e4", "#e2ece9", "#dfe7fd", "#fff1c1", "#e8dff5")
+ss = st.session_state
 
 st.title("Prompt assembly")
-not_built_yet("The prompt inspector", "The fine-tuning half")
+st.markdown(
+    "Retrieval only helps if the chunks reach the model. Here is the **exact string** the generator receives: "
+    "the system instruction, the retrieved chunks and the question, wrapped in the model's chat template. "
+    "Every part costs tokens, and the context window is a hard limit."
+)
+gen = base_generator()
+tier = "the built-in tiny LM" if gen.is_builtin else f"`{gen.name}`"
+st.caption(f"Tokenizer and context window of {tier}: {gen.context_window:,} tokens "
+           "(`max_position_embeddings`). Token counts differ between models: each has its own tokenizer.")
+docs, retriever = documents_and_retriever()
+qa = corpus_qa()
+
+
+def order_chunks(texts: list[str], order: str) -> list[str]:
+    if order == "reversed":
+        return texts[::-1]
+    if order == "middle":  # 1st, 3rd, 5th … then … 4th, 2nd: the weakest land in the middle
+        return texts[0::2] + texts[1::2][::-1]
+    return texts
+
+
+# --- the parts -----------------------------------------------------------------------
+
+question = st.text_input("Question", qa[0].question if qa else "", key="pr_question")
+system = st.text_area("System instruction", DEFAULT_SYSTEM_RAG, key="pr_system", height=68)
+c1, c2, c3, c4 = st.columns(4)
+k = c1.slider("Chunks (k)", 0, 10, 3, key="pr_k")
+order = c2.selectbox("Chunk order", list(ORDERS), format_func=ORDERS.get, key="pr_order",
+                     help="Models tend to use the start and end of a long context best ('lost in the middle').")
+window = c3.number_input("Context window (tokens)", 64, 1_000_000, int(gen.context_window), key="pr_window",
+                         help="Lower it to see what gets cut when a prompt does not fit.")
+max_new = c4.number_input("Room for the answer (tokens)", 1, 4096, 48, key="pr_max_new")
+
+if not question.strip():
+    st.info("Type a question to assemble a prompt.")
+    st.stop()
+try:
+    hits = retriever.search(question, k=k, mode="hybrid") if k else []
+except InvalidQuery as exc:
+    st.error(str(exc))
+    st.stop()
+with st.expander(f"Retrieved chunks ({len(hits)}), editable", expanded=False):
+    texts = [st.text_area(f"[{h.rank}] {h.chunk.doc_name} · score {h.score:.3f}", h.chunk.text, height=90,
+                          key=f"pr_chunk_{h.rank}_{h.chunk.doc_id}_{h.chunk.start}") for h in hits]
+contexts = order_chunks(texts, order)
+prompt = assemble_prompt(question, contexts, system, gen.tokenizer, int(window), int(max_new))
+
+# --- the final string and its token budget ----------------------------------------------
+
+st.subheader("The exact prompt")
+st.code(prompt.text, language=None, wrap_lines=True)
+if prompt.truncated:
+    st.warning(f"Over budget ({int(window):,} − {int(max_new)} answer tokens = {prompt.budget:,}): dropped or cut "
+               f"{', '.join(prompt.truncated)}. The last chunks in the chosen order go first.")
+
+
+def budget_figure(p: Prompt) -> go.Figure:
+    fig = go.Figure()
+    for part in p.parts:
+        colour = PART_COLOURS.get(part.label, "#ef553b")
+        fig.add_trace(go.Bar(x=[part.n_tokens], y=["prompt"], orientation="h", name=f"{part.label} ({part.n_tokens})",
+                             marker_color=colour, hovertext=part.text[:200], marker_line={"color": "white", "width": 1}))
+    fig.add_vline(x=p.budget, line_dash="dot", annotation_text="budget")
+    fig.add_vline(x=p.context_window, line_color="red", annotation_text="context window")
+    fig.update_layout(barmode="stack", height=220, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis_title="tokens", xaxis_range=[0, max(p.context_window, p.n_tokens) * 1.05],
+                      legend={"orientation": "h", "y": -0.5})
+    return fig
+
+
+st.subheader("Token budget")
+m = st.columns(3)
+m[0].metric("Prompt tokens", f"{prompt.n_tokens:,}")
+m[1].metric("Share of the window", f"{prompt.n_tokens / prompt.context_window:.1%}")
+m[2].metric("Chunk tokens", f"{sum(p.n_tokens for p in prompt.parts if p.label.startswith('chunk')):,}")
+st.plotly_chart(budget_figure(prompt), width="stretch", key="pr_budget")
+st.dataframe(pd.DataFrame([{"part": p.label, "tokens": p.n_tokens, "text": p.text[:120]} for p in prompt.parts]),
+             hide_index=True, width="stretch")
+
+# --- tokens painted over the text --------------------------------------------------------
+
+st.subheader("What the model actually reads: token ids")
+n_show = st.slider("Show the first N tokens", 10, 600, 150, key="pr_n_tokens")
+ids = gen.tokenizer(prompt.text, add_special_tokens=False)["input_ids"][:n_show]
+spans = "".join(
+    f'<span title="id {i}" style="background:{TOKEN_COLOURS[n % len(TOKEN_COLOURS)]};border-radius:3px;'
+    f'padding:1px 0;white-space:pre-wrap">{escape(gen.tokenizer.decode([i]))}<sub style="color:#888">{i}</sub></span>'
+    for n, i in enumerate(ids)
+)
+st.markdown(f'<div style="font-family:monospace;line-height:2">{spans}</div>', unsafe_allow_html=True)
+
+# --- cost ----------------------------------------------------------------------------------
+
+st.subheader("Cost per request")
+p1, p2 = st.columns(2)
+price_in = p1.number_input("$ per 1k input tokens", 0.0, 100.0, PRICES.price_in_per_1k, format="%.5f", key="pr_price_in")
+price_out = p2.number_input("$ per 1k output tokens", 0.0, 100.0, PRICES.price_out_per_1k, format="%.5f", key="pr_price_out")
+bare = assemble_prompt(question, None, None, gen.tokenizer, int(window), int(max_new))
+rows = []
+for label, p in (("RAG prompt (this page)", prompt), ("No retrieval (prompt engineering only)", bare)):
+    cost = request_cost(p.n_tokens, int(max_new), price_in, price_out)
+    rows.append({"prompt": label, "input tokens": p.n_tokens, "output tokens (max)": int(max_new),
+                 "$ per request": f"{cost:.6f}", "$ per 1,000 requests": f"{cost * 1000:.4f}"})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+extra = prompt.n_tokens - bare.n_tokens
+st.caption(f"Retrieval adds {extra:,} input tokens per request ({extra / max(bare.n_tokens, 1):.1f}× the bare prompt): "
+           "that is the running cost RAG pays for fresh, citable facts; a fine-tuned model pays it once, in training.")

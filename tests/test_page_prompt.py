@@ -1,0 +1,73 @@
+"""The prompt assembly page through the entrypoint, and the token accounting behind it."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.prompting import assemble_prompt, build_messages, render_chat, request_cost
+from tests.conftest import ROOT
+from tests.test_page_documents import _fresh_app  # noqa: F401 (autouse: every run goes through app.py)
+from tests.test_finetune import tiny_model_dir, tiny_tokenizer
+
+CHUNKS = ["Elmby Blooms is owned by Ada Vance.", "Zone A delivery costs $6.50.", "The shop opens at 8am."]
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return tiny_tokenizer()
+
+
+def test_parts_add_up_to_the_final_string(tok):
+    p = assemble_prompt("Who owns Elmby Blooms?", CHUNKS, None, tok, 1024, 48)
+    assert p.text == render_chat(tok, build_messages("Who owns Elmby Blooms?", CHUNKS))
+    assert p.n_tokens == len(tok(p.text, add_special_tokens=False)["input_ids"])
+    assert sum(part.n_tokens for part in p.parts) == p.n_tokens
+    assert [part.label for part in p.parts] == ["system", "chunk 1", "chunk 2", "chunk 3", "question", "template"]
+    assert p.truncated == []
+
+
+@pytest.mark.parametrize("drop, expected", [(0, []), (1, ["chunk 3"]), (2, ["chunk 3", "chunk 2"])])
+def test_over_budget_drops_the_last_chunks(tok, drop, expected):
+    full = assemble_prompt("Who owns Elmby Blooms?", CHUNKS, None, tok, 4096, 0)
+    fitted = assemble_prompt("Who owns Elmby Blooms?", CHUNKS[: 3 - drop], None, tok, 4096, 0)
+    p = assemble_prompt("Who owns Elmby Blooms?", CHUNKS, None, tok, fitted.n_tokens + 10, 10)
+    assert p.truncated == expected and p.n_tokens <= p.budget
+    assert full.n_tokens >= p.n_tokens
+
+
+def test_question_is_cut_when_nothing_else_fits(tok):
+    bare = assemble_prompt("Who owns it?", None, None, tok, 4096, 0)
+    p = assemble_prompt("Who owns it? " * 40, CHUNKS, None, tok, bare.n_tokens + 20, 10)
+    assert p.truncated[:3] == ["chunk 3", "chunk 2", "chunk 1"] and p.truncated[-1].startswith("question (cut to")
+    assert p.n_tokens <= p.budget + 2  # decoding a cut can merge a token or two
+
+
+def test_request_cost():
+    assert request_cost(1000, 500, 0.5, 1.5) == pytest.approx(0.5 + 0.75)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return tiny_model_dir(tmp_path_factory.mktemp("tiny-lm-prompt"))
+
+
+def test_prompt_page_shows_the_final_string_and_token_counts(model_dir):
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["generator_name"] = str(model_dir)
+    at.run()
+    at.switch_page("pages/4_prompt.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    question = at.text_input(key="pr_question").value
+    final = at.code[0].value
+    assert question and question in final
+    chunk_boxes = [t for t in at.text_area if t.key.startswith("pr_chunk_")]
+    assert chunk_boxes and chunk_boxes[0].value.split()[0] in final
+    labels = {m.label: m.value for m in at.metric}
+    assert int(labels["Prompt tokens"].replace(",", "")) > 0
+    assert any("chunk 1" in str(df.value["part"].tolist()) for df in at.dataframe)
+    at.number_input(key="pr_window").set_value(120).run()
+    assert any("Over budget" in w.value for w in at.warning)
