@@ -178,12 +178,14 @@ def generate(
     on_token: Callable[[str], None] | None = None,
     stop: list[str] | None = None,
     seed: int = 0,
+    ignore_eos: bool = False,
 ) -> Generation:
     """Generate a completion; greedy when ``temperature == 0``.
 
     ``messages_or_prompt``: chat messages (rendered with the chat template) or raw prompt text.
     ``on_token`` receives each new piece of text as it is produced (streaming).
     ``stop``: strings that end the completion (not included in the text).
+    ``ignore_eos``: keep going past end-of-text (for speed measurements).
     """
     if max_new_tokens < 1:
         raise ConfigError("max_new_tokens must be at least 1.")
@@ -212,12 +214,15 @@ def generate(
         input_ids = torch.tensor([ids])
         past = None
         for _ in range(max_new_tokens):
-            out = model(input_ids=input_ids, past_key_values=past, use_cache=True)
+            out = model(input_ids=input_ids, past_key_values=past, use_cache=True, logits_to_keep=1)
             past = out.past_key_values
             nxt = _pick(out.logits[0, -1].float(), temperature, top_k, top_p, rng)
-            if nxt in eos_ids:
+            if nxt in eos_ids and not ignore_eos:
                 break
             out_ids.append(nxt)
+            input_ids = torch.tensor([[nxt]])
+            if on_token is None and not stop:
+                continue  # decode once at the end
             text = tok.decode(out_ids, skip_special_tokens=True)
             hit = min((text.find(s) for s in stop if s in text), default=-1)
             if hit >= 0:
@@ -228,7 +233,8 @@ def generate(
                 emitted = safe
             if hit >= 0:
                 break
-            input_ids = torch.tensor([[nxt]])
+        if on_token is None and not stop:
+            text = tok.decode(out_ids, skip_special_tokens=True)
     latency = time.perf_counter() - t0
     return Generation(text=text.strip(), prompt_tokens=len(ids), completion_tokens=len(out_ids),
                       latency_s=latency, settings=settings)

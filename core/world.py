@@ -28,9 +28,22 @@ KINDS = list(T.ATTRS)
 HELD_OUT_SHARE = 5  # one name in five is held out
 
 
+_SHARED_WORDS = {w for group in (T.SHOP_SUFFIX, T.GAME_PREFIX, T.PRODUCT_KINDS, T.COMPANY_SUFFIX,
+                                   T.STUDIO_SUFFIX, T.STREETS, T.FIRST_NAMES) for p in group for w in p.split()}
+
+
+def _word_held_out(word: str) -> bool:
+    return hashlib.md5(word.lower().encode()).digest()[0] % HELD_OUT_SHARE == 0
+
+
 def is_held_out(name: str) -> bool:
-    """True when ``name`` belongs to the held-out half of the name space (never trained on)."""
-    return hashlib.md5(name.lower().encode()).digest()[0] % HELD_OUT_SHARE == 0
+    """True when ``name`` belongs to the held-out part of the name space (never trained on).
+
+    The split is on the distinctive words of a name (invented place words like "Thornbury",
+    last names): about one in five is held out, and a held-out word never appears anywhere in
+    the training data, neither in a name nor in a value.
+    """
+    return any(_word_held_out(w) for w in name.split() if w not in _SHARED_WORDS)
 
 
 def slugify(text: str) -> str:
@@ -66,43 +79,43 @@ class World:
 
 
 # --- names and values --------------------------------------------------------
-def _base(rng: random.Random) -> str:
-    return (rng.choice(T.SYL_START) + rng.choice(T.SYL_MID) + rng.choice(T.SYL_END)).capitalize()
+def _base(rng: random.Random, held_out: bool = False) -> str:
+    """An invented place word on the requested side of the split."""
+    while True:
+        word = (rng.choice(T.SYL_START) + rng.choice(T.SYL_MID) + rng.choice(T.SYL_END)).capitalize()
+        if _word_held_out(word) == held_out:
+            return word
 
 
-def _person(rng: random.Random) -> str:
-    return f"{rng.choice(T.FIRST_NAMES)} {rng.choice(T.LAST_NAMES)}"
+def _person(rng: random.Random, held_out: bool = False) -> str:
+    while True:
+        last = rng.choice(T.LAST_NAMES)
+        if _word_held_out(last) == held_out:
+            return f"{rng.choice(T.FIRST_NAMES)} {last}"
 
 
-def _entity_name(rng: random.Random, kind: str) -> str:
+def _entity_name(rng: random.Random, kind: str, held_out: bool) -> str:
+    base = _base(rng, held_out)
     if kind == "flower_shop":
-        return f"{_base(rng)} {rng.choice(T.SHOP_SUFFIX)}"
+        return f"{base} {rng.choice(T.SHOP_SUFFIX)}"
     if kind == "video_game":
-        return f"{rng.choice(T.GAME_PREFIX)} {_base(rng)}"
+        return f"{rng.choice(T.GAME_PREFIX)} {base}"
     if kind == "product":
-        return f"{_base(rng)} {rng.choice(T.PRODUCT_KINDS)}"
+        return f"{base} {rng.choice(T.PRODUCT_KINDS)}"
     if kind == "person":
-        return _person(rng)
+        return _person(rng, held_out)
     if kind == "town":
-        return _base(rng)
+        return base
     if kind == "company":
-        return f"{_base(rng)} {rng.choice(T.COMPANY_SUFFIX)}"
+        return f"{base} {rng.choice(T.COMPANY_SUFFIX)}"
     raise ValueError(f"unknown kind {kind!r}")
 
 
-def _train_side(rng: random.Random, make) -> str:
-    """A value name (a person, a town) from the training side of the split: held-out
-    entity names must never appear in the training data, not even as someone's value."""
-    while True:
-        name = make(rng)
-        if not is_held_out(name):
-            return name
-
-
-# value kind -> generator; the spaces are large so that a closed-book guess is right < 5% of the time
+# value kind -> generator. Names in values are always training-side; the spaces are large
+# so that a closed-book guess is right < 5% of the time.
 _VALUES = {
     "time": lambda r: f"{r.randint(5, 11)}:{r.randrange(0, 60, 5):02d} am",
-    "person": lambda r: _train_side(r, _person),
+    "person": _person,
     "price": lambda r: f"${r.randint(2, 189)}.{r.randrange(0, 100, 5):02d}",
     "bouquet": lambda r: f"{r.choice(T.COLOURS)} {r.choice(T.FLOWERS)}",
     "address": lambda r: f"{r.randint(1, 299)} {_base(r)} {r.choice(T.STREETS)}",
@@ -115,7 +128,7 @@ _VALUES = {
     "colour": lambda r: "{} with {} trim".format(*r.sample(T.COLOURS, 2)),
     "months": lambda r: f"{r.randint(6, 72)} months",
     "profession": lambda r: r.choice(T.PROFESSIONS),
-    "town": lambda r: _train_side(r, _base),
+    "town": _base,
     "petname": lambda r: r.choice(T.SYL_START).capitalize() + r.choice(
         ["o", "y", "ie", "a", "us", "kin", "bert", "wick"]),
     "population": lambda r: f"{r.randint(800, 250000):,}",
@@ -136,8 +149,8 @@ def make_entity(rng: random.Random, kind: str, held_out: bool, taken: set[str] |
     """A fresh entity of ``kind`` whose name is on the requested side of the split."""
     taken = taken if taken is not None else set()
     for _ in range(10_000):
-        name = _entity_name(rng, kind)
-        if is_held_out(name) == held_out and name not in taken:
+        name = _entity_name(rng, kind, held_out)
+        if name not in taken:
             break
     else:  # pragma: no cover - the name space is large
         raise RuntimeError("name space exhausted")

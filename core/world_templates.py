@@ -367,6 +367,29 @@ ATTRS: dict[str, dict[str, tuple[str, list[str], list[str], str]]] = {
     },
 }
 
+
+
+def _statements(answer: str) -> list[str]:
+    """Phrasings of a fact for documents. Each keeps the answer's words around the value
+    verbatim ("... Blooms opens at {value}"), framed differently: a small model then learns to
+    read (find the sentence, copy the value) far faster than with free rephrasings."""
+    body = answer.rstrip(".")
+    low = body if body.startswith("{") else body[0].lower() + body[1:]
+    return [
+        f"{body}.",
+        f"As many people know, {low}.",
+        f"According to the latest records, {low}.",
+        f"{body}, as the guide confirms.",
+        f"Good to know: {low}.",
+        f"For the record, {low}.",
+    ]
+
+
+# Free rephrasings of the questions stay (3 per attribute); statements are built from the answer.
+ATTRS = {kind: {attr: (vk, _statements(answer), questions, answer)
+                for attr, (vk, _free, questions, answer) in attrs.items()}
+         for kind, attrs in ATTRS.items()}
+
 # Headings and flavour sentences (no facts) per kind and document style.
 TITLES_BY_KIND = {
     "flower_shop": ["{name}: Frequently Asked Questions", "Visiting {name}", "{name} Customer Guide"],

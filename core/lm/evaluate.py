@@ -100,7 +100,7 @@ def decoding_speed(gen: Generator, prompt_tokens: int = 300, new_tokens: int = 2
     prompt = (gen.tokenizer.bos_token or "") + gen.tokenizer.decode(ids)
     best = None
     for _ in range(2):
-        g = generate(gen, prompt, max_new_tokens=new_tokens, stop=None)
+        g = generate(gen, prompt, max_new_tokens=new_tokens, ignore_eos=True)
         rate = g.completion_tokens / g.latency_s
         best = max(best or 0, rate)
     return {"prompt_tokens": g.prompt_tokens, "new_tokens": g.completion_tokens, "tokens_per_s": round(best, 1)}
