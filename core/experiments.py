@@ -168,33 +168,6 @@ def forgetting_check(answerer: Answerer, items: Sequence[QAItem] | None = None,
             "rows": rows}
 
 
-# --- default adapters for the batch evaluation ---------------------------------------
-
-def train_default_adapter(base, qa: Sequence[QAItem], documents: dict[str, str], out_dir: str | Path, *,
-                          paraphrases: int = 0, progress: Callable[[int, int], None] | None = None,
-                          should_stop: Callable[[], bool] | None = None) -> dict:
-    """Train a LoRA adapter with ``FinetuneConfig`` defaults (plain Q&A, or with ``paraphrases``) into ``out_dir``.
-
-    Returns the run summary. Used by the Experiments page to fill in a missing "FT-reg" / "FT-par" adapter.
-    """
-    from core.finetune import FinetuneConfig, train
-    from core.finetune_data import build_data
-
-    config = FinetuneConfig(paraphrases=paraphrases)
-    data = build_data(base.tokenizer, list(qa), config, documents)
-    total = config.max_steps or config.epochs * -(-len(data.train) // config.batch_size)
-    steps = [0]
-
-    def on_step(_row: dict) -> None:
-        steps[0] += 1
-        if progress:
-            progress(steps[0], total)
-
-    run = train(base.model, base.tokenizer, data, config, out_dir, base_name=base.name,
-                general_items=general_items(), on_step=on_step, should_stop=should_stop)
-    return run.summary()
-
-
 # --- long work off the script thread ---------------------------------------------------
 
 class BackgroundTask:

@@ -59,7 +59,10 @@ with st.expander("Sampling settings (shared by all four systems)", expanded=Fals
     k = c5.slider("Chunks (k)", 1, 8, 3, key="ans_k", help="Retrieved chunks in the RAG prompts")
 decoding = Decoding(max_tokens, temperature, top_k, top_p)
 answerer = make_answerer(base, retriever, info, qa, k=k)
-asked = st.button("Ask all four", key="ans_ask", type="primary", disabled=not question.strip())
+asked = st.button("Ask all four", key="ans_ask", type="primary")
+if asked and not question.strip():
+    st.warning("Type a question first (or pick one from the corpus Q&A set).")
+    asked = False
 
 cols = st.columns(4)
 slots = {}

@@ -9,7 +9,9 @@ import streamlit as st
 from core.answering import Answerer, Decoding
 from core.errors import LabError
 from core.evaluation import SystemSpec, contains, evaluate, rows_to_csv
-from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, knowledge_update, train_default_adapter
+from core import jobs
+from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update
+from core.finetune import FinetuneConfig, new_run_dir, training_job
 from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, base_generator, make_answerer, model_tier_notice,
     no_adapter_prompt, pick_adapter, render_sources, saved_adapters,
@@ -67,7 +69,7 @@ with tab_update:
         info = pick_adapter(adapters, "LoRA adapter (trained on the old facts)", "exp_ku_adapter")
         if info is None:
             no_adapter_prompt()
-        if st.button("Edit, re-index and ask again", key="exp_ku_run", type="primary", disabled=not new_value.strip()):
+        if st.button("Edit, re-index and ask again", key="exp_ku_run", type="primary"):
             answerer = make_answerer(base, retriever, info, qa)
             try:
                 with st.spinner("Asking, editing the document, re-indexing, asking again…"):
@@ -101,14 +103,14 @@ with tab_update:
             st.success(" · ".join(verdicts) + ". The documents on disk are unchanged: the edit lives in this copy only.")
 
 
-# --- background tasks (evaluation, training) --------------------------------------------------
+# --- background work: the evaluation (a thread) and adapter training (core.jobs) -------------------
 
 def start_task(name: str, fn) -> None:
     ss.setdefault("exp_tasks", {})[name] = BackgroundTask(fn)
 
 
 def collect_tasks() -> None:
-    """Move finished tasks' results into session state (runs on every full rerun)."""
+    """Move finished evaluation tasks into session state (runs on every full rerun)."""
     for name, task in list(ss.get("exp_tasks", {}).items()):
         if task.done:
             del ss["exp_tasks"][name]
@@ -119,18 +121,36 @@ def running(name: str) -> bool:
     return name in ss.get("exp_tasks", {})
 
 
+def live_jobs() -> dict:
+    """Training jobs this page started that are queued or running: kind → JobStatus."""
+    out = {}
+    for kind in ("qa", "par"):
+        status = jobs.status(ss.get(f"exp_job_{kind}") or "")
+        if status is not None and status.state in jobs.LIVE:
+            out[kind] = status
+    return out
+
+
 @st.fragment(run_every=1.0)
 def task_monitor() -> None:
-    """Progress bars and stop buttons for running tasks; reruns the page when one ends."""
-    tasks = ss.get("exp_tasks", {})
-    if any(t.done for t in tasks.values()):
+    """Progress bars and stop buttons for running work; reruns the page when something ends."""
+    tasks, training = ss.get("exp_tasks", {}), live_jobs()
+    if any(t.done for t in tasks.values()) or training.keys() != ss.get("exp_live_jobs", set()):
+        ss["exp_live_jobs"] = set(training)
         st.rerun(scope="app")
     for name, task in tasks.items():
-        label = "Evaluating" if name == "eval" else "Training adapter"
-        st.progress(task.fraction, text=f"{label}… {task.done_count}/{task.total or '?'} "
+        st.progress(task.fraction, text=f"Evaluating… {task.done_count}/{task.total or '?'} answers "
                                         f"({task.elapsed:.0f} s)")
         if st.button("Stop", key=f"exp_stop_{name}"):
             task.stop()
+    for kind, status in training.items():
+        m = status.metrics
+        where = f"queued (position {status.position})" if status.state == "queued" else \
+            f"step {m.get('step', 0)}, loss {m.get('loss', float('nan')):.3f}"
+        st.progress(0.0 if status.state == "queued" else min(1.0, m.get("epoch", 0) / FinetuneConfig().epochs),
+                    text=f"Training {status.label}: {where}")
+        if st.button("Stop training", key=f"exp_stop_job_{kind}"):
+            jobs.stop(status.id)
 
 
 collect_tasks()
@@ -149,15 +169,20 @@ def adapter_slot(label: str, key: str, with_paraphrases: bool):
 
 
 def train_button(kind: str, paraphrases: int) -> None:
-    name = f"train_{kind}"
-    if running(name):
-        st.caption("Training in the background…")
+    """Offer to train the missing adapter with FinetuneConfig defaults, as a background job (see the fine-tuning page)."""
+    status = jobs.status(ss.get(f"exp_job_{kind}") or "")
+    if status is not None and status.state in jobs.LIVE:
+        st.caption("Training in the background (progress below and on the fine-tuning page)…")
         return
-    if st.button("Train it now with defaults (background)", key=f"exp_{name}"):
-        out = session_workspace().path("adapters", f"exp-{kind}-{corpus.name if corpus else 'uploads'}")
-        documents = {d.name: d.text for d in docs}
-        start_task(name, lambda progress, stop: train_default_adapter(
-            base, qa, documents, out, paraphrases=paraphrases, progress=progress, should_stop=stop))
+    if status is not None and status.state == "failed":
+        st.error(f"Training failed: {status.message}")
+    if st.button("Train it now with defaults (background)", key=f"exp_train_{kind}"):
+        ws = session_workspace()
+        label = f"{'ft-par' if paraphrases else 'ft-reg'}-{corpus.name if corpus else 'uploads'}"
+        job = training_job(str(ws.root), new_run_dir(ws.path("adapters"), label), base.model, base.tokenizer, qa,
+                           FinetuneConfig(paraphrases=paraphrases), documents={d.name: d.text for d in docs},
+                           general_items=general_items(), base_name=base.name, label=label)
+        ss[f"exp_job_{kind}"] = jobs.submit(job)
         st.rerun()
 
 
@@ -231,12 +256,7 @@ with tab_eval:
                                "adapters": [a.name for a in (ad_qa, ad_par) if a]}
         st.rerun()
     task_monitor()
-    finished = ss.get("exp_finished", {})
-    for name in ("train_qa", "train_par"):
-        task = finished.get(name)
-        if task is not None and task.error:
-            st.error(f"Training failed: {task.error}")
-    task = finished.get("eval")
+    task = ss.get("exp_finished", {}).get("eval")
     if task is not None and task.error:
         st.error(f"The evaluation failed: {task.error}")
     elif task is not None and task.result is not None:

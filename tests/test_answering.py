@@ -1,0 +1,191 @@
+"""The four systems with the real built-in model on a world corpus; shared fixtures for the answer tests.
+
+Other answer/experiment test modules import the fixtures defined here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from core.answering import (
+    SYSTEMS, Answerer, Decoding, TrainingExamples, fit_contexts, training_items,
+)
+from core.corpora import list_corpora, load_qa
+from core.errors import ConfigError
+from core.generation import BUILTIN_PATH
+from core.prompting import build_messages
+from tests.conftest import ROOT
+
+SMOKE = ROOT / "runs" / "smoke-model"  # a developer's stand-in while the built-in model is being trained
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread():
+    """One torch thread: several times faster for a 2.5M-parameter model on shared cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def model_name() -> str | None:
+    if (BUILTIN_PATH / "config.json").exists():
+        return None
+    if (SMOKE / "config.json").exists():
+        return str(SMOKE)
+    pytest.skip("the built-in model is not built yet")
+
+
+@pytest.fixture(scope="session")
+def generator(model_name):
+    from core.generation import load_generator
+
+    return load_generator(model_name)
+
+
+@pytest.fixture(scope="session")
+def world(model_name) -> dict:
+    corpus = next(c for c in list_corpora() if c.builtin_model_reads)
+    return {"corpus": corpus, "docs": corpus.docs_path, "qa_path": corpus.qa_path, "qa": load_qa(corpus.qa_path),
+            "model_args": ["--model", model_name] if model_name else []}
+
+
+@pytest.fixture(scope="session")
+def retriever(world, embedder):
+    from core.documents import load_paths
+    from core.retrieval import Retriever
+
+    return Retriever.build(load_paths([world["docs"]]), embedder)
+
+
+def save_untrained_adapter(generator, out_dir: Path, seconds: float = 12.5) -> Path:
+    """A real LoRA adapter folder whose update is still zero (answers equal the base model's)."""
+    from peft import LoraConfig, get_peft_model
+
+    model = get_peft_model(copy.deepcopy(generator.model),
+                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    model.save_pretrained(str(out_dir))
+    (out_dir / "metrics.json").write_text(json.dumps({
+        "status": "done", "config": {"method": "lora", "rank": 4, "paraphrases": 0},
+        "summary": {"seconds": seconds, "facts_recalled": 0.0}, "base_model": generator.name, "started_at": time.time()}))
+    return out_dir
+
+
+def trained_adapter(generator, qa, n_facts: int = 5) -> Path:
+    """A real LoRA adapter trained on the first ``n_facts`` rows (seconds on the built-in model); trained once per process."""
+    key = (generator.name, n_facts)
+    if key not in _TRAINED:
+        from core.finetune import FinetuneConfig, train
+        from core.finetune_data import build_data
+
+        config = FinetuneConfig(max_steps=40, eval_every=1000, max_eval_questions=n_facts, val_fraction=0,
+                                open_book_mix=0)
+        out = Path(tempfile.mkdtemp(prefix="lab-test-adapter-")) / "ft-reg"
+        train(generator.model, generator.tokenizer, build_data(generator.tokenizer, qa[:n_facts], config, {}), config,
+              out, base_name=generator.name)
+        _TRAINED[key] = out
+    return _TRAINED[key]
+
+
+_TRAINED: dict = {}
+
+
+@pytest.fixture(scope="session")
+def adapter(generator, tmp_path_factory):
+    from core.finetune import load_adapter
+
+    return load_adapter(generator, save_untrained_adapter(generator, tmp_path_factory.mktemp("adapter") / "run1"))
+
+
+@pytest.fixture(scope="session")
+def answerer(generator, retriever, adapter, world, embedder) -> Answerer:
+    return Answerer(generator, retriever, adapter, TrainingExamples.build(embedder, world["qa"]), k=3)
+
+
+# --- tests -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"max_new_tokens": 0}, "max_new_tokens must be between 1 and 512"),
+    ({"temperature": -1}, "temperature must be between 0 and 5"),
+    ({"top_k": -1}, "top_k must be 0"),
+    ({"top_p": 0}, "top_p must be greater than 0"),
+])
+def test_decoding_validates(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        Decoding(**kwargs)
+
+
+def test_four_systems_answer_with_their_sources(answerer, world):
+    item = world["qa"][0]
+    streamed: dict[str, str] = {}
+    answers = answerer.answer_all(item.question, decoding=Decoding(max_new_tokens=32),
+                                  on_token=lambda s, piece: streamed.__setitem__(s, streamed.get(s, "") + piece))
+    by = {a.system: a for a in answers}
+    assert list(by) == list(SYSTEMS)
+    for a in answers:
+        assert streamed.get(a.system, "").strip() == a.text  # the streamed pieces make up the answer
+        assert a.settings["max_new_tokens"] == 32 and a.settings["temperature"] == 0.0
+        assert a.latency_s > 0 and 0 < a.completion_tokens <= 32
+        assert set(a.to_dict()) >= {"system", "answer", "sources", "prompt_tokens", "completion_tokens", "latency_s"}
+    assert by["base"].sources == [] and "+" not in by["base"].model
+    for system in ("rag", "lora+rag"):
+        chunks = by[system].sources
+        assert [s.rank for s in chunks] == list(range(1, len(chunks) + 1)) and chunks
+        assert all(s.kind == "chunk" and s.document.endswith(".md") and s.end > s.start for s in chunks)
+    assert [s.to_dict() for s in by["rag"].sources] == [s.to_dict() for s in by["lora+rag"].sources]  # one search
+    assert by["rag"].prompt_tokens > by["base"].prompt_tokens + 50
+    lora = by["lora"].sources
+    assert lora[0].kind == "training_example" and lora[0].index == 0  # the question's own training row is closest
+    assert "+" in by["lora"].model  # the adapter model answered
+
+
+def test_rag_reads_the_retrieved_fact(answerer, world, model_name):
+    if model_name:
+        pytest.skip("only the built-in model is trained to read world passages")
+    hits = [answerer.answer(it.question, "rag").text for it in world["qa"][:5]]
+    assert sum(it.target.lower() in h.lower() for it, h in zip(world["qa"][:5], hits)) >= 4, hits
+
+
+def test_missing_adapter_is_explained(generator, retriever):
+    answerer = Answerer(generator, retriever)
+    assert answerer.available() == ["base", "rag"]
+    with pytest.raises(ConfigError, match="no LoRA adapter is loaded"):
+        answerer.answer("Who?", "lora")
+    with pytest.raises(ConfigError, match="unknown system"):
+        answerer.answer("Who?", "rag+")
+
+
+def test_fit_contexts_drops_the_lowest_ranked_passages(generator):
+    passages = ["word " * 200, "other " * 200, "third " * 200]
+    from core.generation import count_tokens
+
+    one = count_tokens(generator, build_messages("Q?", passages[:1]))
+    assert fit_contexts(generator, "Q?", passages, one + 5) == passages[:1]
+    assert fit_contexts(generator, "Q?", passages, 10) == passages[:1]  # at least one is kept
+    assert fit_contexts(generator, "Q?", passages, 10**6) == passages
+
+
+def test_training_items_from_the_adapter_folder_or_fallback(tmp_path, world):
+    (tmp_path / "train_qa.jsonl").write_text(json.dumps({"question": "Q?", "answer": "A."}) + "\n")
+    assert [it.question for it in training_items(tmp_path, world["qa"])] == ["Q?"]
+    assert training_items(tmp_path / "missing", world["qa"][:2]) == world["qa"][:2]
+
+
+def test_ask_cli_all_systems_json(world, tmp_path, generator, capsys):
+    from core.cli import main
+
+    adapter_dir = save_untrained_adapter(generator, tmp_path / "ad")
+    code = main(["ask", "--docs", str(world["docs"]), "--question", world["qa"][0].question, "--system", "all",
+                 "--adapter", str(adapter_dir), "--max-new-tokens", "16", "--json"] + world["model_args"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and [a["system"] for a in out] == list(SYSTEMS)
+    assert out[1]["sources"][0]["document"].endswith(".md") and out[2]["sources"][0]["kind"] == "training_example"

@@ -1,0 +1,104 @@
+"""Knowledge update (edit, re-index only what changed, RAG follows, LoRA stays stale), forgetting, background tasks."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from core.answering import Answerer, Decoding
+from core.corpora import QAItem
+from core.documents import Document
+from core.errors import Cancelled, ConfigError, DatasetError
+from core.experiments import BackgroundTask, edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update
+from tests.test_answering import (  # noqa: F401  (fixtures)
+    _one_thread, adapter, generator, model_name, retriever, save_untrained_adapter, trained_adapter, world,
+)
+
+@pytest.fixture(scope="session")
+def trained_adapter_dir(generator, world):
+    return trained_adapter(generator, world["qa"])
+
+
+DOCS = [Document("a1", "a.md", "Elmby Blooms opens at 8:30 am. Its owner is Ada Vance."),
+        Document("b1", "b.md", "Other shop opens at 8:30 am too.")]
+
+
+@pytest.mark.parametrize("item, new, error, message", [
+    (QAItem("When?", "At 8:30 am.", "8:30 am", document="a.md"), "", ConfigError, "Type the new value"),
+    (QAItem("When?", "At 8:30 am.", "8:30 am", document="a.md"), "8:30 am", ConfigError, "the same as the old one"),
+    (QAItem("Who?", "Bo.", "Bo Grey", document="a.md"), "Cy", DatasetError, "does not occur in a.md"),
+])
+def test_edit_fact_refuses_what_it_cannot_do(item, new, error, message):
+    with pytest.raises(error, match=message):
+        edit_fact(DOCS, item, new)
+
+
+def test_edit_fact_changes_only_a_copy_of_the_named_document():
+    item = QAItem("When?", "At 8:30 am.", "8:30 am", document="a.md")
+    docs, name = edit_fact(DOCS, item, "9:15 am")
+    assert name == "a.md" and docs[0].text == "Elmby Blooms opens at 9:15 am. Its owner is Ada Vance."
+    assert docs[0].id != DOCS[0].id and docs[1] is DOCS[1]  # a new content id; the other document untouched
+    assert DOCS[0].text.startswith("Elmby Blooms opens at 8:30")
+
+
+def test_finetune_seconds_from_metrics(tmp_path, generator):
+    assert finetune_seconds(save_untrained_adapter(generator, tmp_path / "ad", seconds=41.7)) == 41.7
+    assert finetune_seconds(tmp_path / "missing") is None and finetune_seconds(None) is None
+
+
+def test_knowledge_update_rag_follows_lora_stays_stale(generator, retriever, world, trained_adapter_dir, model_name):
+    from core.documents import load_paths
+    from core.finetune import load_adapter
+
+    item = world["qa"][0]
+    answerer = Answerer(generator, retriever, load_adapter(generator, trained_adapter_dir), k=3)
+    new_value = "$12.34" if item.value.startswith("$") else f"{item.value}9"
+    r = knowledge_update(load_paths([world["docs"]]), item, new_value, answerer=answerer,
+                         decoding=Decoding(max_new_tokens=32), adapter_dir=trained_adapter_dir)
+    assert r.document == item.document and r.n_chunks == len(retriever.chunks)
+    assert r.n_changed_chunks >= 1 and r.n_reembedded == r.n_changed_chunks  # only the edited chunk(s) re-embedded
+    assert r.n_changed_chunks <= 2 and r.reindex_seconds > 0
+    assert r.finetune_seconds and r.finetune_seconds > 0
+    assert any(new_value in s.text for s in r.new_answer_rag.sources)  # the new index holds the new fact
+    assert json.loads(json.dumps(r.to_dict()))["new_value"] == new_value
+    if model_name is None:  # the built-in model reads world passages and memorises in 40 steps
+        assert item.value in r.old_answer_rag.text
+        assert r.rag_follows, r.new_answer_rag.text
+        assert r.lora_stale, r.lora_answer.text
+
+
+def test_forgetting_check_before_and_after(generator, adapter, model_name):
+    result = forgetting_check(Answerer(generator, adapter=adapter), general_items()[:2], Decoding(max_new_tokens=24))
+    assert len(result["rows"]) == 2 and {"before", "after", "before_correct", "after_correct"} <= set(result["rows"][0])
+    assert result["before"] == result["after"]  # an untrained (zero) adapter changes nothing
+    if model_name is None:
+        assert result["before"] == 1.0  # the built-in model knows its world's general facts
+    with pytest.raises(ConfigError, match="needs a LoRA adapter"):
+        forgetting_check(Answerer(generator), general_items()[:1])
+
+
+def test_background_task_progress_result_and_stop():
+    def work(progress, should_stop):
+        for i in range(200):
+            if should_stop():
+                exc = Cancelled("stopped")
+                exc.partial = i
+                raise exc
+            progress(i + 1, 200)
+            time.sleep(0.005)
+        return "done"
+
+    finished = BackgroundTask(lambda p, s: (p(1, 1), "ok")[1])
+    finished.join(5)
+    assert finished.done and finished.result == "ok" and finished.fraction == 1.0
+    task = BackgroundTask(work)
+    time.sleep(0.05)
+    task.stop()
+    task.join(5)
+    assert task.done and task.stopped and 0 < task.result < 200
+    failing = BackgroundTask(lambda p, s: 1 / 0)
+    failing.join(5)
+    assert isinstance(failing.error, ZeroDivisionError)
+

@@ -1,0 +1,88 @@
+"""The Answers page through the entrypoint: one question, four systems, with sources, tokens and verdicts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.corpora import list_corpora
+from tests.conftest import ROOT
+from tests.test_answering import _one_thread, generator, model_name, trained_adapter, world  # noqa: F401
+
+PAGE = "pages/6_answers.py"
+SID = "answerstest"
+ANSWER_DIV = "<div style='font-size:1.05rem"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workspace():
+    """The workspace root comes from this test's RAGFT_WORKSPACE (conftest), not an earlier test's."""
+    from ui.resources import get_workspace
+
+    get_workspace.clear()
+    yield
+
+
+def session_adapters() -> Path:
+    return Path(os.environ["RAGFT_WORKSPACE"]) / "sessions" / SID / "adapters"
+
+
+def open_page(page: str, corpus: str, model: str | None, sid: str = SID) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["sid"] = sid
+    if model:
+        at.session_state["generator_name"] = model
+    at.run()
+    at.selectbox(key="corpus").set_value(corpus)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def answers_shown(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith(ANSWER_DIV)]
+
+
+def test_four_answers_with_sources_and_verdicts(world, generator, model_name):
+    shutil.copytree(trained_adapter(generator, world["qa"]), session_adapters() / "ft-reg")
+    at = open_page(PAGE, world["corpus"].name, model_name)
+    assert at.selectbox(key="ans_adapter").value == "ft-reg"
+    question = world["qa"][0].question
+    at.selectbox(key="ans_pick").set_value(question).run()
+    assert at.text_input(key="ans_question").value == question
+    at.slider(key="ans_max_tokens").set_value(24)
+    at.button(key="ans_ask").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    assert len(answers_shown(at)) == 4
+    verdicts = [m.value for m in at.markdown if m.value.startswith(("✅", "❌"))]
+    assert len(verdicts) == 4 and all(world["qa"][0].target in v for v in verdicts)
+    stats = [c.value for c in at.caption if "prompt +" in c.value and "per 1,000 requests" in c.value]
+    assert len(stats) == 4
+    labels = [e.label for e in at.expander]
+    chunk_labels = [x for x in labels if ".md [" in x and "score" in x]
+    assert len(chunk_labels) >= 2 and len(chunk_labels) % 2 == 0  # RAG and LoRA+RAG show the same chunks
+    assert any(x.startswith("Training example #") for x in labels), labels  # LoRA: the training rows it learned from
+    assert any(m.value.startswith(f"**Q:** {question}") for m in at.markdown)  # … the closest is the question's own
+    assert any(m.value.startswith("**What RAG added**") for m in at.markdown)
+    assert any(m.value.startswith("**What LoRA changed**") for m in at.markdown)
+
+
+def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model_name):
+    prose = next(c for c in list_corpora() if not c.builtin_model_reads)
+    at = open_page(PAGE, prose.name, model_name, sid="answersnoadapter")
+    assert any("No LoRA adapter trained yet" in i.value for i in at.info)
+    if model_name is None:  # the built-in model: prose needs a real model, and the page says how to load one
+        assert any("only reads documents of its own invented world" in w.value and "SmolLM2" in w.value
+                   for w in at.warning)
+    at.text_input(key="ans_question").set_value("How many days of holiday do I get a year?")
+    at.slider(key="ans_max_tokens").set_value(12)
+    at.button(key="ans_ask").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(answers_shown(at)) == 2  # base and RAG still answer (badly, but for real)
+    assert sum("No adapter loaded" in i.value for i in at.info) == 2

@@ -1,0 +1,76 @@
+"""The Experiments page through the entrypoint: a tiny knowledge update, a 2-question batch eval, forgetting."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from tests.test_answering import _one_thread, generator, model_name, trained_adapter, world  # noqa: F401
+from tests.test_page_answers import _fresh_workspace, open_page, session_adapters  # noqa: F401
+
+PAGE = "pages/7_experiments.py"
+
+
+def wait_for_eval(at: AppTest, timeout: float = 150) -> None:
+    deadline = time.monotonic() + timeout
+    while "eval" in at.session_state["exp_tasks"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def frame_with(at: AppTest, column: str):
+    """The shown dataframe that has ``column`` (AppTest does not expose dataframe keys)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name):
+    shutil.copytree(trained_adapter(generator, world["qa"]), session_adapters() / "ft-reg")
+    at = open_page(PAGE, world["corpus"].name, model_name)
+    item = world["qa"][0]
+
+    # knowledge update: edit the first fact, re-index, ask again
+    assert at.selectbox(key="exp_fact").value == 0
+    new_value = "$12.34" if item.value.startswith("$") else f"{item.value}9"
+    at.text_input(key="exp_new_value").set_value(new_value)
+    at.button(key="exp_ku_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Re-index"].endswith(" s")
+    changed, total = metrics["Chunks re-embedded"].split(" of ")
+    assert 1 <= int(changed) <= 2 < int(total)  # only the edited chunk(s), not the corpus
+    assert metrics["Retraining the adapter"].endswith(" s")
+    titles = [m.value for m in at.markdown if m.value.startswith("**RAG") or m.value.startswith("**LoRA")]
+    assert titles == ["**RAG, before the edit**", "**RAG, after the edit**", "**LoRA, after the edit**",
+                      "**LoRA + RAG, after the edit**"]
+    summary = at.success[0].value
+    if model_name is None:
+        assert "RAG follows the new fact" in summary and "LoRA still gives the old value" in summary, summary
+
+    # batch evaluation: two questions, one paraphrase each
+    tab = at.tabs[1]
+    assert tab.selectbox(key="exp_ad_qa").value == "ft-reg"
+    assert tab.selectbox(key="exp_ad_par").value == "(not trained yet)"
+    assert any(b.label.startswith("Train it now") for b in tab.button)
+    at.slider(key="exp_n").set_value(2)
+    at.slider(key="exp_para").set_value(1)
+    at.button(key="exp_eval_run").click().run()
+    wait_for_eval(at)
+    table = frame_with(at, "status")
+    measured = table[table["status"] == "measured"]
+    assert list(measured["system"]) == ["base (base)", "rag (RAG)", "lora (FT-reg)", "lora+rag (FT-reg + RAG)"]
+    assert (measured["n"] == 4).all()  # 2 questions × (original + 1 paraphrase)
+    assert list(table["Ovadia 2023 (Mistral-7B)"]) == [0.481, 0.875, 0.504, 0.588, 0.810, 0.830]
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in chart["data"]][-1].startswith("Ovadia et al. 2023")
+    assert at.get("download_button")[0].proto.label.startswith("Download per-question rows")
+
+    # forgetting: general questions before and after LoRA
+    at.button(key="exp_fg_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [m.label for m in at.metric]
+    assert "Base model" in labels and "With ft-reg" in labels
+    assert len(frame_with(at, "before_correct")) >= 6
