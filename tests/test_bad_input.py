@@ -227,6 +227,14 @@ def test_bad_questions(question, words):
             assert any("Type a question" in text for text in shown) or page == EMBEDDINGS, (page, shown)
 
 
+def test_a_50k_question_on_the_answers_page(tiny_model):
+    at = with_uploads("answers50k", ANSWERS, {"notes.txt": NOTE}, generator_name=tiny_model)
+    at.text_input(key="ans_question").set_value("why? " * 10_000).run()
+    at.button(key="ans_ask").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("50,000 characters long" in e for e in boxes(at, "error")), boxes(at, "error")
+
+
 # --- fine-tuning -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("field, value, words", [
@@ -270,6 +278,14 @@ def test_bad_qa_file(name, data, words, tiny_model):
     assert not at.exception, [e.value for e in at.exception]
     assert any(words in e for e in boxes(at, "error")), boxes(at, "error")
     assert at.button(key="ft_start").disabled
+
+
+@pytest.mark.xfail(strict=True, reason="core.corpora.parse_qa indexes rows[0] of a JSON object/number: KeyError/TypeError "
+                   "instead of DatasetError, and the fine-tuning page only catches DatasetError (left to core's owner)")
+@pytest.mark.parametrize("data", [b'{"question": "When?", "answer": "At nine."}', b"5"], ids=["object", "number"])
+def test_qa_json_that_is_not_a_list(data):
+    with pytest.raises(errors.DatasetError):
+        read_qa_upload("qa.json", data)
 
 
 def broken_adapter(folder):

@@ -1,0 +1,149 @@
+"""What a workshop participant does, in a real Chromium against ``streamlit run app.py``.
+
+The tests share one session id and run in file order, as one person would: upload a PDF and a DOCX,
+ask the retrievers a question, train a tiny LoRA run (and refresh the page while it trains), then
+compare the four answers with that adapter. A screenshot of each step goes to test-artifacts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import screenshot, wait_idle
+from tests.test_documents import make_docx, make_pdf
+
+SID = "flowtour01"
+QUESTION = "How many days of annual leave do employees get?"
+
+
+def goto(page, lab_url: str, path: str, sid: str = SID) -> None:
+    page.goto(f"{lab_url}/{path}?sid={sid}")
+    wait_idle(page)
+
+
+def upload_files(page, paths) -> None:
+    """Open the upload expander if needed, pick the files in the browser's file chooser, wait for the rerun."""
+    dropzone = page.locator("[data-testid='stFileUploaderDropzone']")
+    if not dropzone.is_visible():
+        page.get_by_text("Upload your own documents").click()
+    with page.expect_file_chooser() as chooser:
+        dropzone.locator("button").first.click()
+    chooser.value.set_files([str(p) for p in paths])
+    page.wait_for_timeout(1500)  # the upload and the rerun it starts
+    wait_idle(page)
+
+
+def ask(page, label: str, text: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(text)
+    box.press("Enter")
+    page.wait_for_timeout(500)
+    wait_idle(page)
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def no_errors(page) -> None:
+    for testid in ("stException", "stAlertContentError"):
+        boxes = page.locator(f"[data-testid='{testid}']")
+        assert boxes.count() == 0, boxes.all_inner_texts()
+
+
+def painted_html(page) -> str:
+    """The chunk painting: the st.html block holding the numbered chunk badges."""
+    return page.locator("[data-testid='stHtml']").filter(has=page.locator("sup")).first.inner_html()
+
+
+def choose(page, label: str, option: str) -> None:
+    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def test_upload_pdf_and_docx_and_see_their_chunks(page, lab_url, tmp_path):
+    pdf = tmp_path / "prices.pdf"
+    pdf.write_bytes(make_pdf(["Delivery to Ashcombe costs 9.95 dollars. Same-day delivery closes at 1 pm.",
+                              "Bouquets are replaced for free when they arrive damaged."]))
+    docx = tmp_path / "handbook.docx"
+    docx.write_bytes(make_docx(["Annual leave is 25 days a year.", "Expenses need a receipt above 40 dollars."]))
+    goto(page, lab_url, "documents")
+    upload_files(page, [pdf, docx])
+    no_errors(page)
+    body = page.inner_text("body")
+    assert "handbook.docx" in body and "prices.pdf" in body
+    painted = painted_html(page)
+    assert "#0 ·" in painted and "Annual leave is 25 days" in painted  # uploads are sorted: the DOCX is first
+    screenshot(page, "flow-documents-docx")
+    choose(page, "Document", "prices.pdf")
+    painted = painted_html(page)
+    assert "#0 ·" in painted and "Ashcombe" in painted and "Annual leave" not in painted
+    no_errors(page)
+    screenshot(page, "flow-documents")
+
+
+def test_ask_a_question_and_see_three_retrievers(page, lab_url):
+    goto(page, lab_url, "retrieval")
+    ask(page, "Your question", QUESTION)
+    no_errors(page)
+    for heading in ("Dense (embeddings)", "BM25 (keywords)", "Hybrid (RRF)"):
+        assert page.get_by_role("heading", name=heading).count() == 1
+    cards = page.locator("[data-testid='stHtml']").filter(has_text="· score")
+    assert cards.count() >= 3  # hits in all three columns (k = 5 each)
+    for mode in ("dense #1", "bm25 #1"):
+        assert page.get_by_text(mode, exact=True).count() >= 1
+    screenshot(page, "flow-retrieval")
+
+
+def run_line(page):
+    """The live panel's headline: "Run <name> — <icon> <state>" (the fragment redraws it every second)."""
+    return page.locator("[data-testid='stMarkdown']").filter(has_text=re.compile(r"^Run \S+ — ")).first
+
+
+def test_training_survives_refresh_and_draws_its_curve(page, lab_url):
+    """Train 3 LoRA steps on 5 Q&A rows; reload the same ?sid= URL mid-run: the run is still listed, then finishes."""
+    goto(page, lab_url, "finetune")
+    page.get_by_text("Type rows in a table").click()  # five Q&A rows from the corpus: evaluation stays quick
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    set_number(page, "Training steps", 3)
+    set_number(page, "Evaluate every (steps)", 3)
+    page.get_by_role("button", name="▶ Start training").click()
+    run_line(page).wait_for(timeout=60_000)
+    run = run_line(page).locator("code").inner_text()
+    screenshot(page, "flow-finetune-started")
+
+    goto(page, lab_url, "finetune")  # the refresh: a new browser session, the same sid in the URL
+    status = run_line(page).inner_text()
+    assert run in status and any(s in status for s in ("queued", "running", "done")), status
+
+    page.locator("[data-testid='stMarkdown']").filter(has_text=run).filter(has_text="done").first.wait_for(
+        timeout=420_000)
+    wait_idle(page)
+    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 2  # loss and facts-recalled curves
+    no_errors(page)
+    page.get_by_role("heading", name="3 · Train").scroll_into_view_if_needed()
+    screenshot(page, "flow-finetune")
+
+
+def test_compare_four_answers(page, lab_url):
+    goto(page, lab_url, "answers")
+    assert page.get_by_text("No LoRA adapter trained yet").count() == 0  # the run above is this session's adapter
+    ask(page, "Your question", QUESTION)
+    page.get_by_role("button", name="Ask all four").click()
+    page.wait_for_timeout(1000)
+    wait_idle(page)
+    no_errors(page)
+    for title in ("Base", "RAG", "LoRA", "LoRA + RAG"):
+        assert page.get_by_role("heading", name=title, exact=True).count() == 1
+    stats = page.get_by_text("prompt +")
+    assert stats.count() == 4, stats.all_inner_texts()  # tokens, latency and cost under each of the four answers
+    assert page.get_by_text("No adapter loaded").count() == 0
+    screenshot(page, "flow-answers")
