@@ -50,7 +50,7 @@ reference = next((it for it in qa if question.strip() in (it.question, *it.parap
 if reference is not None:
     st.caption(f"Reference answer: “{reference.answer}” — an answer is marked ✅ when it contains “{reference.target}”.")
 
-with st.expander("Sampling settings (shared by all four systems)", expanded=False):
+with st.expander("Sampling settings (shared by all four systems)", expanded=True):
     c1, c2, c3, c4, c5 = st.columns(5)
     temperature = c1.slider("Temperature", 0.0, 2.0, 0.0, 0.05, key="ans_temperature", help="0 = greedy (same answer every time)")
     top_k = c2.slider("Top-k", 0, 100, 0, key="ans_top_k", help="Sample only from the k likeliest tokens (0 = off)")

@@ -6,10 +6,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core import jobs
 from core.answering import Answerer, Decoding
 from core.errors import LabError
 from core.evaluation import SystemSpec, contains, evaluate, rows_to_csv
-from core import jobs
 from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update
 from core.finetune import FinetuneConfig, new_run_dir, training_job
 from ui.answer_views import (
@@ -26,6 +26,8 @@ PUBLISHED_LABELS = {"base": "base", "rag": "RAG", "lora": "FT-reg", "lora (parap
                     "lora+rag": "FT-reg + RAG", "lora (paraphrases)+rag": "FT-par + RAG"}
 
 st.title("Experiments")
+st.markdown("Three experiments, all computed live: what happens when a fact **changes**, how the four systems "
+            "**score** over a whole Q&A set, and whether fine-tuning makes the model **forget** what it knew.")
 docs, retriever = documents_and_retriever()
 qa = corpus_qa() or []
 corpus = current_corpus()
