@@ -89,6 +89,10 @@ def parse_qa(name: str, data: bytes) -> list[QAItem]:
             rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     except (json.JSONDecodeError, csv.Error) as exc:
         raise DatasetError(f"{name} is not valid {suffix.lstrip('.') or 'JSONL'}: {exc}") from exc
+    if isinstance(rows, dict):  # one JSON object instead of a list of them
+        rows = [rows]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise DatasetError(f"{name} must hold Q&A rows (objects with 'question' and 'answer'), one per line or in a list.")
     if not rows:
         raise DatasetError(f"{name} has no rows.")
     missing = {"question", "answer"} - set(rows[0])

@@ -280,12 +280,14 @@ def test_bad_qa_file(name, data, words, tiny_model):
     assert at.button(key="ft_start").disabled
 
 
-@pytest.mark.xfail(strict=True, reason="core.corpora.parse_qa indexes rows[0] of a JSON object/number: KeyError/TypeError "
-                   "instead of DatasetError, and the fine-tuning page only catches DatasetError (left to core's owner)")
-@pytest.mark.parametrize("data", [b'{"question": "When?", "answer": "At nine."}', b"5"], ids=["object", "number"])
+@pytest.mark.parametrize("data", [b'[1, 2]', b"5"], ids=["list-of-numbers", "number"])
 def test_qa_json_that_is_not_a_list(data):
-    with pytest.raises(errors.DatasetError):
+    with pytest.raises(errors.DatasetError, match="must hold Q&A rows"):
         read_qa_upload("qa.json", data)
+
+
+def test_qa_json_single_object_is_one_row():
+    assert [q.answer for q in read_qa_upload("qa.json", b'{"question": "When?", "answer": "At nine."}')] == ["At nine."]
 
 
 def broken_adapter(folder):
