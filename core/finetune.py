@@ -82,6 +82,7 @@ class FinetuneConfig:
             (self.eval_every >= 1, f"eval_every must be at least 1 (got {self.eval_every})"),
             (0 <= self.val_fraction < 1, f"val_fraction must be at least 0 and below 1 (got {self.val_fraction})"),
             (1 <= self.max_new_tokens <= 256, f"max_new_tokens must be between 1 and 256 (got {self.max_new_tokens})"),
+            (self.max_eval_questions >= 1, f"max_eval_questions must be at least 1 (got {self.max_eval_questions})"),
         ]
         for ok, message in checks:
             if not ok:

@@ -28,30 +28,45 @@ def is_correct(answer: str, item: QAItem) -> bool:
 
 @torch.no_grad()
 def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_new_tokens: int = 40) -> list[str]:
-    """Greedy answers for many chat prompts, generated in left-padded batches."""
+    """Greedy answers for many chat prompts, in left-padded batches of similar length (returned in input order)."""
     model.eval()
-    out: list[str] = []
-    for start in range(0, len(messages_list), GEN_BATCH):
-        prompts = [render_prompt(tokenizer, m) for m in messages_list[start:start + GEN_BATCH]]
+    prompts = [render_prompt(tokenizer, m) for m in messages_list]
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # less padding per batch
+    out: dict[int, str] = {}
+    for start in range(0, len(order), GEN_BATCH):
+        idx = order[start:start + GEN_BATCH]
         # padding_side per call: the tokenizer is shared with other threads, so it is never mutated
-        enc = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False)
+        enc = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True, padding_side="left",
+                        add_special_tokens=False)
         gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
                              pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-        new = gen[:, enc["input_ids"].shape[1]:]
-        out += [t.strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
+        texts = tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        out.update({i: t.strip() for i, t in zip(idx, texts)})
+    return [out[i] for i in range(len(prompts))]
+
+
+def scored_accuracy(model, tokenizer, groups: dict[str, list[tuple[QAItem, str, list[str] | None]]],
+                    max_new_tokens: int = 40) -> dict[str, float | None]:
+    """Accuracy per named group of (item, question wording, contexts), generated together in one pass."""
+    flat = [(name, it, q, c) for name, rows in groups.items() for it, q, c in rows]
+    if not flat:
+        return {name: None for name in groups}
+    n_new = min(max_new_tokens, tokens_needed(tokenizer, [it for _, it, _, _ in flat]))
+    answers = greedy_answers(model, tokenizer, [build_messages(q, c) for _, _, q, c in flat], n_new)
+    out = {}
+    for name in groups:
+        hits = [is_correct(a, it) for (g, it, _, _), a in zip(flat, answers) if g == name]
+        out[name] = round(sum(hits) / len(hits), 4) if hits else None
     return out
 
 
 def accuracy(model, tokenizer, items: Sequence[QAItem], questions: Sequence[str] | None = None,
              contexts: Sequence[list[str] | None] | None = None, max_new_tokens: int = 40) -> float | None:
     """Fraction of ``items`` answered correctly; ``questions`` overrides the wording (paraphrases)."""
-    if not items:
-        return None
     questions = questions or [it.question for it in items]
     contexts = contexts or [None] * len(items)
-    messages = [build_messages(q, c) for q, c in zip(questions, contexts)]
-    answers = greedy_answers(model, tokenizer, messages, min(max_new_tokens, tokens_needed(tokenizer, items)))
-    return round(sum(is_correct(a, it) for a, it in zip(answers, items)) / len(items), 4)
+    rows = list(zip(items, questions, contexts))
+    return scored_accuracy(model, tokenizer, {"all": rows}, max_new_tokens)["all"]
 
 
 def tokens_needed(tokenizer, items: Sequence[QAItem]) -> int:
@@ -90,16 +105,14 @@ def _sample(items: Sequence[QAItem], k: int, seed: int) -> list[QAItem]:
 
 def evaluate(model, tokenizer, data: FinetuneData, config, general_items: Sequence[QAItem] = ()) -> dict:
     """One evaluation row: eval_loss, facts_recalled, paraphrase_recalled, general_recalled, open_book_accuracy."""
-    k, n_new = config.max_eval_questions, config.max_new_tokens
+    k = config.max_eval_questions
     facts = _sample(data.train_items, k, config.seed)
-    row = {"eval_loss": eval_loss(model, data.val, tokenizer.pad_token_id),
-           "facts_recalled": accuracy(model, tokenizer, facts, max_new_tokens=n_new)}
-    para = [(it, it.paraphrases[-1]) for it in facts if it.paraphrases]  # the last one is never trained on by default
-    row["paraphrase_recalled"] = accuracy(model, tokenizer, [it for it, _ in para], [q for _, q in para],
-                                          max_new_tokens=n_new) if para else None
-    row["general_recalled"] = accuracy(model, tokenizer, _sample(general_items, k, config.seed), max_new_tokens=n_new)
-    open_items = [it for it in facts if it.question in data.passages]
-    row["open_book_accuracy"] = accuracy(
-        model, tokenizer, open_items, contexts=[data.passages[it.question] for it in open_items], max_new_tokens=n_new,
-    ) if open_items else None
-    return row
+    groups = {
+        "facts_recalled": [(it, it.question, None) for it in facts],
+        # the last paraphrase: never trained on unless paraphrases ≥ the number each row has
+        "paraphrase_recalled": [(it, it.paraphrases[-1], None) for it in facts if it.paraphrases],
+        "general_recalled": [(it, it.question, None) for it in _sample(general_items, k, config.seed)],
+        "open_book_accuracy": [(it, it.question, data.passages[it.question]) for it in facts if it.question in data.passages],
+    }
+    return {"eval_loss": eval_loss(model, data.val, tokenizer.pad_token_id),
+            **scored_accuracy(model, tokenizer, groups, config.max_new_tokens)}

@@ -1,8 +1,263 @@
-"""LoRA fine-tuning."""
+"""LoRA fine-tuning: build a training set, size the adapter, train in the background, compare runs."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from ui.widgets import not_built_yet
+from core import jobs
+from core.corpora import QAItem, list_corpora, load_qa
+from core.errors import AdapterError, ConfigError, DatasetError
+from core.finetune import (
+    DEFAULT_TARGETS, FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, lora_target_candidates,
+    new_run_dir, parameter_report, read_metrics, training_job,
+)
+from core.finetune_data import items_from_rows, read_qa_upload
+from core.finetune_eval import greedy_answers, is_correct
+from core.prompting import build_messages
+from ui.answer_views import adapter_generator, base_generator
+from ui.finetune_views import fmt, runs_table, show_curves, show_latest
+from ui.rag_views import corpus_qa
+from ui.state import current_corpus, current_documents, session_workspace
+
+RANKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+SOURCES = {"corpus": "The corpus's Q&A set", "upload": "Upload a CSV / JSONL", "table": "Type rows in a table"}
+LIVE_KEYS = ("loss", "eval_loss", "facts_recalled", "open_book_accuracy")
+ss = st.session_state
+D = FinetuneConfig()
 
 st.title("LoRA fine-tuning")
-not_built_yet("Live LoRA training", "The fine-tuning half")
+st.markdown(
+    "Fine-tuning puts facts **into the weights**. LoRA freezes the model and trains two thin matrices "
+    "(rank *r*) beside chosen linear layers, so only a fraction of a percent of the parameters change. "
+    "Below, the model learns Q&A pairs; every few steps it is asked the training questions **without any "
+    "documents** (facts recalled) and **with** their passage (open-book: LoRA + RAG)."
+)
+gen = base_generator()
+corpus = current_corpus()
+tier = "the built-in tiny LM" if gen.is_builtin else f"`{gen.name}`"
+st.caption(f"Generator: {tier} ({gen.n_params / 1e6:.1f}M parameters). Memorising Q&A pairs works on 📄 prose "
+           "corpora too: the model learns question → answer by heart, no reading needed. Reading a passage "
+           "(open-book accuracy) needs a model that understands the corpus's language.")
+workspace = session_workspace()
+adapters_dir = workspace.path("adapters")
+
+# --- 1. the training set -------------------------------------------------------------
+
+st.header("1 · Training set")
+source = st.radio("Q&A pairs from", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="ft_source")
+items: list[QAItem] = []
+qa = corpus_qa()
+if source == "corpus":
+    if qa:
+        items = qa
+    else:
+        st.info("This corpus has no Q&A set: upload one, or type rows in a table.")
+elif source == "upload":
+    upload = st.file_uploader("Q&A file with `question` and `answer` columns (optional `value`, `paraphrases`)",
+                              type=["csv", "jsonl", "json"], key="ft_upload")
+    if upload is not None:
+        try:
+            items = read_qa_upload(upload.name, upload.getvalue())
+        except DatasetError as exc:
+            st.error(str(exc))
+else:
+    start = pd.DataFrame([{"question": it.question, "answer": it.answer, "value": it.value} for it in (qa or [])[:5]]
+                         or [{"question": "", "answer": "", "value": ""}])
+    rows = st.data_editor(start, num_rows="dynamic", key="ft_rows", width="stretch")
+    try:
+        items = items_from_rows(rows.to_dict("records"))
+    except DatasetError as exc:
+        st.warning(str(exc))
+
+c1, c2, c3, c4 = st.columns(4)
+data_kind = c1.radio("Train on", ["qa", "text"], key="ft_data",
+                     format_func={"qa": "Q&A pairs", "text": "Document text"}.get,
+                     help="Document text = continued pretraining on the raw documents (Ovadia et al. 2023's "
+                          "'unsupervised' fine-tuning). Facts recalled is still measured on the Q&A questions.")
+n_para = c2.slider("Paraphrases per question", 0, 3, D.paraphrases, key="ft_paraphrases",
+                   help="Augmentation: also train on N rewordings of each question (from the Q&A set).")
+open_mix = c3.slider("Open-book mix", 0.0, 1.0, D.open_book_mix, 0.05, key="ft_open_book",
+                     help="Share of facts also shown WITH their passage among a distractor, so the adapter keeps "
+                          "reading context. Without it, closed-book LoRA can forget how to use retrieved passages.")
+val_frac = c4.slider("Validation split", 0.0, 0.5, D.val_fraction, 0.05, key="ft_val",
+                     help="Facts held out of training: their eval loss shows whether anything generalises.")
+if items:
+    st.caption(f"{len(items)} Q&A pairs · {sum(1 for it in items if it.paraphrases)} with paraphrases · "
+               f"e.g. “{items[0].question}” → “{items[0].answer}”")
+
+# --- 2. settings and the parameter calculator -------------------------------------
+
+st.header("2 · LoRA settings")
+candidates = lora_target_candidates(gen.model)
+s1, s2, s3 = st.columns(3)
+method = s1.radio("Method", ["lora", "full"], key="ft_method", horizontal=True,
+                  format_func={"lora": "LoRA", "full": "Full fine-tune"}.get)
+rank = s1.select_slider("Rank r", RANKS, value=D.rank, key="ft_rank", disabled=method == "full")
+alpha = s1.number_input("Alpha", 1.0, 1024.0, float(2 * rank), key=f"ft_alpha_{rank}",
+                        help="The update is scaled by alpha / r; 2 × r is a common start.")
+targets = s2.multiselect("Target modules", candidates, [t for t in DEFAULT_TARGETS if t in candidates] or candidates[:2],
+                         key="ft_targets", disabled=method == "full",
+                         help="Linear layers that get an adapter: attention (q, k, v, o) and/or MLP (gate, up, down).")
+lr = s2.select_slider("Learning rate", LRS, value=D.learning_rate if method == "lora" else 1e-3,
+                      key=f"ft_lr_{method}", format_func=lambda x: f"{x:g}")
+steps = s3.number_input("Training steps", 1, 2000, 40, key="ft_steps",
+                        help="Optimiser steps; small sets fit in one batch, so one step = one pass over the data.")
+batch = s3.number_input("Batch size", 1, 256, D.batch_size, key="ft_batch")
+eval_every = s3.number_input("Evaluate every (steps)", 1, 500, D.eval_every, key="ft_eval_every")
+seed = s3.number_input("Seed", 0, 10_000, D.seed, key="ft_seed")
+n_eval = s2.number_input("Questions per evaluation", 1, 500, D.max_eval_questions, key="ft_eval_n",
+                         help="Each evaluation asks this many training questions (and their paraphrases and "
+                              "open-book versions) by greedy generation: the slow part on a CPU.")
+
+config = report = None
+try:
+    config = FinetuneConfig(method=method, rank=int(rank), alpha=float(alpha), target_modules=tuple(targets),
+                            learning_rate=float(lr), max_steps=int(steps), batch_size=int(batch), seed=int(seed),
+                            data=data_kind, paraphrases=int(n_para), open_book_mix=float(open_mix),
+                            eval_every=int(eval_every), val_fraction=float(val_frac), max_eval_questions=int(n_eval))
+    report = parameter_report(gen.model, config)
+except ConfigError as exc:
+    st.error(str(exc))
+if report:
+    m = st.columns(4)
+    m[0].metric("Trainable parameters", f"{report.trainable:,}")
+    m[1].metric("Share of the model", f"{report.percent:.3g}%", help=f"of {report.total:,} parameters")
+    m[2].metric("Saved weights", f"{report.adapter_mb:.2f} MB", help="float32 safetensors")
+    m[3].metric("Optimiser state", f"{report.train_state_mb:.2f} MB", help="gradients + 2 AdamW moments")
+    if method == "lora":
+        st.caption(f"Computed before training from the layer shapes: r × (in + out) for every {', '.join(targets)} "
+                   f"layer. Full fine-tuning would train all {report.total - report.trainable:,}.")
+
+# --- 3. train ------------------------------------------------------------------------
+
+st.header("3 · Train")
+runs = list_adapters(adapters_dir)
+if "ft_run" not in ss and runs:
+    ss["ft_run"] = runs[0].name  # after a refresh: the newest run in this session's workspace
+
+
+def _general_items() -> list[QAItem]:
+    """A few questions from another corpus of the same kind: does training on these facts damage others?"""
+    kind = corpus.builtin_model_reads if corpus else False
+    other = next((c for c in list_corpora() if c.qa_path and c.builtin_model_reads == kind
+                  and (corpus is None or c.name != corpus.name)), None)
+    return load_qa(other.qa_path)[: config.max_eval_questions] if other else []
+
+
+def _start() -> None:
+    documents = {d.name: d.text for d in current_documents()}
+    label = f"{config.method}-r{config.rank}" if config.method == "lora" else "full"
+    run_dir = new_run_dir(adapters_dir, label + (f"-p{config.paraphrases}" if config.paraphrases else ""))
+    job = training_job(str(workspace.root), run_dir, gen.model, gen.tokenizer, items, config, documents=documents,
+                       general_items=_general_items(), base_name=gen.name)
+    jobs.submit(job)
+    ss["ft_run"] = run_dir.name
+
+
+can_start = bool(items) and config is not None and report is not None
+# The return value, not on_click: a callback would run with the previous run's settings.
+if st.button("▶ Start training", key="ft_start", type="primary", disabled=not can_start,
+             help=None if can_start else "Needs Q&A pairs and valid settings."):
+    _start()
+
+
+def _stop(run_path) -> None:
+    live = jobs.QUEUE.find(run_path)
+    if live is not None:
+        jobs.stop(live.id)
+
+
+def _live_state(run_path) -> tuple[str, int | None, str]:
+    live = jobs.QUEUE.find(run_path)
+    if live is not None:
+        return live.state, live.position, live.message
+    metrics = read_metrics(run_path) or {}
+    return jobs.status_from_disk(run_path), None, metrics.get("message", "")
+
+
+current = adapters_dir / ss["ft_run"] if ss.get("ft_run") else None
+polling = current is not None and _live_state(current)[0] in jobs.LIVE
+
+
+@st.fragment(run_every=1.0 if polling else None)
+def live_panel() -> None:
+    if current is None:
+        st.info("No run yet in this session. Start one above: it trains in the background, so you can leave "
+                "this page and come back.")
+        return
+    state, position, message = _live_state(current)
+    metrics = read_metrics(current) or {}
+    icon = {"queued": "⏳", "running": "🏃", "done": "✅", "stopped": "⏹️", "failed": "❌", "interrupted": "⚠️"}
+    st.markdown(f"**Run `{current.name}`** — {icon.get(state, '')} {state}"
+                + (f" · position {position} in the queue (one run trains at a time)" if position else ""))
+    if state == "failed":
+        st.error(f"Training failed: {message}")
+    if state == "interrupted":
+        st.warning("The app stopped while this run was training; its curves up to then are shown.")
+    if state in jobs.LIVE:
+        st.button("⏹ Stop", key="ft_stop", on_click=_stop, args=(current,))
+    if metrics.get("steps") or metrics.get("evals"):
+        total = (metrics.get("config") or {}).get("max_steps") or None
+        show_latest(metrics, total)
+        show_curves({current.name: metrics}, LIVE_KEYS, "ft_live")
+    if polling and state not in jobs.LIVE:
+        st.rerun(scope="app")  # refresh the runs list, adapters and comparisons once
+
+
+live_panel()
+
+# --- 4. compare runs ------------------------------------------------------------------
+
+st.header("4 · Compare runs")
+finished = [a for a in runs if a.status in ("done", "stopped")]
+if not finished:
+    st.caption("Finished runs appear here: try rank 2 / 8 / 32, or with and without paraphrases, and overlay them.")
+else:
+    picked = st.multiselect("Runs to overlay", [a.name for a in finished], [a.name for a in finished[:3]], key="ft_compare")
+    chosen = [a for a in finished if a.name in picked]
+    show_curves({a.name: read_metrics(a.path) or {} for a in chosen},
+                ("loss", "facts_recalled", "eval_loss", "open_book_accuracy", "paraphrase_recalled", "general_recalled"),
+                "ft_cmp")
+    st.dataframe(runs_table(chosen or finished), hide_index=True, width="stretch")
+
+# --- 5. adapters ----------------------------------------------------------------------
+
+st.header("5 · Saved adapters")
+saved = [a for a in runs if a.has_weights]
+if not saved:
+    st.caption("No saved adapters yet.")
+for a in saved:
+    row = st.columns([4, 1, 1, 1])
+    s = a.summary
+    row[0].markdown(f"`{a.name}` · {a.config.get('method')} r={a.config.get('rank')} · "
+                    f"facts recalled {fmt(s.get('facts_recalled'), pct=True)} · {fmt(s.get('trainable_params'))} params")
+    row[1].button("Probe", key=f"ft_use_{a.name}", on_click=lambda n=a.name: ss.update(ft_probe_run=n))
+    try:
+        row[2].download_button("Export", export_adapter_zip(a.path), f"{a.name}.zip", "application/zip",
+                               key=f"ft_export_{a.name}")
+    except AdapterError as exc:
+        row[2].caption(str(exc))
+    row[3].button("Delete", key=f"ft_delete_{a.name}", on_click=lambda p=a.path: delete_adapter(p))
+
+# --- 6. before vs after ---------------------------------------------------------------
+
+st.header("6 · Before vs after")
+probe = next((a for a in saved if a.name == ss.get("ft_probe_run")), saved[0] if saved else None)
+if probe is None:
+    st.caption("Train a run to compare the base model with its adapter on the training questions.")
+else:
+    n_probe = st.slider("Probe questions", 1, 10, 4, key="ft_n_probe")
+    probe_items = (items or qa or [])[:n_probe]
+    st.caption(f"Closed book (no documents), greedy decoding, adapter `{probe.name}` vs the base model.")
+    if probe_items and st.button("Ask both models", key="ft_probe"):
+        adapted = adapter_generator(probe)
+        if adapted is not None:
+            messages = [build_messages(it.question, None) for it in probe_items]
+            before = greedy_answers(gen.model, gen.tokenizer, messages)
+            after = greedy_answers(adapted.model, adapted.tokenizer, messages)
+            st.dataframe(pd.DataFrame([
+                {"question": it.question, "expected": it.target, "base": b, "base ✓": is_correct(b, it),
+                 "adapter": a, "adapter ✓": is_correct(a, it)} for it, b, a in zip(probe_items, before, after)
+            ]), hide_index=True, width="stretch")

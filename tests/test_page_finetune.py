@@ -1,0 +1,74 @@
+"""The fine-tuning page through the entrypoint: size an adapter, train a few steps, see the real metrics."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import jobs
+from tests.conftest import ROOT
+from tests.test_page_documents import _fresh_app  # noqa: F401 (autouse: every run goes through app.py)
+from tests.test_finetune import tiny_model_dir
+
+PAGE = "pages/5_finetune.py"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return tiny_model_dir(tmp_path_factory.mktemp("tiny-lm-page"))
+
+
+@pytest.fixture
+def at(model_dir):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    app.session_state["generator_name"] = str(model_dir)  # a tiny random model: fast and always available
+    app.run()
+    app.switch_page(PAGE)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_calculator_updates_with_rank_and_targets(at):
+    first = int(metric(at, "Trainable parameters").replace(",", ""))
+    at.select_slider(key="ft_rank").set_value(32).run()
+    doubled = int(metric(at, "Trainable parameters").replace(",", ""))
+    assert doubled == 2 * first
+    at.multiselect(key="ft_targets").set_value(["q_proj"]).run()
+    assert int(metric(at, "Trainable parameters").replace(",", "")) == doubled // 4  # q only, square layers
+    at.multiselect(key="ft_targets").set_value([]).run()
+    assert any("target_modules must name at least one layer" in e.value for e in at.error)
+
+
+def test_train_a_few_steps_through_the_page(at):
+    at.radio(key="ft_source").set_value("table").run()  # the first 5 corpus rows: cheap to evaluate
+    at.number_input(key="ft_steps").set_value(2)
+    at.number_input(key="ft_eval_every").set_value(1)
+    at.number_input(key="ft_eval_n").set_value(2)
+    at.slider(key="ft_open_book").set_value(0.0)
+    at.button(key="ft_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    run_name = at.session_state["ft_run"]
+    job = next(s for s in jobs.jobs() if s.run_dir.name == run_name)
+    assert jobs.QUEUE.wait(job.id, 400).state == "done"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(run_name in m.value and "done" in m.value for m in at.markdown)
+    assert metric(at, "Step") == "2 / 2"
+    assert metric(at, "Facts recalled").endswith("%")
+    assert float(metric(at, "Train loss")) > 0
+    assert run_name in at.multiselect(key="ft_compare").value
+    assert any(b.label == "Export" for b in at.get("download_button"))
+
+
+def test_bad_upload_shows_dataset_error(at):
+    at.radio(key="ft_source").set_value("upload").run()
+    at.file_uploader(key="ft_upload").set_value(("qa.csv", b"question,reply\nWho?,Me\n", "text/csv")).run()
+    assert any("missing the column(s) answer" in e.value for e in at.error)

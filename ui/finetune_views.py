@@ -1,0 +1,102 @@
+"""Rendering pieces of the fine-tuning page: curves from metrics.json, run tables, the live panel.
+
+Every number drawn here is read from a run's ``metrics.json`` (written by
+``core.finetune.train`` as it trains); nothing is interpolated or simulated.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.finetune import AdapterInfo
+
+CURVES = {  # key in metrics.json → (title, where it lives, y axis)
+    "loss": ("Train loss", "steps", "loss (answer tokens)"),
+    "eval_loss": ("Eval loss (held-out facts)", "evals", "loss"),
+    "facts_recalled": ("Facts recalled (closed book)", "evals", "accuracy"),
+    "open_book_accuracy": ("Open-book accuracy (LoRA + passage)", "evals", "accuracy"),
+    "paraphrase_recalled": ("Recall on unseen paraphrases", "evals", "accuracy"),
+    "general_recalled": ("General questions (forgetting check)", "evals", "accuracy"),
+}
+
+
+def series(metrics: dict, key: str) -> tuple[list[int], list[float]]:
+    """(steps, values) of one curve; rows where the value is missing are skipped."""
+    rows = metrics.get(CURVES[key][1]) or []
+    pts = [(r["step"], r[key]) for r in rows if r.get(key) is not None]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def curve_figure(runs: dict[str, dict], key: str, height: int = 260) -> go.Figure | None:
+    """One chart of ``key`` vs step with a line per run; None when no run has that curve."""
+    title, _, y_title = CURVES[key]
+    fig = go.Figure()
+    for name, metrics in runs.items():
+        x, y = series(metrics, key)
+        if x:
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, marker={"size": 5}))
+    if not fig.data:
+        return None
+    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="step", yaxis_title=y_title, legend={"orientation": "h", "y": -0.25})
+    if y_title == "accuracy":
+        fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%")
+    return fig
+
+
+def show_curves(runs: dict[str, dict], keys: tuple[str, ...], key_prefix: str) -> None:
+    cols = st.columns(2)
+    shown = 0
+    for key in keys:
+        fig = curve_figure(runs, key)
+        if fig is not None:
+            cols[shown % 2].plotly_chart(fig, width="stretch", key=f"{key_prefix}_{key}")
+            shown += 1
+
+
+def fmt(value, pct: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0%}" if pct else (f"{value:,.3f}" if isinstance(value, float) else f"{value:,}")
+
+
+def runs_table(adapters: list[AdapterInfo]) -> pd.DataFrame:
+    rows = []
+    for a in adapters:
+        c, s = a.config, a.summary
+        rows.append({
+            "run": a.name, "status": a.status, "method": c.get("method"), "rank": c.get("rank"),
+            "targets": ",".join(t.replace("_proj", "") for t in c.get("target_modules", [])),
+            "data": c.get("data"), "paraphrases": c.get("paraphrases"), "open-book mix": c.get("open_book_mix"),
+            "trainable params": s.get("trainable_params"), "steps": s.get("steps"),
+            "s/step": s.get("seconds_per_step"), "train s": s.get("train_seconds"),
+            "s to 80%": s.get("seconds_to_80"), "facts recalled": s.get("facts_recalled"),
+            "open-book acc.": s.get("open_book_accuracy"), "final train loss": s.get("final_train_loss"),
+        })
+    return pd.DataFrame(rows)
+
+
+def latest_numbers(metrics: dict) -> dict:
+    """The newest step row and eval row of a run, merged (what the live panel shows)."""
+    steps, evals = metrics.get("steps") or [], metrics.get("evals") or []
+    out = dict(steps[-1]) if steps else {}
+    if evals:
+        out.update({k: v for k, v in evals[-1].items() if k != "step"}, eval_step=evals[-1]["step"])
+    return out
+
+
+def show_latest(metrics: dict, total_steps: int | None) -> None:
+    now = latest_numbers(metrics)
+    c = st.columns(5)
+    c[0].metric("Step", f"{now.get('step', 0)}" + (f" / {total_steps}" if total_steps else ""))
+    c[1].metric("Train loss", fmt(now.get("loss")))
+    c[2].metric("Eval loss", fmt(now.get("eval_loss")))
+    c[3].metric("Facts recalled", fmt(now.get("facts_recalled"), pct=True),
+                help="Closed-book accuracy on the training questions: greedy answer contains the fact.")
+    c[4].metric("Open-book accuracy", fmt(now.get("open_book_accuracy"), pct=True),
+                help="The same questions with their passage in the prompt (LoRA + RAG).")
+    if now.get("tokens_per_s"):
+        st.caption(f"{now['tokens_per_s']:,.0f} tokens/s · lr {now.get('lr', 0):.2e} · "
+                   f"{now.get('elapsed', 0):.1f} s of training so far (evaluations not counted)")
