@@ -99,7 +99,19 @@ def one_runtime(monkeypatch):
 
     AppTest installs a mock runtime at the start of each run and removes it at the end, which is
     only right when runs take turns; here runs overlap, so keep a shared one in place meanwhile.
+    AppTest also gives each run its own script cache, so overlapping runs compile pages at the same
+    time, which CPython 3.11's ``ast.parse`` does not survive ("AST constructor recursion depth
+    mismatch", gh-106905); a server's single script cache compiles under one lock, and so do these.
     """
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    compile_lock, get_bytecode = threading.Lock(), ScriptCache.get_bytecode
+
+    def locked_get_bytecode(self, script_path):
+        with compile_lock:
+            return get_bytecode(self, script_path)
+
+    monkeypatch.setattr(ScriptCache, "get_bytecode", locked_get_bytecode)
     from unittest.mock import MagicMock
 
     from streamlit.runtime import Runtime
