@@ -8,6 +8,8 @@
 * closed-book Q&A (20%) about a fixed pool of training entities, plus the
   world's GENERAL_FACTS (for a forgetting check).
 * plain passages (20%): documents of the fixed pool as language-model text.
+* copy drills (15% of examples in the first quarter, 5% after): a random word list
+  and its repeat, so that copying ("induction") heads form early.
 
 Every example is a list of ``(text, is_answer)`` segments; the loss weighs answers more.
 Reading-comprehension examples may continue with 1-2 more user turns about other
@@ -25,6 +27,7 @@ from core import world_templates as T
 from core.lm.tokenizer import BOS, EOS, render_chat
 from core.prompting import build_messages
 from core.world import GENERAL_FACTS, KINDS, Entity, WorldDoc, make_entity, render_document
+from core.world import _base as place_word
 
 # System-instruction variants the model is trained on (the defaults come first).
 SYSTEM_RAG_VARIANTS = [
@@ -148,7 +151,29 @@ def plain_example(rng: random.Random) -> Segments:
     return [(BOS + text.strip() + EOS, False)]
 
 
+def copy_example(rng: random.Random) -> Segments:
+    """A random list of world-like words, then the same list again (the repeat is the "answer").
+
+    Pure copying is what reading needs first: these examples make the model form
+    induction ("look back and copy") heads within a few hundred steps.
+    """
+    pools = [T.COLOURS, T.OBJECTS, T.FIRST_NAMES, T.PROFESSIONS, T.FLOWERS]
+    words = []
+    for _ in range(rng.randint(8, 40)):
+        r = rng.random()
+        if r < 0.3:
+            words.append(str(rng.randint(1, 99999)))
+        elif r < 0.55:
+            words.append(place_word(rng))  # training side of the name split only
+        else:
+            words.append(rng.choice(rng.choice(pools)))
+    seq = " ".join(words)
+    return [(f"{BOS}{seq}\n", False), (seq + EOS, True)]
+
+
 def sample_example(rng: random.Random, progress: float) -> Segments:
+    if rng.random() < (0.15 if progress < 0.25 else 0.05):
+        return copy_example(rng)
     r = rng.random()
     if r < 0.6:
         return rc_example(rng, progress)
