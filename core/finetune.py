@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -50,14 +51,14 @@ class FinetuneConfig:
     alpha: float = 32.0  # the update is scaled by alpha/r; 2×rank is a common start
     dropout: float = 0.0  # LoRA dropout; 0 because here we *want* to memorise the facts
     target_modules: tuple[str, ...] = DEFAULT_TARGETS  # which linear layers get adapters (attention by default)
-    learning_rate: float = 3e-3  # LoRA tolerates ~10× the LR of full fine-tuning
+    learning_rate: float = 1e-2  # high for memorising in few steps; LoRA tolerates ~10× the LR of full fine-tuning
     epochs: int = 30  # passes over the training set …
     max_steps: int = 0  # … unless this is > 0, which caps the run at exactly this many optimiser steps
     batch_size: int = 64  # small sets fit in one batch: full-batch steps are the fastest way to memorise
     seed: int = 0  # seeds data order, the split and the adapter initialisation
     data: str = "qa"  # "qa" = supervised Q&A pairs; "text" = continued pretraining on document text
     paraphrases: int = 0  # also train on this many paraphrases of each question (augmentation)
-    open_book_mix: float = 0.5  # fraction of facts also shown WITH their passage, so LoRA+RAG keeps reading
+    open_book_mix: float = 0.25  # fraction of facts also shown WITH their passage, so LoRA+RAG keeps reading
     eval_every: int = 10  # steps between evaluations (generation is the slow part)
     val_fraction: float = 0.1  # facts held out of training, for the eval loss
     max_new_tokens: int = 40  # eval answers are cut here (the value usually comes early)
@@ -72,7 +73,7 @@ class FinetuneConfig:
             (0 <= self.dropout < 1, f"dropout must be at least 0 and below 1 (got {self.dropout})"),
             (self.method == "full" or len(self.target_modules) > 0, "target_modules must name at least one layer for LoRA"),
             (0 < self.learning_rate <= 1,
-             f"learning_rate must be greater than 0 and at most 1 (got {self.learning_rate}); try 1e-4 to 5e-3"),
+             f"learning_rate must be greater than 0 and at most 1 (got {self.learning_rate}); try 1e-4 to 1e-2"),
             (self.epochs >= 1 or self.max_steps >= 1, f"epochs or max_steps must be at least 1 (got {self.epochs}, {self.max_steps})"),
             (self.max_steps >= 0, f"max_steps must be 0 (use epochs) or more (got {self.max_steps})"),
             (self.batch_size >= 1, f"batch_size must be at least 1 (got {self.batch_size})"),
@@ -241,12 +242,32 @@ def train(
     on_step: Callable[[dict], None] | None = None,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    threads: int | None = None,
 ) -> TrainingRun:
     """Fine-tune a copy of ``base_model`` on ``data``; save to ``out_dir`` (adapter + metrics.json) if given.
 
     A ``should_stop()`` that turns true ends the run cleanly after the current step
-    (status "stopped"; what was learned so far is evaluated and saved).
+    (status "stopped"; what was learned so far is evaluated and saved). ``threads`` sets torch's
+    intra-op threads for the run (default: ``training_threads()``), restored afterwards.
     """
+    threads = training_threads() if threads is None else threads
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return _train(base_model, tokenizer, data, config, out_dir, base_name, general_items, on_step, on_eval, should_stop)
+    finally:
+        torch.set_num_threads(before)
+
+
+def training_threads() -> int:
+    """1 on machines with ≤ 2 cores: measured 4–5× faster steps than 2 threads when the cores are shared
+    (threads that wait on each other's busy core stall every op); 0 = leave torch's default."""
+    return 1 if (os.cpu_count() or 1) <= 2 else 0
+
+
+def _train(base_model, tokenizer, data, config, out_dir, base_name, general_items, on_step, on_eval,
+           should_stop) -> TrainingRun:
     if not data.train:
         raise ConfigError("The training set is empty.")
     model = prepare_model(base_model, config)

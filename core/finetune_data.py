@@ -25,7 +25,7 @@ from core.prompting import build_messages
 IGNORE = -100  # label value that the loss skips (prompt and padding tokens)
 TEXT_BLOCK_TOKENS = 128  # continued-pretraining block length: short enough for a tiny CPU model
 N_DISTRACTORS = 1  # open-book examples show the right passage among this many others
-PASSAGE_CHARS = 500  # a document window around the answer when a row has no supporting_text
+PASSAGE_CHARS = 300  # a document window around the answer when a row has no supporting_text
 
 
 @dataclass

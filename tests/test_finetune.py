@@ -102,8 +102,8 @@ def trained(base, tmp_path_factory):
 @pytest.mark.parametrize("kwargs, message", [
     ({"rank": 0}, "rank must be between 1 and 256 (got 0); 4 to 32 is typical"),
     ({"rank": 4096}, "rank must be between 1 and 256 (got 4096); 4 to 32 is typical"),
-    ({"learning_rate": 0}, "learning_rate must be greater than 0 and at most 1 (got 0); try 1e-4 to 5e-3"),
-    ({"learning_rate": 10}, "learning_rate must be greater than 0 and at most 1 (got 10); try 1e-4 to 5e-3"),
+    ({"learning_rate": 0}, "learning_rate must be greater than 0 and at most 1 (got 0); try 1e-4 to 1e-2"),
+    ({"learning_rate": 10}, "learning_rate must be greater than 0 and at most 1 (got 10); try 1e-4 to 1e-2"),
     ({"method": "qlora"}, "method must be one of lora, full (got 'qlora')"),
     ({"data": "pdf"}, "data must be one of qa, text (got 'pdf')"),
     ({"open_book_mix": 1.5}, "open_book_mix must be between 0 and 1 (got 1.5)"),
