@@ -51,8 +51,11 @@ def time_to_learn(model, tokenizer, items, documents, config: FinetuneConfig, ta
     state = {"hit": False}
     data = build_data(tokenizer, items, config, documents)
     t0 = time.perf_counter()
-    run = train(model, tokenizer, data, config, None,
-                on_eval=lambda row: state.update(hit=(row.get("facts_recalled") or 0) >= target),
+    def on_eval(row: dict) -> None:
+        state["hit"] = (row.get("facts_recalled") or 0) >= target
+        print(f"eval: {row}", file=sys.stderr, flush=True)
+
+    run = train(model, tokenizer, data, config, None, on_eval=on_eval,
                 should_stop=lambda: state["hit"] or time.perf_counter() - t0 > max_seconds * 3)
     curve = [(e["step"], e["train_seconds"], e["facts_recalled"], e.get("open_book_accuracy")) for e in run.evals]
     return {"target": target, "reached": run.seconds_to_80 is not None, "train_seconds_to_target": run.seconds_to_80,
@@ -69,11 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=5)
     parser.add_argument("--max-seconds", type=float, default=120.0)
     parser.add_argument("--skip-learn", action="store_true", help="only time steps")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: what training uses, core.finetune.training_threads())")
     args = parser.parse_args(argv)
 
     import torch
 
     from core.cli.finetune import load_base
+    from core.finetune import training_threads
+
+    threads = training_threads() if args.threads is None else args.threads
+    if threads:
+        torch.set_num_threads(threads)
 
     model, tokenizer, name = load_base(args.model)
     corpus = get_corpus(args.corpus)
@@ -84,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     out = {"model": name, "corpus": corpus.name, "facts": len(items), "torch_threads": torch.get_num_threads(),
            "config": lora.to_dict()}
     out["lora"] = step_time(model, tokenizer, data, lora, args.timing_steps)
+    print(f"lora: {out['lora']}", file=sys.stderr, flush=True)
     full = dataclasses.replace(lora, method="full", learning_rate=1e-3)
     out["full"] = step_time(model, tokenizer, data, full, args.timing_steps)
+    print(f"full: {out['full']}", file=sys.stderr, flush=True)
     out["full_over_lora_step_time"] = round(out["full"]["median_step_s"] / out["lora"]["median_step_s"], 3)
     if not args.skip_learn:
         out["learn"] = time_to_learn(model, tokenizer, items, documents, lora, 0.8, args.max_seconds)
