@@ -65,11 +65,14 @@ def read_qa_upload(name: str, data: bytes) -> list[QAItem]:
 
 def items_from_rows(rows: Iterable[dict]) -> list[QAItem]:
     """Rows edited in a table (dicts with question/answer[/value]) → QAItems; blank rows are skipped."""
+    def cell(value) -> str:  # table cells may be None or NaN (empty cells in a DataFrame)
+        return "" if value is None or value != value else str(value).strip()
+
     items = []
     for row in rows:
-        q, a = str(row.get("question") or "").strip(), str(row.get("answer") or "").strip()
+        q, a = cell(row.get("question")), cell(row.get("answer"))
         if q and a:
-            items.append(QAItem(q, a, str(row.get("value") or "").strip()))
+            items.append(QAItem(q, a, cell(row.get("value"))))
     if not items:
         raise DatasetError("The table has no row with both a question and an answer.")
     return items

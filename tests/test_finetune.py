@@ -161,6 +161,16 @@ def test_build_data_mixes_paraphrases_and_open_book(base):
     assert all(ITEMS[0].supporting_text in " ".join(ctx) or q != ITEMS[0].question for q, ctx in data.passages.items())
 
 
+def test_table_rows_skip_blanks_and_nan():
+    from core.finetune_data import items_from_rows
+
+    rows = [{"question": "Who?", "answer": "Ada.", "value": float("nan")}, {"question": "", "answer": "x"},
+            {"question": None, "answer": None, "value": None}]
+    assert items_from_rows(rows) == [QAItem("Who?", "Ada.", "")]
+    with pytest.raises(DatasetError, match="no row with both"):
+        items_from_rows(rows[1:])
+
+
 @pytest.mark.parametrize("name, data", [
     ("qa.csv", b"question,reply\nWho?,Me\n"),
     ("qa.jsonl", b'{"q": "Who?", "answer": "Me"}\n'),
