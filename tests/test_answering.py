@@ -183,11 +183,23 @@ def test_training_items_from_the_adapter_folder_or_fallback(tmp_path, world):
 def test_ask_cli_all_systems_json(world, tmp_path, generator, capsys):
     from core.cli import main
 
-    if not (ROOT / "core" / "cli" / "ask.py").exists():
-        pytest.skip("core/cli/ask.py has not landed yet")
     adapter_dir = save_untrained_adapter(generator, tmp_path / "ad")
     code = main(["ask", "--docs", str(world["docs"]), "--question", world["qa"][0].question, "--system", "all",
-                 "--adapter", str(adapter_dir), "--max-new-tokens", "16", "--json"] + world["model_args"])
+                 "--adapter", str(adapter_dir), "--qa", str(world["qa_path"]), "--max-new-tokens", "16", "--json"]
+                + world["model_args"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and [a["system"] for a in out] == list(SYSTEMS)
     assert out[1]["sources"][0]["document"].endswith(".md") and out[2]["sources"][0]["kind"] == "training_example"
+
+
+def test_ask_cli_questions_file_and_missing_adapter(world, tmp_path, capsys):
+    from core.cli import main
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("\n".join(it.question for it in world["qa"][:2]) + "\n")
+    code = main(["ask", "--docs", str(world["docs"]), "--questions-file", str(questions), "--system", "base",
+                 "--max-new-tokens", "8", "--json"] + world["model_args"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and [a["system"] for a in out] == ["base", "base"] and out[0]["sources"] == []
+    code = main(["ask", "--docs", str(world["docs"]), "--question", "Who?", "--system", "lora"] + world["model_args"])
+    assert code == 2 and "needs --adapter" in capsys.readouterr().err
