@@ -40,7 +40,9 @@ from core.workspace import atomic_write_json
 
 METHODS = ("lora", "full")
 DATA_KINDS = ("qa", "text")
-DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
+# Attention AND MLP: measured on world_arcade, 20 steps recalled 60% of facts vs 22% for q,k,v,o only
+# (the MLP layers are where a transformer stores facts).
+DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 WRITE_EVERY = 5  # steps between metrics.json rewrites while training
 
 
@@ -50,7 +52,7 @@ class FinetuneConfig:
     rank: int = 16  # r: width of the low-rank update; more = more capacity and a bigger adapter
     alpha: float = 32.0  # the update is scaled by alpha/r; 2×rank is a common start
     dropout: float = 0.0  # LoRA dropout; 0 because here we *want* to memorise the facts
-    target_modules: tuple[str, ...] = DEFAULT_TARGETS  # which linear layers get adapters (attention by default)
+    target_modules: tuple[str, ...] = DEFAULT_TARGETS  # which linear layers get adapters (all, by default)
     learning_rate: float = 1e-2  # high for memorising in few steps; LoRA tolerates ~10× the LR of full fine-tuning
     epochs: int = 30  # passes over the training set …
     max_steps: int = 0  # … unless this is > 0, which caps the run at exactly this many optimiser steps

@@ -42,7 +42,7 @@ def test_calculator_updates_with_rank_and_targets(at):
     doubled = int(metric(at, "Trainable parameters").replace(",", ""))
     assert doubled == 2 * first
     at.multiselect(key="ft_targets").set_value(["q_proj"]).run()
-    assert int(metric(at, "Trainable parameters").replace(",", "")) == doubled // 4  # q only, square layers
+    assert int(metric(at, "Trainable parameters").replace(",", "")) == 32 * (32 + 32) * 2  # r × (in + out) × 2 layers
     at.multiselect(key="ft_targets").set_value([]).run()
     assert any("target_modules must name at least one layer" in e.value for e in at.error)
 
