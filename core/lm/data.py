@@ -8,8 +8,8 @@
 * closed-book Q&A (20%) about a fixed pool of training entities, plus the
   world's GENERAL_FACTS (for a forgetting check).
 * plain passages (20%): documents of the fixed pool as language-model text.
-* copy drills (15% of examples in the first quarter, 5% after): a random word list
-  and its repeat, so that copying ("induction") heads form early.
+* copy drills (see ``copy_share``): a random word list and its repeat, so that
+  copying ("induction") heads form.
 
 Every example is a list of ``(text, is_answer)`` segments; the loss weighs answers more.
 Reading-comprehension examples may continue with 1-2 more user turns about other
@@ -171,8 +171,14 @@ def copy_example(rng: random.Random) -> Segments:
     return [(f"{BOS}{seq}\n", False), (seq + EOS, True)]
 
 
+def copy_share(progress: float) -> float:
+    """Share of copy drills: a few early, then a burst mid-run (a 15% share did not make
+    copying heads form in the first half of the shipped run), then a few again."""
+    return 0.15 if progress < 0.25 else 0.05 if progress < 0.5 else 0.5 if progress < 0.6 else 0.1
+
+
 def sample_example(rng: random.Random, progress: float) -> Segments:
-    if rng.random() < (0.15 if progress < 0.25 else 0.05):
+    if rng.random() < copy_share(progress):
         return copy_example(rng)
     r = rng.random()
     if r < 0.6:
