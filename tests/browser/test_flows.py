@@ -146,4 +146,5 @@ def test_compare_four_answers(page, lab_url):
     stats = page.get_by_text("prompt +")
     assert stats.count() == 4, stats.all_inner_texts()  # tokens, latency and cost under each of the four answers
     assert page.get_by_text("No adapter loaded").count() == 0
+    page.get_by_role("heading", name="Base", exact=True).scroll_into_view_if_needed()
     screenshot(page, "flow-answers")
