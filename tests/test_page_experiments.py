@@ -47,8 +47,12 @@ def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name
     assert titles == ["**RAG, before the edit**", "**RAG, after the edit**", "**LoRA, after the edit**",
                       "**LoRA + RAG, after the edit**"]
     summary = at.success[0].value
+    verdicts = [m.value for m in at.markdown if m.value in ("✅ new value", "🕰️ old value", "➖ neither value")]
+    assert len(verdicts) == 4  # RAG before, RAG after, LoRA, LoRA + RAG
+    if verdicts[0] == "🕰️ old value":  # RAG read the old fact, so it must read the new one
+        assert verdicts[1] == "✅ new value" and "RAG follows the new fact" in summary, summary
     if model_name is None:
-        assert "RAG follows the new fact" in summary and "LoRA still gives the old value" in summary, summary
+        assert verdicts[2] == "🕰️ old value" and "LoRA still gives the old value" in summary, summary
 
     # batch evaluation: two questions, one paraphrase each
     tab = at.tabs[1]
