@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import needs_reading_model
+
 from core.answering import (
     SYSTEMS, Answerer, Decoding, TrainingExamples, fit_contexts, training_items,
 )
@@ -148,6 +150,7 @@ def test_four_systems_answer_with_their_sources(answerer, world):
     assert "+" in by["lora"].model  # the adapter model answered
 
 
+@needs_reading_model
 def test_rag_reads_the_retrieved_fact(answerer, world, model_name):
     if model_name:
         pytest.skip("only the built-in model is trained to read world passages")
