@@ -1,6 +1,6 @@
 """Batch evaluation on the world corpora: base / RAG / FT-reg / FT-par / FT+RAG, Ovadia et al. 2023 style.
 
-Usage: python bench/eval_world.py [--paraphrases N] [--limit N] [--model NAME] [--retrain] [--json FILE]
+Usage: python bench/eval_world.py [--paraphrases N] [--limit N] [--model NAME] [--corpora NAME...] [--retrain] [--json FILE]
 
 For each world corpus (``builtin_model_reads: true``) it trains two LoRA adapters with
 ``FinetuneConfig`` defaults (FT-reg: the plain Q&A pairs; FT-par: plus one paraphrase per
@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--paraphrases", type=int, default=1, help="paraphrases asked per question (default 1)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions of each corpus")
     parser.add_argument("--model", default=None, help="generator (default: the built-in tiny LM)")
+    parser.add_argument("--corpora", nargs="+", default=None, metavar="NAME", help="only these world corpora")
     parser.add_argument("--retrain", action="store_true", help="train the adapters again even if saved")
     parser.add_argument("--max-steps", type=int, default=0, help="cap adapter training (0 = FinetuneConfig's epochs)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -101,7 +102,8 @@ def main() -> None:
     base, embedder = load_generator(args.model), load_embedder()
     cache = EmbeddingCache(Workspace(default_root()).path("embeddings"), embedder.name)
     out = {}
-    for corpus in [c for c in list_corpora() if c.builtin_model_reads and c.qa_path]:
+    for corpus in [c for c in list_corpora() if c.builtin_model_reads and c.qa_path
+                   and (not args.corpora or c.name in args.corpora)]:
         print(f"{corpus.name} ({corpus.title}), model {base.name}", flush=True)
         out[corpus.name] = eval_corpus(corpus, base, embedder, cache, args)
         print_table(corpus.name, out[corpus.name])
