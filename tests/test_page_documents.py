@@ -11,8 +11,6 @@ import json
 import numpy as np
 
 import pytest
-import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core.chunking import STRATEGIES
@@ -31,23 +29,8 @@ NOTES = {  # three small documents: a tiny corpus keeps the tests fast
 
 
 @pytest.fixture(autouse=True)
-def _fresh_app(monkeypatch):
-    """Clear derived-data caches, and make every AppTest run go through app.py.
-
-    Streamlit 1.67's AppTest treats an app with a ``pages/`` folder as a legacy
-    (MPA v1) app on every run after the first, and runs the page script alone,
-    without the entrypoint: no sidebar, so the sidebar's ``corpus`` widget state
-    is dropped. A real server sets the flag to False once ``st.navigation`` runs;
-    this does the same for the test runner.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    st.cache_data.clear()
+def _fresh_app():
+    """Kept for the modules that import it; tests/conftest.py routes every run through app.py and clears caches."""
     yield
 
 
