@@ -12,7 +12,7 @@ the closest training example ``{"kind": "training_example", "index", "question",
 
 from __future__ import annotations
 
-from core.cli.common import print_json, read_lines
+from core.cli.common import add_text_inputs, print_json, text_inputs
 from core.cli.eval import add_answer_args, answerer_from, decoding_from
 
 CHOICES = ("base", "rag", "lora", "lora+rag", "all")
@@ -21,9 +21,7 @@ CHOICES = ("base", "rag", "lora", "lora+rag", "all")
 def add_parser(sub) -> None:
     parser = sub.add_parser("ask", help="answer a question with base / RAG / LoRA / LoRA+RAG", description=__doc__)
     add_answer_args(parser)
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--question", help="one question")
-    group.add_argument("--questions-file", help="a text file with one question per line")
+    add_text_inputs(parser, "question", "questions")
     parser.add_argument("--system", choices=CHOICES, default="rag", help="which system answers (default rag)")
     parser.add_argument("--qa", default=None, metavar="FILE",
                         help="the Q&A file the adapter was trained on (for LoRA sources, if the adapter folder lacks it)")
@@ -38,7 +36,7 @@ def run(args) -> int:
     from core.corpora import load_qa
     from core.errors import ConfigError
 
-    questions = [args.question] if args.question is not None else read_lines(args.questions_file)
+    questions = text_inputs(args, "question")
     systems = list(SYSTEMS) if args.system == "all" else [args.system]
     if args.adapter is None and any(s.startswith("lora") for s in systems):
         if args.system != "all":

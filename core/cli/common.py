@@ -56,3 +56,16 @@ def read_lines(path: str) -> list[str]:
 def print_json(obj) -> None:
     json.dump(obj, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def add_text_inputs(parser: argparse.ArgumentParser, noun: str, plural: str) -> None:
+    """``--NOUN TEXT | --PLURAL-file FILE`` (exactly one): search takes queries, ask takes questions."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument(f"--{noun}", help=f"one {noun}")
+    group.add_argument(f"--{plural}-file", dest="texts_file", help=f"a text file with one {noun} per line")
+
+
+def text_inputs(args: argparse.Namespace, noun: str) -> list[str]:
+    """The texts given by ``add_text_inputs``' flags, in order."""
+    single = getattr(args, noun)
+    return [single] if single is not None else read_lines(args.texts_file)

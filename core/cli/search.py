@@ -7,15 +7,13 @@ with ``--queries-file``, a list of such lists in the file's order.
 
 from __future__ import annotations
 
-from core.cli.common import add_retrieval_args, build_retriever, print_json, read_lines
+from core.cli.common import add_retrieval_args, add_text_inputs, build_retriever, print_json, text_inputs
 
 
 def add_parser(sub) -> None:
     parser = sub.add_parser("search", help="retrieve chunks for a query", description=__doc__)
     add_retrieval_args(parser)
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--query", help="one query")
-    group.add_argument("--queries-file", help="a text file with one query per line")
+    add_text_inputs(parser, "query", "queries")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)
 
@@ -26,7 +24,7 @@ def hit_json(hit) -> dict:
 
 
 def run(args) -> int:
-    queries = [args.query] if args.query is not None else read_lines(args.queries_file)
+    queries = text_inputs(args, "query")
     retriever, _ = build_retriever(args)
     results = retriever.search_many(queries, k=args.k, mode=args.mode)
     if args.json:
