@@ -61,8 +61,20 @@ def painted_html(page) -> str:
 
 
 def choose(page, label: str, option: str) -> None:
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
-    page.get_by_role("option").filter(has_text=option).first.click()
+    """Pick ``option`` in the selectbox labelled exactly ``label`` (retrying the click if a rerun swallowed it)."""
+    wait_idle(page)
+    box = page.locator("[data-testid='stSelectbox']").filter(
+        has=page.locator("[data-testid='stWidgetLabel']").get_by_text(label, exact=True)).first
+    wanted = page.get_by_role("option").filter(has_text=option).first
+    for _ in range(3):
+        box.click()
+        try:
+            wanted.wait_for(timeout=15_000)
+            break
+        except Exception:  # the dropdown closed during a rerun: open it again
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    wanted.click()
     page.wait_for_timeout(300)
     wait_idle(page)
 
