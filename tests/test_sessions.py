@@ -130,16 +130,26 @@ def test_concurrent_sessions_do_not_talk_across(one_runtime):
     """Four sessions upload at the same time in threads; each sees exactly its own file, painted."""
     n = 4
     barrier = threading.Barrier(n)
+    start("warm-up", DOCUMENTS, corpus="uploads")  # models load once, as on a server that is already up
 
     def user(i: int) -> tuple[set[str], str, list[str]]:
-        at = start(f"user{i}", DOCUMENTS, corpus="uploads")
+        try:
+            at = start(f"user{i}", DOCUMENTS, corpus="uploads")
+        except BaseException:
+            barrier.abort()  # the others stop waiting; this thread's own error is the one reported
+            raise
         barrier.wait(timeout=600)  # everybody uploads at once (the first runs load models: slow on a busy machine)
         upload(at, {f"user{i}.txt": f"User {i} keeps the code word zebra{i} in this note. {NOTE.decode()}".encode()})
         painted = at.get("html")[1].proto.body if len(at.get("html")) > 1 else ""
         return files_listed(at), painted, [e.value for e in at.exception]
 
     with ThreadPoolExecutor(n) as pool:
-        results = list(pool.map(user, range(n)))
+        futures = [pool.submit(user, i) for i in range(n)]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    first_cause = next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), None)
+    if first_cause or errors:
+        raise first_cause or errors[0]
+    results = [f.result() for f in futures]
     for i, (files, painted, raised) in enumerate(results):
         assert not raised, raised
         assert files == {f"user{i}.txt"}

@@ -8,8 +8,8 @@
 * closed-book Q&A (20%) about a fixed pool of training entities, plus the
   world's GENERAL_FACTS (for a forgetting check).
 * plain passages (20%): documents of the fixed pool as language-model text.
-* copy drills (see ``copy_share``): a random word list and its repeat, so that
-  copying ("induction") heads form.
+* drills (see ``copy_share``): a random word list and its repeat, and key-value
+  lookups, so that copying ("induction") heads form early.
 
 Every example is a list of ``(text, is_answer)`` segments; the loss weighs answers more.
 Reading-comprehension examples may continue with 1-2 more user turns about other
@@ -27,6 +27,7 @@ from core import world_templates as T
 from core.lm.tokenizer import BOS, EOS, render_chat
 from core.prompting import build_messages
 from core.world import GENERAL_FACTS, KINDS, Entity, WorldDoc, make_entity, render_document
+from core.world import _VALUES
 from core.world import _base as place_word
 
 # System-instruction variants the model is trained on (the defaults come first).
@@ -151,35 +152,51 @@ def plain_example(rng: random.Random) -> Segments:
     return [(BOS + text.strip() + EOS, False)]
 
 
+def _drill_item(rng: random.Random) -> str:
+    """A word or a world value (times, prices, populations, names), training side only."""
+    r = rng.random()
+    if r < 0.35:
+        return _VALUES[rng.choice(list(_VALUES))](rng)
+    if r < 0.55:
+        return place_word(rng)
+    pools = [T.COLOURS, T.OBJECTS, T.FIRST_NAMES, T.PROFESSIONS, T.FLOWERS]
+    return rng.choice(rng.choice(pools))
+
+
 def copy_example(rng: random.Random) -> Segments:
-    """A random list of world-like words, then the same list again (the repeat is the "answer").
+    """A random list of world-like words and values, then the same list again (the repeat is the answer).
 
     Pure copying is what reading needs first: these examples make the model form
-    induction ("look back and copy") heads within a few hundred steps.
+    induction ("look back and copy") heads early, before the reading examples need them.
     """
-    pools = [T.COLOURS, T.OBJECTS, T.FIRST_NAMES, T.PROFESSIONS, T.FLOWERS]
-    words = []
-    for _ in range(rng.randint(8, 40)):
-        r = rng.random()
-        if r < 0.3:
-            words.append(str(rng.randint(1, 99999)))
-        elif r < 0.55:
-            words.append(place_word(rng))  # training side of the name split only
-        else:
-            words.append(rng.choice(rng.choice(pools)))
-    seq = " ".join(words)
+    seq = " ".join(_drill_item(rng) for _ in range(rng.randint(6, 30)))
     return [(f"{BOS}{seq}\n", False), (seq + EOS, True)]
 
 
+def lookup_example(rng: random.Random) -> Segments:
+    """Key-value lines, then one key: the answer is its value (find the name, copy what follows it).
+
+    This is retrieval-then-copy in its barest form, the exact skill that answering
+    from a passage needs.
+    """
+    n = rng.randint(2, 12)
+    keys = list(dict.fromkeys(place_word(rng) for _ in range(n)))
+    pairs = [(k_, _drill_item(rng)) for k_ in keys]
+    key, value = rng.choice(pairs)
+    sep = rng.choice([": ", " = ", " - "])
+    lines = "\n".join(f"{k_}{sep}{v}" for k_, v in pairs)
+    return [(f"{BOS}{lines}\n{key}?\n", False), (value + EOS, True)]
+
+
 def copy_share(progress: float) -> float:
-    """Share of copy drills: a few early, then a burst mid-run (a 15% share did not make
-    copying heads form in the first half of the shipped run), then a few again."""
-    return 0.15 if progress < 0.25 else 0.05 if progress < 0.5 else 0.5 if progress < 0.6 else 0.1
+    """Share of drills: half the examples at the start, so that copying heads form within the
+    first tenth of the run (with a 15% share they formed only after ~11M tokens), then fewer."""
+    return 0.5 if progress < 0.08 else 0.25 if progress < 0.2 else 0.08
 
 
 def sample_example(rng: random.Random, progress: float) -> Segments:
     if rng.random() < copy_share(progress):
-        return copy_example(rng)
+        return copy_example(rng) if rng.random() < 0.5 else lookup_example(rng)
     r = rng.random()
     if r < 0.6:
         return rc_example(rng, progress)
