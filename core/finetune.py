@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -36,6 +35,7 @@ from core.finetune_eval import evaluate
 from core.finetune_io import (  # noqa: F401  (re-exported: the public API lives in core.finetune)
     AdapterInfo, delete_adapter, save_training_items, export_adapter_zip, list_adapters, load_adapter, merge_adapter, read_metrics, save_model,
 )
+from core.threads import few_core_threads, torch_threads
 from core.workspace import atomic_write_json
 
 METHODS = ("lora", "full")
@@ -253,19 +253,13 @@ def train(
     intra-op threads for the run (default: ``training_threads()``), restored afterwards.
     """
     threads = training_threads() if threads is None else threads
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         return _train(base_model, tokenizer, data, config, out_dir, base_name, general_items, on_step, on_eval, should_stop)
-    finally:
-        torch.set_num_threads(before)
 
 
 def training_threads() -> int:
-    """1 on machines with ≤ 2 cores: measured 4–5× faster steps than 2 threads when the cores are shared
-    (threads that wait on each other's busy core stall every op); 0 = leave torch's default."""
-    return 1 if (os.cpu_count() or 1) <= 2 else 0
+    """Threads for LoRA training: 1 on machines with ≤ 2 cores (see ``core.threads``)."""
+    return few_core_threads()
 
 
 def _train(base_model, tokenizer, data, config, out_dir, base_name, general_items, on_step, on_eval,

@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 
 from core.errors import ConfigError, ModelUnavailable
+from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 
 BUILTIN_NAME = "lab-tiny-lm"
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "models" / BUILTIN_NAME
@@ -210,7 +211,8 @@ def generate(
     t0 = time.perf_counter()
     out_ids: list[int] = []
     text, emitted = "", 0
-    with torch.inference_mode():
+    threads = few_core_threads() if gen.n_params < SMALL_MODEL_PARAMS else 0
+    with torch.inference_mode(), torch_threads(threads):
         input_ids = torch.tensor([ids])
         past = None
         for _ in range(max_new_tokens):
