@@ -3,7 +3,7 @@
     python -m core.lm.evaluate [--model PATH] [--seeds 9001 9002] [--json OUT]
 
 Modes, each scored as "the generated answer contains the fact's value":
-* ``rag``: a simple keyword retriever returns the top-k chunks of the corpus;
+* ``rag``: the app's pipeline (default chunks, MiniLM + BM25 hybrid search, top-k, prompt, generate);
 * ``oracle``: the relevant passage plus 1-2 distractor passages;
 * ``closed``: no context (the model cannot know; it should fail).
 Also measures greedy decoding speed (new tokens/s after a ~300-token prompt).
@@ -13,22 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import re
-from collections import Counter
 
+from core.answering import Decoding
 from core.generation import Generator, generate, load_generator
 from core.prompting import build_messages
 from core.world import generate_world
 
-_WORD = re.compile(r"[a-z0-9$]+(?:[.,:][0-9]+)*")
-_STOP = {"the", "a", "an", "of", "is", "in", "at", "to", "what", "who", "which", "does", "do", "how",
-         "when", "where", "for", "on", "can", "i", "did", "was", "are", "from"}
-
-
 def chunk_text(text: str, size: int = 400) -> list[str]:
-    """Greedy chunks of whole sentences/lines, about ``size`` characters each."""
+    """Greedy chunks of whole sentences/lines, about ``size`` characters each (the oracle's passages)."""
     units = [u for u in re.split(r"(?<=[.?!])\s+|\n+", text) if u.strip()]
     chunks, cur = [], ""
     for u in units:
@@ -41,32 +35,21 @@ def chunk_text(text: str, size: int = 400) -> list[str]:
     return chunks
 
 
-class KeywordRetriever:
-    """A small BM25 over chunks (enough to evaluate the generator end to end)."""
+def world_answerer(gen: Generator, world, embedder, k: int = 3):
+    """The app's own pipeline over a world's documents: default chunking, MiniLM, hybrid search, top-k."""
+    from core.answering import Answerer
+    from core.documents import Document
+    from core.retrieval import Retriever
 
-    def __init__(self, chunks: list[str]):
-        self.chunks = chunks
-        self.docs = [Counter(w for w in _WORD.findall(c.lower()) if w not in _STOP) for c in chunks]
-        n = len(chunks)
-        df = Counter(w for d in self.docs for w in d)
-        self.idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in df.items()}
-        self.avg = sum(sum(d.values()) for d in self.docs) / max(1, n)
-
-    def search(self, query: str, k: int = 3) -> list[str]:
-        q = [w for w in _WORD.findall(query.lower()) if w not in _STOP]
-        scores = []
-        for i, d in enumerate(self.docs):
-            dl = sum(d.values())
-            s = sum(self.idf.get(w, 0) * d[w] * 2.2 / (d[w] + 1.2 * (0.25 + 0.75 * dl / self.avg)) for w in q)
-            scores.append((s, i))
-        return [self.chunks[i] for _, i in sorted(scores, reverse=True)[:k]]
+    docs = [Document(d.name, d.name, d.text) for d in world.documents]
+    return Answerer(gen, Retriever.build(docs, embedder), k=k)
 
 
-def evaluate_world(gen: Generator, seed: int, n_entities: int = 12, k: int = 3, limit: int | None = None,
+def evaluate_world(gen: Generator, seed: int, embedder, n_entities: int = 12, k: int = 3, limit: int | None = None,
                    modes: tuple[str, ...] = ("rag", "oracle", "closed")) -> dict:
     world = generate_world(seed, n_entities=n_entities)
     chunks = [c for d in world.documents for c in chunk_text(d.text)]
-    retriever = KeywordRetriever(chunks)
+    answerer = world_answerer(gen, world, embedder, k)
     docs = {d.name: d for d in world.documents}
     rng = random.Random(seed)
     rows = world.qa[:limit] if limit else world.qa
@@ -75,7 +58,7 @@ def evaluate_world(gen: Generator, seed: int, n_entities: int = 12, k: int = 3, 
     for row in rows:
         for mode in modes:
             if mode == "rag":
-                ctx = retriever.search(row["question"], k)
+                out = answerer.answer(row["question"], "rag", Decoding(max_new_tokens=40))
             elif mode == "oracle":
                 rel = next(c for c in chunk_text(docs[row["document"]].text) if row["value"] in c)
                 others = [c for c in chunks if row["value"] not in c and row["entity"] not in c]
@@ -83,7 +66,8 @@ def evaluate_world(gen: Generator, seed: int, n_entities: int = 12, k: int = 3, 
                 rng.shuffle(ctx)
             else:
                 ctx = None
-            out = generate(gen, build_messages(row["question"], ctx), max_new_tokens=40)
+            if mode != "rag":
+                out = generate(gen, build_messages(row["question"], ctx), max_new_tokens=40)
             ok = row["value"].lower() in out.text.lower()
             hits[mode] += ok
             if len(examples) < 9:
@@ -138,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     gen = load_generator(args.model, cache=False)
-    worlds = [evaluate_world(gen, s, args.entities, args.k, args.limit) for s in args.seeds]
+    from core.embedding import load_embedder
+
+    embedder = load_embedder()
+    worlds = [evaluate_world(gen, s, embedder, args.entities, args.k, args.limit) for s in args.seeds]
     res = {"model": gen.name, "n_params": gen.n_params, "k": args.k, "worlds": worlds}
     for m in ("rag", "oracle", "closed"):
         res[f"{m}_accuracy"] = round(sum(w[f"{m}_accuracy"] * w["n"] for w in worlds) / sum(w["n"] for w in worlds), 4)
