@@ -106,7 +106,19 @@ def wait_idle(page, timeout_ms: int = 180_000) -> None:
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # Streamlit scrolls inside its main section, so a full-page shot stops at the window's edge:
+    # grow the window to the content's height for the shot, then put it back.
+    size = page.viewport_size
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '[data-testid="stMain"], section.main, [data-testid="stAppViewContainer"]')].map(e => e.scrollHeight), 0)""")
+    if size and height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 5000)})
+        page.wait_for_timeout(600)
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        if size:
+            page.set_viewport_size(size)
     return path
 
 
