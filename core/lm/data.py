@@ -169,7 +169,7 @@ def copy_example(rng: random.Random) -> Segments:
     Pure copying is what reading needs first: these examples make the model form
     induction ("look back and copy") heads early, before the reading examples need them.
     """
-    seq = " ".join(_drill_item(rng) for _ in range(rng.randint(6, 30)))
+    seq = " ".join(_drill_item(rng) for _ in range(rng.randint(3, 30)))
     return [(f"{BOS}{seq}\n", False), (seq + EOS, True)]
 
 
@@ -189,9 +189,9 @@ def lookup_example(rng: random.Random) -> Segments:
 
 
 def copy_share(progress: float) -> float:
-    """Share of drills: half the examples at the start, so that copying heads form within the
-    first tenth of the run (with a 15% share they formed only after ~11M tokens), then fewer."""
-    return 0.5 if progress < 0.08 else 0.25 if progress < 0.2 else 0.08
+    """Share of drills: half the examples for the first 15% of the run, so that copying heads form
+    before reading needs them (with a 15% share they formed only after ~11M tokens), then fewer."""
+    return 0.5 if progress < 0.15 else 0.3 if progress < 0.35 else 0.1
 
 
 def sample_example(rng: random.Random, progress: float) -> Segments:

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--smoke", action="store_true", help="~1 minute run that checks the loss falls")
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--batch-tokens", type=int, default=8192)
+    ap.add_argument("--batch-tokens", type=int, default=4096)
     ap.add_argument("--buffer", type=int, default=1024, help="examples per data buffer")
     ap.add_argument("--max-minutes", type=float, default=0.0,
                     help="wall-clock cap: when > 0, schedule progress is max(token share, time share)")
