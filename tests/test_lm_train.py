@@ -1,4 +1,4 @@
-"""The training script: a short smoke run lowers the loss, exports a loadable folder, and resumes."""
+"""The training script: a short smoke run lowers the loss, exports a loadable folder, resumes, and starts stage 2."""
 
 from __future__ import annotations
 
@@ -31,3 +31,12 @@ def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
     assert resumed["steps"] > steps and resumed["tokens"] >= 130000
     log2 = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
     assert len(log2) > len(log) and log2[: len(log)] == log
+
+    # stage 2 ("reading") resumes the same weights with its own data stream and a fresh warm-up
+    assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "170000", "--threads", "1",
+                 "--resume", "--stage", "reading"]) == 0
+    staged = json.loads((out / "metrics.json").read_text())
+    assert staged["stage"] == "reading" and staged["steps"] > resumed["steps"] and staged["tokens"] >= 170000
+    log3 = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
+    new_rows = log3[len(log2):]
+    assert new_rows and new_rows[0]["lr"] <= 0.5 * 3e-3  # warming up again, not jumping to the peak (3e-3)

@@ -41,7 +41,8 @@ def test_held_out_names_are_held_out_and_never_in_training_mix():
     assert all(is_held_out(n) for n in names)
     pool, _ = training_pool()
     assert not any(is_held_out(e.name) for e in pool)
-    text = "".join(t for k in range(2) for ex in example_buffer(0, k, 300, 0.5) for t, _ in ex)
+    text = "".join(t for k in range(2) for stage in ("pretrain", "reading")
+                   for ex in example_buffer(0, k, 300, 0.5, stage) for t, _ in ex)
     assert not [n for n in names if n in text]
     train_world = generate_world(1, held_out=False)
     assert not any(is_held_out(e.name) for e in train_world.entities)

@@ -8,8 +8,8 @@
 * closed-book Q&A (20%) about a fixed pool of training entities, plus the
   world's GENERAL_FACTS (for a forgetting check).
 * plain passages (20%): documents of the fixed pool as language-model text.
-* drills (see ``copy_share``): a random word list and its repeat, and key-value
-  lookups, so that copying ("induction") heads form early.
+* copy drills (see ``copy_share``): a random word list and its repeat, so that
+  copying ("induction") heads form; stage 2 ("reading") adds key-value lookups.
 
 Every example is a list of ``(text, is_answer)`` segments; the loss weighs answers more.
 Reading-comprehension examples may continue with 1-2 more user turns about other
@@ -164,12 +164,22 @@ def _drill_item(rng: random.Random) -> str:
 
 
 def copy_example(rng: random.Random) -> Segments:
-    """A random list of world-like words and values, then the same list again (the repeat is the answer).
+    """A random list of world-like words, then the same list again (the repeat is the "answer").
 
-    Pure copying is what reading needs first: these examples make the model form
-    induction ("look back and copy") heads early, before the reading examples need them.
+    Pure copying is what reading needs first: these examples push the model to form
+    induction ("look back and copy") heads.
     """
-    seq = " ".join(_drill_item(rng) for _ in range(rng.randint(3, 30)))
+    pools = [T.COLOURS, T.OBJECTS, T.FIRST_NAMES, T.PROFESSIONS, T.FLOWERS]
+    words = []
+    for _ in range(rng.randint(8, 40)):
+        r = rng.random()
+        if r < 0.3:
+            words.append(str(rng.randint(1, 99999)))
+        elif r < 0.55:
+            words.append(place_word(rng))  # training side of the name split only
+        else:
+            words.append(rng.choice(rng.choice(pools)))
+    seq = " ".join(words)
     return [(f"{BOS}{seq}\n", False), (seq + EOS, True)]
 
 
@@ -189,14 +199,28 @@ def lookup_example(rng: random.Random) -> Segments:
 
 
 def copy_share(progress: float) -> float:
-    """Share of drills: half the examples for the first 15% of the run, so that copying heads form
-    before reading needs them (with a 15% share they formed only after ~11M tokens), then fewer."""
-    return 0.5 if progress < 0.15 else 0.3 if progress < 0.35 else 0.1
+    """Stage 1's share of copy drills: a few early, then a burst mid-run (a 15% share did not make
+    copying heads form in the first half of the shipped run), then a few again."""
+    return 0.15 if progress < 0.25 else 0.05 if progress < 0.5 else 0.5 if progress < 0.6 else 0.1
 
 
-def sample_example(rng: random.Random, progress: float) -> Segments:
+def sample_example(rng: random.Random, progress: float, stage: str = "pretrain") -> Segments:
+    """One example of the mix. ``stage="reading"`` (stage 2, resumed from stage 1) is mostly
+    reading comprehension at full length, with key-value lookups among the drills and enough
+    closed-book and plain text that stage 1's knowledge is kept."""
+    if stage == "reading":
+        r = rng.random()
+        if r < 0.04:
+            return copy_example(rng)
+        if r < 0.08:
+            return lookup_example(rng)
+        if r < 0.83:
+            return rc_example(rng, 1.0)
+        if r < 0.95:
+            return closed_book_example(rng)
+        return plain_example(rng)
     if rng.random() < copy_share(progress):
-        return copy_example(rng) if rng.random() < 0.5 else lookup_example(rng)
+        return copy_example(rng)
     r = rng.random()
     if r < 0.6:
         return rc_example(rng, progress)
@@ -205,10 +229,10 @@ def sample_example(rng: random.Random, progress: float) -> Segments:
     return plain_example(rng)
 
 
-def example_buffer(seed: int, k: int, n: int, progress: float) -> list[Segments]:
-    """Buffer ``k`` of ``n`` examples (deterministic in ``seed`` and ``k``)."""
-    rng = random.Random(f"lab-mix-{seed}-{k}")
-    return [sample_example(rng, progress) for _ in range(n)]
+def example_buffer(seed: int, k: int, n: int, progress: float, stage: str = "pretrain") -> list[Segments]:
+    """Buffer ``k`` of ``n`` examples (deterministic in ``seed``, ``k`` and ``stage``)."""
+    rng = random.Random(f"lab-mix-{seed}-{k}" if stage == "pretrain" else f"lab-mix-{stage}-{seed}-{k}")
+    return [sample_example(rng, progress, stage) for _ in range(n)]
 
 
 def tokenizer_corpus(seed: int = 0, n: int = 12000) -> list[str]:

@@ -120,9 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tokens", type=int, default=14_000_000, help="training budget in (non-pad) tokens")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--stage", choices=["pretrain", "reading"], default="pretrain",
+                    help="data mix: pretrain (stage 1, from scratch) or reading (stage 2, resumed from stage 1: "
+                         "mostly reading comprehension); a resumed run warms its learning rate up again")
     ap.add_argument("--smoke", action="store_true", help="~1 minute run that checks the loss falls")
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--batch-tokens", type=int, default=4096)
+    ap.add_argument("--batch-tokens", type=int, default=8192)
     ap.add_argument("--buffer", type=int, default=1024, help="examples per data buffer")
     ap.add_argument("--max-minutes", type=float, default=0.0,
                     help="wall-clock cap: when > 0, schedule progress is max(token share, time share)")
@@ -157,12 +160,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tokenizer trained in {time.time() - t0:.0f}s, {len(tokenizer)} tokens", flush=True)
     model = build_model(tokenizer, args.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.05)
-    step, tokens, k, elapsed0 = 0, 0, 0, 0.0
+    step, tokens, k, elapsed0, resume_step = 0, 0, 0, 0.0, 0
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, tokens, k, elapsed0 = state["step"], state["tokens"], state["buffer"], state["elapsed"]
-        print(f"resumed at step {step}, {tokens} tokens", flush=True)
+        if state.get("stage", "pretrain") != args.stage:
+            k, resume_step = 0, step  # a new stage: its own data stream, and a fresh warm-up
+        print(f"resumed at step {step}, {tokens} tokens, stage {args.stage}", flush=True)
     elif log_path.exists():
         log_path.unlink()
     n_params = sum(p.numel() for p in model.parameters())
@@ -182,10 +187,10 @@ def main(argv: list[str] | None = None) -> int:
 
     while progress_now() < 1.0:
         progress = progress_now()
-        examples = D.example_buffer(args.seed, k, args.buffer, progress)
+        examples = D.example_buffer(args.seed, k, args.buffer, progress, args.stage)
         batches = make_batches(tokenizer, examples, args.batch_tokens, random.Random(f"{args.seed}-{k}"))
         for ids, wts in batches:
-            lr = lr_at(progress_now(), step, args.lr, 150 if not args.smoke else 30, 0.75)
+            lr = lr_at(progress_now(), step - resume_step, args.lr, 150 if not args.smoke else 30, 0.75)
             for g in opt.param_groups:
                 g["lr"] = lr
             phase = step % 60
@@ -207,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                     torch.set_num_threads(threads_now)
                     probe = [0.0, 0.0]
             tokens += n_tok
-            if step % 10 == 0 or step == 1:
+            if step % 10 == 0 or step == 1 or step == resume_step + 1:
                 nll, w = nll.detach(), w.detach()
                 ans = (w > 1).float()
                 rec = {
@@ -230,11 +235,12 @@ def main(argv: list[str] | None = None) -> int:
             "parameters": n_params, "seed": args.seed, "budget_tokens": args.tokens, "lr": args.lr,
             "batch_tokens": args.batch_tokens, "bf16_autocast": args.bf16, "threads": args.threads,
             "max_minutes": args.max_minutes, "buffer": args.buffer, "answer_weight": ANSWER_WEIGHT,
+            "stage": args.stage,
         }
         done = progress_now() >= 1.0
         if time.time() - last_export > args.export_every_min * 60 or done:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "tokens": tokens,
-                        "buffer": k, "elapsed": time.time() - t_start}, ckpt_dir / "state.pt.tmp")
+                        "buffer": k, "elapsed": time.time() - t_start, "stage": args.stage}, ckpt_dir / "state.pt.tmp")
             (ckpt_dir / "state.pt.tmp").replace(ckpt_dir / "state.pt")
             export(model, tokenizer, out, log_path, metrics | {"finished": done})
             last_export = time.time()
