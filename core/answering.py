@@ -165,6 +165,20 @@ def chunk_source(hit) -> Source:
 
 # --- the four systems ---------------------------------------------------------------
 
+BUILTIN_K = 1  # the built-in model copies values from distractor passages; one chunk is its best setting
+HUB_K = 3
+
+
+def default_k(gen) -> int:
+    """Chunks per RAG prompt: 1 for the built-in tiny model, 3 for real models.
+
+    The tiny model's accuracy falls fast with every extra passage (it copies a value from a
+    distractor about a similar entity; see its MODEL_CARD), while the retriever's top chunk
+    already holds the answer on the world corpora (hit@1 ≈ 1.0). Real models read 3 fine.
+    """
+    return BUILTIN_K if getattr(gen, "is_builtin", False) else HUB_K
+
+
 @dataclass
 class Answerer:
     """Answers questions with any of the four systems; systems without their ingredient raise ConfigError."""
@@ -173,8 +187,12 @@ class Answerer:
     retriever: object | None = None  # core.retrieval.Retriever
     adapter: object | None = None  # Generator with the LoRA adapter (core.finetune.load_adapter)
     training: TrainingExamples | None = None
-    k: int = 3  # chunks in the prompt: the built-in model was trained on 1-4 passages
+    k: int | None = None  # chunks in the prompt; None = default_k(base)
     mode: str = "hybrid"
+
+    def __post_init__(self) -> None:
+        if self.k is None:
+            self.k = default_k(self.base)
 
     def available(self) -> list[str]:
         return [s for s in SYSTEMS if (self.retriever is not None or not USES_RETRIEVAL[s])

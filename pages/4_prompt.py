@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.answering import default_k
 from core.decision import Situation
 from core.errors import InvalidQuery
 from core.prompting import DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, request_cost
@@ -47,7 +48,7 @@ def order_chunks(texts: list[str], order: str) -> list[str]:
 question = st.text_input("Question", qa[0].question if qa else "", key="pr_question")
 system = st.text_area("System instruction", DEFAULT_SYSTEM_RAG, key="pr_system", height=68)
 c1, c2, c3, c4 = st.columns(4)
-k = c1.slider("Chunks (k)", 0, 10, 3, key="pr_k")
+k = c1.slider("Chunks (k)", 0, 10, default_k(gen), key="pr_k", help="The RAG default: 1 for the built-in model, 3 for real ones.")
 order = c2.selectbox("Chunk order", list(ORDERS), format_func=ORDERS.get, key="pr_order",
                      help="Models tend to use the start and end of a long context best ('lost in the middle').")
 window = c3.number_input("Context window (tokens)", 64, 1_000_000, int(gen.context_window), key="pr_window",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.answering import SYSTEMS, Decoding
+from core.answering import SYSTEMS, Decoding, default_k
 from core.errors import LabError
 from core.evaluation import added_words
 from ui.answer_views import (
@@ -56,7 +56,9 @@ with st.expander("Sampling settings (shared by all four systems)", expanded=True
     top_k = c2.slider("Top-k", 0, 100, 0, key="ans_top_k", help="Sample only from the k likeliest tokens (0 = off)")
     top_p = c3.slider("Top-p", 0.05, 1.0, 1.0, 0.05, key="ans_top_p", help="Sample from the smallest set with this much probability")
     max_tokens = c4.slider("Max answer tokens", 8, 160, 48, key="ans_max_tokens")
-    k = c5.slider("Chunks (k)", 1, 8, 3, key="ans_k", help="Retrieved chunks in the RAG prompts")
+    k = c5.slider("Chunks (k)", 1, 8, default_k(base), key="ans_k",
+                  help="Retrieved chunks in the RAG prompts. The built-in model reads one chunk best: with more, it "
+                       "often copies a value from a passage about a similar entity (try it).")
 decoding = Decoding(max_tokens, temperature, top_k, top_p)
 answerer = make_answerer(base, retriever, info, qa, k=k)
 asked = st.button("Ask all four", key="ans_ask", type="primary")

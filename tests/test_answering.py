@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import needs_reading_model
 
 from core.answering import (
-    SYSTEMS, Answerer, Decoding, TrainingExamples, fit_contexts, training_items,
+    SYSTEMS, Answerer, Decoding, TrainingExamples, default_k, fit_contexts, training_items,
 )
 from core.corpora import list_corpora, load_qa
 from core.errors import ConfigError
@@ -110,7 +110,7 @@ def adapter(generator, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def answerer(generator, retriever, adapter, world, embedder) -> Answerer:
-    return Answerer(generator, retriever, adapter, TrainingExamples.build(embedder, world["qa"]), k=3)
+    return Answerer(generator, retriever, adapter, TrainingExamples.build(embedder, world["qa"]))
 
 
 # --- tests -------------------------------------------------------------------------------------
@@ -197,6 +197,15 @@ def test_ask_cli_all_systems_json(world, tmp_path, generator, capsys):
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and [a["system"] for a in out] == list(SYSTEMS)
     assert out[1]["sources"][0]["document"].endswith(".md") and out[2]["sources"][0]["kind"] == "training_example"
+    assert len(out[1]["sources"]) == default_k(generator)  # -k left out: the model's own default
+
+
+def test_default_k_one_chunk_for_the_built_in_model(generator, model_name):
+    from types import SimpleNamespace
+
+    assert default_k(SimpleNamespace(is_builtin=True)) == 1 and default_k(SimpleNamespace(is_builtin=False)) == 3
+    assert Answerer(generator).k == default_k(generator) == (3 if model_name else 1)
+    assert Answerer(generator, k=5).k == 5
 
 
 def test_ask_cli_questions_file_and_missing_adapter(world, tmp_path, capsys):

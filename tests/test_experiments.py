@@ -53,7 +53,7 @@ def test_knowledge_update_rag_follows_lora_stays_stale(generator, retriever, wor
     from core.finetune import load_adapter
 
     item = world["qa"][0]
-    answerer = Answerer(generator, retriever, load_adapter(generator, trained_adapter_dir), k=3)
+    answerer = Answerer(generator, retriever, load_adapter(generator, trained_adapter_dir))
     new_value = "$12.34" if item.value.startswith("$") else f"{item.value}9"
     r = knowledge_update(load_paths([world["docs"]]), item, new_value, answerer=answerer,
                          decoding=Decoding(max_new_tokens=32), adapter_dir=trained_adapter_dir)

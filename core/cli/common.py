@@ -13,9 +13,10 @@ from core.index import KINDS, MODES, IndexConfig
 _DEFAULT_CHUNK = ChunkConfig()
 
 
-def add_retrieval_args(parser: argparse.ArgumentParser, docs_required: bool = True) -> None:
+def add_retrieval_args(parser: argparse.ArgumentParser, docs_required: bool = True, k_default: int | None = 5,
+                       k_help: str = "how many chunks to retrieve (default 5)") -> None:
     parser.add_argument("--docs", nargs="+", required=docs_required, metavar="PATH", help="files and folders to search")
-    parser.add_argument("-k", type=int, default=5, help="how many chunks to retrieve (default 5)")
+    parser.add_argument("-k", type=int, default=k_default, help=k_help)
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="dense, bm25 or hybrid (default hybrid)")
     parser.add_argument("--chunker", choices=STRATEGIES, default=_DEFAULT_CHUNK.strategy, help="chunking strategy")
     parser.add_argument("--chunk-size", type=int, default=_DEFAULT_CHUNK.size, help="chunk size in --unit")

@@ -18,13 +18,10 @@ from pathlib import Path
 
 from core.cli.common import add_retrieval_args, build_retriever, print_json
 
-DEFAULT_K = 3  # the built-in model was trained on 1-4 context passages
-
-
 def add_answer_args(parser) -> None:
     """Flags shared by ``ask`` and ``eval``: the documents, model, adapter and decoding."""
-    add_retrieval_args(parser)
-    parser.set_defaults(k=DEFAULT_K)
+    add_retrieval_args(parser, k_default=None,  # None: core.answering.default_k
+                       k_help="chunks in the RAG prompt (default 1 for the built-in model, 3 for real models)")
     parser.add_argument("--model", default=None, help="generator: hub id or local folder (default: built-in tiny LM)")
     parser.add_argument("--adapter", default=None, metavar="DIR", help="LoRA adapter folder (enables lora, lora+rag)")
     parser.add_argument("--max-new-tokens", type=int, default=48, help="answer length cap in tokens (default 48)")
