@@ -82,6 +82,9 @@ if gen.is_builtin:
             st.subheader("How it was trained")
             cols = [c for c in ("loss", "lm_loss", "answer_loss") if c in curve]
             fig = px.line(curve, x="tokens", y=cols, labels={"value": "loss", "tokens": "training tokens"})
+            if "stage" in curve and (curve["stage"] == "reading").any():
+                fig.add_vline(x=float(curve.loc[curve["stage"] == "reading", "tokens"].iloc[0]), line_dash="dot",
+                              annotation_text="stage 2: reading comprehension")
             st.plotly_chart(fig, key="model_curve")
             evals = [r for r in rows if any(k.startswith("open_book") for k in r)]
             if evals:

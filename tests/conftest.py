@@ -48,11 +48,3 @@ def _app_runs_through_entrypoint(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     yield
-
-
-# The shipped tiny LM answers from its context about 25% of the time (target 90%, see
-# models/lab-tiny-lm/MODEL_CARD.md). Tests that need it to *read* a retrieved fact keep their
-# assertions and are reported as expected failures until a retrained model passes them.
-needs_reading_model = pytest.mark.xfail(
-    reason="the built-in model reads its context ~25% of the time (target 90%): see MODEL_CARD.md", strict=False
-)

@@ -102,7 +102,19 @@ def one_runtime(monkeypatch):
     AppTest also gives each run its own script cache, so overlapping runs compile pages at the same
     time, which CPython 3.11's ``ast.parse`` does not survive ("AST constructor recursion depth
     mismatch", gh-106905); a server's single script cache compiles under one lock, and so do these.
+    And each run switches on the ``global.appTest`` option by patching ``config.get_option`` for its
+    duration only, so a run that ends switches it off under another that is still building its
+    widgets (then a selectbox's format function is missing: KeyError in ``get_widget_states``);
+    here it stays on for the whole test.
     """
+    from contextlib import nullcontext
+
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit import config
+    from streamlit.testing.v1.util import build_mock_config_get_option
+
+    monkeypatch.setattr(config, "get_option", build_mock_config_get_option({"global.appTest": True}))
+    monkeypatch.setattr(app_test_module, "patch_config_options", lambda overrides: nullcontext())
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
     compile_lock, get_bytecode = threading.Lock(), ScriptCache.get_bytecode
@@ -204,4 +216,6 @@ def test_second_training_job_waits_with_its_queue_position(queue, tiny_model):
         release.set()
         for s in queue.jobs():
             queue.stop(s.id)
+        for s in queue.jobs():  # let the worker finish before the interpreter exits (torch threads abort otherwise)
+            queue.wait(s.id, 120)
     assert queue.wait(blocker, 30).state in ("done", "stopped")

@@ -35,8 +35,9 @@ def chunk_text(text: str, size: int = 400) -> list[str]:
     return chunks
 
 
-def world_answerer(gen: Generator, world, embedder, k: int = 3):
-    """The app's own pipeline over a world's documents: default chunking, MiniLM, hybrid search, top-k."""
+def world_answerer(gen: Generator, world, embedder, k: int | None = None):
+    """The app's own pipeline over a world's documents: default chunking, MiniLM, hybrid search, top-k
+    (``k=None``: the app's default for this model, ``core.answering.default_k``)."""
     from core.answering import Answerer
     from core.documents import Document
     from core.retrieval import Retriever
@@ -45,7 +46,7 @@ def world_answerer(gen: Generator, world, embedder, k: int = 3):
     return Answerer(gen, Retriever.build(docs, embedder), k=k)
 
 
-def evaluate_world(gen: Generator, seed: int, embedder, n_entities: int = 12, k: int = 3, limit: int | None = None,
+def evaluate_world(gen: Generator, seed: int, embedder, n_entities: int = 12, k: int | None = None, limit: int | None = None,
                    modes: tuple[str, ...] = ("rag", "oracle", "closed")) -> dict:
     world = generate_world(seed, n_entities=n_entities)
     chunks = [c for d in world.documents for c in chunk_text(d.text)]
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="model folder or hub id (default: built-in)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[9001, 9002])
     ap.add_argument("--entities", type=int, default=12)
-    ap.add_argument("--k", type=int, default=3)
+    ap.add_argument("--k", type=int, default=None, help="chunks per RAG prompt (default: the app's default for the model)")
     ap.add_argument("--limit", type=int, default=None, help="questions per world")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--json", default=None, help="write the results here")
@@ -126,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
 
     embedder = load_embedder()
     worlds = [evaluate_world(gen, s, embedder, args.entities, args.k, args.limit) for s in args.seeds]
-    res = {"model": gen.name, "n_params": gen.n_params, "k": args.k, "worlds": worlds}
+    from core.answering import default_k
+
+    res = {"model": gen.name, "n_params": gen.n_params, "k": args.k or default_k(gen), "worlds": worlds}
     for m in ("rag", "oracle", "closed"):
         res[f"{m}_accuracy"] = round(sum(w[f"{m}_accuracy"] * w["n"] for w in worlds) / sum(w["n"] for w in worlds), 4)
     res["speed"] = decoding_speed(gen)

@@ -221,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                     "answer_loss": round(float((nll * ans).sum() / ans.sum().clamp(min=1)), 4),
                     "lr": round(lr, 6), "elapsed_s": round(time.time() - t_start, 1),
                     "tokens_per_s": round(tokens / max(1e-6, time.time() - t_start)), "threads": threads_now,
+                    "stage": args.stage,
                 }
                 if len(first_losses) < 5:
                     first_losses.append(rec["loss"])
