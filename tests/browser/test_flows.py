@@ -160,3 +160,19 @@ def test_compare_four_answers(page, lab_url):
     assert page.get_by_text("No adapter loaded").count() == 0
     page.get_by_role("heading", name="Base", exact=True).scroll_into_view_if_needed()
     screenshot(page, "flow-answers")
+
+
+def test_world_corpus_rag_reads_base_guesses(page, lab_url):
+    """On a 🧪 world corpus the built-in model reads the retrieved chunk: RAG ✅, base ❌ (a confident guess)."""
+    goto(page, lab_url, "answers", sid="world-flow")
+    choose(page, "Corpus", "Synthetic world: arcade")
+    choose(page, "Question from the corpus Q&A set (has a reference answer)", "How much is the Wilarmore Blender?")
+    page.get_by_role("button", name="Ask all four").click()
+    page.wait_for_timeout(1000)
+    wait_idle(page)
+    no_errors(page)
+    marks = page.get_by_text(re.compile(r"^(✅ contains|❌ no) ")).all_inner_texts()
+    assert marks == ["❌ no “$70.35”", "✅ contains “$70.35”"], marks  # base guesses; RAG reads; no adapter yet
+    assert page.get_by_text("The Wilarmore Blender costs $70.35.", exact=True).count() == 1  # the RAG answer
+    page.get_by_role("heading", name="Base", exact=True).scroll_into_view_if_needed()
+    screenshot(page, "flow-answers-world")
