@@ -25,12 +25,15 @@ def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
     assert generate(gen, build_messages("Who owns Elmby Blooms?", None), max_new_tokens=4).completion_tokens <= 4
 
     steps = metrics["steps"]
+    with open(ckpt / "train_log.jsonl", "a") as fh:  # a row logged after the checkpoint, by a run that then died
+        fh.write(json.dumps({"step": 10**6, "tokens": 1, "loss": 0.0}) + "\n")
     assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "130000", "--threads", "1",
                  "--resume"]) == 0
     resumed = json.loads((out / "metrics.json").read_text())
     assert resumed["steps"] > steps and resumed["tokens"] >= 130000
     log2 = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
-    assert len(log2) > len(log) and log2[: len(log)] == log
+    assert len(log2) > len(log) and log2[: len(log)] == log  # the dead run's row is gone
+    assert all(r["step"] < 10**6 for r in log2)
 
     # stage 2 ("reading") resumes the same weights with its own data stream and a fresh warm-up
     assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "170000", "--threads", "1",

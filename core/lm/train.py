@@ -1,6 +1,6 @@
 """Train the built-in tiny model from scratch (seeded, resumable, budgeted in tokens).
 
-    python -m core.lm.train --out models/lab-tiny-lm [--tokens N] [--seed S] [--resume] [--smoke]
+    python -m core.lm.train --out models/lab-tiny-lm [--tokens N] [--seed S] [--resume] [--stage reading] [--smoke]
 
 Writes a standard Hugging Face folder (config, model.safetensors, tokenizer with
 chat template, generation_config) plus ``train_log.jsonl`` and ``metrics.json``;
@@ -167,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         step, tokens, k, elapsed0 = state["step"], state["tokens"], state["buffer"], state["elapsed"]
         if state.get("stage", "pretrain") != args.stage:
             k, resume_step = 0, step  # a new stage: its own data stream, and a fresh warm-up
+        if log_path.exists():  # rows logged after the checkpoint belong to a discarded trajectory
+            kept = [line for line in log_path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+            log_path.write_text("".join(line + "\n" for line in kept))
         print(f"resumed at step {step}, {tokens} tokens, stage {args.stage}", flush=True)
     elif log_path.exists():
         log_path.unlink()
