@@ -22,7 +22,7 @@ from core.answering import Answerer  # noqa: E402
 from core.corpora import list_corpora, load_qa  # noqa: E402
 from core.documents import load_paths  # noqa: E402
 from core.embedding import EmbeddingCache, load_embedder  # noqa: E402
-from core.evaluation import SystemSpec, evaluate  # noqa: E402
+from core.evaluation import evaluate, ovadia_specs  # noqa: E402
 from core.experiments import OVADIA_2023, general_items  # noqa: E402
 from core.retrieval import Retriever  # noqa: E402
 from core.workspace import Workspace, default_root  # noqa: E402
@@ -55,12 +55,9 @@ def eval_corpus(corpus, base, embedder, cache, args) -> dict:
     docs, qa = load_paths([corpus.docs_path]), load_qa(corpus.qa_path)
     retriever = Retriever.build(docs, embedder, cache=cache)
     folder = Workspace(default_root()).root / "bench" / "adapters"
-    specs = [SystemSpec("base", "base", Answerer(base, retriever)), SystemSpec("rag", "rag", Answerer(base, retriever))]
-    for label, n in VARIANTS.items():
-        adapter = load_adapter(base, adapter_for(base, corpus, qa, docs, folder, n, args))
-        answerer = Answerer(base, retriever, adapter)
-        specs += [SystemSpec(label, "lora", answerer), SystemSpec(f"{label}+rag", "lora+rag", answerer)]
-    specs.sort(key=lambda s: ORDER.index(s.label))
+    adapted = {label: Answerer(base, retriever, load_adapter(base, adapter_for(base, corpus, qa, docs, folder, n, args)))
+               for label, n in VARIANTS.items()}
+    specs = ovadia_specs(Answerer(base, retriever), adapted)
     items = qa[: args.limit] if args.limit else qa
     t0 = time.perf_counter()
     result = evaluate(specs, items, paraphrases=args.paraphrases, embedder=embedder)

@@ -111,6 +111,14 @@ def specs_for(answerer: Answerer, systems: Sequence[str] | None = None) -> list[
     return [SystemSpec(s, s, answerer) for s in systems]
 
 
+def ovadia_specs(plain: Answerer, adapted: dict[str, Answerer]) -> list[SystemSpec]:
+    """base and RAG, then each adapter alone, then each adapter + RAG: the rows of Ovadia et al.
+    2023, Table 2, that the Lab can run (``adapted``: label, e.g. "lora (paraphrases)", → its Answerer)."""
+    specs = [SystemSpec("base", "base", plain), SystemSpec("rag", "rag", plain)]
+    specs += [SystemSpec(label, "lora", a) for label, a in adapted.items()]
+    return specs + [SystemSpec(f"{label}+rag", "lora+rag", a) for label, a in adapted.items()]
+
+
 def question_variants(qa: Sequence[QAItem], paraphrases: int = 0) -> list[tuple[int, str, str]]:
     """(item index, variant, question): every original, then up to ``paraphrases`` paraphrases of each.
 

@@ -60,15 +60,6 @@ def scored_accuracy(model, tokenizer, groups: dict[str, list[tuple[QAItem, str, 
     return out
 
 
-def accuracy(model, tokenizer, items: Sequence[QAItem], questions: Sequence[str] | None = None,
-             contexts: Sequence[list[str] | None] | None = None, max_new_tokens: int = 40) -> float | None:
-    """Fraction of ``items`` answered correctly; ``questions`` overrides the wording (paraphrases)."""
-    questions = questions or [it.question for it in items]
-    contexts = contexts or [None] * len(items)
-    rows = list(zip(items, questions, contexts))
-    return scored_accuracy(model, tokenizer, {"all": rows}, max_new_tokens)["all"]
-
-
 def tokens_needed(tokenizer, items: Sequence[QAItem]) -> int:
     """New tokens a correct answer needs: the reference answer up to the end of its target, plus slack.
 

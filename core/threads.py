@@ -25,8 +25,10 @@ def few_core_threads() -> int:
 def torch_threads(n: int) -> Iterator[None]:
     """Run the block with ``n`` intra-op threads (0 = unchanged), restoring the previous count."""
     before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
+    if not n or n == before:  # nothing to change (the common case once one thread is the norm)
+        yield
+        return
+    torch.set_num_threads(n)
     try:
         yield
     finally:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import jobs
 from core.corpora import QAItem, list_corpora, load_qa
-from core.errors import AdapterError, ConfigError, DatasetError
+from core.errors import ConfigError, DatasetError
 from core.finetune import (
     DEFAULT_TARGETS, FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, lora_target_candidates,
     new_run_dir, parameter_report, read_metrics, training_job,
@@ -234,11 +234,8 @@ for a in saved:
     row[0].markdown(f"`{a.name}` · {a.config.get('method')} r={a.config.get('rank')} · "
                     f"facts recalled {fmt(s.get('facts_recalled'), pct=True)} · {fmt(s.get('trainable_params'))} params")
     row[1].button("Probe", key=f"ft_use_{a.name}", on_click=lambda n=a.name: ss.update(ft_probe_run=n))
-    try:
-        row[2].download_button("Export", export_adapter_zip(a.path), f"{a.name}.zip", "application/zip",
-                               key=f"ft_export_{a.name}")
-    except AdapterError as exc:
-        row[2].caption(str(exc))
+    row[2].download_button("Export", lambda p=a.path: export_adapter_zip(p), f"{a.name}.zip", "application/zip",
+                           key=f"ft_export_{a.name}")  # zipped when clicked, not on every rerun
     row[3].button("Delete", key=f"ft_delete_{a.name}", on_click=lambda p=a.path: delete_adapter(p))
 
 # --- 6. before vs after ---------------------------------------------------------------

@@ -9,7 +9,7 @@ import streamlit as st
 from core import jobs
 from core.answering import Answerer, Decoding
 from core.errors import LabError
-from core.evaluation import SystemSpec, contains, evaluate, rows_to_csv
+from core.evaluation import SystemSpec, contains, evaluate, ovadia_specs, rows_to_csv
 from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update
 from core.finetune import FinetuneConfig, new_run_dir, training_job
 from ui.answer_views import (
@@ -190,13 +190,9 @@ def train_button(kind: str, paraphrases: int) -> None:
 
 def eval_specs(ad_qa, ad_par) -> list[SystemSpec]:
     """base, RAG, FT-reg, FT-par, FT-reg + RAG, FT-par + RAG: the rows of Ovadia et al.'s Table 2 we can run."""
-    plain = Answerer(base, retriever)
-    specs = [SystemSpec("base", "base", plain), SystemSpec("rag", "rag", plain)]
     variants = [("lora", ad_qa), ("lora (paraphrases)", ad_par)]
     answerers = {label: make_answerer(base, retriever, info, qa) for label, info in variants if info is not None}
-    specs += [SystemSpec(label, "lora", a) for label, a in answerers.items() if a.adapter is not None]
-    specs += [SystemSpec(f"{label}+rag", "lora+rag", a) for label, a in answerers.items() if a.adapter is not None]
-    return specs
+    return ovadia_specs(Answerer(base, retriever), {label: a for label, a in answerers.items() if a.adapter is not None})
 
 
 def results_table(systems: dict[str, dict]) -> pd.DataFrame:

@@ -26,7 +26,6 @@ from core.retrieval import Retriever, check_query
 from tests.conftest import ROOT
 from tests.test_documents import make_docx, make_pdf, zip_bomb
 from tests.test_finetune import tiny_model_dir
-from tests.test_page_documents import _fresh_app  # noqa: F401  (autouse: clear caches, run pages through app.py)
 
 TIMEOUT = 240
 DOCUMENTS, EMBEDDINGS, RETRIEVAL = "pages/1_documents.py", "pages/2_embeddings.py", "pages/3_retrieval.py"

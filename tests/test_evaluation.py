@@ -11,8 +11,8 @@ import pytest
 from core.corpora import QAItem
 from core.errors import Cancelled, ConfigError
 from core.evaluation import (
-    added_words, contains, content_words, evaluate, exact_match, faithfulness, question_variants, rows_to_csv,
-    similarities, specs_for, summarise,
+    added_words, contains, content_words, evaluate, exact_match, faithfulness, ovadia_specs, question_variants,
+    rows_to_csv, similarities, specs_for, summarise,
 )
 from tests.test_answering import _one_thread, adapter, answerer, generator, model_name, retriever, world  # noqa: F401
 
@@ -69,6 +69,16 @@ def _row(system, variant, correct, latency, tokens):
     return {"item": 0, "variant": variant, "question": "q", "target": "t", "system": system, "answer": "a",
             "correct": correct, "exact": False, "similarity": None, "faithfulness": None, "target_in_sources": None,
             "prompt_tokens": 10, "completion_tokens": tokens, "latency_s": latency, "sources": ""}
+
+
+def test_ovadia_specs_put_the_rows_in_table_2_order():
+    plain, reg, par = object(), object(), object()
+    specs = ovadia_specs(plain, {"lora": reg, "lora (paraphrases)": par})
+    assert [(s.label, s.system) for s in specs] == [
+        ("base", "base"), ("rag", "rag"), ("lora", "lora"), ("lora (paraphrases)", "lora"),
+        ("lora+rag", "lora+rag"), ("lora (paraphrases)+rag", "lora+rag")]
+    assert [s.answerer for s in specs] == [plain, plain, reg, par, reg, par]
+    assert [s.label for s in ovadia_specs(plain, {})] == ["base", "rag"]
 
 
 def test_summarise_and_csv_round_trip():

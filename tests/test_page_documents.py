@@ -28,12 +28,6 @@ NOTES = {  # three small documents: a tiny corpus keeps the tests fast
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_app():
-    """Kept for the modules that import it; tests/conftest.py routes every run through app.py and clears caches."""
-    yield
-
-
 def open_page(page: str, corpus: str | None = None, uploads: dict[str, bytes] | None = None) -> AppTest:
     """Start the app, optionally upload files (on the Documents page) or pick a corpus, then open ``page``."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)

@@ -7,7 +7,7 @@ import pytest
 
 from core.chunking import ChunkConfig
 
-from tests.test_page_documents import _fresh_app, figures, open_page, text_uploads  # noqa: F401 (autouse fixture)
+from tests.test_page_documents import figures, open_page, text_uploads
 
 PAGE = "pages/2_embeddings.py"
 

@@ -8,7 +8,6 @@ from streamlit.testing.v1 import AppTest
 
 from core import jobs
 from tests.conftest import ROOT
-from tests.test_page_documents import _fresh_app  # noqa: F401 (autouse: every run goes through app.py)
 from tests.test_finetune import tiny_model_dir
 
 PAGE = "pages/5_finetune.py"

@@ -9,7 +9,7 @@ import pytest
 from core.corpora import get_corpus, load_qa
 from ui.widgets import escape
 
-from tests.test_page_documents import _fresh_app, figures, open_page, text_uploads  # noqa: F401 (autouse fixture)
+from tests.test_page_documents import figures, open_page, text_uploads
 
 PAGE = "pages/3_retrieval.py"
 SAMPLE = "prose_flower_shop"  # the smallest sample corpus with a Q&A set

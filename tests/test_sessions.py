@@ -20,7 +20,6 @@ from core.finetune import FinetuneConfig, load_adapter, new_run_dir, training_jo
 from core.generation import load_generator
 from core.workspace import Workspace, default_root
 from tests.test_bad_input import DOCUMENTS, FINETUNE, NOTE, _fresh_workspace, start, tiny_model, upload  # noqa: F401
-from tests.test_page_documents import _fresh_app  # noqa: F401  (autouse: clear caches, run pages through app.py)
 
 FACTS = [QAItem("When does the greenhouse open?", "At nine.", "nine"),
          QAItem("Where is the key?", "Under the blue pot.", "blue pot"),

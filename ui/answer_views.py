@@ -110,7 +110,7 @@ def adapter_generator(info: AdapterInfo | None):
         return None
 
 
-def make_answerer(base, retriever, info: AdapterInfo | None, qa: list[QAItem] | None, k: int = 3,
+def make_answerer(base, retriever, info: AdapterInfo | None, qa: list[QAItem] | None, k: int | None = None,
                   mode: str = "hybrid") -> Answerer:
     adapter = adapter_generator(info)
     training = None
