@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.corpora import QAItem
-from core.errors import ConfigError
+from core.errors import ConfigError, LabError
 from core.prompting import build_messages
 
 SYSTEMS = ("base", "rag", "lora", "lora+rag")
@@ -239,8 +239,13 @@ class Answerer:
                       time.perf_counter() - t0, {**decoding.to_dict(), **out.settings}, getattr(gen, "name", ""), dropped)
 
     def answer_all(self, question: str, systems: Sequence[str] = SYSTEMS, decoding: Decoding = Decoding(),
-                   on_token: Callable[[str, str], None] | None = None) -> list[Answer]:
-        """Answers from each of ``systems`` (retrieving once); ``on_token(system, piece)`` streams them."""
+                   on_token: Callable[[str, str], None] | None = None,
+                   errors: dict[str, LabError] | None = None) -> list[Answer]:
+        """Answers from each of ``systems`` (retrieving once); ``on_token(system, piece)`` streams them.
+
+        With an ``errors`` dict, a system that fails (e.g. a prompt too long for the model) is
+        recorded there and the others still answer: one failure does not discard three answers.
+        """
         systems = check_systems(systems)
         t0 = time.perf_counter()
         hits = self.retrieve(question) if any(USES_RETRIEVAL[s] for s in systems) else None
@@ -248,7 +253,12 @@ class Answerer:
         out = []
         for system in systems:
             stream = (lambda piece, s=system: on_token(s, piece)) if on_token else None
-            out.append(self.answer(question, system, decoding, hits=hits, retrieval_s=retrieval_s, on_token=stream))
+            try:
+                out.append(self.answer(question, system, decoding, hits=hits, retrieval_s=retrieval_s, on_token=stream))
+            except LabError as exc:
+                if errors is None:
+                    raise
+                errors[system] = exc
         return out
 
 

@@ -65,8 +65,9 @@ def load_embedder(name: str | None = None) -> Embedder:
 
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # weight-loading bars would clutter CLI output and logs
     path, offline = resolve_embedder_path(name)
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # weight-loading bars would clutter CLI output and logs
     try:
         model = SentenceTransformer(path, device="cpu")
     except Exception as exc:  # OSError, HTTP errors, missing files: all mean "cannot load this"
@@ -75,6 +76,9 @@ def load_embedder(name: str | None = None) -> Embedder:
             "Check the name or local path; hub models need internet once, then they are cached. "
             f"The offline default is {DEFAULT_EMBEDDER!r}."
         ) from exc
+    finally:  # only for this load: a generator's download later must still show its progress
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
     dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension()
     return Embedder(
         name=name or DEFAULT_EMBEDDER,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -170,13 +171,16 @@ def evaluate(specs: Sequence[SystemSpec], qa: Sequence[QAItem], *, paraphrases: 
 
 
 def _row(spec: SystemSpec, item: QAItem, i: int, variant: str, question: str, decoding: Decoding, hits_cache: dict) -> dict:
-    hits = None
+    hits, seconds = None, 0.0
     if spec.answerer.retriever is not None and spec.system in ("rag", "lora+rag"):
         key = (id(spec.answerer.retriever), question)  # one search per question, shared by the RAG systems
         if key not in hits_cache:
-            hits_cache[key] = spec.answerer.retrieve(question)
-        hits = hits_cache[key]
-    answer = spec.answerer.answer(question, spec.system, decoding, hits=hits)
+            t0 = time.perf_counter()
+            found = spec.answerer.retrieve(question)
+            hits_cache[key] = (found, time.perf_counter() - t0)
+        hits, seconds = hits_cache[key]
+    # each RAG system's latency includes the search, as if it had searched on its own
+    answer = spec.answerer.answer(question, spec.system, decoding, hits=hits, retrieval_s=seconds)
     return {"item": i, "variant": variant, "question": question, "target": item.target, "system": spec.label,
             "answer": answer.text, **score_answer(answer, item), "similarity": None,
             "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,

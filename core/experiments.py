@@ -13,6 +13,7 @@ cache re-embeds only the chunks whose text changed), and asks the same question 
 from __future__ import annotations
 
 import dataclasses
+import re
 import tempfile
 import threading
 import time
@@ -35,6 +36,17 @@ OVADIA_2023 = {"model": "Mistral-7B", "base": 0.481, "rag": 0.875, "lora": 0.504
 
 # --- knowledge update ---------------------------------------------------------------
 
+def _value_pattern(value: str) -> re.Pattern:
+    """``value`` as a whole token run: not inside a longer word or number."""
+    return re.compile(rf"(?<!\w)(?<!\w[.,]){re.escape(value.strip())}(?!\w|[.,]\w)", re.IGNORECASE)
+
+
+def mentions(answer: str, value: str) -> bool:
+    """The answer states ``value`` as a whole (a stricter ``contains``: "129" does not mention "12")."""
+    value = value.strip().strip(" .,;:!?\"'")
+    return bool(value) and _value_pattern(value).search(" ".join(answer.split())) is not None
+
+
 def edit_fact(docs: Sequence[Document], item: QAItem, new_value: str) -> tuple[list[Document], str]:
     """Copies of ``docs`` with ``item.value`` replaced by ``new_value`` in the item's document.
 
@@ -46,12 +58,14 @@ def edit_fact(docs: Sequence[Document], item: QAItem, new_value: str) -> tuple[l
         raise ConfigError("Type the new value of the fact first.")
     if new == old:
         raise ConfigError(f"The new value is the same as the old one ({old!r}): change it to see RAG follow.")
-    targets = [d for d in docs if (not item.document or d.name == item.document) and old in d.text]
+    pattern = _value_pattern(old)
+    targets = [d for d in docs if (not item.document or d.name == item.document) and pattern.search(d.text)]
     if not targets:
         where = item.document or "the documents"
         raise DatasetError(f"The value {old!r} does not occur in {where}, so there is nothing to edit.")
     edited = targets[0]
-    text = edited.text.replace(old, new)
+    # whole values only: editing "12" must not turn "2012" into "2013"
+    text = pattern.sub(lambda _: new, edited.text)
     copy = Document(content_hash(edited.name, text)[:12], edited.name, text, {**edited.metadata, "edited": True})
     return [copy if d is edited else d for d in docs], edited.name
 
@@ -84,11 +98,14 @@ class UpdateResult:
 
     @property
     def rag_follows(self) -> bool:
-        return contains(self.new_answer_rag.text, self.new_value)
+        return mentions(self.new_answer_rag.text, self.new_value)
 
     @property
     def lora_stale(self) -> bool | None:
-        return None if self.lora_answer is None else contains(self.lora_answer.text, self.old_value)
+        """The adapter still gives the old value (and not the new one: "12" → "129" must not count)."""
+        if self.lora_answer is None:
+            return None
+        return mentions(self.lora_answer.text, self.old_value) and not mentions(self.lora_answer.text, self.new_value)
 
     def to_dict(self) -> dict:
         answers = {"old_answer_rag": self.old_answer_rag, "new_answer_rag": self.new_answer_rag,
@@ -140,11 +157,30 @@ def knowledge_update(docs: Sequence[Document], item: QAItem, new_value: str, *, 
 
 # --- forgetting -------------------------------------------------------------------
 
-def general_items() -> list[QAItem]:
-    """The world's general facts (``core.world.GENERAL_FACTS``), which the built-in model knows."""
+# Everyday facts a real pretrained model knows (written for the Lab); the built-in model knows
+# the world's GENERAL_FACTS instead.
+EVERYDAY_FACTS = [
+    ("What is the capital of France?", "The capital of France is Paris.", "Paris"),
+    ("How many days are there in a week?", "A week has seven days.", "seven"),
+    ("What colour is the sky on a clear day?", "The sky on a clear day is blue.", "blue"),
+    ("How many legs does a spider have?", "A spider has eight legs.", "eight"),
+    ("What is the largest ocean on Earth?", "The largest ocean on Earth is the Pacific.", "Pacific"),
+    ("Which planet do we live on?", "We live on Earth.", "Earth"),
+]
+
+
+def general_items(builtin: bool = True) -> list[QAItem]:
+    """The forgetting check's general questions: ones the base model answers before any training.
+
+    The built-in model knows the world's general facts (``core.world.GENERAL_FACTS``); a real
+    model knows everyday facts. The fine-tuning page, the Experiments page and the bench all
+    use this one list, so their ``general_recalled`` curves measure the same thing.
+    """
     from core.world import GENERAL_FACTS
 
-    return [QAItem(f["question"], f["answer"], f.get("value", "")) for f in GENERAL_FACTS]
+    if builtin:
+        return [QAItem(f["question"], f["answer"], f.get("value", "")) for f in GENERAL_FACTS]
+    return [QAItem(q, a, v) for q, a, v in EVERYDAY_FACTS]
 
 
 def forgetting_check(answerer: Answerer, items: Sequence[QAItem] | None = None,
@@ -156,7 +192,7 @@ def forgetting_check(answerer: Answerer, items: Sequence[QAItem] | None = None,
     """
     if answerer.adapter is None:
         raise ConfigError("The forgetting check needs a LoRA adapter: train one on the fine-tuning page.")
-    items = list(items) if items is not None else general_items()
+    items = list(items) if items is not None else general_items(answerer.base.is_builtin)
     rows = []
     for it in items:
         before = answerer.answer(it.question, "base", decoding).text

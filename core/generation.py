@@ -9,6 +9,8 @@ adapter, or call ``load_generator(..., cache=False)`` for a private copy).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import threading
 import time
@@ -51,8 +53,57 @@ class Generation:
         return self.completion_tokens / self.latency_s if self.latency_s > 0 else 0.0
 
 
+@functools.lru_cache(maxsize=None)
+def _takes_logits_to_keep(model_cls: type) -> bool:
+    """Current transformers causal LMs accept ``logits_to_keep``; an older or custom one may not."""
+    params = inspect.signature(model_cls.forward).parameters
+    return "logits_to_keep" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
+               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+# Files a causal LM does not need: other frameworks' weights and exports.
+_SKIP_FILES = ["*.onnx", "onnx/*", "*.h5", "*.msgpack", "*.tflite", "*.ot", "*.gguf", "original/*", "*.mlmodel",
+               "coreml/*", "openvino/*"]
+
+
+@dataclass
+class DownloadProgress:
+    """Bytes fetched so far, written by the downloader's threads and read by whoever shows it."""
+    done: int = 0
+    total: int = 0
+    finished: bool = False
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+
+def _download(name: str, progress: DownloadProgress) -> str:
+    """Fetch a hub model's files into the hub cache, counting bytes; returns the local snapshot folder.
+
+    Later loads find the same cache (offline too), exactly as ``from_pretrained(name)`` would.
+    """
+    from huggingface_hub import list_repo_files, snapshot_download
+    from huggingface_hub.utils import tqdm as hub_tqdm
+
+    class Counting(hub_tqdm):  # the hub's own bar, also counting into ``progress``
+        def update(self, n=1):
+            out = super().update(n)
+            if getattr(self, "unit", "") == "B":
+                progress.done, progress.total = int(self.n), max(int(self.total or 0), int(self.n))
+            return out
+
+    files = list_repo_files(name)
+    skip = list(_SKIP_FILES)
+    if any(f.endswith(".safetensors") for f in files):  # safetensors present: the .bin copies are not needed
+        skip += ["*.bin", "*.pth", "*.pt"]
+    folder = snapshot_download(name, ignore_patterns=skip, tqdm_class=Counting)
+    progress.finished = True
+    return folder
 
 
 def _explain(name: str, exc: BaseException, is_local: bool) -> str:
@@ -66,8 +117,9 @@ def _explain(name: str, exc: BaseException, is_local: bool) -> str:
                 f"({type(exc).__name__}). The folder needs config.json, the weights (model.safetensors) "
                 "and the tokenizer files; save it with save_pretrained() or pick another folder.")
     if _offline():
-        return (f"could not load {name}: offline mode is on (HF_HUB_OFFLINE=1) and the model is not in "
-                "the local cache. Turn offline mode off and connect to the internet once, or give a local folder.")
+        return (f"could not load {name}: offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE) and the "
+                "model is not in the local cache. Turn offline mode off and connect to the internet once, or give "
+                "a local folder.")
     if any(s in text for s in ("repositorynotfound", "404", "not a valid model identifier", "is not a local folder")):
         if not any(s in text for s in ("connect", "resolve", "unreachable", "timed out", "max retries")):
             return (f"could not find a model named {name} on the model hub. Check the spelling "
@@ -79,11 +131,14 @@ def _explain(name: str, exc: BaseException, is_local: bool) -> str:
     return f"could not load {name}: {type(exc).__name__}: {exc}. Give another model name or a local folder."
 
 
-def _load(name: str, path: str, is_builtin: bool, is_local: bool) -> Generator:
+def _load(name: str, path: str, is_builtin: bool, is_local: bool,
+          progress: DownloadProgress | None = None) -> Generator:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs = {"local_files_only": True} if (is_local or _offline()) else {}
     try:
+        if progress is not None and not kwargs:  # a hub model, online: fetch it first, counting bytes
+            path, kwargs = _download(name, progress), {"local_files_only": True}
         tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every failure becomes an actionable message
@@ -101,10 +156,13 @@ def _load(name: str, path: str, is_builtin: bool, is_local: bool) -> Generator:
                      n_params=sum(p.numel() for p in model.parameters()), context_window=int(min(window, 10**6)))
 
 
-def load_generator(name_or_path: str | None = None, *, cache: bool = True) -> Generator:
+def load_generator(name_or_path: str | None = None, *, cache: bool = True,
+                   progress: DownloadProgress | None = None) -> Generator:
     """The built-in model (default), a hub id, or a local model folder.
 
-    Raises ``ModelUnavailable`` with an actionable message when the model cannot be loaded.
+    A hub model not yet in the cache is downloaded once; ``progress`` (optional) counts its
+    bytes as they arrive, so a page can show a progress bar. Raises ``ModelUnavailable`` with
+    an actionable message when the model cannot be loaded.
     """
     name = (name_or_path or "").strip() or BUILTIN_NAME
     is_builtin = name in {BUILTIN_NAME, "builtin", "built-in"}
@@ -125,7 +183,7 @@ def load_generator(name_or_path: str | None = None, *, cache: bool = True) -> Ge
     with _LOCK:
         if cache and key in _CACHE:
             return _CACHE[key]
-        gen = _load(name, path, is_builtin, is_local)
+        gen = _load(name, path, is_builtin, is_local, progress)
         if cache:
             _CACHE[key] = gen
         return gen
@@ -215,8 +273,9 @@ def generate(
     with torch.inference_mode(), torch_threads(threads):
         input_ids = torch.tensor([ids])
         past = None
+        keep_last = {"logits_to_keep": 1} if _takes_logits_to_keep(type(model)) else {}  # skip unused logits
         for _ in range(max_new_tokens):
-            out = model(input_ids=input_ids, past_key_values=past, use_cache=True, logits_to_keep=1)
+            out = model(input_ids=input_ids, past_key_values=past, use_cache=True, **keep_last)
             past = out.past_key_values
             nxt = _pick(out.logits[0, -1].float(), temperature, top_k, top_p, rng)
             if nxt in eos_ids and not ignore_eos:

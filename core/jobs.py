@@ -160,9 +160,10 @@ def _merge_metrics(run_dir: Path, update: dict) -> None:
     atomic_write_json(path, metrics)
 
 
-def status_from_disk(run_dir: str | Path) -> str:
-    """A run's state from its metrics.json alone: a "running" run with no live job was interrupted."""
-    metrics = read_json(Path(run_dir) / "metrics.json") or {}
+def status_from_disk(run_dir: str | Path, metrics: dict | None = None) -> str:
+    """A run's state from its metrics.json (or ``metrics``, already read): a "running" run with
+    no live job was interrupted."""
+    metrics = metrics if metrics is not None else read_json(Path(run_dir) / "metrics.json") or {}
     state = metrics.get("status", "unknown")
     live = QUEUE.find(run_dir)
     if live is not None:

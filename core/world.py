@@ -36,13 +36,26 @@ def _word_held_out(word: str) -> bool:
     return hashlib.md5(word.lower().encode()).digest()[0] % HELD_OUT_SHARE == 0
 
 
+_FIRST, _LAST = set(T.FIRST_NAMES), set(T.LAST_NAMES)
+
+
+def _is_person_name(name: str) -> bool:
+    words = name.split()
+    return len(words) == 2 and words[0] in _FIRST and words[1] in _LAST
+
+
 def is_held_out(name: str) -> bool:
     """True when ``name`` belongs to the held-out part of the name space (never trained on).
 
-    The split is on the distinctive words of a name (invented place words like "Thornbury",
-    last names): about one in five is held out, and a held-out word never appears anywhere in
-    the training data, neither in a name nor in a value.
+    The split is on the distinctive words of a name (invented place words like "Thornbury"):
+    about one in five is held out, and a held-out word never appears anywhere in the training
+    data, neither in a name nor in a value. People are split on the full name instead: there
+    are only a few dozen last names, and a model that never saw a held-out last name's tokens
+    cannot read it (measured: 64% vs 99% on otherwise identical profiles), which would test
+    the tokens, not the reading. "Quinn Yardley" is held out; "Quinn" and "Yardley" are not.
     """
+    if _is_person_name(name):
+        return _word_held_out(name)
     return any(_word_held_out(w) for w in name.split() if w not in _SHARED_WORDS)
 
 
@@ -89,9 +102,9 @@ def _base(rng: random.Random, held_out: bool = False) -> str:
 
 def _person(rng: random.Random, held_out: bool = False) -> str:
     while True:
-        last = rng.choice(T.LAST_NAMES)
-        if _word_held_out(last) == held_out:
-            return f"{rng.choice(T.FIRST_NAMES)} {last}"
+        name = f"{rng.choice(T.FIRST_NAMES)} {rng.choice(T.LAST_NAMES)}"
+        if _word_held_out(name) == held_out:
+            return name
 
 
 def _entity_name(rng: random.Random, kind: str, held_out: bool) -> str:

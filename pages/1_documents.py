@@ -179,6 +179,14 @@ else:
 
 st.subheader("Chunks painted over the text")
 by_id = {d.id: d for d in docs}
+focus = ss.pop("doc_focus", None)  # "Show it in its document" under an answer's source
+focused = None
+if focus:
+    focused = next((d for d in docs if d.name == focus["document"]), None)
+    if focused is not None:
+        ss["doc_pick"] = focused.id
+    else:
+        st.warning(f"`{focus['document']}` is not in the current documents any more (the corpus changed).")
 if ss.get("doc_pick") not in by_id:
     ss["doc_pick"] = docs[0].id
 doc = by_id[st.selectbox("Document", list(by_id), key="doc_pick", format_func=lambda i: by_id[i].name)]
@@ -186,6 +194,11 @@ doc_chunks = [c for c in chunks if c.doc_id == doc.id]
 n_pages = max(1, -(-len(doc_chunks) // CHUNKS_PER_PAGE))
 if not 1 <= ss.get("doc_page", 1) <= n_pages:
     ss["doc_page"] = 1
+if focused is not None:  # open the page of chunks that holds the answer's source, and say which it is
+    at = next((i for i, c in enumerate(doc_chunks) if c.start <= focus["start"] < c.end), 0)
+    ss["doc_page"] = at // CHUNKS_PER_PAGE + 1
+    st.info(f"The answer's source: `{focused.name}`, characters {focus['start']:,}–{focus['end']:,} "
+            f"(chunk #{doc_chunks[at].index if doc_chunks else 0}, painted below).")
 page = 1
 if n_pages > 1:
     page = st.number_input(f"Page of chunks ({CHUNKS_PER_PAGE} per page, {n_pages} pages)", 1, n_pages, key="doc_page")

@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from core import jobs
-from core.corpora import QAItem, list_corpora, load_qa
+from core.corpora import QAItem
 from core.errors import ConfigError, DatasetError
 from core.finetune import (
     DEFAULT_TARGETS, FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, lora_target_candidates,
     new_run_dir, parameter_report, read_metrics, training_job,
 )
 from core.finetune_data import items_from_rows, read_qa_upload
+from core.experiments import general_items
 from core.finetune_eval import greedy_answers, is_correct
 from core.prompting import build_messages
 from ui.answer_views import adapter_generator, base_generator
@@ -138,20 +139,12 @@ if "ft_run" not in ss and runs:
     ss["ft_run"] = runs[0].name  # after a refresh: the newest run in this session's workspace
 
 
-def _general_items() -> list[QAItem]:
-    """A few questions from another corpus of the same kind: does training on these facts damage others?"""
-    kind = corpus.builtin_model_reads if corpus else False
-    other = next((c for c in list_corpora() if c.qa_path and c.builtin_model_reads == kind
-                  and (corpus is None or c.name != corpus.name)), None)
-    return load_qa(other.qa_path)[: config.max_eval_questions] if other else []
-
-
 def _start() -> None:
     documents = {d.name: d.text for d in current_documents()}
     label = f"{config.method}-r{config.rank}" if config.method == "lora" else "full"
     run_dir = new_run_dir(adapters_dir, label + (f"-p{config.paraphrases}" if config.paraphrases else ""))
     job = training_job(str(workspace.root), run_dir, gen.model, gen.tokenizer, items, config, documents=documents,
-                       general_items=_general_items(), base_name=gen.name)
+                       general_items=general_items(gen.is_builtin), base_name=gen.name)
     jobs.submit(job)
     ss["ft_run"] = run_dir.name
 
@@ -169,16 +162,17 @@ def _stop(run_path) -> None:
         jobs.stop(live.id)
 
 
-def _live_state(run_path) -> tuple[str, int | None, str]:
+def _live_state(run_path, metrics: dict) -> tuple[str, int | None, str]:
+    """The run's state: from the job queue while it is queued or training, else from its files."""
     live = jobs.QUEUE.find(run_path)
     if live is not None:
         return live.state, live.position, live.message
-    metrics = read_metrics(run_path) or {}
-    return jobs.status_from_disk(run_path), None, metrics.get("message", "")
+    return jobs.status_from_disk(run_path, metrics), None, metrics.get("message", "")
 
 
 current = adapters_dir / ss["ft_run"] if ss.get("ft_run") else None
-polling = current is not None and _live_state(current)[0] in jobs.LIVE
+_job = jobs.QUEUE.find(current) if current is not None else None
+polling = _job is not None and _job.state in jobs.LIVE
 
 
 @st.fragment(run_every=1.0 if polling else None)
@@ -187,8 +181,8 @@ def live_panel() -> None:
         st.info("No run yet in this session. Start one above: it trains in the background, so you can leave "
                 "this page and come back.")
         return
-    state, position, message = _live_state(current)
-    metrics = read_metrics(current) or {}
+    metrics = read_metrics(current) or {}  # read once per tick
+    state, position, message = _live_state(current, metrics)
     icon = {"queued": "⏳", "running": "🏃", "done": "✅", "stopped": "⏹️", "failed": "❌", "interrupted": "⚠️"}
     st.markdown(f"**Run `{current.name}`** — {icon.get(state, '')} {state}"
                 + (f" · position {position} in the queue (one run trains at a time)" if position else ""))

@@ -8,8 +8,8 @@ from core.answering import SYSTEMS, Decoding, default_k
 from core.errors import LabError
 from core.evaluation import added_words
 from ui.answer_views import (
-    SYSTEM_CAPTIONS, SYSTEM_TITLES, answer_card, base_generator, make_answerer, model_tier_notice, no_adapter_prompt,
-    pick_adapter, saved_adapters, show_answer,
+    SYSTEM_CAPTIONS, SYSTEM_TITLES, adapter_missing_reason, answer_card, base_generator, make_answerer,
+    model_tier_notice, no_adapter_prompt, pick_adapter, saved_adapters, show_answer,
 )
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.state import current_corpus
@@ -81,28 +81,34 @@ if asked:
         texts[system] += piece
         show_answer(slots[system], texts[system], cursor=True)
 
+    errors: dict = {}
     try:
-        answers = answerer.answer_all(question, runnable, decoding, on_token=stream)
-    except LabError as exc:
+        answers = answerer.answer_all(question, runnable, decoding, on_token=stream, errors=errors)
+    except LabError as exc:  # before any system answered (e.g. the search itself failed)
         st.error(str(exc))
         st.stop()
     ss["ans_result"] = {"question": question, "answers": {a.system: a for a in answers}, "reference": reference,
-                        "adapter": info.name if info else None}
+                        "adapter": info.name if info else None,
+                        "errors": {system: str(exc) for system, exc in errors.items()}}
 
 result = ss.get("ans_result")
 if result:
     answers, ref = result["answers"], result["reference"]
     st.caption(f"Answers to: “{result['question']}”" + (f" · adapter `{result['adapter']}`" if result["adapter"] else ""))
+    failed = result.get("errors", {})
     for col, system in zip(cols, SYSTEMS):
+        if system in failed:
+            slots[system].error(f"This system could not answer: {failed[system]}")
+            continue
         if system not in answers:
-            slots[system].info("No adapter loaded: train one on the fine-tuning page to see this answer.")
+            slots[system].info(adapter_missing_reason(info))
             continue
         show_answer(slots[system], answers[system].text)
         with col:
-            answer_card(answers[system], ref)
+            answer_card(answers[system], ref, key=f"ans_{system}")
 
     st.subheader("What changed")
-    base_text = answers["base"].text
+    base_text = answers["base"].text if "base" in answers else ""
     rag = answers.get("rag")
     if rag is not None:
         chunks = [s.text for s in rag.sources]

@@ -9,8 +9,8 @@ import streamlit as st
 from core import jobs
 from core.answering import Answerer, Decoding
 from core.errors import LabError
-from core.evaluation import SystemSpec, contains, evaluate, ovadia_specs, rows_to_csv
-from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update
+from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
+from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update, mentions
 from core.finetune import FinetuneConfig, new_run_dir, training_job
 from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, base_generator, make_answerer, model_tier_notice,
@@ -49,10 +49,10 @@ def card(title: str, answer, good: str | None = None, bad: str | None = None) ->
         return
     st.markdown(answer_html(answer.text), unsafe_allow_html=True)
     if good is not None:
-        st.markdown("✅ new value" if contains(answer.text, good) else
-                    ("🕰️ old value" if bad and contains(answer.text, bad) else "➖ neither value"))
+        st.markdown("✅ new value" if mentions(answer.text, good) else
+                    ("🕰️ old value" if bad and mentions(answer.text, bad) else "➖ neither value"))
     st.caption(answer_stats(answer))
-    render_sources(answer)
+    render_sources(answer)  # no links: the edited documents live only in this experiment
 
 
 # --- knowledge update ----------------------------------------------------------------------
@@ -183,7 +183,7 @@ def train_button(kind: str, paraphrases: int) -> None:
         label = f"{'ft-par' if paraphrases else 'ft-reg'}-{corpus.name if corpus else 'uploads'}"
         job = training_job(str(ws.root), new_run_dir(ws.path("adapters"), label), base.model, base.tokenizer, qa,
                            FinetuneConfig(paraphrases=paraphrases), documents={d.name: d.text for d in docs},
-                           general_items=general_items(), base_name=base.name, label=label)
+                           general_items=general_items(base.is_builtin), base_name=base.name, label=label)
         ss[f"exp_job_{kind}"] = jobs.submit(job)
         st.rerun()
 
@@ -263,26 +263,35 @@ with tab_eval:
             st.warning(f"Stopped early: these numbers cover the first {len(result.rows)} answers only.")
         st.caption(f"{meta.get('corpus')} · model `{meta.get('model')}` · adapters: "
                    f"{', '.join(meta.get('adapters') or []) or 'none (LoRA rows not trained yet)'}")
-        st.plotly_chart(results_chart(result.systems), key="exp_eval_chart")
-        st.dataframe(results_table(result.systems), hide_index=True, key="exp_eval_table")
-        st.download_button("Download per-question rows (CSV)", rows_to_csv(result.rows), "batch_eval.csv",
-                           mime="text/csv", key="exp_eval_csv")
-        with st.expander("Per-question answers"):
-            st.dataframe(pd.DataFrame(result.rows).drop(columns=["sources"]), hide_index=True)
-    st.markdown(
-        "**What the built-in tiny model can and cannot do.** It is a 2.5M-parameter model trained only on the "
-        "Lab's invented world. It *reads* passages of that world well, so RAG scores high; it knows nothing about "
-        "these held-out entities, so the base model only guesses (it gets the format right and the value wrong); "
-        "LoRA writes the facts into its weights, and with paraphrase training recalls them from other wordings "
-        "more often. It cannot read ordinary prose (load a real model for that), and its absolute numbers are not "
-        "comparable with Mistral-7B on news questions: compare the **ordering** of the systems, not the values.")
+        if not result.rows:
+            st.info("No answer was finished before the stop: run the evaluation again to see numbers.")
+        else:
+            st.plotly_chart(results_chart(result.systems), key="exp_eval_chart")
+            st.dataframe(results_table(result.systems), hide_index=True, key="exp_eval_table")
+            st.download_button("Download per-question rows (CSV)", rows_to_csv(result.rows), "batch_eval.csv",
+                               mime="text/csv", key="exp_eval_csv")
+            with st.expander("Per-question answers"):
+                st.dataframe(pd.DataFrame(result.rows).drop(columns=["sources"]), hide_index=True)
+    if base.is_builtin:
+        st.markdown(
+            "**What the built-in tiny model can and cannot do.** It is a 2.5M-parameter model trained only on the "
+            "Lab's invented world. It *reads* passages of that world well, so RAG scores high; it knows nothing about "
+            "these held-out entities, so the base model only guesses (it gets the format right and the value wrong); "
+            "LoRA writes the facts into its weights, and with paraphrase training recalls them from other wordings "
+            "more often. It cannot read ordinary prose (load a real model for that), and its absolute numbers are not "
+            "comparable with Mistral-7B on news questions: compare the **ordering** of the systems, not the values.")
+    else:
+        st.markdown(
+            f"**Reading these numbers.** `{base.name}` is not the paper's Mistral-7B and this Q&A set is not its "
+            "news questions, so compare the **ordering** of the systems with Table 2, not the values.")
 
 
 # --- forgetting ------------------------------------------------------------------------------
 
 with tab_forget:
-    st.markdown("Fine-tuning on new facts can overwrite what a model knew. These general questions about the "
-                "Lab's world are ones the base model learned in training; does the adapter still answer them?")
+    st.markdown("Fine-tuning on new facts can overwrite what a model knew. These general questions are ones the "
+                "base model answers before any training (about the Lab's world for the built-in model, everyday "
+                "facts for a real model); does the adapter still answer them?")
     fg_info = pick_adapter(adapters, "LoRA adapter", "exp_fg_adapter")
     if fg_info is None:
         no_adapter_prompt()
@@ -298,6 +307,6 @@ with tab_forget:
         m1.metric("Base model", f"{fg['before']:.0%}")
         m2.metric(f"With {fg['adapter']}", f"{fg['after']:.0%}", delta=f"{(fg['after'] - fg['before']) * 100:+.0f} pts")
         st.dataframe(pd.DataFrame(fg["rows"]), hide_index=True, key="exp_fg_table")
-        if not base.is_builtin:
-            st.caption("These questions are about the Lab's invented world: a real model does not know them before "
-                       "or after, so the check is meaningful only for the built-in model.")
+        if fg["before"] < 0.5:
+            st.caption("The base model misses most of these before any training, so a drop after LoRA says little "
+                       "here: forgetting shows best on questions the base model gets right.")

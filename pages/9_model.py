@@ -9,7 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.errors import ModelUnavailable
-from ui.resources import get_embedder, get_generator
+from ui.resources import get_embedder, get_generator, load_with_progress
 
 st.title("🤖 Model")
 ss = st.session_state
@@ -61,10 +61,11 @@ if load:
     else:
         with st.status(f"Loading {name.strip()}…", expanded=True) as status:
             try:
-                get_generator(name.strip())
+                load_with_progress(name.strip())
+                get_generator(name.strip())  # now a cache hit
             except ModelUnavailable as exc:
                 status.update(label="Could not load the model", state="error")
-                st.error(f"{exc}\n\nThe built-in model stays loaded.")
+                st.error(f"{exc}\n\n`{gen.name}` stays loaded.")
             else:
                 ss["generator_name"] = name.strip()
                 status.update(label=f"Loaded {name.strip()}", state="complete")
@@ -80,11 +81,15 @@ if gen.is_builtin:
         curve = pd.DataFrame([r for r in rows if "loss" in r and "tokens" in r])
         if not curve.empty:
             st.subheader("How it was trained")
-            cols = [c for c in ("loss", "lm_loss", "answer_loss") if c in curve]
+            cols = [c for c in ("loss", "lm_loss", "answer_loss", "drill_loss") if c in curve and curve[c].notna().any()]
             fig = px.line(curve, x="tokens", y=cols, labels={"value": "loss", "tokens": "training tokens"})
-            if "stage" in curve and (curve["stage"] == "reading").any():
-                fig.add_vline(x=float(curve.loc[curve["stage"] == "reading", "tokens"].iloc[0]), line_dash="dot",
-                              annotation_text="stage 2: reading comprehension")
+            # where the data mix changed: the one-run recipe's "mix" column, or an older run's "stage"
+            phase = curve["mix"] if "mix" in curve else curve["stage"] if "stage" in curve else None
+            names = {"burst": "drill burst", "reading": "reading comprehension"}
+            if phase is not None:
+                starts = curve.loc[phase.ne(phase.shift()) & phase.isin(names.keys()) & (curve.index > 0)]
+                for tokens_at, mix in zip(starts["tokens"], phase.loc[starts.index]):
+                    fig.add_vline(x=float(tokens_at), line_dash="dot", annotation_text=names[mix])
             st.plotly_chart(fig, key="model_curve")
             evals = [r for r in rows if any(k.startswith("open_book") for k in r)]
             if evals:

@@ -11,7 +11,10 @@ from core.answering import Answerer, Decoding
 from core.corpora import QAItem
 from core.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
-from core.experiments import BackgroundTask, edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update
+from core.experiments import (
+    BackgroundTask, edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update,
+    mentions,
+)
 from tests.test_answering import (  # noqa: F401  (fixtures)
     _one_thread, adapter, generator, model_name, retriever, save_untrained_adapter, trained_adapter, world,
 )
@@ -43,6 +46,21 @@ def test_edit_fact_changes_only_a_copy_of_the_named_document():
     assert DOCS[0].text.startswith("Elmby Blooms opens at 8:30")
 
 
+def test_edit_fact_replaces_whole_values_only():
+    doc = Document("d1", "shop.md", "Since 2012 the shop has sold 12 kinds of tea; 12 is a lot. Price: $12.50.")
+    docs, _ = edit_fact([doc], QAItem("How many kinds?", "12 kinds.", "12", document="shop.md"), "15")
+    assert docs[0].text == "Since 2012 the shop has sold 15 kinds of tea; 15 is a lot. Price: $12.50."
+
+
+@pytest.mark.parametrize("answer, value, expected", [
+    ("It sells 12 kinds.", "12", True), ("It sells 129 kinds.", "12", False), ("Founded in 2012.", "12", False),
+    ("It costs $12.50.", "$12", False), ("It costs $12.", "$12", True), ("Opens at 9:15 AM.", "9:15 am", True),
+    ("", "12", False), ("It sells 12 kinds.", " ", False),
+])
+def test_mentions_is_whole_value_containment(answer, value, expected):
+    assert mentions(answer, value) is expected
+
+
 def test_finetune_seconds_from_metrics(tmp_path, generator):
     assert finetune_seconds(save_untrained_adapter(generator, tmp_path / "ad", seconds=41.7)) == 41.7
     assert finetune_seconds(tmp_path / "missing") is None and finetune_seconds(None) is None
@@ -70,8 +88,18 @@ def test_knowledge_update_rag_follows_lora_stays_stale(generator, retriever, wor
         assert r.lora_stale, r.lora_answer.text
 
 
+def test_general_questions_are_ones_the_model_knows():
+    from core.world import GENERAL_FACTS
+
+    assert [i.question for i in general_items(True)] == [f["question"] for f in GENERAL_FACTS]
+    everyday = general_items(False)  # a real model is asked about our world, not the Lab's
+    assert len(everyday) >= 5 and all(i.value in i.answer for i in everyday)
+    assert not {i.question for i in everyday} & {f["question"] for f in GENERAL_FACTS}
+
+
 def test_forgetting_check_before_and_after(generator, adapter, model_name):
-    result = forgetting_check(Answerer(generator, adapter=adapter), general_items()[:2], Decoding(max_new_tokens=24))
+    items = general_items(generator.is_builtin)[:2]
+    result = forgetting_check(Answerer(generator, adapter=adapter), items, Decoding(max_new_tokens=24))
     assert len(result["rows"]) == 2 and {"before", "after", "before_correct", "after_correct"} <= set(result["rows"][0])
     assert result["before"] == result["after"]  # an untrained (zero) adapter changes nothing
     if model_name is None:

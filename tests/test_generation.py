@@ -117,6 +117,24 @@ def test_unknown_local_path_and_offline_hub_id_raise(tmp_path, monkeypatch):
         load_generator(str(broken))
 
 
+@pytest.mark.parametrize("error, expected", [
+    (OSError("nonexistent-org/x is not a local folder and is not a valid model identifier listed on "
+             "'https://huggingface.co/models'"), "could not find a model named nonexistent-org/x"),
+    (OSError("We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the "
+             "cached files."), "the model hub is unreachable"),
+    (RuntimeError("something else entirely"), "could not load nonexistent-org/x: RuntimeError"),
+])
+def test_hub_failures_get_a_message_that_says_what_to_do(monkeypatch, error, expected):
+    """The online branches (unknown name, hub unreachable) with transformers' own error texts."""
+    from core.generation import _explain
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    assert expected in _explain("nonexistent-org/x", error, is_local=False)
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")  # either offline switch counts
+    assert "offline mode is on" in _explain("nonexistent-org/x", error, is_local=False)
+
+
 def test_local_random_model_folder_loads_through_same_path(tmp_path, gen):
     from transformers import LlamaConfig, LlamaForCausalLM
 

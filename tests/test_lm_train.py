@@ -14,9 +14,13 @@ def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
     from core.prompting import build_messages
 
     out, ckpt = tmp_path / "model", tmp_path / "ckpt"
-    assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "90000", "--threads", "1"]) == 0
+    assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "90000", "--threads", "1",
+                 "--buffer", "24"]) == 0
     log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
     assert log[-1]["loss"] < log[0]["loss"] - 0.5
+    mixes = [r["mix"] for r in log]
+    assert mixes[0] == "early" and "burst" in mixes  # the one-run recipe's drill burst starts at 15% of the budget
+    assert log[-1]["drill_loss"] is not None  # drills were seen and their answer loss is tracked
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["finished"] and metrics["tokens"] >= 90000
     for name in ("config.json", "model.safetensors", "tokenizer.json", "generation_config.json"):
@@ -28,7 +32,7 @@ def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
     with open(ckpt / "train_log.jsonl", "a") as fh:  # a row logged after the checkpoint, by a run that then died
         fh.write(json.dumps({"step": 10**6, "tokens": 1, "loss": 0.0}) + "\n")
     assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "130000", "--threads", "1",
-                 "--resume"]) == 0
+                 "--buffer", "24", "--resume"]) == 0
     resumed = json.loads((out / "metrics.json").read_text())
     assert resumed["steps"] > steps and resumed["tokens"] >= 130000
     log2 = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
@@ -37,9 +41,18 @@ def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
 
     # stage 2 ("reading") resumes the same weights with its own data stream and a fresh warm-up
     assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "170000", "--threads", "1",
-                 "--resume", "--stage", "reading"]) == 0
+                 "--buffer", "24", "--resume", "--stage", "reading"]) == 0
     staged = json.loads((out / "metrics.json").read_text())
     assert staged["stage"] == "reading" and staged["steps"] > resumed["steps"] and staged["tokens"] >= 170000
     log3 = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
     new_rows = log3[len(log2):]
     assert new_rows and new_rows[0]["lr"] <= 0.5 * 3e-3  # warming up again, not jumping to the peak (3e-3)
+
+
+def test_one_run_recipe_moves_to_reading_when_copying_forms():
+    from core.lm.train import BURST_FROM, BURST_UNTIL, single_run_mix
+
+    assert single_run_mix(0.0, False) == "early"
+    assert single_run_mix(BURST_FROM, False) == "burst"
+    assert single_run_mix(BURST_FROM, True) == "reading"  # copying formed: stop drilling, start reading
+    assert single_run_mix(BURST_UNTIL, False) == "reading"  # at the latest

@@ -72,6 +72,14 @@ def test_four_answers_with_sources_and_verdicts(world, generator, model_name):
     assert any(m.value.startswith("**What RAG added**") for m in at.markdown)
     assert any(m.value.startswith("**What LoRA changed**") for m in at.markdown)
 
+    rag_source = next(x for x in labels if ".md [" in x)  # "[1] name.md [start:end] · score …"
+    at.button(key="ans_rag_src1").click().run()  # the source links to its chunk on the Documents page
+    assert not at.exception, [e.value for e in at.exception]
+    doc_name, span = rag_source.split("] ", 1)[1].split(" · ")[0].rsplit(" [", 1)
+    start, end = (int(x) for x in span.rstrip("]").split(":"))
+    shown = [i.value for i in at.info if i.value.startswith("The answer's source:")]
+    assert shown and f"`{doc_name}`" in shown[0] and f"{start:,}–{end:,}" in shown[0]
+
 
 def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model_name):
     prose = next(c for c in list_corpora() if not c.builtin_model_reads)

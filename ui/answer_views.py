@@ -19,6 +19,7 @@ from ui.resources import get_embedder, get_generator
 from ui.state import session_workspace
 from ui.widgets import escape
 
+DOCUMENTS_PAGE = "pages/1_documents.py"
 FINETUNE_PAGE = "pages/5_finetune.py"
 MODEL_PAGE = "pages/9_model.py"
 REAL_MODEL_HINT = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -84,6 +85,15 @@ def no_adapter_prompt() -> None:
     st.page_link(FINETUNE_PAGE, label="Train a LoRA adapter", icon="🎛️")
 
 
+def adapter_missing_reason(info: AdapterInfo | None) -> str:
+    """Why a LoRA column is empty: no adapter picked, or the picked one did not load for this model."""
+    if info is None:
+        return "No adapter loaded: train one on the fine-tuning page to see this answer."
+    trained_on = f" (trained on `{info.base_model}`)" if info.base_model else ""
+    return (f"The adapter `{info.name}`{trained_on} could not be loaded for the current model (see the message "
+            "above): pick another adapter, or train one for this model on the fine-tuning page.")
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the LoRA adapter…")
 def _adapter_generator(base_name: str | None, path: str, mtime: float):
     from core.finetune import load_adapter
@@ -142,23 +152,32 @@ def answer_stats(answer: Answer) -> str:
             f"≈ ${cost * 1000:.3f} per 1,000 requests")
 
 
-def render_sources(answer: Answer, docs_by_name: dict | None = None) -> None:
-    """Each source in an expander: the chunk with document and offsets, or the training example."""
+def render_sources(answer: Answer, key: str | None = None) -> None:
+    """Each source in an expander: the chunk with document and offsets, or the training example.
+
+    With a ``key`` (unique on the page), each also links to where it lives: a chunk opens its
+    document on the Documents page, a training example the fine-tuning page's training set.
+    """
     for s in answer.sources:
         if s.kind == "chunk":
             with st.expander(f"[{s.rank}] {s.document} [{s.start}:{s.end}] · score {s.score:.3f}"):
                 st.markdown(f"<div style='font-size:0.85rem'>{escape(s.text).replace(chr(10), '<br>')}</div>",
                             unsafe_allow_html=True)
+                if key and st.button("Show it in its document", key=f"{key}_src{s.rank}", icon="📄"):
+                    st.session_state["doc_focus"] = {"document": s.document, "start": s.start, "end": s.end}
+                    st.switch_page(DOCUMENTS_PAGE)
         else:
             with st.expander(f"Training example #{s.index} · similarity {s.score:.2f}"):
                 st.markdown(f"**Q:** {escape(s.question)}  \n**A:** {escape(s.text)}")
+                if key:
+                    st.page_link(FINETUNE_PAGE, label="The adapter's training set", icon="🎛️")
     if answer.n_contexts_dropped:
         st.caption(f"{answer.n_contexts_dropped} retrieved chunk(s) left out so the prompt fits the context window.")
 
 
-def answer_card(answer: Answer, reference: QAItem | None = None) -> None:
+def answer_card(answer: Answer, reference: QAItem | None = None, key: str | None = None) -> None:
     """Verdict, stats and sources under an answer (the answer text itself is drawn by the caller)."""
     if reference is not None:
         st.markdown(verdict(answer, reference))
     st.caption(answer_stats(answer))
-    render_sources(answer)
+    render_sources(answer, key)

@@ -30,3 +30,34 @@ def get_generator(name: str | None = None):
     from core.generation import load_generator
 
     return load_generator(name)
+
+
+def load_with_progress(name: str) -> None:
+    """Load ``name`` into the generator cache on a worker thread, with a bar that follows a first download.
+
+    The download runs in the hub's own threads, which cannot draw on the page; this script
+    thread polls the byte count instead, so the page stays alive and shows real progress.
+    """
+    import threading
+
+    from core.generation import DownloadProgress, load_generator
+
+    progress, outcome = DownloadProgress(), {}
+
+    def work() -> None:
+        try:
+            load_generator(name, progress=progress)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the script thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="model-load", daemon=True)
+    worker.start()
+    bar = st.progress(0.0, text="Loading (the first time, this downloads the model)…")
+    while worker.is_alive():
+        worker.join(0.5)
+        if progress.total:
+            bar.progress(progress.fraction, text=f"Downloading: {progress.done / 1e6:,.1f} of "
+                                                 f"{progress.total / 1e6:,.1f} MB")
+    bar.empty()
+    if "error" in outcome:
+        raise outcome["error"]

@@ -204,10 +204,32 @@ def copy_share(progress: float) -> float:
     return 0.15 if progress < 0.25 else 0.05 if progress < 0.5 else 0.5 if progress < 0.6 else 0.1
 
 
+def _pretrain_mix(rng: random.Random, progress: float) -> Segments:
+    r = rng.random()
+    if r < 0.6:
+        return rc_example(rng, progress)
+    if r < 0.8:
+        return closed_book_example(rng)
+    return plain_example(rng)
+
+
+def is_drill(example: Segments) -> bool:
+    """Copy and lookup drills: one prompt and one answer, no chat turns."""
+    return len(example) == 2 and "<|assistant|>" not in example[0][0]
+
+
+# Mixes of the one-run recipe (``python -m core.lm.train``, the default ``--stage single``);
+# the trainer moves from one to the next (see core.lm.train.single_run_mix).
+#   early:   the stage-1 mix with 15% copy drills (language first);
+#   burst:   half drills (35% copy, 15% lookup) until copying heads form;
+#   reading: the stage-2 mix, mostly reading comprehension at full length.
+MIXES = ("early", "burst", "reading")
+
+
 def sample_example(rng: random.Random, progress: float, stage: str = "pretrain") -> Segments:
-    """One example of the mix. ``stage="reading"`` (stage 2, resumed from stage 1) is mostly
-    reading comprehension at full length, with key-value lookups among the drills and enough
-    closed-book and plain text that stage 1's knowledge is kept."""
+    """One example of the mix. ``stage="reading"`` is mostly reading comprehension at full
+    length, with key-value lookups among the drills and enough closed-book and plain text that
+    the closed-book knowledge is kept. ``"pretrain"`` is the older two-stage recipe's first stage."""
     if stage == "reading":
         r = rng.random()
         if r < 0.04:
@@ -219,19 +241,22 @@ def sample_example(rng: random.Random, progress: float, stage: str = "pretrain")
         if r < 0.95:
             return closed_book_example(rng)
         return plain_example(rng)
-    if rng.random() < copy_share(progress):
+    if stage == "burst":
+        r = rng.random()
+        if r < 0.35:
+            return copy_example(rng)
+        if r < 0.5:
+            return lookup_example(rng)
+        return _pretrain_mix(rng, progress)
+    share = 0.15 if stage == "early" else copy_share(progress)
+    if rng.random() < share:
         return copy_example(rng)
-    r = rng.random()
-    if r < 0.6:
-        return rc_example(rng, progress)
-    if r < 0.8:
-        return closed_book_example(rng)
-    return plain_example(rng)
+    return _pretrain_mix(rng, progress)
 
 
 def example_buffer(seed: int, k: int, n: int, progress: float, stage: str = "pretrain") -> list[Segments]:
     """Buffer ``k`` of ``n`` examples (deterministic in ``seed``, ``k`` and ``stage``)."""
-    rng = random.Random(f"lab-mix-{seed}-{k}" if stage == "pretrain" else f"lab-mix-{stage}-{seed}-{k}")
+    rng = random.Random(f"lab-mix-{seed}-{k}" if stage in ("pretrain", "early") else f"lab-mix-{stage}-{seed}-{k}")
     return [sample_example(rng, progress, stage) for _ in range(n)]
 
 

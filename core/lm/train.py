@@ -1,6 +1,12 @@
 """Train the built-in tiny model from scratch (seeded, resumable, budgeted in tokens).
 
-    python -m core.lm.train --out models/lab-tiny-lm [--tokens N] [--seed S] [--resume] [--stage reading] [--smoke]
+    python -m core.lm.train --out models/lab-tiny-lm [--tokens N] [--max-minutes M] [--seed S] [--resume] [--smoke]
+
+One run from scratch (``--stage single``, the default) moves through three data mixes
+(core.lm.data.MIXES): a language-first mix, a drill burst that lasts until copying heads
+have formed (the drills' answer loss falls below ``COPY_FORMED_LOSS``), then a
+reading-comprehension mix at a lower learning rate. ``--stage pretrain`` / ``reading`` are
+the older two-stage recipe (the second resumed from the first).
 
 Writes a standard Hugging Face folder (config, model.safetensors, tokenizer with
 chat template, generation_config) plus ``train_log.jsonl`` and ``metrics.json``;
@@ -28,6 +34,17 @@ MODEL_SHAPE = dict(hidden_size=192, intermediate_size=512, num_hidden_layers=4,
                    num_attention_heads=4, num_key_value_heads=4)
 MAX_LEN = 1024
 ANSWER_WEIGHT = 3.0
+# one-run recipe: the burst starts at BURST_FROM of the budget and ends when copying has formed
+# (drill answer loss, averaged, below COPY_FORMED_LOSS) or at BURST_UNTIL at the latest
+BURST_FROM, BURST_UNTIL, COPY_FORMED_LOSS = 0.15, 0.45, 1.0
+READING_LR_SCALE = 0.6
+
+
+def single_run_mix(progress: float, copying: bool) -> str:
+    """Which mix (core.lm.data.MIXES) the one-run recipe trains on now."""
+    if copying or progress >= BURST_UNTIL:
+        return "reading"
+    return "burst" if progress >= BURST_FROM else "early"
 
 
 def build_model(tokenizer, seed: int):
@@ -53,7 +70,7 @@ def make_batches(tokenizer, examples, batch_tokens: int, rng: random.Random):
             ids += toks
             w += [ANSWER_WEIGHT if is_answer else 1.0] * len(toks)
         i += len(ex)
-        seqs.append((ids[:MAX_LEN], w[:MAX_LEN]))
+        seqs.append((ids[:MAX_LEN], w[:MAX_LEN], D.is_drill(ex)))
     # lengths padded to a multiple of 64 and a fixed batch size per length: few distinct
     # shapes, so the CPU kernels are reused (and bf16 primitives are not rebuilt every step)
     buckets: dict[int, list] = {}
@@ -69,10 +86,10 @@ def make_batches(tokenizer, examples, batch_tokens: int, rng: random.Random):
     for L, b in batches:
         ids = torch.full((len(b), L), pad, dtype=torch.long)
         wts = torch.zeros((len(b), L))
-        for i, (x, w) in enumerate(b):
+        for i, (x, w, _) in enumerate(b):
             ids[i, : len(x)] = torch.tensor(x)
             wts[i, : len(w)] = torch.tensor(w)
-        out.append((ids, wts))
+        out.append((ids, wts, torch.tensor([d for _, _, d in b])))
     return out
 
 
@@ -120,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tokens", type=int, default=14_000_000, help="training budget in (non-pad) tokens")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--stage", choices=["pretrain", "reading"], default="pretrain",
-                    help="data mix: pretrain (stage 1, from scratch) or reading (stage 2, resumed from stage 1: "
-                         "mostly reading comprehension); a resumed run warms its learning rate up again")
+    ap.add_argument("--stage", choices=["single", "pretrain", "reading"], default="single",
+                    help="single (default): the one-run recipe from scratch; pretrain / reading: the older two-stage "
+                         "recipe (reading resumes pretrain's checkpoint and warms its learning rate up again)")
     ap.add_argument("--smoke", action="store_true", help="~1 minute run that checks the loss falls")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--batch-tokens", type=int, default=8192)
@@ -161,10 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model(tokenizer, args.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.05)
     step, tokens, k, elapsed0, resume_step = 0, 0, 0, 0.0, 0
+    drill_ema, copying = None, False  # one-run recipe: has copying formed yet?
+    logged_mix = None  # a row is also logged whenever the mix changes, so the switches are in the curve
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, tokens, k, elapsed0 = state["step"], state["tokens"], state["buffer"], state["elapsed"]
+        drill_ema, copying = state.get("drill_ema"), state.get("copying", False)
         if state.get("stage", "pretrain") != args.stage:
             k, resume_step = 0, step  # a new stage: its own data stream, and a fresh warm-up
         if log_path.exists():  # rows logged after the checkpoint belong to a discarded trajectory
@@ -190,10 +210,12 @@ def main(argv: list[str] | None = None) -> int:
 
     while progress_now() < 1.0:
         progress = progress_now()
-        examples = D.example_buffer(args.seed, k, args.buffer, progress, args.stage)
+        mix = single_run_mix(progress, copying) if args.stage == "single" else args.stage
+        examples = D.example_buffer(args.seed, k, args.buffer, progress, mix)
         batches = make_batches(tokenizer, examples, args.batch_tokens, random.Random(f"{args.seed}-{k}"))
-        for ids, wts in batches:
-            lr = lr_at(progress_now(), step - resume_step, args.lr, 150 if not args.smoke else 30, 0.75)
+        lr_scale = READING_LR_SCALE if args.stage == "single" and mix == "reading" else 1.0
+        for ids, wts, drill in batches:
+            lr = lr_scale * lr_at(progress_now(), step - resume_step, args.lr, 150 if not args.smoke else 30, 0.75)
             for g in opt.param_groups:
                 g["lr"] = lr
             phase = step % 60
@@ -215,7 +237,16 @@ def main(argv: list[str] | None = None) -> int:
                     torch.set_num_threads(threads_now)
                     probe = [0.0, 0.0]
             tokens += n_tok
-            if step % 10 == 0 or step == 1 or step == resume_step + 1:
+            if bool(drill.any()):
+                dw = (wts[drill, 1:] > 1).float()
+                d_loss = float((nll.detach()[drill] * dw).sum() / dw.sum().clamp(min=1))
+                drill_ema = d_loss if drill_ema is None else 0.9 * drill_ema + 0.1 * d_loss
+                if args.stage == "single" and mix != "reading" and drill_ema < COPY_FORMED_LOSS and not copying:
+                    copying = True
+                    print(f"copying formed at step {step}, {tokens:,} tokens (drill answer loss {drill_ema:.3f})",
+                          flush=True)
+            if step % 10 == 0 or step == 1 or step == resume_step + 1 or mix != logged_mix:
+                logged_mix = mix
                 nll, w = nll.detach(), w.detach()
                 ans = (w > 1).float()
                 rec = {
@@ -224,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                     "answer_loss": round(float((nll * ans).sum() / ans.sum().clamp(min=1)), 4),
                     "lr": round(lr, 6), "elapsed_s": round(time.time() - t_start, 1),
                     "tokens_per_s": round(tokens / max(1e-6, time.time() - t_start)), "threads": threads_now,
-                    "stage": args.stage,
+                    "stage": args.stage, "mix": mix,
+                    "drill_loss": None if drill_ema is None else round(drill_ema, 4),
                 }
                 if len(first_losses) < 5:
                     first_losses.append(rec["loss"])
@@ -239,12 +271,13 @@ def main(argv: list[str] | None = None) -> int:
             "parameters": n_params, "seed": args.seed, "budget_tokens": args.tokens, "lr": args.lr,
             "batch_tokens": args.batch_tokens, "bf16_autocast": args.bf16, "threads": args.threads,
             "max_minutes": args.max_minutes, "buffer": args.buffer, "answer_weight": ANSWER_WEIGHT,
-            "stage": args.stage,
+            "stage": args.stage, "copying_formed": copying,
         }
         done = progress_now() >= 1.0
         if time.time() - last_export > args.export_every_min * 60 or done:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "tokens": tokens,
-                        "buffer": k, "elapsed": time.time() - t_start, "stage": args.stage}, ckpt_dir / "state.pt.tmp")
+                        "buffer": k, "elapsed": time.time() - t_start, "stage": args.stage,
+                        "drill_ema": drill_ema, "copying": copying}, ckpt_dir / "state.pt.tmp")
             (ckpt_dir / "state.pt.tmp").replace(ckpt_dir / "state.pt")
             export(model, tokenizer, out, log_path, metrics | {"finished": done})
             last_export = time.time()
