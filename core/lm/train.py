@@ -36,7 +36,7 @@ MAX_LEN = 1024
 ANSWER_WEIGHT = 3.0
 # one-run recipe: the burst starts at BURST_FROM of the budget and ends when copying has formed
 # (drill answer loss, averaged, below COPY_FORMED_LOSS) or at BURST_UNTIL at the latest
-BURST_FROM, BURST_UNTIL, COPY_FORMED_LOSS = 0.15, 0.45, 1.0
+BURST_FROM, BURST_UNTIL, COPY_FORMED_LOSS = 0.15, 0.7, 1.0
 READING_LR_SCALE = 0.6
 
 
