@@ -73,11 +73,19 @@ def test_four_answers_with_sources_and_verdicts(world, generator, model_name):
     assert any(m.value.startswith("**What LoRA changed**") for m in at.markdown)
 
     rag_source = next(x for x in labels if ".md [" in x)  # "[1] name.md [start:end] · score …"
-    at.button(key="ans_rag_src1").click().run()  # the source links to its chunk on the Documents page
-    assert not at.exception, [e.value for e in at.exception]
+    assert at.button(key="ans_rag_src1").label == "Show it in its document"  # the source links to its chunk
     doc_name, span = rag_source.split("] ", 1)[1].split(" · ")[0].rsplit(" [", 1)
     start, end = (int(x) for x in span.rstrip("]").split(":"))
-    shown = [i.value for i in at.info if i.value.startswith("The answer's source:")]
+    # what the button leaves for the Documents page (then it switches there): that page opens the chunk
+    docs = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    docs.session_state["sid"] = SID
+    docs.session_state["doc_focus"] = {"document": doc_name, "start": start, "end": end}
+    docs.run()
+    docs.selectbox(key="corpus").set_value(world["corpus"].name)
+    docs.switch_page("pages/1_documents.py")
+    docs.run()
+    assert not docs.exception, [e.value for e in docs.exception]
+    shown = [i.value for i in docs.info if i.value.startswith("The answer's source:")]
     assert shown and f"`{doc_name}`" in shown[0] and f"{start:,}–{end:,}" in shown[0]
 
 
