@@ -75,7 +75,6 @@ class DownloadProgress:
     """Bytes fetched so far, written by the downloader's threads and read by whoever shows it."""
     done: int = 0
     total: int = 0
-    finished: bool = False
 
     @property
     def fraction(self) -> float:
@@ -93,7 +92,7 @@ def _download(name: str, progress: DownloadProgress) -> str:
     class Counting(hub_tqdm):  # the hub's own bar, also counting into ``progress``
         def update(self, n=1):
             out = super().update(n)
-            if getattr(self, "unit", "") == "B":
+            if getattr(self, "unit", "") == "B" and not str(self.desc).startswith("Reconstruct"):  # bytes fetched
                 progress.done, progress.total = int(self.n), max(int(self.total or 0), int(self.n))
             return out
 
@@ -101,9 +100,7 @@ def _download(name: str, progress: DownloadProgress) -> str:
     skip = list(_SKIP_FILES)
     if any(f.endswith(".safetensors") for f in files):  # safetensors present: the .bin copies are not needed
         skip += ["*.bin", "*.pth", "*.pt"]
-    folder = snapshot_download(name, ignore_patterns=skip, tqdm_class=Counting)
-    progress.finished = True
-    return folder
+    return snapshot_download(name, ignore_patterns=skip, tqdm_class=Counting)
 
 
 def _explain(name: str, exc: BaseException, is_local: bool) -> str:
