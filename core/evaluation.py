@@ -54,6 +54,18 @@ def contains(answer: str, target: str) -> bool:
     return bool(target.strip()) and _trim(target) in normalise(answer)
 
 
+def mentions(answer: str, target: str) -> bool:
+    """A stricter ``contains``: the target occurs as a whole, not inside a longer word or number
+    ("129" and "2012" do not mention "12"; "$12.50" does not mention "$12")."""
+    target = _trim(target)
+    return bool(target) and value_pattern(target).search(normalise(answer)) is not None
+
+
+def value_pattern(value: str) -> re.Pattern:
+    """``value`` as a whole token run: not inside a longer word or number (case-insensitive)."""
+    return re.compile(rf"(?<!\w)(?<!\w[.,]){re.escape(value.strip())}(?!\w|[.,]\w)", re.IGNORECASE)
+
+
 def content_words(text: str) -> list[str]:
     """Lower-cased words without stopwords or trailing punctuation: ``"Ada owns it."`` → ``["ada", "owns"]``."""
     words = (w.rstrip(".,:;'/-") for w in _WORD.findall(normalise(text)))

@@ -13,7 +13,6 @@ cache re-embeds only the chunks whose text changed), and asks the same question 
 from __future__ import annotations
 
 import dataclasses
-import re
 import tempfile
 import threading
 import time
@@ -25,7 +24,7 @@ from core.answering import Answer, Answerer, Decoding
 from core.corpora import QAItem
 from core.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
-from core.evaluation import contains
+from core.evaluation import contains, mentions, value_pattern
 from core.retrieval import Retriever
 from core.workspace import content_hash, read_json
 
@@ -35,17 +34,6 @@ OVADIA_2023 = {"model": "Mistral-7B", "base": 0.481, "rag": 0.875, "lora": 0.504
 
 
 # --- knowledge update ---------------------------------------------------------------
-
-def _value_pattern(value: str) -> re.Pattern:
-    """``value`` as a whole token run: not inside a longer word or number."""
-    return re.compile(rf"(?<!\w)(?<!\w[.,]){re.escape(value.strip())}(?!\w|[.,]\w)", re.IGNORECASE)
-
-
-def mentions(answer: str, value: str) -> bool:
-    """The answer states ``value`` as a whole (a stricter ``contains``: "129" does not mention "12")."""
-    value = value.strip().strip(" .,;:!?\"'")
-    return bool(value) and _value_pattern(value).search(" ".join(answer.split())) is not None
-
 
 def edit_fact(docs: Sequence[Document], item: QAItem, new_value: str) -> tuple[list[Document], str]:
     """Copies of ``docs`` with ``item.value`` replaced by ``new_value`` in the item's document.
@@ -58,7 +46,7 @@ def edit_fact(docs: Sequence[Document], item: QAItem, new_value: str) -> tuple[l
         raise ConfigError("Type the new value of the fact first.")
     if new == old:
         raise ConfigError(f"The new value is the same as the old one ({old!r}): change it to see RAG follow.")
-    pattern = _value_pattern(old)
+    pattern = value_pattern(old)
     targets = [d for d in docs if (not item.document or d.name == item.document) and pattern.search(d.text)]
     if not targets:
         where = item.document or "the documents"

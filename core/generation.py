@@ -89,11 +89,22 @@ def _download(name: str, progress: DownloadProgress) -> str:
     from huggingface_hub import list_repo_files, snapshot_download
     from huggingface_hub.utils import tqdm as hub_tqdm
 
+    lock = threading.Lock()
+
     class Counting(hub_tqdm):  # the hub's own bar, also counting into ``progress``
+        # Counts on its own: a bar tqdm disables (stderr not a terminal, HF_HUB_DISABLE_PROGRESS_BARS)
+        # keeps neither ``n`` nor ``unit``/``desc``, and the download threads update it concurrently.
+        def __init__(self, *args, **kwargs):
+            self._counts = kwargs.get("unit") == "B" and not str(kwargs.get("desc", "")).startswith("Reconstruct")
+            self._fetched = int(kwargs.get("initial") or 0)
+            super().__init__(*args, **kwargs)
+
         def update(self, n=1):
             out = super().update(n)
-            if getattr(self, "unit", "") == "B" and not str(self.desc).startswith("Reconstruct"):  # bytes fetched
-                progress.done, progress.total = int(self.n), max(int(self.total or 0), int(self.n))
+            if self._counts:  # bytes fetched
+                with lock:
+                    self._fetched += int(n or 0)
+                    progress.done, progress.total = self._fetched, max(int(self.total or 0), self._fetched)
             return out
 
     files = list_repo_files(name)

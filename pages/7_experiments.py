@@ -9,8 +9,8 @@ import streamlit as st
 from core import jobs
 from core.answering import Answerer, Decoding
 from core.errors import LabError
-from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
-from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update, mentions
+from core.evaluation import SystemSpec, evaluate, mentions, ovadia_specs, rows_to_csv
+from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update
 from core.finetune import FinetuneConfig, new_run_dir, training_job
 from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, base_generator, make_answerer, model_tier_notice,

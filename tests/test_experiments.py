@@ -13,8 +13,8 @@ from core.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
 from core.experiments import (
     BackgroundTask, edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update,
-    mentions,
 )
+from core.evaluation import mentions
 from tests.test_answering import (  # noqa: F401  (fixtures)
     _one_thread, adapter, generator, model_name, retriever, save_untrained_adapter, trained_adapter, world,
 )
