@@ -72,8 +72,7 @@ def test_knowledge_update_rag_follows_lora_stays_stale(generator, retriever, wor
 
     item = world["qa"][0]
     answerer = Answerer(generator, retriever, load_adapter(generator, trained_adapter_dir))
-    # a round price, so that the check is about following the document, not about reading cents
-    # than whole amounts ("$12.34" → "$12.40"; 5 of 7 prices tried were read right)
+    # a round price, so that the check is about following the edited document, not about reading cents
     new_value = "$45.00" if item.value.startswith("$") else f"{item.value}9"
     r = knowledge_update(load_paths([world["docs"]]), item, new_value, answerer=answerer,
                          decoding=Decoding(max_new_tokens=32), adapter_dir=trained_adapter_dir)

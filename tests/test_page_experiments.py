@@ -34,8 +34,7 @@ def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name
 
     # knowledge update: edit the first fact, re-index, ask again
     assert at.selectbox(key="exp_fact").value == 0
-    # a round price, so that the check is about following the document, not about reading cents
-    # than whole amounts ("$12.34" → "$12.40"; 5 of 7 prices tried were read right)
+    # a round price, so that the check is about following the edited document, not about reading cents
     new_value = "$45.00" if item.value.startswith("$") else f"{item.value}9"
     at.text_input(key="exp_new_value").set_value(new_value)
     at.button(key="exp_ku_run").click().run()

@@ -166,11 +166,16 @@ def _drill_word(rng: random.Random) -> str:
     return word.title() if rng.random() < 0.5 else word
 
 
+def _world_value(rng: random.Random) -> str:
+    """A value of a random kind, as documents state it (times, prices, festival names, addresses…)."""
+    return _VALUES[rng.choice(list(_VALUES))](rng)
+
+
 def _drill_item(rng: random.Random) -> str:
     """A word or a world value (times, prices, populations, names), training side only."""
     r = rng.random()
     if r < 0.35:
-        return _VALUES[rng.choice(list(_VALUES))](rng)
+        return _world_value(rng)
     if r < 0.55:
         return place_word(rng)
     return _drill_word(rng)
@@ -190,7 +195,7 @@ def copy_example(rng: random.Random) -> Segments:
         elif r < 0.45:
             words.append(place_word(rng))  # training side of the name split only
         elif r < 0.6:
-            words.append(_VALUES[rng.choice(list(_VALUES))](rng))  # multi-token values, as documents hold them
+            words.append(_world_value(rng))  # multi-token values
         else:
             words.append(_drill_word(rng))
     seq = " ".join(words)
