@@ -34,6 +34,13 @@ class Embedder:
     max_seq_length: int
     tokens: TokenCounter = field(repr=False)
     offline: bool = True
+    backend: str = "torch"  # torch | onnx | onnx-int8 (see core.embed_backends)
+    notice: str = ""  # one line for the user when the asked-for backend could not be used
+
+    @property
+    def cache_key(self) -> str:
+        """What the embedding cache is keyed by: int8 vectors differ, so the backend is part of it."""
+        return self.name if self.backend == "torch" else f"{self.name}@{self.backend}"
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Raw encode (no cache): normalised float32, shape (len(texts), dim)."""
@@ -59,12 +66,20 @@ def resolve_embedder_path(name: str | None) -> tuple[str, bool]:
     return name, Path(name).expanduser().exists()
 
 
-def load_embedder(name: str | None = None) -> Embedder:
-    """Load an embedder by name, hub id or local folder; raise ModelUnavailable with advice on failure."""
+def load_embedder(name: str | None = None, backend: str | None = None, export_root: Path | None = None) -> Embedder:
+    """Load an embedder by name, hub id or local folder; raise ModelUnavailable with advice on failure.
+
+    ``backend`` is torch, onnx or onnx-int8 (default: ``core.embed_backends.DEFAULT_BACKEND``).
+    ONNX models are exported once into ``export_root`` and loaded from there; without
+    ONNX Runtime the PyTorch model is used and ``Embedder.notice`` says so.
+    """
     from sentence_transformers import SentenceTransformer
+
+    from core import embed_backends
 
     from transformers.utils import logging as hf_logging
 
+    backend = embed_backends.check_backend(backend)
     path, offline = resolve_embedder_path(name)
     bars_were_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # weight-loading bars would clutter CLI output and logs
@@ -79,6 +94,7 @@ def load_embedder(name: str | None = None) -> Embedder:
     finally:  # only for this load: a generator's download later must still show its progress
         if bars_were_on:
             hf_logging.enable_progress_bar()
+    backend, notice = _use_backend(model, path, backend, export_root)
     dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension()
     return Embedder(
         name=name or DEFAULT_EMBEDDER,
@@ -87,7 +103,25 @@ def load_embedder(name: str | None = None) -> Embedder:
         max_seq_length=int(model.max_seq_length),
         tokens=TokenCounter(model.tokenizer),
         offline=offline,
+        backend=backend,
+        notice=notice,
     )
+
+
+def _use_backend(model, path: str, backend: str, export_root: Path | None) -> tuple[str, str]:
+    """Switch ``model`` to ``backend`` in place; (the backend in use, a notice if it differs)."""
+    from core import embed_backends
+
+    if backend == "torch":
+        return backend, ""
+    if not embed_backends.onnx_available():
+        return "torch", f"ONNX Runtime is not installed, so the {backend} embedder falls back to PyTorch (pip install onnxruntime onnx)."
+    try:
+        onnx_file = embed_backends.export_backend(model, path, backend, export_root)
+        embed_backends.attach_onnx(model, onnx_file)
+    except Exception as exc:  # an architecture the exporter cannot trace: keep the PyTorch model, say why
+        return "torch", f"Could not export this embedder to {backend} ({exc.__class__.__name__}); using PyTorch."
+    return backend, ""
 
 
 class EmbeddingCache:

@@ -115,7 +115,7 @@ def reindex(old: Retriever, docs: Sequence[Document], cache=None) -> Retriever:
     from core.embedding import EmbeddingCache
 
     with tempfile.TemporaryDirectory(prefix="lab-reindex-") as tmp:
-        private = EmbeddingCache(Path(tmp), old.embedder.name)
+        private = EmbeddingCache(Path(tmp), old.embedder.cache_key)
         private.put([content_hash(c.text) for c in old.chunks], old.vectors)
         return Retriever.build(docs, old.embedder, old.chunk_config, old.index_config, cache=private)
 

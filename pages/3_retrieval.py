@@ -198,7 +198,7 @@ def _question_at_sizes(sizes: list[int], mode: str, question: str, embedder, cac
 
 def _run_sweep(sizes: list[int], mode: str, question: str) -> dict:
     embedder = get_embedder(ss["embedder_name"])
-    cache = get_embedding_cache(embedder.name)
+    cache = get_embedding_cache(embedder.cache_key)
     bar = st.progress(0.0, text="Chunking, embedding and scoring…")
     progress = lambda done, total: bar.progress(done / total, text=f"Chunk size {done}/{total} done")  # noqa: E731
     result = {"key": key, "mode": mode, "rows": [], "question": question, "per_size": []}

@@ -76,7 +76,7 @@ with tab_update:
             try:
                 with st.spinner("Asking, editing the document, re-indexing, asking again…"):
                     ss["exp_ku_result"] = knowledge_update(
-                        docs, item, new_value, answerer=answerer, cache=get_embedding_cache(retriever.embedder.name),
+                        docs, item, new_value, answerer=answerer, cache=get_embedding_cache(retriever.embedder.cache_key),
                         decoding=decoding, adapter_dir=info.path if info else None)
             except LabError as exc:
                 st.error(str(exc))

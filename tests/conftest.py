@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# ONNX exports (20-40 s each) are made once and shared by every test, test session and CLI subprocess.
+os.environ.setdefault("RAGFT_EXPORT_DIR", str(ROOT / ".pytest_cache" / "exports"))
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +20,21 @@ def embedder():
     from core.embedding import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    """The PyTorch reference the ONNX backends are measured against."""
+    from core.embedding import load_embedder
+
+    return load_embedder(backend="torch")
+
+
+@pytest.fixture(scope="session")
+def int8_embedder():
+    from core.embedding import load_embedder
+
+    return load_embedder(backend="onnx-int8")
 
 
 @pytest.fixture(autouse=True)

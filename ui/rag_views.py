@@ -36,7 +36,7 @@ MODE_LABELS = {"dense": "Dense (embeddings)", "bm25": "BM25 (keywords)", "hybrid
 def chunk_doc_cached(doc_id: str, config: dict, embedder_name: str | None, _doc: Document) -> list[Chunk]:
     """Chunks of one document; ``doc_id`` is a content hash, so the cache key is (content, config, embedder)."""
     embedder = get_embedder(embedder_name)
-    cache = get_embedding_cache(embedder.name)
+    cache = get_embedding_cache(embedder.cache_key)
     embed = lambda texts: embed_texts(embedder, texts, cache=cache)  # noqa: E731 (semantic strategy only)
     return chunk_document(_doc, ChunkConfig(**config), embedder.tokens, embed)
 

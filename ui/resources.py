@@ -8,9 +8,10 @@ from core.embedding import EmbeddingCache, load_embedder
 from core.workspace import Workspace, default_root
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the embedding model…")
-def get_embedder(name: str | None = None):
-    return load_embedder(name)
+@st.cache_resource(max_entries=4, show_spinner="Loading the embedding model (the first time, its ONNX export takes about half a minute)…")
+def get_embedder(name: str | None = None, backend: str | None = None):
+    """``backend`` None: the process default (core.embed_backends.DEFAULT_BACKEND or $RAGFT_EMBEDDER_BACKEND)."""
+    return load_embedder(name, backend)
 
 
 @st.cache_resource(max_entries=1)

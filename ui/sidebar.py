@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.corpora import list_corpora
+from core.embed_backends import check_backend
 from ui.state import UPLOADS
 
 
@@ -26,6 +27,6 @@ def render_sidebar() -> None:
                      help="🧪 world corpora are written in the built-in model's world; 📄 prose corpora need a real model "
                           "to generate answers (retrieval works on both). Upload your own on the Documents page.")
         st.caption("**Models**")
-        st.caption(f"Embedder: `{ss['embedder_name'] or 'all-MiniLM-L6-v2'}` · offline")
+        st.caption(f"Embedder: `{ss['embedder_name'] or 'all-MiniLM-L6-v2'}` · {check_backend(None)} · offline")
         st.caption(f"Generator: `{ss['generator_name'] or 'built-in tiny LM'}` · "
                    f"{'offline' if not ss['generator_name'] else 'hub/local'}")

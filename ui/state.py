@@ -121,7 +121,7 @@ def get_retriever(docs: list[Document] | None = None, chunk_config: ChunkConfig 
             bar.progress(done / total if total else 1.0, text=f"Embedding chunks… {done}/{total} new")
 
         store[key] = Retriever.build(docs, embedder, chunk_config, index_config,
-                                     cache=get_embedding_cache(embedder.name), progress=progress)
+                                     cache=get_embedding_cache(embedder.cache_key), progress=progress)
         bar.empty()
         while len(store) > MAX_RETRIEVERS:
             store.pop(next(iter(store)))

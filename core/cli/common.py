@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.chunking import STRATEGIES, UNITS, ChunkConfig
+from core.embed_backends import BACKENDS, DEFAULT_BACKEND
 from core.index import KINDS, MODES, IndexConfig
 
 _DEFAULT_CHUNK = ChunkConfig()
@@ -24,6 +25,8 @@ def add_retrieval_args(parser: argparse.ArgumentParser, docs_required: bool = Tr
     parser.add_argument("--unit", choices=UNITS, default=_DEFAULT_CHUNK.unit, help="unit of size and overlap")
     parser.add_argument("--index", choices=KINDS, default="flat", help="FAISS index type (default flat = exact)")
     parser.add_argument("--embedder", default=None, help="sentence-transformers model name or path")
+    parser.add_argument("--embedder-backend", choices=BACKENDS, default=None,
+                        help=f"torch, onnx (optimised, lossless) or onnx-int8 (quantised); default {DEFAULT_BACKEND}")
     parser.add_argument("--workspace", default=None, help="workspace folder for the embedding cache")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
 
@@ -41,11 +44,13 @@ def build_retriever(args: argparse.Namespace, docs=None):
 
     config = chunk_config(args)  # validate flags before loading anything slow
     docs = load_paths(args.docs) if docs is None else docs
-    embedder = load_embedder(args.embedder)
+    embedder = load_embedder(args.embedder, args.embedder_backend)
+    if embedder.notice:
+        print(embedder.notice, file=sys.stderr)
     cache = None
     if not args.no_cache:
         workspace = Workspace(Path(args.workspace) if args.workspace else default_root())
-        cache = EmbeddingCache(workspace.path("embeddings"), embedder.name)
+        cache = EmbeddingCache(workspace.path("embeddings"), embedder.cache_key)
     return Retriever.build(docs, embedder, config, IndexConfig(kind=args.index), cache=cache), docs
 
 

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         "seconds": {"chunk": round(s.seconds_chunk, 3), "embed": round(s.seconds_embed, 3), "index": round(s.seconds_index, 3)},
         "chunk_config": retriever.chunk_config.to_dict(),
         "index_config": retriever.index_config.to_dict(),
+        "embedder_backend": retriever.embedder.backend,
     }
     if args.json:
         print_json(summary)
