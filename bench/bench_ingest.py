@@ -1,12 +1,17 @@
-"""Ingest throughput vs raw sentence-transformers, and query latency at 1k / 10k chunks.
+"""Embedder backends side by side, and query latency at 1k / 10k / 100k chunks, against the raw library.
 
-Run: python bench/bench_ingest.py [--rounds 3]
+Run: python bench/bench_ingest.py [--rounds 3] [--sizes 1000 10000 100000] [--skip-quality]
 
-1. Ingest: our path (chunk + embed with the on-disk cache + FAISS/BM25 index) against raw
-   ``SentenceTransformer.encode`` on the same chunk texts, same batch size, interleaved rounds,
-   a fresh (empty) cache each round. Prints the throughput ratio ours/raw (target ≥ 0.95).
-2. Query latency: embed + search (dense and hybrid) over 1k and 10k chunks, p50/p95 in ms
-   (target p50 ≤ 25 ms at 10k).
+1. Ingest: for every backend (torch, onnx, onnx-int8), our path (chunk + embed with a fresh
+   on-disk cache + FAISS/BM25 index) against raw PyTorch ``SentenceTransformer.encode`` on the
+   same chunk texts, same batch size, interleaved rounds. Prints the throughput ratio ours/raw
+   (median and min–max over rounds), and each backend's mean / min cosine to the fp32 vectors.
+2. Quality: hit@1 / hit@5 (dense and hybrid, questions and paraphrases) on every sample corpus
+   with a Q&A set, per backend: does the faster backend find the same chunks?
+3. Query latency: embed + search, k=5, dense and hybrid, p50/p95 in ms, with the split into
+   embedding / FAISS / BM25, over n chunks (random unit vectors for the index, real chunk texts
+   for BM25, real questions embedded per query), against raw ``model.encode`` (PyTorch) +
+   ``faiss.IndexFlatIP.search`` in the same run. The BM25 index is built once per size.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.chunking import ChunkConfig, chunk_documents  # noqa: E402
 from core.corpora import list_corpora, load_qa  # noqa: E402
 from core.documents import Document, load_paths  # noqa: E402
+from core.embed_backends import BACKENDS, DEFAULT_BACKEND  # noqa: E402
 from core.embedding import EmbeddingCache, load_embedder  # noqa: E402
+from core.metrics import evaluate_retrieval  # noqa: E402
 from core.retrieval import Retriever  # noqa: E402
 
 
@@ -41,59 +49,121 @@ def corpus_docs(target_chunks: int, embedder) -> list[Document]:
     return [Document(f"{d.id}-{i}", f"copy{i}-{d.name}", d.text.replace(". ", f". ({i}) ")) for i in range(copies) for d in base]
 
 
-def bench_ingest(embedder, docs: list[Document], rounds: int) -> None:
-    texts = [c.text for c in chunk_documents(docs, ChunkConfig(), embedder.tokens)]
+def raw_encode(embedder, texts: list[str]) -> np.ndarray:
+    return embedder.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+
+def bench_ingest(embedders: dict, docs: list[Document], rounds: int) -> None:
+    torch_model = embedders["torch"]
+    texts = [c.text for c in chunk_documents(docs, ChunkConfig(), torch_model.tokens)]
     print(f"ingest: {len(docs)} documents, {len(texts)} chunks, batch 64, {rounds} interleaved rounds")
-    ours, raw = [], []
+    raw, ours = [], {name: [] for name in embedders}
     for _ in range(rounds):
         t = time.perf_counter()
-        embedder.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        reference = raw_encode(torch_model, texts)
         raw.append(time.perf_counter() - t)
-        with tempfile.TemporaryDirectory() as tmp:
-            t = time.perf_counter()
-            Retriever.build(docs, embedder, ChunkConfig(), cache=EmbeddingCache(Path(tmp), embedder.name))
-            ours.append(time.perf_counter() - t)
-    r, o = statistics.median(raw), statistics.median(ours)
-    print(f"  raw SentenceTransformer.encode : {len(texts) / r:8.1f} chunks/s (median {r:.2f} s)")
-    print(f"  ours (chunk + embed + index)   : {len(texts) / o:8.1f} chunks/s (median {o:.2f} s)")
-    print(f"  throughput ratio ours/raw      : {r / o:.3f}  (target >= 0.95)")
+        for name, emb in embedders.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                t = time.perf_counter()
+                built = Retriever.build(docs, emb, ChunkConfig(), cache=EmbeddingCache(Path(tmp), emb.cache_key))
+                ours[name].append(time.perf_counter() - t)
+    r = statistics.median(raw)
+    print(f"  raw PyTorch SentenceTransformer.encode: {len(texts) / r:7.1f} chunks/s (median {r:.2f} s)")
+    print("  backend    chunks/s  ratio vs raw (median, min-max)  cosine to fp32 (mean, min)")
+    for name, emb in embedders.items():
+        o = statistics.median(ours[name])
+        ratios = [a / b for a, b in zip(raw, ours[name])]
+        vectors = raw_encode(emb, texts)
+        cos = np.sum(vectors * reference, axis=1)
+        print(f"  {name:<10} {len(texts) / o:8.1f}  {r / o:5.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+              f"                 {cos.mean():.4f}, {cos.min():.4f}")
+    del built
 
 
-def bench_queries(embedder, docs: list[Document], queries: list[str], n_chunks: int) -> None:
-    retriever = Retriever.build(docs, embedder, ChunkConfig(), cache=EmbeddingCache(Path(tempfile.mkdtemp()), embedder.name))
-    chunks, vectors = retriever.chunks, retriever.vectors
-    if len(chunks) < n_chunks:  # pad with slightly perturbed real vectors so the index has n_chunks entries
-        reps = -(-n_chunks // len(chunks))
-        rng = np.random.default_rng(0)
-        vectors = np.concatenate([vectors + (i > 0) * rng.normal(0, 0.01, vectors.shape).astype(np.float32) for i in range(reps)])
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        chunks = (chunks * reps)
-    retriever = Retriever.from_vectors(chunks[:n_chunks], vectors[:n_chunks], embedder)
+def bench_quality(embedders: dict) -> None:
+    corpora = [c for c in list_corpora() if c.qa_path]
+    print(f"retrieval quality, k=5, {len(corpora)} sample corpora (hit@1 / hit@5; questions, then paraphrases):")
     for mode in ("dense", "hybrid"):
-        for q in queries[:5]:
-            retriever.search(q, 5, mode)  # warm-up
-        times = []
-        for q in queries:
-            t = time.perf_counter()
+        for name, emb in embedders.items():
+            cells, totals = [], np.zeros(4)
+            for corpus in corpora:
+                retriever = Retriever.build(load_paths([corpus.docs_path]), emb, ChunkConfig())
+                qa = load_qa(corpus.qa_path)
+                q, _ = evaluate_retrieval(retriever, qa, mode=mode)
+                p, _ = evaluate_retrieval(retriever, qa, mode=mode, paraphrases=True)
+                cells.append(f"{corpus.name} {q.hit_at_1:.3f}/{q.hit_at_5:.3f} ({p.hit_at_5:.3f})")
+                totals += [q.hit_at_1, q.hit_at_5, p.hit_at_1, p.hit_at_5]
+            m = totals / len(corpora)
+            print(f"  {mode:<6} {name:<10} mean {m[0]:.3f}/{m[1]:.3f}, paraphrases {m[2]:.3f}/{m[3]:.3f} | " + "; ".join(cells))
+
+
+def synthetic_retriever(embedder, texts: list[str], n: int) -> Retriever:
+    """``n`` chunks: real texts (numbered copies, for BM25) over random unit vectors (for FAISS)."""
+    base = chunk_documents([Document(f"d{i}", f"d{i}", t) for i, t in enumerate(texts)], ChunkConfig(), embedder.tokens)
+    chunks = [replace(base[i % len(base)], doc_id=f"copy{i // len(base)}") for i in range(n)]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(n, embedder.dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return Retriever.from_vectors(chunks, vectors, embedder)
+
+
+def percentiles(times: list[float]) -> str:
+    return f"p50 {np.percentile(times, 50):6.2f} p95 {np.percentile(times, 95):6.2f}"
+
+
+def bench_queries(embedder, torch_model, texts: list[str], queries: list[str], n: int) -> None:
+    import faiss
+
+    t = time.perf_counter()
+    retriever = synthetic_retriever(embedder, texts, n)
+    built = time.perf_counter() - t
+    flat = faiss.IndexFlatIP(embedder.dim)
+    flat.add(retriever.vectors)
+    raw = []
+    for q in queries[:5] + queries:  # the first five warm up both paths
+        t = time.perf_counter()
+        flat.search(raw_encode(torch_model, [q]), 5)
+        raw.append((time.perf_counter() - t) * 1000)
+    raw = raw[5:]
+    print(f"  {n:>7,} chunks (index + BM25 built once in {built:.1f} s); raw PyTorch encode + IndexFlatIP: {percentiles(raw)} ms")
+    for mode in ("dense", "hybrid"):
+        total, embed, search, bm25 = [], [], [], []
+        for q in queries[:5] + queries:
+            t0 = time.perf_counter()
             retriever.search(q, 5, mode)
-            times.append((time.perf_counter() - t) * 1000)
-        print(f"  {n_chunks:>6} chunks, {mode:<6}: p50 {np.percentile(times, 50):6.2f} ms   p95 {np.percentile(times, 95):6.2f} ms"
-              f"   ({len(times)} queries)")
+            t1 = time.perf_counter()
+            qv = retriever.embed_queries([q])
+            t2 = time.perf_counter()
+            retriever.dense.search(qv, 5)
+            t3 = time.perf_counter()
+            retriever.bm25.scores(q)
+            t4 = time.perf_counter()
+            for bucket, dt in ((total, t1 - t0), (embed, t2 - t1), (search, t3 - t2), (bm25, t4 - t3)):
+                bucket.append(dt * 1000)
+        total, embed, search, bm25 = (b[5:] for b in (total, embed, search, bm25))
+        print(f"    ours {mode:<6}: {percentiles(total)} ms  (embed p50 {np.median(embed):.2f}, FAISS {np.median(search):.2f},"
+              f" BM25 {np.median(bm25):.2f})   raw/ours p50 = {np.median(raw) / np.median(total):.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ingest-chunks", type=int, default=600)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
-    embedder = load_embedder()
-    bench_ingest(embedder, corpus_docs(args.ingest_chunks, embedder), args.rounds)
-    queries = [q.question for c in list_corpora() if c.qa_path for q in load_qa(c.qa_path)]
-    queries += [p for c in list_corpora() if c.qa_path for q in load_qa(c.qa_path) for p in q.paraphrases]
-    print("query latency (embed + search, k=5):")
-    docs = [d for c in list_corpora() for d in load_paths([c.docs_path])]
-    for n in (1_000, 10_000):
-        bench_queries(embedder, docs, queries[:200], n)
+    embedders = {name: load_embedder(backend=name) for name in BACKENDS}
+    bench_ingest(embedders, corpus_docs(args.ingest_chunks, embedders["torch"]), args.rounds)
+    if not args.skip_quality:
+        bench_quality(embedders)
+    corpora = [c for c in list_corpora() if c.qa_path]
+    queries = [q.question for c in corpora for q in load_qa(c.qa_path)]
+    queries += [p for c in corpora for q in load_qa(c.qa_path) for p in q.paraphrases]
+    texts = [d.text for c in list_corpora() for d in load_paths([c.docs_path])]
+    print(f"query latency (embed + search, k=5), default backend {DEFAULT_BACKEND}, {args.queries} queries:")
+    for n in args.sizes:
+        bench_queries(embedders[DEFAULT_BACKEND], embedders["torch"], texts, queries[: args.queries], n)
 
 
 if __name__ == "__main__":

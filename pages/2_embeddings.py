@@ -13,8 +13,9 @@ from core.chunking import STRATEGIES
 from core.errors import ConfigError, InvalidQuery
 from core.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
 from core.workspace import content_hash
+from ui.backend_views import backend_comparison
 from ui.rag_views import documents_and_retriever, preview
-from ui.state import get_retriever
+from ui.state import current_corpus, get_retriever
 from ui.widgets import escape
 
 METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
@@ -198,6 +199,11 @@ with h2:
         _heatmap(cosine_matrix(retriever.vectors[own], retriever.vectors[own]), names, "emb_heat_doc_map", 380)
         st.caption("Neighbouring chunks of one text usually resemble each other (bright near the diagonal); "
                    + (f"only the first {HEAT_MAX} chunks are shown." if len(own) == HEAT_MAX else "bright squares are topics."))
+
+
+# --- backends: speed vs accuracy ---------------------------------------------------------
+
+backend_comparison(retriever, current_corpus(), content_hash(retriever.embedder.name, *(c.text for c in retriever.chunks)))
 
 
 # --- plain words ------------------------------------------------------------------------

@@ -13,6 +13,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # ONNX exports (20-40 s each) are made once and shared by every test, test session and CLI subprocess.
 os.environ.setdefault("RAGFT_EXPORT_DIR", str(ROOT / ".pytest_cache" / "exports"))
+# numba (UMAP, pynndescent) compiles its functions on first use; keep the compiled code between sessions.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".pytest_cache" / "numba"))
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +22,17 @@ def embedder():
     from core.embedding import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def warm_numba():
+    """Compile UMAP's numba functions once per session (tens of seconds cold), not inside whichever test is first."""
+    import numpy as np
+
+    from core.projection import fit_projection
+
+    vectors = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32)
+    fit_projection(vectors, "umap", 2, seed=0).transform(vectors[:1])
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,9 @@
-"""The CLI is a public interface: flags and JSON shapes are tested as users' scripts call them."""
+"""The CLI is a public interface: flags and JSON shapes are tested as users' scripts call them.
+
+A few tests start a real ``python -m core`` process (exit codes, JSON alone on stdout); the rest call
+``core.cli.main`` in this process, which runs the same code without paying for a fresh interpreter,
+torch import and model load each time.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,21 @@ def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return out
 
 
+def in_process(capsys, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``core.cli.main(args)`` in this process, answered in the shape of ``cli``'s result."""
+    from core.cli import main
+
+    capsys.readouterr()  # drop whatever earlier code printed
+    try:
+        code = main(list(args))
+    except SystemExit as stop:  # argparse's own errors
+        code = stop.code
+    out, err = capsys.readouterr()
+    if check:
+        assert code == 0, err
+    return subprocess.CompletedProcess(list(args), code, out, err)
+
+
 def test_search_json_shape_and_supporting_passage_at_rank_1():
     item = load_qa(FLOWER / "qa.jsonl")[0]
     hits = json.loads(cli("search", "--docs", str(FLOWER), "--query", item.question, "--json").stdout)
@@ -32,20 +52,20 @@ def test_search_json_shape_and_supporting_passage_at_rank_1():
     assert normalise(item.value) in normalise(hits[0]["text"])
 
 
-def test_queries_file_gives_a_list_per_query_in_order(tmp_path):
+def test_queries_file_gives_a_list_per_query_in_order(tmp_path, capsys):
     qa = load_qa(FLOWER / "qa.jsonl")[:3]
     path = tmp_path / "queries.txt"
     path.write_text("\n".join(q.question for q in qa) + "\n\n")
-    result = json.loads(cli("search", "--docs", str(FLOWER), "--queries-file", str(path), "-k", "2",
+    result = json.loads(in_process(capsys, "search", "--docs", str(FLOWER), "--queries-file", str(path), "-k", "2",
                             "--mode", "bm25", "--chunker", "sentences", "--chunk-size", "300", "--overlap", "30",
                             "--unit", "characters", "--json").stdout)
     assert len(result) == 3 and all(len(hits) == 2 for hits in result)
     assert all(isinstance(h["score"], float) for hits in result for h in hits)
 
 
-def test_search_text_output_and_file_arguments():
+def test_search_text_output_and_file_arguments(capsys):
     files = [str(p) for p in sorted(FLOWER.glob("*.md"))]
-    out = cli("search", "--docs", *files, "--query", "delivery fee", "-k", "1").stdout
+    out = in_process(capsys, "search", "--docs", *files, "--query", "delivery fee", "-k", "1").stdout
     assert out.startswith("? delivery fee") and " 1. " in out
 
 
@@ -54,17 +74,23 @@ def test_search_text_output_and_file_arguments():
     (["--chunk-size", "50", "--overlap", "60"], "smaller than the chunk size"),
     (["--query", ""], "empty"),
 ])
-def test_bad_flags_give_a_clear_error_and_exit_2(args, message):
+def test_bad_flags_give_a_clear_error_and_exit_2(args, message, capsys):
     base = ["search", "--docs", str(FLOWER)]
     if "--query" not in args:
         base += ["--query", "opening hours"]
-    out = cli(*base, *args, check=False)
+    out = in_process(capsys, *base, *args, check=False)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
 
 
-def test_ingest_saves_a_loadable_index(tmp_path):
-    out = cli("ingest", str(FLOWER), "--workspace", str(tmp_path), "--json").stdout
+def test_a_real_process_exits_2_with_one_line():
+    out = cli("search", "--docs", str(FLOWER), "--query", "opening hours", "--chunk-size", "0", check=False)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip().count("\n") == 0 and "greater than 0" in out.stderr
+
+
+def test_ingest_saves_a_loadable_index(tmp_path, capsys):
+    out = in_process(capsys, "ingest", str(FLOWER), "--workspace", str(tmp_path), "--json").stdout
     summary = json.loads(out)
     assert summary["documents"] == len(list(FLOWER.glob("*.*"))) - 2  # minus qa.jsonl and corpus.json
     from core.embedding import load_embedder

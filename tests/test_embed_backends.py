@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core import embed_backends
+from core.embed_backends import compare_backends
 from core.cli import main
 from core.embedding import EmbeddingCache, embed_texts, load_embedder, resolve_embedder_path
 from tests.conftest import ROOT
@@ -76,3 +77,26 @@ def test_cli_takes_the_backend_flag(capsys, tmp_path):
     with pytest.raises(SystemExit) as stop:
         main(["search", "--docs", docs, "--query", "x", "--embedder-backend", "fp16"])
     assert stop.value.code == 2 and "invalid choice: 'fp16'" in capsys.readouterr().err
+
+
+def test_compare_backends_rows_against_fp32(embedder, torch_embedder, int8_embedder):
+    from core.chunking import ChunkConfig, chunk_documents
+    from core.corpora import load_qa
+    from core.documents import load_paths
+
+    folder = ROOT / "sample_data" / "prose_flower_shop"
+    docs = load_paths([folder])[:2]  # two documents and their questions keep this a quick test
+    chunks = chunk_documents(docs, ChunkConfig(), torch_embedder.tokens)
+    qa = [item for item in load_qa(folder / "qa.jsonl") if item.document in {d.name for d in docs}]
+    seen = []
+    rows = compare_backends(chunks, {"onnx-int8": int8_embedder, "torch": torch_embedder, "onnx": embedder}, qa,
+                            progress=lambda done, total, name: seen.append((done, total, name)))
+    assert [r["backend"] for r in rows] == ["torch", "onnx-int8", "onnx"]  # the reference is measured first
+    assert seen == [(1, 3, "torch"), (2, 3, "onnx-int8"), (3, 3, "onnx")]
+    by = {r["backend"]: r for r in rows}
+    assert by["torch"]["speedup"] == 1.0 and by["torch"]["top_k_changed"] == 0 and by["torch"]["cosine_min"] > 0.9999
+    assert by["onnx"]["cosine_min"] > 0.9999 and by["onnx"]["hit_at_5"] == by["torch"]["hit_at_5"]
+    assert 0.97 < by["onnx-int8"]["cosine_min"] < 1.0 and 0 <= by["onnx-int8"]["top_k_changed"] <= 5
+    assert by["torch"]["n_questions"] == len(qa) > 0 and 0 < by["torch"]["hit_at_5"] <= 1
+    no_qa = compare_backends(chunks[:8], {"torch": torch_embedder}, k=3)
+    assert no_qa[0]["hit_at_5"] is None and no_qa[0]["top_k_changed"] == 0

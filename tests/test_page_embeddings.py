@@ -95,3 +95,22 @@ def test_empty_and_overlong_questions(at):
     at.run()
     assert not at.exception and not at.error
     assert "the limit is 2,000" in at.warning[0].value
+
+
+@pytest.mark.slow
+def test_three_backends_side_by_side_on_a_click():
+    at = open_page(PAGE, corpus="prose_flower_shop")
+    assert not at.dataframe and "emb_backend_go" in [b.key for b in at.button]  # nothing is measured on a rerun
+    at.button(key="emb_backend_go").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["backend"]) == ["PyTorch fp32 (reference)", "ONNX, optimised (fp32)", "ONNX int8 (quantised)"]
+    torch_row, onnx_row, int8_row = table.to_dict("records")
+    assert torch_row["cosine to fp32 (mean)"] == 1.0 and torch_row["top-5 neighbours changed"] == 0
+    assert onnx_row["cosine to fp32 (worst chunk)"] >= 0.9999 and onnx_row["hit@5"] == torch_row["hit@5"]
+    assert 0.97 < int8_row["cosine to fp32 (worst chunk)"] < 1.0  # quantised: close, not equal
+    assert 0 < torch_row["hit@5"] <= 1 and abs(int8_row["hit@5"] - torch_row["hit@5"]) <= 0.1
+    assert any("Top-5 neighbours changed" in c.value and "LoRA" in c.value for c in at.caption)
+    at.run()  # a rerun shows the result again without measuring again
+    assert at.dataframe[0].value.equals(table)

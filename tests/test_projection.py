@@ -20,6 +20,7 @@ def _clustered(n_per: int = 12, dim: int = 32, seed: int = 0) -> np.ndarray:
 
 
 VECTORS = _clustered()
+pytestmark = pytest.mark.usefixtures("warm_numba")
 
 
 @pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
