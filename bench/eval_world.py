@@ -97,7 +97,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     base, embedder = load_generator(args.model), load_embedder()
-    cache = EmbeddingCache(Workspace(default_root()).path("embeddings"), embedder.name)
+    cache = EmbeddingCache(Workspace(default_root()).path("embeddings"), embedder.cache_key)
     out = {}
     for corpus in [c for c in list_corpora() if c.builtin_model_reads and c.qa_path
                    and (not args.corpora or c.name in args.corpora)]:

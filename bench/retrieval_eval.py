@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--paraphrases", action="store_true")
     args = parser.parse_args()
     embedder = load_embedder()
-    cache = EmbeddingCache(Workspace(default_root()).path("embeddings"), embedder.name)
+    cache = EmbeddingCache(Workspace(default_root()).path("embeddings"), embedder.cache_key)
     corpora = [c for c in list_corpora() if c.qa_path]
     configs = GRID if args.grid else [ChunkConfig()]
     print("corpus,strategy,size,overlap,mode,n_questions,hit@1,hit@5,mrr,chunks")

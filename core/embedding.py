@@ -216,3 +216,16 @@ def embed_texts(
     if not keys:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+
+def prepare_backends(name: str | None = None, backends: Sequence[str] = ("onnx", "onnx-int8"),
+                     export_root: Path | None = None) -> dict[str, str]:
+    """Export every ONNX backend of ``name`` now (20-40 s each, once), so no page or command waits for it later.
+
+    For a ``python -m core warmup`` command. Returns {backend: the backend now in use, or the notice why not}.
+    """
+    done = {}
+    for backend in backends:
+        emb = load_embedder(name, backend, export_root)
+        done[backend] = emb.notice or emb.backend
+    return done

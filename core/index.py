@@ -138,9 +138,27 @@ class BM25Index:
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         scores = self.scores(query)
-        k = min(k, self.size)
-        ids = np.argsort(-scores, kind="stable")[:k]
+        ids = top_ids(scores, k)
         return scores[ids], ids
+
+
+def top_ids(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first, ties in index order: ``argsort(-scores, stable)[:k]``.
+
+    Sorting 100k BM25 scores per query costs milliseconds; most are zero, so the k-th best is
+    found among the positive ones, and only the scores above it are sorted (exactly the full sort's order).
+
+    >>> top_ids(np.array([0.0, 2.0, 1.0, 2.0]), 2).tolist()
+    [1, 3]
+    """
+    k = min(k, len(scores))
+    positive = np.flatnonzero(scores > 0)
+    kth = np.partition(scores[positive], len(positive) - k)[len(positive) - k] if len(positive) > k > 0 else 0.0
+    above = np.flatnonzero(scores > kth)  # in index order, so the stable sort keeps ties in it
+    ties = np.flatnonzero(scores == kth)[: k - len(above)]  # e.g. the many zeros of a rare query word
+    if len(above) + len(ties) < k:  # negative scores reach the top k: sort them all
+        return np.argsort(-scores, kind="stable")[:k]
+    return np.concatenate([above[np.argsort(-scores[above], kind="stable")], ties])[:k]
 
 
 def rrf(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:

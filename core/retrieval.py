@@ -19,7 +19,7 @@ from core.chunking import Chunk, ChunkConfig, chunk_documents
 from core.documents import Document
 from core.embedding import Embedder, EmbeddingCache, Progress, embed_texts
 from core.errors import ConfigError, EmptyCorpus, IndexError_, InvalidQuery
-from core.index import MODES, BM25Index, DenseIndex, Hit, IndexConfig, rrf
+from core.index import MODES, BM25Index, DenseIndex, Hit, IndexConfig, rrf, top_ids
 from core.workspace import atomic_write_json
 
 MAX_QUERY_CHARS = 2000  # longer "questions" are almost always a paste by mistake
@@ -119,7 +119,7 @@ class Retriever:
             scores, ids = self.dense.search(qv.reshape(1, -1), k)
             ranked = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         elif mode == "bm25":
-            ids = np.argsort(-bm25_all, kind="stable")[: min(k, len(bm25_all))]
+            ids = top_ids(bm25_all, k)
             ranked = [(int(i), float(bm25_all[i])) for i in ids]
         else:
             ranked = self._hybrid(bm25_all, qv, k)
@@ -133,7 +133,7 @@ class Retriever:
     def _hybrid(self, bm25_all: np.ndarray, qv: np.ndarray, k: int) -> list[tuple[int, float]]:
         depth = max(FUSION_DEPTH, k)
         _, dense_ids = self.dense.search(qv.reshape(1, -1), depth)
-        bm25_ids = np.argsort(-bm25_all, kind="stable")[:depth]
+        bm25_ids = top_ids(bm25_all, depth)
         bm25_ranking = [int(i) for i in bm25_ids if bm25_all[i] > 0]
         return rrf([[int(i) for i in dense_ids[0] if i >= 0], bm25_ranking])[:k]
 

@@ -11,7 +11,7 @@ import pytest
 from core import embed_backends
 from core.embed_backends import compare_backends
 from core.cli import main
-from core.embedding import EmbeddingCache, embed_texts, load_embedder, resolve_embedder_path
+from core.embedding import EmbeddingCache, embed_texts, load_embedder, prepare_backends, resolve_embedder_path
 from tests.conftest import ROOT
 
 TEXTS = ["Roses need six hours of sun a day.", "The shop opens at nine on weekdays.",
@@ -100,3 +100,14 @@ def test_compare_backends_rows_against_fp32(embedder, torch_embedder, int8_embed
     assert by["torch"]["n_questions"] == len(qa) > 0 and 0 < by["torch"]["hit_at_5"] <= 1
     no_qa = compare_backends(chunks[:8], {"torch": torch_embedder}, k=3)
     assert no_qa[0]["hit_at_5"] is None and no_qa[0]["top_k_changed"] == 0
+
+
+@pytest.mark.slow  # a real int8 export into a fresh folder: 20-60 s
+def test_prepare_backends_exports_what_later_loads_use(tmp_path):
+    root = tmp_path / "exports"
+    assert prepare_backends(backends=("onnx-int8",), export_root=root) == {"onnx-int8": "onnx-int8"}
+    made = list(root.rglob("*.onnx"))
+    assert [p.name for p in made] == ["model_int8.onnx"]
+    stamp = made[0].stat().st_mtime_ns
+    assert load_embedder(backend="onnx-int8", export_root=root).model[0].model.onnx_file == made[0]
+    assert made[0].stat().st_mtime_ns == stamp

@@ -36,6 +36,10 @@ def _free_port() -> int:
 
 
 def pytest_collection_modifyitems(items):
+    for item in items:  # each starts or drives a real server and browser: out of the quick `-m "not slow"` loop
+        if "browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
     if Path(CHROMIUM).exists():
         return
     if os.environ.get("RAGFT_REQUIRE_BROWSER"):

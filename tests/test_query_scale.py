@@ -1,0 +1,51 @@
+"""Queries stay fast on large corpora: top-k without a full sort, and BM25 built once, never per query."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from core.chunking import ChunkConfig, chunk_documents
+from core.documents import load_paths
+from core.index import top_ids
+from core.retrieval import Retriever
+from tests.conftest import ROOT
+
+
+def _scores(kind: str, n: int, rng) -> np.ndarray:
+    return {
+        "ties": lambda: rng.integers(0, 3, n),
+        "dense": lambda: rng.random(n),
+        "sparse": lambda: np.where(rng.random(n) < 0.01, rng.random(n), 0.0),  # BM25: most chunks score 0
+        "negative": lambda: rng.normal(size=n),
+    }[kind]().astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["ties", "dense", "sparse", "negative"])
+@pytest.mark.parametrize("n, k", [(1, 1), (4, 10), (50, 5), (1000, 60), (100_000, 5), (100_000, 60)])
+def test_top_ids_is_exactly_the_stable_full_sort(kind, n, k):
+    scores = _scores(kind, n, np.random.default_rng(n + k))
+    assert top_ids(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
+
+
+def test_a_large_index_searches_without_rebuilding_bm25(embedder, monkeypatch):
+    import bm25s
+
+    base = chunk_documents(load_paths([ROOT / "sample_data" / "prose_flower_shop"]), ChunkConfig(), embedder.tokens)
+    n = 5_000
+    chunks = [replace(base[i % len(base)], doc_id=f"copy{i // len(base)}") for i in range(n)]
+    vectors = np.random.default_rng(0).normal(size=(n, embedder.dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    retriever = Retriever.from_vectors(chunks, vectors, embedder)
+
+    def rebuild(*args, **kwargs):
+        raise AssertionError("BM25 was re-indexed during a query")
+
+    monkeypatch.setattr(bm25s.BM25, "index", rebuild)
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = retriever.search("How much does delivery to Ashcombe cost?", 5, mode)
+        assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    bm25 = retriever.search("Ashcombe delivery", 5, "bm25")
+    assert all("Ashcombe" in h.chunk.text for h in bm25)  # the keyword chunks win among 5,000
