@@ -82,19 +82,20 @@ def bench_ingest(embedders: dict, docs: list[Document], rounds: int) -> None:
 
 def bench_quality(embedders: dict) -> None:
     corpora = [c for c in list_corpora() if c.qa_path]
-    print(f"retrieval quality, k=5, {len(corpora)} sample corpora (hit@1 / hit@5; questions, then paraphrases):")
-    for mode in ("dense", "hybrid"):
+    print(f"retrieval quality, k=5, {len(corpora)} sample corpora (hit@1/hit@5; questions, then paraphrases):")
+    table: dict[tuple[str, str], list] = {}
+    for corpus in corpora:
+        docs, qa = load_paths([corpus.docs_path]), load_qa(corpus.qa_path)
         for name, emb in embedders.items():
-            cells, totals = [], np.zeros(4)
-            for corpus in corpora:
-                retriever = Retriever.build(load_paths([corpus.docs_path]), emb, ChunkConfig())
-                qa = load_qa(corpus.qa_path)
+            retriever = Retriever.build(docs, emb, ChunkConfig())  # embedded once, searched in both modes
+            for mode in ("dense", "hybrid"):
                 q, _ = evaluate_retrieval(retriever, qa, mode=mode)
                 p, _ = evaluate_retrieval(retriever, qa, mode=mode, paraphrases=True)
-                cells.append(f"{corpus.name} {q.hit_at_1:.3f}/{q.hit_at_5:.3f} ({p.hit_at_5:.3f})")
-                totals += [q.hit_at_1, q.hit_at_5, p.hit_at_1, p.hit_at_5]
-            m = totals / len(corpora)
-            print(f"  {mode:<6} {name:<10} mean {m[0]:.3f}/{m[1]:.3f}, paraphrases {m[2]:.3f}/{m[3]:.3f} | " + "; ".join(cells))
+                table.setdefault((mode, name), []).append((corpus.name, q.hit_at_1, q.hit_at_5, p.hit_at_1, p.hit_at_5))
+    for (mode, name), rows in table.items():
+        m = np.mean([r[1:] for r in rows], axis=0)
+        cells = "; ".join(f"{r[0]} {r[1]:.3f}/{r[2]:.3f} ({r[3]:.3f}/{r[4]:.3f})" for r in rows)
+        print(f"  {mode:<6} {name:<10} mean {m[0]:.3f}/{m[1]:.3f}, paraphrases {m[2]:.3f}/{m[3]:.3f} | {cells}")
 
 
 def synthetic_retriever(embedder, texts: list[str], n: int) -> Retriever:

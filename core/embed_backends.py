@@ -7,7 +7,9 @@ SentenceTransformer object (its tokenizer, pooling and normalisation) and
 swapping only the transformer's forward pass for an ONNX Runtime session:
 
 1. ``torch.onnx.export`` of the transformer body (token embeddings out),
-2. ``onnxruntime.transformers.optimizer`` fuses LayerNorm/GELU/attention (optimum's O2),
+2. ``onnxruntime.transformers.optimizer`` fuses embeddings+LayerNorm, attention, GELU and
+   skip-LayerNorm into single kernels (what optimum calls O2; exported with eager attention,
+   because the fuser does not recognise SDPA's traced graph),
 3. ``onnxruntime.quantization.quantize_dynamic``: int8 weights, per channel.
 
 Each export is written once to a content-keyed folder under ``export_root()``
@@ -30,7 +32,7 @@ DEFAULT_BACKEND = "onnx"  # lossless (cosine to fp32 = 1.000), several times fas
 BACKEND_ENV = "RAGFT_EMBEDDER_BACKEND"  # process-wide default, e.g. for a server or a test run
 EXPORT_ENV = "RAGFT_EXPORT_DIR"  # where exports live; tests point it at one shared folder
 _FILES = {"onnx": "model_optimized.onnx", "onnx-int8": "model_int8.onnx"}
-_EXPORT_VERSION = "1"  # bump when the export recipe changes, so old folders are not reused
+_EXPORT_VERSION = "2"  # bump when the export recipe changes, so old folders are not reused
 SPINNING = "0"  # ONNX Runtime threads that spin while waiting starve everything else on a busy 2-core laptop
 _lock = threading.Lock()
 
@@ -74,7 +76,8 @@ def export_folder(model_path: str, root: Path | None = None) -> Path:
 def export_backend(st_model, model_path: str, backend: str, root: Path | None = None) -> Path:
     """The ONNX file for ``backend``, exporting (about 20-40 s, once) if it is not on disk yet.
 
-    ``st_model`` is a loaded SentenceTransformer (PyTorch); it is only read.
+    ``st_model`` is a loaded SentenceTransformer (PyTorch) that is about to run on the export;
+    its attention is switched to the eager kernels for the trace.
     Files are written to a temporary folder and moved into place, so a crash
     or a second process never sees half an export.
     """
@@ -94,6 +97,8 @@ def _export_fp32(st_model, path: Path) -> Path:
     import torch
 
     transformer = st_model[0].auto_model
+    if hasattr(transformer, "set_attn_implementation"):  # SDPA's traced graph hides attention from the fuser
+        transformer.set_attn_implementation("eager")  # this model is about to be replaced by the export anyway
     sample = st_model.tokenizer(["an example sentence", "a second, longer example sentence"], return_tensors="pt", padding=True)
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
 

@@ -25,6 +25,8 @@ def backend_comparison(retriever, corpus, key: str) -> None:
     if st.button("⚡ Compare the three backends on this corpus", key="emb_backend_go"):
         bar = st.progress(0.0, text="Loading the three backends (the first time, each ONNX export takes ~30 s)…")
         embedders = {name: get_embedder(st.session_state.get("embedder_name"), name) for name in BACKENDS}
+        for notice in dict.fromkeys(e.notice for e in embedders.values() if e.notice):
+            st.info(notice)  # e.g. no ONNX Runtime: those rows are PyTorch again
 
         def progress(done: int, total: int, name: str) -> None:
             bar.progress(done / total, text=f"Measured {LABELS[name]} ({done} of {total})")
