@@ -76,7 +76,7 @@ def _status_rows(docs, errors: dict[str, str]) -> list[dict]:
         warning = doc.metadata.get("warning")
         rows.append({"file": doc.name, "type": doc.metadata.get("type", ""), "characters": len(doc.text),
                      "pages": doc.metadata.get("pages"),
-                     "encoding": ENCODING_LABELS.get(doc.metadata.get("encoding"), doc.metadata.get("encoding")), "status": f"⚠️ {warning}" if warning else "✅ read"})
+                     "encoding": ENCODING_LABELS.get(doc.metadata.get("encoding"), doc.metadata.get("encoding") or ""), "status": f"⚠️ {warning}" if warning else "✅ read"})
     rows += [{"file": name, "type": name.rsplit(".", 1)[-1] if "." in name else "", "characters": None,
               "pages": None, "encoding": None, "status": f"❌ {message}"} for name, message in errors.items()]
     return rows
