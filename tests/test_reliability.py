@@ -16,6 +16,7 @@ from core.corpora import parse_qa
 from core.documents import ENCODING_LABELS, load_bytes
 from core.errors import ConfigError, CorruptDocument, DatasetError
 from core.finetune import MAX_STEPS, FinetuneConfig
+from tests.test_bad_input import DOCUMENTS, _fresh_workspace, start, upload  # noqa: F401  (autouse fixture)
 from tests.test_cli import FLOWER, cli
 
 TEXT = "Crème brûlée costs €5 at the greenhouse café.\n\nThe key is under the blue pot."
@@ -142,3 +143,12 @@ def test_cli_search_with_chunk_size_1_and_a_stop_word_document(tmp_path):
     assert len(rows) == 3 and all(r["text"].strip() for r in rows)
     one_line_error(cli("search", "--docs", str(stop), "--query", "x", "--chunk-size", "0", check=False),
                    "chunk size must be greater than 0 (got 0)")
+
+
+def test_documents_page_says_which_encoding():
+    files = {"notepad.txt": b"\xff\xfe" + TEXT.encode("utf-16-le"), "bom.md": TEXT.encode("utf-8-sig"),
+             "old.txt": TEXT.encode("cp1252")}
+    at = upload(start("encodings", DOCUMENTS, corpus="uploads"), files)
+    table = at.dataframe[0].value.set_index("file")
+    assert table["encoding"].to_dict() == {"bom.md": "UTF-8 with BOM", "notepad.txt": "UTF-16 LE", "old.txt": "Windows-1252"}
+    assert not at.error and table["status"]["notepad.txt"] == "✅ read"
