@@ -10,6 +10,7 @@ st.set_page_config(page_title="RAG ⇄ Fine-Tune Lab", page_icon="🧪", layout=
 
 from ui.sidebar import render_sidebar  # noqa: E402  (after set_page_config)
 from ui.state import init_state  # noqa: E402
+from core.room import teacher_passcode  # noqa: E402
 
 PAGES = {
     "Start": [
@@ -29,6 +30,9 @@ PAGES = {
         st.Page("pages/9_model.py", title="Model", icon="🤖", url_path="model"),
     ],
 }
+
+if teacher_passcode():  # the teacher's room view exists only on a server started with a passcode
+    PAGES["Teacher"] = [st.Page("pages/10_room.py", title="Room view", icon="🧑‍🏫", url_path="room")]
 
 init_state()
 page = st.navigation(PAGES)

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.corpora import QAItem
-from core.errors import ConfigError, LabError
+from core.errors import ConfigError, LabError, check_numbers
 from core.prompting import build_messages
 
 SYSTEMS = ("base", "rag", "lora", "lora+rag")
@@ -44,12 +44,14 @@ class Decoding:
     top_p: float = 1.0  # 1 = no nucleus cut
 
     def __post_init__(self) -> None:
+        check_numbers(whole={"max_new_tokens": self.max_new_tokens, "top_k": self.top_k},
+                      real={"temperature": self.temperature, "top_p": self.top_p})
         if not 1 <= self.max_new_tokens <= 512:
             raise ConfigError(f"max_new_tokens must be between 1 and 512 (got {self.max_new_tokens})")
         if not 0 <= self.temperature <= 5:
             raise ConfigError(f"temperature must be between 0 and 5 (got {self.temperature})")
-        if self.top_k < 0:
-            raise ConfigError(f"top_k must be 0 (off) or more (got {self.top_k})")
+        if not 0 <= self.top_k <= 100_000:
+            raise ConfigError(f"top_k must be 0 (off) up to 100,000 (got {self.top_k})")
         if not 0 < self.top_p <= 1:
             raise ConfigError(f"top_p must be greater than 0 and at most 1 (got {self.top_p})")
 

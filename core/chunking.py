@@ -23,6 +23,7 @@ import numpy as np
 from core.documents import Document
 from core.errors import ConfigError
 
+MAX_SIZE = 100_000  # larger than any document the Lab reads in one chunk; caps runaway values
 STRATEGIES = ("characters", "tokens", "sentences", "recursive", "markdown", "semantic")
 UNITS = ("characters", "tokens")
 
@@ -42,11 +43,17 @@ class ChunkConfig:
             raise ConfigError(f"unknown chunking strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         if self.unit not in UNITS:
             raise ConfigError(f"unknown unit {self.unit!r}; choose 'characters' or 'tokens'")
+        for name in ("size", "overlap"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ConfigError(f"chunk {name} must be a whole number (got {value!r})")
         if self.size <= 0:
             raise ConfigError(f"chunk size must be greater than 0 (got {self.size})")
+        if self.size > MAX_SIZE:
+            raise ConfigError(f"chunk size must be at most {MAX_SIZE:,} (got {self.size:,})")
         if not 0 <= self.overlap < self.size:
             raise ConfigError(f"overlap must be at least 0 and smaller than the chunk size ({self.overlap} vs size {self.size})")
-        if not 0 < self.semantic_percentile < 100:
+        if not isinstance(self.semantic_percentile, (int, float)) or not 0 < self.semantic_percentile < 100:
             raise ConfigError("semantic_percentile must be between 0 and 100")
 
         # The two fixed-size strategies define their own unit.

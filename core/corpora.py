@@ -101,6 +101,8 @@ def parse_qa(name: str, data: bytes) -> list[QAItem]:
             f"{name} is missing the column(s) {', '.join(sorted(missing))}; "
             f"it has {', '.join(map(str, rows[0])) or 'none'}. A Q&A file needs 'question' and 'answer'."
         )
+    for number, row in enumerate(rows, start=1):
+        _check_row_types(name, number, row)
     items = []
     for row in rows:
         question, answer = str(row.get("question") or "").strip(), str(row.get("answer") or "").strip()
@@ -118,6 +120,23 @@ def parse_qa(name: str, data: bytes) -> list[QAItem]:
     if not items:
         raise DatasetError(f"{name} has no row with both a question and an answer.")
     return items
+
+
+TEXT_FIELDS = ("question", "answer", "value", "supporting_text", "document")
+
+
+def _check_row_types(name: str, number: int, row: dict) -> None:
+    """Text fields hold text (or nothing); a number or a list where text belongs is refused, not str()-ed."""
+    kinds = {int: "a number", float: "a number", bool: "true/false", list: "a list", dict: "an object"}
+    for key in TEXT_FIELDS:
+        value = row.get(key)
+        if value is not None and not isinstance(value, str):
+            raise DatasetError(f"{name} row {number}: '{key}' must be text, not {kinds.get(type(value), 'a value')} "
+                               f"({json.dumps(value)[:40]}). Put it in quotes.")
+    paraphrases = row.get("paraphrases")
+    if paraphrases is not None and not isinstance(paraphrases, str) and not (
+            isinstance(paraphrases, list) and all(isinstance(p, str) for p in paraphrases)):
+        raise DatasetError(f"{name} row {number}: 'paraphrases' must be a list of texts or one text with '|' between them.")
 
 
 def load_qa(path: str | Path) -> list[QAItem]:

@@ -106,19 +106,43 @@ def load_paths(paths: Iterable[str | Path], max_bytes: int = MAX_BYTES) -> list[
 
 # --- readers: (name, bytes) -> (text, metadata) ------------------------------
 
+# Byte-order marks, longest first (a UTF-32 LE mark starts with UTF-16 LE's). Windows tools write
+# UTF-16 with a BOM ("Unicode" in Notepad); its zero bytes must not look like a binary file.
+BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
+                   "utf-32-le": "UTF-32 LE", "utf-32-be": "UTF-32 BE", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
+
+
 def _read_text(name: str, data: bytes) -> tuple[str, dict]:
+    """Decode text: a BOM decides; otherwise UTF-8, then cp1252, then latin-1 (with a warning)."""
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            return _decode_bom(name, data[len(bom):], encoding), {"encoding": encoding}
     if b"\x00" in data[:8192] or _control_ratio(data[:8192]) > 0.1:
         raise CorruptDocument(f"{name} looks like a binary file, not text. Was it renamed to .txt?")
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in ("utf-8", "cp1252"):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if encoding == "utf-8-sig":
-            return text, {"encoding": "utf-8"}
+        if encoding == "utf-8":
+            return text, {"encoding": encoding}
         return text, {"encoding": encoding, "warning": f"{name} is not UTF-8; it was read as {encoding}."}
     text = data.decode("latin-1")
     return text, {"encoding": "latin-1", "warning": f"{name} is not UTF-8; it was read as latin-1."}
+
+
+def _decode_bom(name: str, body: bytes, encoding: str) -> str:
+    label = ENCODING_LABELS[encoding]
+    try:
+        text = body.decode(encoding.removesuffix("-sig"))
+    except UnicodeDecodeError as exc:
+        raise CorruptDocument(f"{name} starts like {label} text but is damaged at byte {exc.start:,}.") from exc
+    sample = text[:4096]
+    if sample and sum(ch < " " and ch not in "\t\n\r\f" for ch in sample) / len(sample) > 0.1:
+        raise CorruptDocument(f"{name} looks like a binary file, not text. Was it renamed to .txt?")
+    return text
 
 
 def _control_ratio(sample: bytes) -> float:

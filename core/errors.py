@@ -67,3 +67,24 @@ class DatasetError(LabError):
 
 class Cancelled(LabError):
     """Long work (embedding, training, evaluation) was stopped by the user."""
+
+
+def check_numbers(whole: dict[str, object] = {}, real: dict[str, object] = {}) -> None:  # noqa: B006 (read-only)
+    """Raise ConfigError unless each ``whole`` value is an int and each ``real`` value a finite number.
+
+    Range checks come after this, so ``inf``, ``nan``, ``True`` or ``"3"`` never reach a comparison
+    (``inf > 0`` is true, ``nan > 0`` false: either way the wrong message or a silent accept).
+
+    >>> check_numbers(whole={"rank": 8}, real={"alpha": float("inf")})
+    Traceback (most recent call last):
+    core.errors.ConfigError: alpha must be a finite number (got inf)
+    """
+    import math
+    import numbers
+
+    for name, value in whole.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"{name} must be a whole number (got {value!r})")
+    for name, value in real.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number (got {value!r})")

@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 import torch
 
 from core.corpora import QAItem
-from core.errors import ConfigError
+from core.errors import ConfigError, check_numbers
 from core.finetune_data import FinetuneData, collate
 from core.finetune_eval import evaluate
 from core.finetune_io import (  # noqa: F401  (re-exported: the public API lives in core.finetune)
@@ -43,6 +43,8 @@ DATA_KINDS = ("qa", "text")
 # Attention AND MLP: measured on world_arcade, 20 steps recalled 60% of facts vs 22% for q,k,v,o only
 # (the MLP layers are where a transformer stores facts).
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+MAX_STEPS = 100_000  # ~14 h at the Lab's fastest 2 steps/s: anything longer is a typo, not a plan
+MAX_EPOCHS = 1_000
 WRITE_EVERY = 5  # steps between metrics.json rewrites while training
 
 
@@ -68,24 +70,32 @@ class FinetuneConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target_modules", tuple(self.target_modules))
+        check_numbers(
+            whole={k: getattr(self, k) for k in ("rank", "epochs", "max_steps", "batch_size", "seed", "paraphrases",
+                                                 "eval_every", "max_new_tokens", "max_eval_questions")},
+            real={k: getattr(self, k) for k in ("alpha", "dropout", "learning_rate", "open_book_mix", "val_fraction")})
         checks = [
             (self.method in METHODS, f"method must be one of {', '.join(METHODS)} (got {self.method!r})"),
             (1 <= self.rank <= 256, f"rank must be between 1 and 256 (got {self.rank}); 4 to 32 is typical"),
-            (self.alpha > 0, f"alpha must be greater than 0 (got {self.alpha})"),
+            (0 < self.alpha <= 4096, f"alpha must be greater than 0 and at most 4096 (got {self.alpha}); 2 × rank is typical"),
             (0 <= self.dropout < 1, f"dropout must be at least 0 and below 1 (got {self.dropout})"),
             (self.method == "full" or len(self.target_modules) > 0, "target_modules must name at least one layer for LoRA"),
             (0 < self.learning_rate <= 1,
              f"learning_rate must be greater than 0 and at most 1 (got {self.learning_rate}); try 1e-4 to 1e-2"),
             (self.epochs >= 1 or self.max_steps >= 1, f"epochs or max_steps must be at least 1 (got {self.epochs}, {self.max_steps})"),
-            (self.max_steps >= 0, f"max_steps must be 0 (use epochs) or more (got {self.max_steps})"),
-            (self.batch_size >= 1, f"batch_size must be at least 1 (got {self.batch_size})"),
+            (0 <= self.epochs <= MAX_EPOCHS, f"epochs must be between 0 and {MAX_EPOCHS:,} (got {self.epochs})"),
+            (0 <= self.max_steps <= MAX_STEPS,
+             f"max_steps must be 0 (use epochs) or at most {MAX_STEPS:,} (got {self.max_steps:,})"),
+            (1 <= self.batch_size <= 4096, f"batch_size must be between 1 and 4096 (got {self.batch_size})"),
+            (0 <= self.seed < 2**32, f"seed must be between 0 and 2**32 - 1 (got {self.seed})"),
             (self.data in DATA_KINDS, f"data must be one of {', '.join(DATA_KINDS)} (got {self.data!r})"),
             (0 <= self.paraphrases <= 20, f"paraphrases must be between 0 and 20 (got {self.paraphrases})"),
             (0 <= self.open_book_mix <= 1, f"open_book_mix must be between 0 and 1 (got {self.open_book_mix})"),
-            (self.eval_every >= 1, f"eval_every must be at least 1 (got {self.eval_every})"),
+            (1 <= self.eval_every <= MAX_STEPS, f"eval_every must be between 1 and {MAX_STEPS:,} (got {self.eval_every})"),
             (0 <= self.val_fraction < 1, f"val_fraction must be at least 0 and below 1 (got {self.val_fraction})"),
             (1 <= self.max_new_tokens <= 256, f"max_new_tokens must be between 1 and 256 (got {self.max_new_tokens})"),
-            (self.max_eval_questions >= 1, f"max_eval_questions must be at least 1 (got {self.max_eval_questions})"),
+            (1 <= self.max_eval_questions <= 10_000,
+             f"max_eval_questions must be between 1 and 10,000 (got {self.max_eval_questions})"),
         ]
         for ok, message in checks:
             if not ok:

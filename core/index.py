@@ -21,6 +21,7 @@ from core.errors import ConfigError, IndexError_
 KINDS = ("flat", "hnsw", "ivf")
 MODES = ("dense", "bm25", "hybrid")
 IVF_MIN_PER_LIST = 39  # FAISS's own rule of thumb for k-means training points per list
+MAX_PARAM = 100_000  # far above any useful M, efSearch, nlist or nprobe; stops runaway values
 RRF_K = 60  # the constant from the RRF paper; damps the weight of the very top ranks
 
 
@@ -35,6 +36,11 @@ class IndexConfig:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ConfigError(f"unknown index kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        numbers = (self.hnsw_m, self.hnsw_ef_search, self.ivf_nlist, self.ivf_nprobe)
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in numbers):
+            raise ConfigError("index parameters must be whole numbers")
+        if max(numbers) > MAX_PARAM:
+            raise ConfigError(f"index parameters must be at most {MAX_PARAM:,}")
         if self.hnsw_m < 2 or self.hnsw_ef_search < 1 or self.ivf_nprobe < 1 or self.ivf_nlist < 0:
             raise ConfigError("index parameters must be positive (hnsw_m ≥ 2, ef_search ≥ 1, nprobe ≥ 1)")
 
@@ -123,13 +129,20 @@ class BM25Index:
         if not texts:
             raise IndexError_("There are no chunks to index: the corpus produced zero chunks.")
         self.size = len(texts)
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+        tokenized = bm25s.tokenize(texts, stopwords="en", show_progress=False)
+        # Chunks of stop words or single characters leave no terms: bm25s cannot index
+        # an empty vocabulary, and every query would score 0 anyway.
+        self.bm25 = None
+        if tokenized.vocab:
+            self.bm25 = bm25s.BM25()
+            self.bm25.index(tokenized, show_progress=False)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for ``query`` (zeros when no query word is in the corpus)."""
         import bm25s
 
+        if self.bm25 is None:
+            return np.zeros(self.size, dtype=np.float32)
         words = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
         known = [w for w in words if w in self.bm25.vocab_dict]
         if not known:

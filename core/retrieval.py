@@ -111,6 +111,8 @@ class Retriever:
         query = check_query(query)
         if mode not in MODES:
             raise ConfigError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise ConfigError(f"k must be a whole number (got {k!r})")
         if k < 1:
             raise ConfigError(f"k must be at least 1 (got {k})")
         qv = self.embed_queries([query]) if query_vector is None and mode != "bm25" else query_vector

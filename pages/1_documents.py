@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.chunking import STRATEGIES, UNITS, ChunkConfig
+from core.documents import ENCODING_LABELS
 from core.errors import ConfigError, DocumentError
 from ui.rag_views import chunk_corpus, chunk_doc_cached, legend_html, page_of, paint_chunks, preview
 from ui.resources import get_embedder
@@ -74,9 +75,10 @@ def _status_rows(docs, errors: dict[str, str]) -> list[dict]:
     for doc in docs:
         warning = doc.metadata.get("warning")
         rows.append({"file": doc.name, "type": doc.metadata.get("type", ""), "characters": len(doc.text),
-                     "pages": doc.metadata.get("pages"), "status": f"⚠️ {warning}" if warning else "✅ read"})
+                     "pages": doc.metadata.get("pages"),
+                     "encoding": ENCODING_LABELS.get(doc.metadata.get("encoding"), doc.metadata.get("encoding") or ""), "status": f"⚠️ {warning}" if warning else "✅ read"})
     rows += [{"file": name, "type": name.rsplit(".", 1)[-1] if "." in name else "", "characters": None,
-              "pages": None, "status": f"❌ {message}"} for name, message in errors.items()]
+              "pages": None, "encoding": None, "status": f"❌ {message}"} for name, message in errors.items()]
     return rows
 
 

@@ -1,7 +1,7 @@
 """Bad input, case by case: a typed error in core and a plain message in the page, never a crash.
 
 Each table drives two tests: one calls ``core`` directly and checks the error type and message; one drives
-the page through the entrypoint (``AppTest.from_file("app.py")`` with a ``?sid=``) and checks that the
+the page through the entrypoint (``AppTest.from_file("app.py")`` in a named session) and checks that the
 same words appear in an error or warning box and that nothing raised. Cases already covered in
 ``tests/test_documents.py`` on the core side (the 200 MB sparse file, unsupported types) are only driven
 through the page here.
@@ -50,9 +50,13 @@ def tiny_model(tmp_path_factory):
 
 
 def start(sid: str, page: str | None = None, **state) -> AppTest:
-    """Run app.py as the browser would with ``?sid=…`` (plus session ``state``), then open ``page``."""
+    """Run app.py as the browser that owns session ``sid`` would (plus session ``state``), then open ``page``.
+
+    AppTest cannot send the browser's cookie, so the session is given directly: a ``?sid=`` alone opens
+    nothing (``tests/test_private_sessions.py``).
+    """
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.query_params["sid"] = sid
+    at.session_state["sid"] = sid
     for key, value in state.items():
         at.session_state[key] = value
     at.run()

@@ -1,13 +1,13 @@
 """Per-session state: who this session is, which corpus it uses, and its retrievers.
 
 A session id lives in the URL (``?sid=…``) so a page refresh reconnects to
-the same workspace folder (uploads, adapters, running training jobs).
+the same workspace folder (uploads, adapters, running training jobs), but only
+in the browser whose cookie holds the session's key (see ``core.sessions``).
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -18,19 +18,24 @@ from core.documents import Document, load_bytes, load_paths
 from core.errors import DocumentError
 from core.index import IndexConfig
 from core.retrieval import Retriever
+from core.sessions import is_browser_key, new_browser_key, resolve_session
 from core.workspace import Workspace, atomic_write_bytes, content_hash
 from ui.resources import get_embedder, get_embedding_cache, get_workspace
 
 UPLOADS = "uploads"  # the corpus name for a session's own files
 MAX_RETRIEVERS = 6
+BROWSER_COOKIE = "ragft_browser"  # the per-browser key; never in the URL
 
 
 def init_state() -> None:
     """Initialise shared keys once per session (pages rely on them existing)."""
     ss = st.session_state
     if "sid" not in ss:
-        sid = st.query_params.get("sid") or uuid.uuid4().hex[:12]
-        ss["sid"] = "".join(ch for ch in sid if ch.isalnum())[:32] or uuid.uuid4().hex[:12]
+        key = st.context.cookies.get(BROWSER_COOKIE)
+        ss["browser_key"] = key if is_browser_key(key) else new_browser_key()
+        ss["sid"], ss["session_note"] = resolve_session(get_workspace().root / "sessions",
+                                                        st.query_params.get("sid"), ss["browser_key"])
+    remember_browser()
     if st.query_params.get("sid") != ss["sid"]:
         st.query_params["sid"] = ss["sid"]
     corpora = list_corpora()
@@ -40,6 +45,17 @@ def init_state() -> None:
     ss.setdefault("embedder_name", None)
     ss.setdefault("generator_name", None)
     ss.setdefault("_retrievers", {})
+
+
+def remember_browser() -> None:
+    """Store this browser's key in a cookie (when it is not there yet), and say why a link did not open."""
+    ss = st.session_state
+    key = ss.get("browser_key")
+    if key and st.context.cookies.get(BROWSER_COOKIE) != key:
+        st.sidebar.html(f"<script>document.cookie = '{BROWSER_COOKIE}={key}; path=/; max-age=31536000; "
+                        "SameSite=Strict';</script>", unsafe_allow_javascript=True)
+    if ss.get("session_note"):
+        st.sidebar.warning(ss["session_note"], icon="🔒")
 
 
 def session_workspace() -> Workspace:

@@ -50,36 +50,40 @@ def pytest_collection_modifyitems(items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def lab_url(tmp_path_factory):
-    """A Lab server on a free loopback port with its own workspace; stopped after the session."""
-    port = _free_port()
-    env = {**os.environ, "RAGFT_WORKSPACE": str(tmp_path_factory.mktemp("browser-workspace")),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
+def start_server(workspace: Path, log_path: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` as the README says, on a loopback port; returns once /_stcore/health is ok."""
+    port = port or _free_port()
+    env = {**os.environ, "RAGFT_WORKSPACE": str(workspace), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    log = open(log_path, "a")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    log.close()  # the child keeps its own handle
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("the Streamlit server did not become healthy in 120 s")
+    proc.kill()
+    raise RuntimeError("the Streamlit server did not become healthy in 120 s")
+
+
+@pytest.fixture(scope="session")
+def lab_url(tmp_path_factory):
+    """A Lab server on a free loopback port with its own workspace; stopped after the session."""
+    proc, url = start_server(tmp_path_factory.mktemp("browser-workspace"),
+                             tmp_path_factory.mktemp("server") / "streamlit.log")
     yield url
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ compare the four answers with that adapter. A screenshot of each step goes to te
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlparse
 
 from tests.browser.conftest import screenshot, wait_idle
 from tests.test_documents import make_docx, make_pdf
@@ -16,8 +17,21 @@ SID = "flowtour01"
 QUESTION = "How many days of annual leave do employees get?"
 
 
+_SESSIONS: dict[str, tuple[str, list[dict]]] = {}  # test name of a session -> (its real id, its browser's cookies)
+
+
 def goto(page, lab_url: str, path: str, sid: str = SID) -> None:
-    page.goto(f"{lab_url}/{path}?sid={sid}")
+    """Open ``path`` in the session the tests call ``sid``, as the browser that made it (its cookie, its URL)."""
+    if sid not in _SESSIONS:
+        page.goto(f"{lab_url}/{path}")
+        wait_idle(page)
+        page.wait_for_function("document.cookie.includes('ragft_browser=')")
+        real = parse_qs(urlparse(page.url).query)["sid"][0]
+        _SESSIONS[sid] = real, [c for c in page.context.cookies() if c["name"] == "ragft_browser"]
+        return
+    real, cookies = _SESSIONS[sid]
+    page.context.add_cookies(cookies)
+    page.goto(f"{lab_url}/{path}?sid={real}")
     wait_idle(page)
 
 

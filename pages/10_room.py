@@ -1,0 +1,57 @@
+"""Room view (teacher): the training queue, who is training, progress, server CPU and memory, stop a job.
+
+Listed only when ``RAGFT_TEACHER_PASSCODE`` is set, and shows nothing until the passcode is typed.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from core import jobs
+from core.room import check_passcode, room_snapshot, teacher_passcode
+
+ss = st.session_state
+st.title("🧑‍🏫 Room view")
+expected = teacher_passcode()
+if not expected:
+    st.info("The room view is switched off. Start the server with `RAGFT_TEACHER_PASSCODE=…` to use it.")
+    st.stop()
+if not ss.get("room_ok"):
+    given = st.text_input("Teacher passcode", type="password", key="room_passcode")
+    if given and check_passcode(given, expected):
+        ss["room_ok"] = True
+        st.rerun()
+    if given:
+        st.error("That passcode is not right.")
+    st.stop()
+
+
+def _stop(job_id: str) -> None:
+    jobs.stop(job_id)
+    ss["room_stopped"] = job_id
+
+
+@st.fragment(run_every=3)
+def room() -> None:
+    snap = room_snapshot()
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Training now", len(snap.running))
+    c2.metric("Waiting in the queue", len(snap.queued))
+    c3.metric(f"CPU ({snap.cpu_count} cores)", f"{snap.cpu_percent:.0f} %")
+    c4.metric("Memory", f"{snap.memory_used_gb:.1f} / {snap.memory_total_gb:.1f} GB",
+              help=f"This server process: {snap.process_memory_gb:.2f} GB")
+    if not snap.jobs:
+        st.caption("No training runs since the server started.")
+        return
+    rows = [{"learner": j.learner, "run": j.label, "state": j.state, "queue position": j.position,
+             "step": j.step, "of": j.total_steps, "loss": j.loss, "seconds": j.seconds} for j in snap.jobs]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    for j in snap.running + snap.queued:
+        progress = f"step {j.step}" + (f" of {j.total_steps}" if j.total_steps else "") if j.step else "waiting"
+        st.button(f"⏹ Stop {j.learner}'s run {j.label} ({progress})", key=f"room_stop_{j.id}",
+                  on_click=_stop, args=(j.id,))
+    if ss.get("room_stopped"):
+        st.caption("Stop requested: a running job stops after its current step.")
+
+
+st.caption("Refreshes every 3 seconds. Learners appear as short tags, never as the ids that reopen their sessions.")
+room()

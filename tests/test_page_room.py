@@ -1,0 +1,84 @@
+"""The teacher's room view: hidden without a passcode, refuses a wrong one, shows the queue and load, stops a job."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import jobs
+from core.room import PASSCODE_ENV, learner_tag, room_snapshot
+from tests.conftest import ROOT
+
+PAGE = "pages/10_room.py"
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    fresh = jobs.JobQueue()
+    monkeypatch.setattr(jobs, "QUEUE", fresh)
+    return fresh
+
+
+def blocking_job(owner: str, run_dir, release: threading.Event) -> jobs.Job:
+    def work(ctx):
+        step = 0
+        while not release.is_set() and not ctx.should_stop():
+            step += 1
+            ctx.report({"step": step, "loss": 2.0 / step})
+            release.wait(0.05)
+        return {"status": "stopped"} if ctx.should_stop() else None
+    return jobs.Job(owner, run_dir, work, label="lora-test")
+
+
+def open_room(passcode: str | None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    if passcode is not None:
+        at.text_input(key="room_passcode").set_value(passcode)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_without_a_passcode_the_room_view_does_not_exist(monkeypatch):
+    monkeypatch.delenv(PASSCODE_ENV, raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGE)
+
+
+def test_a_wrong_passcode_shows_nothing(monkeypatch, queue):
+    monkeypatch.setenv(PASSCODE_ENV, "owl-42")
+    at = open_room("owl-41")
+    assert any("not right" in e.value for e in at.error)
+    assert not at.metric and not at.dataframe
+
+
+def test_the_teacher_sees_the_queue_and_stops_a_job(monkeypatch, queue, tmp_path):
+    monkeypatch.setenv(PASSCODE_ENV, "owl-42")
+    release = threading.Event()
+    sessions = tmp_path / "sessions"
+    first = queue.submit(blocking_job(str(sessions / "aaaa"), tmp_path / "run1", release))
+    second = queue.submit(blocking_job(str(sessions / "bbbb"), tmp_path / "run2", release))
+    try:
+        at = open_room("owl-42")
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Training now"] == "1" and metrics["Waiting in the queue"] == "1"
+        assert "%" in metrics["CPU (%d cores)" % room_snapshot(queue).cpu_count] and "GB" in metrics["Memory"]
+        table = at.dataframe[0].value
+        assert list(table["state"]) == ["running", "queued"] and list(table["queue position"].fillna(0)) == [0, 1]
+        assert set(table["learner"]) == {learner_tag("aaaa"), learner_tag("bbbb")}
+        assert "aaaa" not in " ".join(table["learner"])  # session ids are never shown
+        stop = next(b for b in at.button if b.key == f"room_stop_{first}")
+        stop.click()
+        at.run()
+        assert queue.wait(first, 10).state == "stopped"
+        assert queue.wait(second, 10).state in ("running", "done")  # the next job starts
+    finally:
+        release.set()
+        queue.wait(second, 10)
