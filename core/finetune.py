@@ -408,10 +408,11 @@ def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: 
                  general_items: Sequence[QAItem] = (), base_name: str = "", label: str = ""):
     """A ``core.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json."""
     from core.finetune_data import build_data
+    from core.generation import is_seq2seq
     from core.jobs import Job
 
     def work(ctx) -> dict:
-        data = build_data(tokenizer, items, config, documents)
+        data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model))
         latest: dict = {}
 
         def on_step(row: dict) -> None:

@@ -108,9 +108,11 @@ def load_adapter(base_generator, adapter_dir: str | Path):
 
             model = PeftModel.from_pretrained(copy.deepcopy(base_generator.model), str(adapter_dir))
         else:
-            from transformers import AutoModelForCausalLM
+            from transformers import AutoConfig
 
-            model = AutoModelForCausalLM.from_pretrained(str(adapter_dir))
+            from core.generation import model_class
+
+            model = model_class(AutoConfig.from_pretrained(str(adapter_dir))).from_pretrained(str(adapter_dir))
     except Exception as exc:  # peft/safetensors raise many types for damaged files
         raise AdapterError(f"The adapter in {adapter_dir.name} could not be loaded ({exc.__class__.__name__}): "
                            "its files are damaged or it was trained on a different base model.") from exc
