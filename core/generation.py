@@ -13,6 +13,7 @@ adapter, or call ``load_generator(..., cache=False)`` for a private copy).
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 import os
 import threading
@@ -29,7 +30,8 @@ from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 BUILTIN_NAME = "lab-tiny-lm"
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "models" / BUILTIN_NAME
 
-_CACHE: dict[str, "Generator"] = {}
+_CACHE: dict[str, "Generator"] = {}  # path → generator; loading a new one evicts those not pinned
+_PINNED: set[str] = set()
 _LOCK = threading.Lock()
 
 
@@ -227,10 +229,37 @@ def load_generator(name_or_path: str | None = None, *, cache: bool = True,
     with _LOCK:
         if cache and key in _CACHE:
             return _CACHE[key]
+        if cache:  # free the previous model before loading the next (a 500M model is 2 GB), unless pinned
+            for other in [k for k in _CACHE if k not in _PINNED]:
+                del _CACHE[other]
+            gc.collect()
         gen = _load(name, path, is_builtin, is_local, progress)
         if cache:
             _CACHE[key] = gen
         return gen
+
+
+def _key(name_or_path: str | None) -> str:
+    name = (name_or_path or "").strip() or BUILTIN_NAME
+    if name in {BUILTIN_NAME, "builtin", "built-in"}:
+        return str(BUILTIN_PATH)
+    p = Path(name).expanduser()
+    return str(p.resolve()) if p.exists() or name.startswith((".", "/", "~")) else name
+
+
+def pin_generator(name_or_path: str | None, pinned: bool = True) -> None:
+    """Keep (or stop keeping) a model loaded when another one is loaded."""
+    with _LOCK:
+        (_PINNED.add if pinned else _PINNED.discard)(_key(name_or_path))
+
+
+def is_loaded(name_or_path: str | None) -> bool:
+    return _key(name_or_path) in _CACHE
+
+
+def loaded_generators() -> list[str]:
+    """Names of the models held in memory now."""
+    return [gen.name for gen in _CACHE.values()]
 
 
 def clear_cache() -> None:
@@ -292,7 +321,8 @@ def _stepper(gen: Generator, ids: list[int]) -> Callable[[int | None], torch.Ten
             state["past"] = out.past_key_values
             return out.logits[0]
         return step
-    keep_last = {"logits_to_keep": 1} if _takes_logits_to_keep(type(model)) else {}  # skip unused logits
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    keep_last = {"logits_to_keep": 1} if _takes_logits_to_keep(type(inner)) else {}  # skip unused logits
 
     def step(token: int | None) -> torch.Tensor:
         out = model(input_ids=torch.tensor([ids] if token is None else [[token]]), past_key_values=state["past"],

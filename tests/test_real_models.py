@@ -193,3 +193,51 @@ def test_cli_finetune_bad_settings_for_the_model_exit_2_with_one_line(tiny_model
     errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert len(errors) == 1 and message in errors[0]
+
+
+# --- memory hygiene ------------------------------------------------------------------------
+
+def test_loading_a_model_frees_the_previous_one_unless_pinned(tiny_models):
+    from core.generation import is_loaded, pin_generator
+
+    llama, gpt2, t5 = (str(tiny_models[a]) for a in ("llama", "gpt2", "t5"))
+    load_generator(llama)
+    load_generator(gpt2)
+    assert is_loaded(gpt2) and not is_loaded(llama)
+    pin_generator(gpt2)
+    try:
+        load_generator(t5)
+        assert is_loaded(gpt2) and is_loaded(t5)
+    finally:
+        pin_generator(gpt2, False)
+    load_generator(llama)
+    assert not is_loaded(gpt2) and not is_loaded(t5)
+
+
+def test_adapters_share_one_copy_of_the_base_and_answer_as_their_own_model(tiny_models, tmp_path):
+    """peft adapter switching: two adapters, one host copy; each answers exactly like a private PeftModel."""
+    import copy
+
+    from peft import PeftModel
+
+    from core.finetune_io import merge_adapter
+
+    gen = load_generator(str(tiny_models["qwen2"]))
+    config = dataclasses.replace(presets_for(gen.model, False)[0].config, max_steps=3, eval_every=3,
+                                 learning_rate=5e-2, target_modules=tuple(lora_target_candidates(gen.model)))
+    data = build_data(gen.tokenizer, ITEMS, config)
+    dirs = []
+    for seed in (1, 2):
+        dirs.append(tmp_path / f"run{seed}")
+        train(gen.model, gen.tokenizer, data, dataclasses.replace(config, seed=seed), dirs[-1])
+    first, second = (load_adapter(gen, d) for d in dirs)
+    assert first.model._host is second.model._host  # one copy of the base for both
+    assert not any("lora" in n for n, _ in gen.model.named_modules())  # the cached base is never wrapped
+    messages = build_messages(ITEMS[0].question, None)
+    for adapter, folder in ((first, dirs[0]), (second, dirs[1]), (first, dirs[0])):  # switching back and forth
+        private = PeftModel.from_pretrained(copy.deepcopy(gen.model), str(folder)).eval()
+        ids = torch.tensor([gen.tokenizer("Who owns it?")["input_ids"]])
+        with torch.no_grad():
+            assert torch.allclose(adapter.model(input_ids=ids).logits, private(input_ids=ids).logits, atol=1e-5)
+    assert generate(merge_adapter(second), messages, max_new_tokens=6).text == generate(second, messages,
+                                                                                        max_new_tokens=6).text
