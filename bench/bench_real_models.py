@@ -89,6 +89,8 @@ def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps
     per_step = statistics.median(times) if times else estimate.seconds_per_step
     n_evals = planned_evals(len(plan), config.eval_every)
     projected = len(plan) * per_step + n_evals * estimate.seconds_per_eval
+    cpu_step = statistics.median(cpu) if cpu else estimate.cpu_seconds_per_step
+    projected_cpu = len(plan) * cpu_step + n_evals * estimate.cpu_seconds_per_eval
     tokens = [len(ex.input_ids) for ex in data.train]
     return {"model": name, "shape": SHAPES[name], "params_m": round(gen.n_params / 1e6, 1), "preset": preset.name,
             "config": {k: v for k, v in config.to_dict().items() if k in (
@@ -97,8 +99,10 @@ def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps
             "facts": len(data.train_items), "examples": len(data.train), "mean_tokens": round(statistics.mean(tokens), 1),
             "torch_threads": training_threads(), "calibration": estimate.to_dict(),
             "seconds_per_step": round(per_step, 2), "steps_timed": len(times),
-            "cpu_seconds_per_step": round(statistics.median(cpu), 2) if cpu else None, "steps": len(plan), "evals": n_evals,
+            "cpu_seconds_per_step": round(cpu_step, 2), "steps": len(plan), "evals": n_evals,
             "seconds_per_eval": estimate.seconds_per_eval, "projected_train_seconds": round(projected, 1),
+            "cpu_seconds_per_eval": estimate.cpu_seconds_per_eval,
+            "projected_train_cpu_seconds": round(projected_cpu, 1),  # on an idle core: what a laptop user waits
             "peak_rss_gb_training": round(memory.peak_mb / 1000, 2),
             "peak_rss_gb_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)}
 

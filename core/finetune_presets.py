@@ -96,19 +96,22 @@ def calibrate(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig,
     with torch_threads(training_threads()), PeakRSS() as memory:
         model = prepare_model(base_model, config)
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
+        cpu = time.process_time()
         step_s = train_step(model, optimizer, data.train, plan[0][1], config.learning_rate, tokenizer.pad_token_id,
                             config.micro_batch_size)["seconds"]
+        step_cpu = time.process_time() - cpu
         small = dataclasses.replace(config, max_eval_questions=CALIBRATION_QUESTIONS)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         evaluate(model, tokenizer, dataclasses.replace(data, val=data.val[:CALIBRATION_QUESTIONS]), small,
                  general_items)
-        eval_s = time.perf_counter() - t
+        eval_s, eval_cpu = time.perf_counter() - t, time.process_time() - cpu
     asked = sum(len(rows) for rows in eval_groups(data, small, general_items).values())
     full = sum(len(rows) for rows in eval_groups(data, config, general_items).values())
-    eval_s *= max(1.0, full / max(1, asked))
+    scale = max(1.0, full / max(1, asked))
+    eval_s, eval_cpu = eval_s * scale, eval_cpu * scale
     del model, optimizer
     gc.collect()
     n_evals = planned_evals(len(plan), config.eval_every)
     return Estimate(round(step_s, 3), round(eval_s, 2), len(plan), n_evals,
                     round(len(plan) * step_s + n_evals * eval_s, 1), round(memory.peak_mb, 1),
-                    round(memory.peak_mb - memory.start_mb, 1))
+                    round(memory.peak_mb - memory.start_mb, 1), round(step_cpu, 3), round(eval_cpu, 2))

@@ -136,6 +136,8 @@ class Estimate:
     total_seconds: float  # steps × seconds_per_step + evals × seconds_per_eval (an early stop ends sooner)
     peak_rss_mb: float  # the process's peak while training a step: weights, optimiser state and activations
     added_mb: float  # what training added over the memory in use before it started
+    cpu_seconds_per_step: float = 0.0  # CPU time (all threads): the step's cost on an otherwise idle machine
+    cpu_seconds_per_eval: float = 0.0
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
