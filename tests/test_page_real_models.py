@@ -73,6 +73,7 @@ def test_answers_page_four_systems(tiny_models, arch):
     train(gen.model, gen.tokenizer, build_data(gen.tokenizer, qa, config, seq2seq=gen.is_seq2seq), config, out,
           base_name=gen.name)
     at = open_page("pages/6_answers.py", str(tiny_models[arch]))
+    at.text_input(key="ans_question").set_value(qa[0].question)
     at.slider(key="ans_max_tokens").set_value(8)
     at.button(key="ans_ask").click().run()
     assert not at.exception, [e.value for e in at.exception]
