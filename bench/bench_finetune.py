@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.corpora import get_corpus, load_qa  # noqa: E402
-from core.finetune import FinetuneConfig, _step, parameter_report, prepare_model, train  # noqa: E402
+from core.finetune import FinetuneConfig, parameter_report, prepare_model, train  # noqa: E402
+from core.finetune_step import train_step  # noqa: E402
 from core.finetune_data import build_data, read_documents  # noqa: E402
 
 
@@ -40,7 +41,8 @@ def step_time(model, tokenizer, data, config: FinetuneConfig, n: int) -> dict:
     trainable = prepare_model(model, config)
     optimizer = torch.optim.AdamW([p for p in trainable.parameters() if p.requires_grad], lr=config.learning_rate)
     idx = list(range(min(config.batch_size, len(data.train))))
-    times = [_step(trainable, optimizer, data, idx, config.learning_rate, tokenizer.pad_token_id)["seconds"]
+    times = [train_step(trainable, optimizer, data.train, idx, config.learning_rate, tokenizer.pad_token_id,
+                        config.micro_batch_size)["seconds"]
              for _ in range(n + 1)][1:]
     return {"method": config.method, "trainable_params": parameter_report(model, config).trainable,
             "median_step_s": round(statistics.median(times), 4), "steps_timed": n,

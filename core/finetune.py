@@ -30,8 +30,9 @@ import torch
 
 from core.corpora import QAItem
 from core.errors import ConfigError, check_numbers
-from core.finetune_data import FinetuneData, collate
+from core.finetune_data import FinetuneData
 from core.finetune_eval import evaluate
+from core.finetune_step import train_step
 from core.finetune_io import (  # noqa: F401  (re-exported: the public API lives in core.finetune)
     AdapterInfo, delete_adapter, save_training_items, export_adapter_zip, list_adapters, load_adapter, merge_adapter, read_metrics, save_model,
 )
@@ -46,6 +47,9 @@ DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj
 MAX_STEPS = 100_000  # ~14 h at the Lab's fastest 2 steps/s: anything longer is a typo, not a plan
 MAX_EPOCHS = 1_000
 WRITE_EVERY = 5  # steps between metrics.json rewrites while training
+# Examples per forward pass. Memory follows this, not the data set: a real model's activations per padded
+# position are megabytes. The built-in model's default 64-example batch runs as 4 length-bucketed passes.
+MICRO_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,19 @@ class FinetuneConfig:
     val_fraction: float = 0.1  # facts held out of training, for the eval loss
     max_new_tokens: int = 40  # eval answers are cut here (the value usually comes early)
     max_eval_questions: int = 48  # per metric, to keep evaluation cheap on 2 CPU cores
+    micro_batch_size: int = MICRO_BATCH  # examples per forward pass; gradients accumulate up to batch_size
+    gradient_checkpointing: bool = False  # recompute activations in backward: less memory, ~30% more time
+    max_facts: int = 0  # > 0: train on this many facts (a seeded sample), for a quick run on a real model
+    stop_at_recall: float = 0.0  # > 0: stop once facts recalled reaches this (checked at each evaluation)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target_modules", tuple(self.target_modules))
         check_numbers(
             whole={k: getattr(self, k) for k in ("rank", "epochs", "max_steps", "batch_size", "seed", "paraphrases",
-                                                 "eval_every", "max_new_tokens", "max_eval_questions")},
-            real={k: getattr(self, k) for k in ("alpha", "dropout", "learning_rate", "open_book_mix", "val_fraction")})
+                                                 "eval_every", "max_new_tokens", "max_eval_questions",
+                                                 "micro_batch_size", "max_facts")},
+            real={k: getattr(self, k) for k in ("alpha", "dropout", "learning_rate", "open_book_mix", "val_fraction",
+                                                "stop_at_recall")})
         checks = [
             (self.method in METHODS, f"method must be one of {', '.join(METHODS)} (got {self.method!r})"),
             (1 <= self.rank <= 256, f"rank must be between 1 and 256 (got {self.rank}); 4 to 32 is typical"),
@@ -96,6 +106,10 @@ class FinetuneConfig:
             (1 <= self.max_new_tokens <= 256, f"max_new_tokens must be between 1 and 256 (got {self.max_new_tokens})"),
             (1 <= self.max_eval_questions <= 10_000,
              f"max_eval_questions must be between 1 and 10,000 (got {self.max_eval_questions})"),
+            (0 <= self.micro_batch_size <= 4096,
+             f"micro_batch_size must be 0 (the whole batch) to 4,096 (got {self.micro_batch_size})"),
+            (0 <= self.max_facts <= 100_000, f"max_facts must be 0 (all) to 100,000 (got {self.max_facts})"),
+            (0 <= self.stop_at_recall <= 1, f"stop_at_recall must be between 0 (off) and 1 (got {self.stop_at_recall})"),
         ]
         for ok, message in checks:
             if not ok:
@@ -121,10 +135,51 @@ class ParamReport:
     train_state_mb: float = 0.0  # gradients + two AdamW moments for the trainable weights (12 bytes each)
 
 
+def _adaptable_types() -> tuple[type, ...]:
+    """Layer types peft's LoRA can wrap and that hold a transformer's weights: Linear, and GPT-2's Conv1D."""
+    from transformers.pytorch_utils import Conv1D
+
+    return (torch.nn.Linear, Conv1D)
+
+
+def _adaptable(model):
+    """(short name, module) for every layer LoRA can target; the output head is left out."""
+    types = _adaptable_types()
+    for name, mod in model.named_modules():
+        short = name.rsplit(".", 1)[-1]
+        if isinstance(mod, types) and short not in {"lm_head", "score", "classifier"}:
+            yield short, mod
+
+
+def _in_out(mod) -> tuple[int, int]:
+    """(in, out) features: a Linear's weight is (out, in); a Conv1D's is (in, out)."""
+    if isinstance(mod, torch.nn.Linear):
+        return mod.in_features, mod.out_features
+    return mod.weight.shape[0], mod.weight.shape[1]
+
+
 def lora_target_candidates(model) -> list[str]:
-    """Names of the model's linear layers that LoRA can target (e.g. q_proj, …, down_proj); lm_head excluded."""
-    names = {name.rsplit(".", 1)[-1] for name, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)}
-    return sorted(names - {"lm_head"})
+    """Names of the layers LoRA can target, per architecture (q_proj … down_proj; GPT-2 c_attn, c_proj, c_fc;
+    T5 q, k, v, o, wi_0, wi_1, wo); the output head is excluded."""
+    return sorted({short for short, _ in _adaptable(model)})
+
+
+def attention_targets(model) -> tuple[str, ...]:
+    """The query and value projections under this architecture's names (peft's defaults), e.g. q_proj, v_proj."""
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as DEFAULTS
+
+    candidates = lora_target_candidates(model)
+    model_type = getattr(getattr(model, "config", None), "model_type", "")
+    named = [t for t in DEFAULTS.get(model_type, []) if t in candidates]
+    guess = [t for t in ("q_proj", "v_proj", "q", "v", "query", "value", "c_attn") if t in candidates]
+    return tuple(named or guess or candidates[:2])
+
+
+def all_targets(model) -> tuple[str, ...]:
+    """Every attention and MLP layer (the Lab's default for its own model: MLPs are where facts are stored)."""
+    candidates = lora_target_candidates(model)
+    return tuple(t for t in DEFAULT_TARGETS if t in candidates) if set(DEFAULT_TARGETS) <= set(candidates) \
+        else tuple(candidates)
 
 
 def check_targets(model, config: FinetuneConfig) -> None:
@@ -142,21 +197,26 @@ def parameter_report(model, config: FinetuneConfig) -> ParamReport:
     base = sum(p.numel() for p in model.parameters())  # tied weights are counted once
     if config.method == "full":
         return ParamReport(base, base, 100.0, round(base * 4 / 1e6, 3), round(base * 12 / 1e6, 3))
-    trainable = sum(
-        config.rank * (mod.in_features + mod.out_features)
-        for name, mod in model.named_modules()
-        if isinstance(mod, torch.nn.Linear) and name.rsplit(".", 1)[-1] in config.target_modules
-    )
+    trainable = sum(config.rank * sum(_in_out(mod)) for short, mod in _adaptable(model)
+                    if short in config.target_modules)
     total = base + trainable
     return ParamReport(trainable, total, round(100 * trainable / total, 4), round(trainable * 4 / 1e6, 3),
                        round(trainable * 12 / 1e6, 3))
 
 
-def prepare_model(base_model, config: FinetuneConfig):
-    """A trainable COPY of ``base_model``: LoRA-wrapped, or fully trainable for method "full"."""
+def prepare_model(base_model, config: FinetuneConfig, copy_base: bool = True):
+    """A trainable COPY of ``base_model``: LoRA-wrapped, or fully trainable for method "full".
+
+    ``copy_base=False`` wraps ``base_model`` itself: only for a private model nobody else uses
+    (the CLI's), which saves a second copy of the weights in memory.
+    """
+    from core.generation import is_seq2seq
+
     check_targets(base_model, config)
     torch.manual_seed(config.seed)
-    model = copy.deepcopy(base_model)
+    model = copy.deepcopy(base_model) if copy_base else base_model
+    if config.gradient_checkpointing and getattr(model, "supports_gradient_checkpointing", False):
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if config.method == "full":
         for p in model.parameters():
             p.requires_grad_(True)
@@ -164,7 +224,8 @@ def prepare_model(base_model, config: FinetuneConfig):
     from peft import LoraConfig, get_peft_model
 
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                      target_modules=list(config.target_modules), task_type="CAUSAL_LM")
+                      target_modules=list(config.target_modules),
+                      task_type="SEQ_2_SEQ_LM" if is_seq2seq(model) else "CAUSAL_LM")
     return get_peft_model(model, lora)
 
 
@@ -255,16 +316,21 @@ def train(
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     threads: int | None = None,
+    copy_base: bool = True,
 ) -> TrainingRun:
     """Fine-tune a copy of ``base_model`` on ``data``; save to ``out_dir`` (adapter + metrics.json) if given.
 
     A ``should_stop()`` that turns true ends the run cleanly after the current step
     (status "stopped"; what was learned so far is evaluated and saved). ``threads`` sets torch's
-    intra-op threads for the run (default: ``training_threads()``), restored afterwards.
+    intra-op threads for the run (default: ``training_threads()``), restored afterwards. ``copy_base=False``
+    trains ``base_model`` itself (see ``prepare_model``).
     """
     threads = training_threads() if threads is None else threads
     with torch_threads(threads):
-        return _train(base_model, tokenizer, data, config, out_dir, base_name, general_items, on_step, on_eval, should_stop)
+        report = parameter_report(base_model, config)  # before prepare_model: copy_base=False wraps base_model
+        model = prepare_model(base_model, config, copy_base)
+        return _train(model, report, tokenizer, data, config, out_dir, base_name, general_items, on_step,
+                      on_eval, should_stop)
 
 
 def training_threads() -> int:
@@ -272,12 +338,11 @@ def training_threads() -> int:
     return few_core_threads()
 
 
-def _train(base_model, tokenizer, data, config, out_dir, base_name, general_items, on_step, on_eval,
+def _train(model, report: ParamReport, tokenizer, data, config, out_dir, base_name, general_items, on_step, on_eval,
            should_stop) -> TrainingRun:
     if not data.train:
         raise ConfigError("The training set is empty.")
-    model = prepare_model(base_model, config)
-    run = TrainingRun(config, base_name, parameter_report(base_model, config), {
+    run = TrainingRun(config, base_name, report, {
         "train_examples": len(data.train), "val_examples": len(data.val), "kinds": data.counts(),
         "facts": len(data.train_items), "held_out_facts": len(data.val_items), "general_questions": len(general_items),
     }, str(out_dir) if out_dir else None)
@@ -294,6 +359,8 @@ def _train(base_model, tokenizer, data, config, out_dir, base_name, general_item
         run.evals.append(row)
         if run.seconds_to_80 is None and (row.get("facts_recalled") or 0) >= 0.8:
             run.seconds_to_80 = round(run.train_seconds, 2)
+        if config.stop_at_recall and step and (row.get("facts_recalled") or 0) >= config.stop_at_recall:
+            run.message = f"stopped early at step {step}: facts recalled reached {config.stop_at_recall:g}"
         run.write()
         if on_eval:
             on_eval(row)
@@ -304,7 +371,10 @@ def _train(base_model, tokenizer, data, config, out_dir, base_name, general_item
             if should_stop and should_stop():
                 run.status = "stopped"
                 break
-            row = _step(model, optimizer, data, idx, lr_at(step - 1, len(plan), config.learning_rate), tokenizer.pad_token_id)
+            if run.message.startswith("stopped early"):
+                break
+            row = train_step(model, optimizer, data.train, idx, lr_at(step - 1, len(plan), config.learning_rate),
+                             tokenizer.pad_token_id, config.micro_batch_size)
             run.train_seconds += row.pop("seconds")
             row.update(step=step, epoch=epoch, elapsed=round(run.train_seconds, 3))
             run.steps.append(row)
@@ -331,24 +401,6 @@ def _train(base_model, tokenizer, data, config, out_dir, base_name, general_item
     return run
 
 
-def _step(model, optimizer, data: FinetuneData, idx: list[int], lr: float, pad_id: int) -> dict:
-    t = time.perf_counter()
-    model.train()
-    batch = collate([data.train[i] for i in idx], pad_id)
-    for group in optimizer.param_groups:
-        group["lr"] = lr
-    out = model(**batch)
-    out.loss.backward()
-    torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], 1.0)
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    seconds = time.perf_counter() - t
-    n_tokens = int(batch["attention_mask"].sum())
-    return {"loss": round(out.loss.item(), 5), "lr": lr, "tokens": n_tokens,
-            "tokens_per_s": round(n_tokens / max(seconds, 1e-9), 1), "seconds": seconds}
-
-
-
 # --- background runs ---------------------------------------------------------------
 
 def new_run_dir(folder: str | Path, label: str = "run") -> Path:
@@ -369,10 +421,11 @@ def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: 
                  general_items: Sequence[QAItem] = (), base_name: str = "", label: str = ""):
     """A ``core.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json."""
     from core.finetune_data import build_data
+    from core.generation import is_seq2seq
     from core.jobs import Job
 
     def work(ctx) -> dict:
-        data = build_data(tokenizer, items, config, documents)
+        data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model))
         latest: dict = {}
 
         def on_step(row: dict) -> None:

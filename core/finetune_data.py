@@ -1,8 +1,10 @@
 """Training sets for fine-tuning: Q&A pairs, raw document text, paraphrases, open-book mix.
 
 Every Q&A example is the Lab's ONE prompt format (``build_messages``) rendered
-with the tokenizer's chat template, followed by the answer and the end-of-sequence
-token; the loss is computed on the answer tokens only (prompt tokens get label -100).
+by ``core.prompting.render_prompt`` (the chat template, or the plain format),
+followed by the answer and the end-of-sequence token; the loss is computed on the
+answer tokens only (prompt tokens get label -100). For an encoder-decoder model
+(``seq2seq=True``) the prompt is the encoder input and the labels are the answer alone.
 
 >>> ex = qa_example(tokenizer, "Who owns Elmby Blooms?", "Ada Vance owns it.")   # doctest: +SKIP
 >>> ex.labels[:len(ex.input_ids) - ex.n_answer_tokens]                        # doctest: +SKIP
@@ -20,7 +22,7 @@ import torch
 
 from core.corpora import QAItem, parse_qa
 from core.errors import DatasetError
-from core.prompting import build_messages
+from core.prompting import answer_prefix, build_messages, has_chat_template, prompt_ids, render_prompt  # noqa: F401
 
 IGNORE = -100  # label value that the loss skips (prompt and padding tokens)
 TEXT_BLOCK_TOKENS = 128  # continued-pretraining block length: short enough for a tiny CPU model
@@ -31,7 +33,7 @@ PASSAGE_CHARS = 300  # a document window around the answer when a row has no sup
 @dataclass
 class Example:
     input_ids: list[int]
-    labels: list[int]
+    labels: list[int]  # as long as input_ids (causal LM), or the decoder's targets alone (seq2seq)
     kind: str  # "qa" | "paraphrase" | "open_book" | "text"
 
     @property
@@ -88,25 +90,32 @@ def split_items(items: Sequence[QAItem], val_fraction: float, seed: int) -> tupl
 
 # --- tokenising ----------------------------------------------------------------
 
-def render_prompt(tokenizer, messages: list[dict]) -> str:
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+def qa_example(tokenizer, question: str, answer: str, contexts: list[str] | None = None, kind: str = "qa",
+               seq2seq: bool = False) -> Example:
+    """The prompt the model reads at answer time, then the answer + EOS (the only tokens learned)."""
+    prompt = render_prompt(tokenizer, build_messages(question, contexts))
+    ids = prompt_ids(tokenizer, prompt, has_chat_template(tokenizer), seq2seq)
+    answer_ids = tokenizer(("" if seq2seq else answer_prefix(prompt)) + answer.strip(),
+                           add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    if seq2seq:
+        return Example(ids, answer_ids, kind)
+    return Example(ids + answer_ids, [IGNORE] * len(ids) + answer_ids, kind)
 
 
-def qa_example(tokenizer, question: str, answer: str, contexts: list[str] | None = None, kind: str = "qa") -> Example:
-    prompt_ids = tokenizer(render_prompt(tokenizer, build_messages(question, contexts)), add_special_tokens=False)["input_ids"]
-    answer_ids = tokenizer(answer.strip(), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    return Example(prompt_ids + answer_ids, [IGNORE] * len(prompt_ids) + answer_ids, kind)
+def text_examples(tokenizer, texts: Iterable[str], block: int = TEXT_BLOCK_TOKENS, seq2seq: bool = False) -> list[Example]:
+    """Raw text cut into blocks of ``block`` tokens; every token is learned (continued pretraining).
 
-
-def text_examples(tokenizer, texts: Iterable[str], block: int = TEXT_BLOCK_TOKENS) -> list[Example]:
-    """Raw text cut into blocks of ``block`` tokens; every token is learned (continued pretraining)."""
+    An encoder-decoder reads the first half of a block and learns to write the second.
+    """
     out = []
     for text in texts:
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         for start in range(0, len(ids), block):
             piece = ids[start:start + block]
             if len(piece) >= 8:
-                out.append(Example(piece, list(piece), "text"))
+                half = len(piece) // 2
+                out.append(Example(piece[:half], piece[half:] + [tokenizer.eos_token_id], "text") if seq2seq
+                           else Example(piece, list(piece), "text"))
     return out
 
 
@@ -139,52 +148,77 @@ def open_book_contexts(items: Sequence[QAItem], documents: dict[str, str], seed:
     return out
 
 
-def build_data(tokenizer, items: Sequence[QAItem], config, documents: dict[str, str] | None = None) -> FinetuneData:
-    """Examples for ``config`` (a FinetuneConfig): its data kind, paraphrases, open-book mix and split."""
+def build_data(tokenizer, items: Sequence[QAItem], config, documents: dict[str, str] | None = None,
+               seq2seq: bool = False) -> FinetuneData:
+    """Examples for ``config`` (a FinetuneConfig): its data kind, paraphrases, open-book mix and split.
+
+    ``config.max_facts`` (when > 0) keeps that many facts (a seeded sample): a quick run on a real model.
+    ``seq2seq``: examples for an encoder-decoder model (see ``qa_example``).
+    """
     documents = documents or {}
     if not items:
         raise DatasetError("There are no Q&A pairs to train on. Pick a corpus with a Q&A set or upload one.")
+    n_facts = getattr(config, "max_facts", 0)
+    if 0 < n_facts < len(items):
+        items = random.Random(config.seed).sample(list(items), n_facts)
     train_items, val_items = split_items(items, config.val_fraction, config.seed)
     passages = open_book_contexts(items, documents, config.seed)
     if config.data == "text":
         if not documents:
             raise DatasetError("Document-text training needs documents: pick a corpus or pass --docs.")
-        examples = text_examples(tokenizer, documents.values())
+        examples = text_examples(tokenizer, documents.values(), seq2seq=seq2seq)
         rng = random.Random(config.seed)
         rng.shuffle(examples)
         n_val = min(int(round(len(examples) * config.val_fraction)), len(examples) - 1)
         return FinetuneData(examples[n_val:], examples[:n_val], train_items, val_items, passages)
-    train = _qa_examples(tokenizer, train_items, config, passages)
-    val = [qa_example(tokenizer, it.question, it.answer) for it in val_items]
+    train = _qa_examples(tokenizer, train_items, config, passages, seq2seq)
+    val = [qa_example(tokenizer, it.question, it.answer, seq2seq=seq2seq) for it in val_items]
     return FinetuneData(train, val, train_items, val_items, passages)
 
 
-def _qa_examples(tokenizer, items, config, passages) -> list[Example]:
+def _qa_examples(tokenizer, items, config, passages, seq2seq: bool = False) -> list[Example]:
     rng = random.Random(config.seed)
     out = []
     for it in items:
-        out.append(qa_example(tokenizer, it.question, it.answer))
+        out.append(qa_example(tokenizer, it.question, it.answer, seq2seq=seq2seq))
         for p in it.paraphrases[: config.paraphrases]:
-            out.append(qa_example(tokenizer, p, it.answer, kind="paraphrase"))
+            out.append(qa_example(tokenizer, p, it.answer, kind="paraphrase", seq2seq=seq2seq))
     with_passage = [it for it in items if it.question in passages]
     n_open = int(round(len(with_passage) * config.open_book_mix))
     for it in rng.sample(with_passage, n_open):
-        out.append(qa_example(tokenizer, it.question, it.answer, passages[it.question], kind="open_book"))
+        out.append(qa_example(tokenizer, it.question, it.answer, passages[it.question], kind="open_book",
+                              seq2seq=seq2seq))
     return out
 
 
 def collate(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-padded tensors for training: input_ids, attention_mask, labels (padding ignored)."""
+    """Right-padded tensors for training: input_ids, attention_mask, labels (padding ignored).
+
+    Labels are padded to their own width: the inputs' for a causal LM, the answers' for seq2seq.
+    """
     width = max(len(ex.input_ids) for ex in examples)
+    label_width = max(len(ex.labels) for ex in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
+    labels = torch.full((len(examples), label_width), IGNORE, dtype=torch.long)
     mask = torch.zeros((len(examples), width), dtype=torch.long)
     for row, ex in enumerate(examples):
         n = len(ex.input_ids)
         ids[row, :n] = torch.tensor(ex.input_ids)
-        labels[row, :n] = torch.tensor(ex.labels)
+        labels[row, :len(ex.labels)] = torch.tensor(ex.labels)
         mask[row, :n] = 1
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def micro_batches(examples: Sequence[Example], idx: Sequence[int], size: int) -> list[list[int]]:
+    """``idx`` cut into micro-batches of at most ``size``, grouped by length (little padding per batch).
+
+    Sorting by length before cutting keeps similar lengths together, so a micro-batch of short
+    closed-book questions is not padded to a long open-book prompt. Memory follows ``size``.
+    """
+    if size <= 0 or size >= len(idx):
+        return [list(idx)]
+    ordered = sorted(idx, key=lambda i: (len(examples[i].input_ids), len(examples[i].labels)))
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
 def read_documents(paths: Sequence[str]) -> dict[str, str]:

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import io
 import json
 import os
 import shutil
 import tempfile
+import threading
+import weakref
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,11 +92,74 @@ def list_adapters(folder: str | Path) -> list[AdapterInfo]:
     return sorted(out, key=lambda a: (-a.started_at, a.name))
 
 
-def load_adapter(base_generator, adapter_dir: str | Path):
-    """A new Generator whose model is the base (deep-copied) with this adapter — or the fully fine-tuned model.
+class AdapterView:
+    """One adapter of a shared LoRA host: every call switches the host to this adapter first, under a lock.
 
-    The base generator is not changed; cache the result yourself. Missing or
-    corrupt folders raise AdapterError with a plain message.
+    The host is ONE copy of the base model wrapped by peft; each adapter loaded for that
+    base is added to it (``load_adapter``) instead of deep-copying the base again, so ten
+    adapters of a 500M model cost ten small LoRA weight files, not ten 2 GB copies.
+    """
+
+    def __init__(self, host, adapter: str, lock: threading.RLock) -> None:
+        self._host, self._adapter, self._lock = host, adapter, lock
+
+    def _activate(self):
+        if self._host.active_adapter != self._adapter:
+            self._host.set_adapter(self._adapter)
+        return self._host
+
+    def __call__(self, *args, **kwargs):
+        with self._lock:
+            return self._activate()(*args, **kwargs)
+
+    forward = __call__
+
+    def generate(self, *args, **kwargs):
+        with self._lock:
+            return self._activate().generate(*args, **kwargs)
+
+    def merged(self):
+        """A plain model with this adapter folded into a copy of the weights."""
+        with self._lock:
+            return copy.deepcopy(self._activate()).merge_and_unload(adapter_names=[self._adapter])
+
+    def __getattr__(self, name):  # config, generation_config, parameters, eval, get_encoder, …
+        return getattr(self._host, name)
+
+
+_HOSTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # base model → (peft host, lock)
+_HOSTS_LOCK = threading.Lock()
+
+
+def _adapter_name(adapter_dir: Path) -> str:
+    """A module-safe name for this folder's current weights (a re-saved adapter gets a new one)."""
+    stamp = (adapter_dir / LORA_FILES[1]).stat().st_mtime_ns
+    return "a" + hashlib.sha1(f"{adapter_dir.resolve()}:{stamp}".encode()).hexdigest()[:12]
+
+
+def _lora_view(base_model, adapter_dir: Path) -> AdapterView:
+    """This adapter on the base model's shared host (created, from one copy of the base, on first use)."""
+    from peft import PeftModel
+
+    name = _adapter_name(adapter_dir)
+    with _HOSTS_LOCK:
+        entry = _HOSTS.get(base_model)
+        if entry is None:  # the shared base is never wrapped in place: the host wraps a copy, once
+            host = PeftModel.from_pretrained(copy.deepcopy(base_model), str(adapter_dir), adapter_name=name)
+            entry = _HOSTS[base_model] = (host, threading.RLock())
+    host, lock = entry
+    with lock:
+        if name not in host.peft_config:
+            host.load_adapter(str(adapter_dir), adapter_name=name)
+    return AdapterView(host, name, lock)
+
+
+def load_adapter(base_generator, adapter_dir: str | Path):
+    """A new Generator whose model is the base with this adapter — or the fully fine-tuned model.
+
+    LoRA adapters of one base model share one copy of it (``AdapterView``: peft's adapter
+    switching); the base generator is not changed. Missing or corrupt folders raise
+    AdapterError with a plain message.
     """
     adapter_dir = Path(adapter_dir)
     if not adapter_dir.is_dir():
@@ -104,13 +170,13 @@ def load_adapter(base_generator, adapter_dir: str | Path):
                            "the run may have failed or still be training.")
     try:
         if kind == "lora":
-            from peft import PeftModel
-
-            model = PeftModel.from_pretrained(copy.deepcopy(base_generator.model), str(adapter_dir))
+            model = _lora_view(base_generator.model, adapter_dir)
         else:
-            from transformers import AutoModelForCausalLM
+            from transformers import AutoConfig
 
-            model = AutoModelForCausalLM.from_pretrained(str(adapter_dir))
+            from core.generation import model_class
+
+            model = model_class(AutoConfig.from_pretrained(str(adapter_dir))).from_pretrained(str(adapter_dir))
     except Exception as exc:  # peft/safetensors raise many types for damaged files
         raise AdapterError(f"The adapter in {adapter_dir.name} could not be loaded ({exc.__class__.__name__}): "
                            "its files are damaged or it was trained on a different base model.") from exc
@@ -139,7 +205,10 @@ def export_adapter_zip(adapter_dir: str | Path) -> bytes:
 
 def merge_adapter(generator):
     """A Generator whose LoRA update is folded into plain weights (same answers, no adapter overhead)."""
-    if not hasattr(generator.model, "merge_and_unload"):
+    if isinstance(generator.model, AdapterView):
+        merged = generator.model.merged()
+    elif hasattr(generator.model, "merge_and_unload"):
+        merged = copy.deepcopy(generator.model).merge_and_unload()
+    else:
         return generator
-    merged = copy.deepcopy(generator.model).merge_and_unload()
     return dataclasses.replace(generator, model=merged, name=f"{generator.name}(merged)")

@@ -2,7 +2,19 @@
 
 ``build_messages`` returns chat messages: a system message that carries the
 instruction and, for RAG, the numbered context passages; then a user message
-with the question. Generators render them with the tokenizer's chat template.
+with the question. ``render_prompt`` turns them into THE string the model reads,
+for every caller (Prompt page, answers, fine-tuning data, evaluation):
+
+- a tokenizer with a chat template: the template, with the assistant turn opened;
+- a tokenizer without one (GPT-2, base models, T5): the **plain format**, one line per
+  message as ``Role: content``, then ``Assistant:`` on its own line::
+
+      System: Answer the question using the context passages below. …
+      User: Who owns Elmby Blooms?
+      Assistant:
+
+For an encoder-decoder model (T5) that string is the encoder's input and the
+answer is the decoder's output.
 """
 
 from __future__ import annotations
@@ -68,16 +80,56 @@ def count_tokens(tokenizer, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0
 
 
-def render_chat(tokenizer, messages: list[dict]) -> str:
-    """The final prompt string: the tokenizer's chat template with the assistant turn opened."""
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+def has_chat_template(tokenizer) -> bool:
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
+def plain_format(messages: list[dict]) -> str:
+    """The documented prompt for tokenizers without a chat template.
+
+    >>> plain_format([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}])
+    'System: Be brief.\nUser: Hi?\nAssistant:'
+    """
+    return "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages) + "\nAssistant:"
+
+
+def render_prompt(tokenizer, messages: list[dict]) -> str:
+    """The final prompt string: the chat template with the assistant turn opened, else the plain format."""
+    if has_chat_template(tokenizer):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return plain_format(messages)
+
+
+render_chat = render_prompt  # the earlier name, kept for callers
+
+
+def adds_special_tokens(tokenizer, text: str, templated: bool, seq2seq: bool = False) -> bool:
+    """Whether ``text`` is tokenised with the tokenizer's own special tokens (BOS, or T5's closing ``</s>``).
+
+    A chat template writes its own; other text gets them unless it already starts with BOS.
+    An encoder always gets them: T5 is trained on inputs that end with ``</s>``.
+    """
+    if seq2seq:
+        return True
+    bos = getattr(tokenizer, "bos_token", None)
+    return not templated and not (bos and text.startswith(bos))
+
+
+def prompt_ids(tokenizer, text: str, templated: bool, seq2seq: bool = False) -> list[int]:
+    """The token ids the model receives for the prompt ``text`` (see ``adds_special_tokens``)."""
+    return tokenizer(text, add_special_tokens=adds_special_tokens(tokenizer, text, templated, seq2seq))["input_ids"]
+
+
+def answer_prefix(prompt: str) -> str:
+    """What goes between prompt and answer: a space after the plain format's ``Assistant:``, else nothing."""
+    return "" if not prompt or prompt[-1].isspace() else " "
 
 
 def _measure(question: str, contexts: list[str], system: str | None, tokenizer, window: int, max_new: int,
-             truncated: list[str]) -> Prompt:
+             truncated: list[str], seq2seq: bool = False) -> Prompt:
     messages = build_messages(question, contexts, system)
-    text = render_chat(tokenizer, messages)
-    total = count_tokens(tokenizer, text)
+    text = render_prompt(tokenizer, messages)
+    total = len(prompt_ids(tokenizer, text, has_chat_template(tokenizer), seq2seq))
     sys_text = (system or (DEFAULT_SYSTEM_RAG if contexts else DEFAULT_SYSTEM_BASE)).strip()
     parts = [PromptPart("system", "system", sys_text, count_tokens(tokenizer, sys_text))]
     parts += [PromptPart(f"chunk {i}", "system", f"[{i}] {c.strip()}", count_tokens(tokenizer, f"[{i}] {c.strip()}"))
@@ -89,8 +141,10 @@ def _measure(question: str, contexts: list[str], system: str | None, tokenizer, 
 
 
 def assemble_prompt(question: str, contexts: list[str] | None, system: str | None, tokenizer,
-                    context_window: int, max_new_tokens: int = 48) -> Prompt:
+                    context_window: int, max_new_tokens: int = 48, seq2seq: bool = False) -> Prompt:
     """Build the prompt and fit it into ``context_window - max_new_tokens`` tokens.
+
+    ``seq2seq``: the model is an encoder-decoder; the count includes the encoder's special tokens.
 
     Chunks are dropped from the END of ``contexts`` (the caller orders them by
     priority) until the prompt fits; if the question alone is still too long, its
@@ -103,17 +157,17 @@ def assemble_prompt(question: str, contexts: list[str] | None, system: str | Non
     contexts = [c for c in (contexts or []) if c and c.strip()]
     budget = context_window - max_new_tokens
     truncated: list[str] = []
-    prompt = _measure(question, contexts, system, tokenizer, context_window, max_new_tokens, truncated)
+    prompt = _measure(question, contexts, system, tokenizer, context_window, max_new_tokens, truncated, seq2seq)
     while prompt.n_tokens > budget and contexts:
         truncated.append(f"chunk {len(contexts)}")
         contexts = contexts[:-1]
-        prompt = _measure(question, contexts, system, tokenizer, context_window, max_new_tokens, truncated)
+        prompt = _measure(question, contexts, system, tokenizer, context_window, max_new_tokens, truncated, seq2seq)
     if prompt.n_tokens > budget:
         ids = tokenizer(question, add_special_tokens=False)["input_ids"]
         keep = max(1, len(ids) - (prompt.n_tokens - budget))
         truncated.append(f"question (cut to {keep} tokens)")
         prompt = _measure(tokenizer.decode(ids[:keep]), contexts, system, tokenizer, context_window, max_new_tokens,
-                          truncated)
+                          truncated, seq2seq)
     return prompt
 
 

@@ -67,7 +67,7 @@ with st.expander(f"Retrieved chunks ({len(hits)}), editable", expanded=False):
     texts = [st.text_area(f"[{h.rank}] {h.chunk.doc_name} · score {h.score:.3f}", h.chunk.text, height=90,
                           key=f"pr_chunk_{h.rank}_{h.chunk.doc_id}_{h.chunk.start}") for h in hits]
 contexts = order_chunks(texts, order)
-prompt = assemble_prompt(question, contexts, system, gen.tokenizer, int(window), int(max_new))
+prompt = assemble_prompt(question, contexts, system, gen.tokenizer, int(window), int(max_new), seq2seq=gen.is_seq2seq)
 
 # --- the final string and its token budget ----------------------------------------------
 

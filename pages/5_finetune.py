@@ -9,20 +9,22 @@ from core import jobs
 from core.corpora import QAItem
 from core.errors import ConfigError, DatasetError
 from core.finetune import (
-    DEFAULT_TARGETS, FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, lora_target_candidates,
+    FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, lora_target_candidates,
     new_run_dir, parameter_report, read_metrics, training_job,
 )
 from core.finetune_data import items_from_rows, read_qa_upload
 from core.experiments import general_items
 from core.finetune_eval import greedy_answers, is_correct
+from core.finetune_presets import calibrate, presets_for
+from core.finetune_data import build_data
 from core.prompting import build_messages
 from ui.answer_views import adapter_generator, base_generator
-from ui.finetune_views import fmt, runs_table, show_curves, show_latest
+from ui.finetune_views import fmt, preset_widget_values, runs_table, show_curves, show_estimate, show_latest
 from ui.rag_views import corpus_qa
 from ui.state import current_corpus, current_documents, session_workspace
 
 RANKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+LRS = [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2]
 SOURCES = {"corpus": "The corpus's Q&A set", "upload": "Upload a CSV / JSONL", "table": "Type rows in a table"}
 LIVE_KEYS = ("loss", "eval_loss", "facts_recalled", "open_book_accuracy")
 ss = st.session_state
@@ -43,6 +45,18 @@ st.caption(f"Generator: {tier} ({gen.n_params / 1e6:.1f}M parameters). Memorisin
            "(open-book accuracy) needs a model that understands the corpus's language.")
 workspace = session_workspace()
 adapters_dir = workspace.path("adapters")
+candidates = lora_target_candidates(gen.model)
+presets = {p.name: p for p in presets_for(gen.model, gen.is_builtin)}
+
+
+def _apply_preset() -> None:
+    """Set every setting below to the chosen preset's value (the widgets read them from session state)."""
+    ss.update(preset_widget_values(presets[ss["ft_preset"]].config, candidates))
+
+
+if ss.get("ft_preset_model") != gen.name or ss.get("ft_preset") not in presets:  # first visit, or a new model
+    ss["ft_preset"], ss["ft_preset_model"] = next(iter(presets)), gen.name
+    _apply_preset()
 
 # --- 1. the training set -------------------------------------------------------------
 
@@ -77,12 +91,12 @@ data_kind = c1.radio("Train on", ["qa", "text"], key="ft_data",
                      format_func={"qa": "Q&A pairs", "text": "Document text"}.get,
                      help="Document text = continued pretraining on the raw documents (Ovadia et al. 2023's "
                           "'unsupervised' fine-tuning). Facts recalled is still measured on the Q&A questions.")
-n_para = c2.slider("Paraphrases per question", 0, 3, D.paraphrases, key="ft_paraphrases",
+n_para = c2.slider("Paraphrases per question", 0, 3, key="ft_paraphrases",
                    help="Augmentation: also train on N rewordings of each question (from the Q&A set).")
-open_mix = c3.slider("Open-book mix", 0.0, 1.0, D.open_book_mix, 0.05, key="ft_open_book",
+open_mix = c3.slider("Open-book mix", 0.0, 1.0, step=0.05, key="ft_open_book",
                      help="Share of facts also shown WITH their passage among a distractor, so the adapter keeps "
                           "reading context. Without it, closed-book LoRA can forget how to use retrieved passages.")
-val_frac = c4.slider("Validation split", 0.0, 0.5, D.val_fraction, 0.05, key="ft_val",
+val_frac = c4.slider("Validation split", 0.0, 0.5, step=0.05, key="ft_val",
                      help="Facts held out of training: their eval loss shows whether anything generalises.")
 if items:
     st.caption(f"{len(items)} Q&A pairs · {sum(1 for it in items if it.paraphrases)} with paraphrases · "
@@ -91,33 +105,48 @@ if items:
 # --- 2. settings and the parameter calculator -------------------------------------
 
 st.header("2 · LoRA settings")
-candidates = lora_target_candidates(gen.model)
+st.radio("Preset", list(presets), key="ft_preset", on_change=_apply_preset, horizontal=True,
+         format_func=lambda n: presets[n].label,
+         help="Chosen by model size: the built-in model trains live in seconds; a real model (100M+ parameters) "
+              "gets a quick preset that finishes in minutes on a laptop, or a thorough one.")
+st.caption(presets[ss["ft_preset"]].why + " Every setting below can still be changed.")
 s1, s2, s3 = st.columns(3)
 method = s1.radio("Method", ["lora", "full"], key="ft_method", horizontal=True,
                   format_func={"lora": "LoRA", "full": "Full fine-tune"}.get)
-rank = s1.select_slider("Rank r", RANKS, value=D.rank, key="ft_rank", disabled=method == "full")
+rank = s1.select_slider("Rank r", RANKS, key="ft_rank", disabled=method == "full")
 alpha = s1.number_input("Alpha", 1.0, 1024.0, float(2 * rank), key=f"ft_alpha_{rank}",
                         help="The update is scaled by alpha / r; 2 × r is a common start.")
-targets = s2.multiselect("Target modules", candidates, [t for t in DEFAULT_TARGETS if t in candidates] or candidates[:2],
-                         key="ft_targets", disabled=method == "full",
-                         help="Linear layers that get an adapter: attention (q, k, v, o) and/or MLP (gate, up, down).")
-lr = s2.select_slider("Learning rate", LRS, value=D.learning_rate if method == "lora" else 1e-3,
-                      key=f"ft_lr_{method}", format_func=lambda x: f"{x:g}")
-steps = s3.number_input("Training steps", 1, 2000, 40, key="ft_steps",
+targets = s2.multiselect("Target modules", candidates, key="ft_targets", disabled=method == "full",
+                         help="Layers that get an adapter, under this architecture's names: attention (q, k, v, o; "
+                              "GPT-2's c_attn) and/or MLP (gate, up, down; GPT-2's c_fc, c_proj; T5's wi, wo).")
+lr = s2.select_slider("Learning rate", LRS, key=f"ft_lr_{method}", format_func=lambda x: f"{x:g}")
+steps = s3.number_input("Training steps", 1, 2000, key="ft_steps",
                         help="Optimiser steps; small sets fit in one batch, so one step = one pass over the data.")
-batch = s3.number_input("Batch size", 1, 256, D.batch_size, key="ft_batch")
-eval_every = s3.number_input("Evaluate every (steps)", 1, 500, D.eval_every, key="ft_eval_every")
+batch = s3.number_input("Batch size", 1, 256, key="ft_batch")
+eval_every = s3.number_input("Evaluate every (steps)", 1, 500, key="ft_eval_every")
 seed = s3.number_input("Seed", 0, 10_000, D.seed, key="ft_seed")
-n_eval = s2.number_input("Questions per evaluation", 1, 500, D.max_eval_questions, key="ft_eval_n",
+n_eval = s2.number_input("Questions per evaluation", 1, 500, key="ft_eval_n",
                          help="Each evaluation asks this many training questions (and their paraphrases and "
                               "open-book versions) by greedy generation: the slow part on a CPU.")
+with st.expander("Memory and speed"):
+    e1, e2, e3, e4 = st.columns(4)
+    micro = e1.number_input("Micro-batch", 0, 256, key="ft_micro",
+                            help="Examples per forward pass, grouped by length; gradients add up to the batch. "
+                                 "Memory follows this, not the data set. 0 = the whole batch at once.")
+    max_facts = e2.number_input("Facts to train (0 = all)", 0, 100_000, key="ft_max_facts")
+    stop_at = e3.slider("Stop at facts recalled", 0.0, 1.0, step=0.05, key="ft_stop_at",
+                        help="End the run once an evaluation reaches this share (0 = run every step).")
+    checkpointing = e4.checkbox("Gradient checkpointing", key="ft_checkpointing",
+                                help="Recompute activations during the backward pass: less memory, ~30% slower.")
 
 config = report = None
 try:
     config = FinetuneConfig(method=method, rank=int(rank), alpha=float(alpha), target_modules=tuple(targets),
                             learning_rate=float(lr), max_steps=int(steps), batch_size=int(batch), seed=int(seed),
                             data=data_kind, paraphrases=int(n_para), open_book_mix=float(open_mix),
-                            eval_every=int(eval_every), val_fraction=float(val_frac), max_eval_questions=int(n_eval))
+                            eval_every=int(eval_every), val_fraction=float(val_frac), max_eval_questions=int(n_eval),
+                            micro_batch_size=int(micro), max_facts=int(max_facts), stop_at_recall=float(stop_at),
+                            gradient_checkpointing=bool(checkpointing), max_new_tokens=presets[ss["ft_preset"]].config.max_new_tokens)
     report = parameter_report(gen.model, config)
 except ConfigError as exc:
     st.error(str(exc))
@@ -130,6 +159,18 @@ if report:
     if method == "lora":
         st.caption(f"Computed before training from the layer shapes: r × (in + out) for every {', '.join(targets)} "
                    f"layer. Full fine-tuning would train all {report.total - report.trainable:,}.")
+if report and items:  # time and memory of this run on this machine: one real step, measured
+    estimate_key = (gen.name, repr(config), len(items), items[0].question)
+    if st.button("⏱ Measure time and memory", key="ft_calibrate",
+                 help="Trains one real step and times one small evaluation on a copy of the model."):
+        with st.status("Measuring: one training step and a small evaluation on a copy of the model…") as box:
+            documents = {d.name: d.text for d in current_documents()}
+            data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
+            ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,
+                                                         general_items(gen.is_builtin)))
+            box.update(label="Measured", state="complete")
+    measured = ss.get("ft_estimate")
+    show_estimate(measured[1] if measured and measured[0] == estimate_key else None)
 
 # --- 3. train ------------------------------------------------------------------------
 

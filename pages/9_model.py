@@ -9,6 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.errors import ModelUnavailable
+from core.generation import pin_generator
 from ui.resources import get_embedder, get_generator, load_with_progress
 
 st.title("🤖 Model")
@@ -49,6 +50,8 @@ st.caption(
 )
 with st.form("model_form"):
     name = st.text_input("Model id or local path", key="model_name_input", placeholder="HuggingFaceTB/SmolLM2-135M-Instruct")
+    keep = st.checkbox(f"Keep `{gen.name}` in memory too", key="model_pin",
+                       help="Loading a model frees the previous one (a 500M model takes 2 GB); tick to keep both.")
     c1, c2 = st.columns(2)
     load = c1.form_submit_button("Load model", type="primary")
     reset = c2.form_submit_button("Back to the built-in model")
@@ -60,6 +63,7 @@ if load:
         st.warning("Type a model id or a local folder first.")
     else:
         with st.status(f"Loading {name.strip()}…", expanded=True) as status:
+            pin_generator(ss["generator_name"], keep)
             try:
                 load_with_progress(name.strip())
                 get_generator(name.strip())  # now a cache hit

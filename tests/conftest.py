@@ -78,3 +78,11 @@ def _app_runs_through_entrypoint(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict:
+    """{arch: folder} for random-weight Llama (ChatML), Qwen2, GPT-2 (no chat template) and T5, built offline."""
+    from tests.tiny_models import build_all
+
+    return build_all(tmp_path_factory.mktemp("tiny-models"))

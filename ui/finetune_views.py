@@ -100,3 +100,30 @@ def show_latest(metrics: dict, total_steps: int | None) -> None:
     if now.get("tokens_per_s"):
         st.caption(f"{now['tokens_per_s']:,.0f} tokens/s · lr {now.get('lr', 0):.2e} · "
                    f"{now.get('elapsed', 0):.1f} s of training so far (evaluations not counted)")
+
+
+def preset_widget_values(config, candidates: list[str]) -> dict:
+    """Session-state values of the fine-tuning page's settings for a preset's FinetuneConfig."""
+    return {"ft_rank": config.rank, "ft_targets": [t for t in config.target_modules if t in candidates],
+            "ft_lr_lora": config.learning_rate, "ft_lr_full": 1e-3, "ft_steps": config.max_steps or config.epochs,
+            "ft_batch": config.batch_size, "ft_eval_every": config.eval_every, "ft_eval_n": config.max_eval_questions,
+            "ft_paraphrases": config.paraphrases, "ft_open_book": config.open_book_mix, "ft_val": config.val_fraction,
+            "ft_micro": config.micro_batch_size, "ft_max_facts": config.max_facts, "ft_stop_at": config.stop_at_recall,
+            "ft_checkpointing": config.gradient_checkpointing}
+
+
+def show_estimate(estimate) -> None:
+    """The measured cost of the run as set (a ``core.finetune_step.Estimate``), or how to measure it."""
+    if estimate is None:
+        st.caption("Time and memory on this machine: press **Measure** (a few seconds for the built-in model, "
+                   "under a minute for a 500M model). The numbers are measured, not guessed.")
+        return
+    m = st.columns(4)
+    m[0].metric("Time per step", f"{estimate.seconds_per_step:.2f} s")
+    m[1].metric("Per evaluation", f"{estimate.seconds_per_eval:.1f} s")
+    minutes = estimate.total_seconds / 60
+    m[2].metric("Projected run", f"{minutes:.1f} min" if minutes >= 1 else f"{estimate.total_seconds:.0f} s",
+                help=f"{estimate.steps} steps and {estimate.evals} evaluations; an early stop ends sooner.")
+    m[3].metric("Peak memory (measured)", f"{estimate.peak_rss_mb / 1000:.2f} GB",
+                help=f"The process's peak while training a step: weights, optimiser state and activations "
+                     f"(training added {estimate.added_mb:,.0f} MB).")

@@ -26,11 +26,18 @@ def get_embedding_cache(model_name: str) -> EmbeddingCache:
     return EmbeddingCache(get_workspace().path("embeddings"), model_name)
 
 
-@st.cache_resource(max_entries=3, show_spinner="Loading the generator…")
 def get_generator(name: str | None = None):
-    from core.generation import load_generator
+    """The generator, from core.generation's process-wide cache (one model at a time unless pinned).
 
-    return load_generator(name)
+    Not an ``st.cache_resource``: a second cache here would keep a model alive after core
+    has let it go to make room for the next one.
+    """
+    from core.generation import is_loaded, load_generator
+
+    if is_loaded(name):
+        return load_generator(name)
+    with st.spinner("Loading the generator…"):
+        return load_generator(name)
 
 
 def load_with_progress(name: str) -> None:

@@ -2,8 +2,12 @@
 
 JSON (``--json``): ``{"final_train_loss", "final_eval_loss", "facts_recalled", "seconds",
 "trainable_params", "total_params", "open_book_accuracy", "paraphrase_recalled",
-"seconds_to_80", "steps", "adapter_dir", "status"}``; the adapter folder holds
+"seconds_to_80", "steps", "adapter_dir", "status", "preset"}``; the adapter folder holds
 ``adapter_model.safetensors``, ``adapter_config.json`` and ``metrics.json``.
+
+Settings start from the model's preset (``--preset auto``: the built-in model's live
+defaults, or "quick" for a real model; see ``core.finetune_presets``); each flag given
+overrides its value. Settings the chosen model cannot use exit with status 2 and one line.
 """
 
 from __future__ import annotations
@@ -36,59 +40,83 @@ def add_parser(sub) -> None:
     parser.add_argument("--eval-every", type=int, help="steps between evaluations")
     parser.add_argument("--method", choices=("lora", "full"))
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--micro-batch-size", type=int, help="examples per forward pass (gradients accumulate)")
+    parser.add_argument("--max-facts", type=int, help="train on this many facts (0 = all)")
+    parser.add_argument("--stop-at-recall", type=float, help="stop once facts recalled reaches this (0 = off)")
+    parser.add_argument("--gradient-checkpointing", action="store_true", default=None,
+                        help="recompute activations in the backward pass (less memory, slower)")
+    parser.add_argument("--preset", choices=("auto", "live", "quick", "thorough"), default="auto",
+                        help="starting settings: auto = live for the built-in model, quick for a real one")
     parser.add_argument("--model", default=None, help="generator name or path (default: the built-in tiny LM)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(func=run)
 
 
 CONFIG_FLAGS = ("method", "rank", "alpha", "target_modules", "learning_rate", "epochs", "max_steps", "batch_size",
-                "seed", "data", "paraphrases", "open_book_mix", "eval_every", "val_fraction")
+                "seed", "data", "paraphrases", "open_book_mix", "eval_every", "val_fraction", "micro_batch_size",
+                "max_facts", "stop_at_recall", "gradient_checkpointing")
 
 
-def config_from_args(args):
-    from core.finetune import FinetuneConfig
-
+def config_overrides(args) -> dict:
+    """The FinetuneConfig fields the flags set (alpha follows rank unless given)."""
     kwargs = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k, None) is not None}
     if "rank" in kwargs and "alpha" not in kwargs:
         kwargs["alpha"] = 2.0 * kwargs["rank"]
     if "target_modules" in kwargs:
         kwargs["target_modules"] = tuple(kwargs["target_modules"])
-    return FinetuneConfig(**kwargs)
+    return kwargs
 
 
-def load_base(name: str | None):
+def config_from_args(args, base=None):
+    """The flags over ``base`` (a FinetuneConfig; default: its defaults). Raises ConfigError for bad values."""
+    import dataclasses
+
+    from core.finetune import FinetuneConfig
+
+    return dataclasses.replace(base or FinetuneConfig(), **config_overrides(args))
+
+
+def load_base(name: str | None, cache: bool = True):
     """(model, tokenizer, name) through core.generation (a plain local folder also works without it)."""
-    try:
-        from core.generation import load_generator
-    except ImportError:
-        load_generator = None
-    if load_generator is not None:
-        gen = load_generator(name)
-        return gen.model, gen.tokenizer, gen.name
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    gen = load_generator_for(name, cache)
+    return gen.model, gen.tokenizer, gen.name
 
-    path = name or "models/lab-tiny-lm"
-    return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path), Path(path).name
+
+def load_generator_for(name: str | None, cache: bool = True):
+    from core.generation import load_generator
+
+    return load_generator(name, cache=cache)
 
 
 def run(args) -> int:
     from core.corpora import load_qa
-    from core.finetune import train
+    from core.errors import ConfigError
+    from core.finetune import check_targets, train
     from core.finetune_data import build_data, read_documents
+    from core.finetune_presets import preset_named
 
-    config = config_from_args(args)  # validate before loading anything slow
+    config_from_args(args)  # validate the flags before loading anything slow
     items = load_qa(args.qa)
     documents = read_documents(args.docs)
-    model, tokenizer, name = load_base(args.model)
-    data = build_data(tokenizer, items, config, documents)
+    gen = load_generator_for(args.model, cache=False)  # private: training wraps it in place, no second copy
+    model, tokenizer, name = gen.model, gen.tokenizer, gen.name
+    preset = preset_named(model, gen.is_builtin, args.preset)
+    config = config_from_args(args, preset.config)
+    check_targets(model, config)
+    data = build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
 
     def on_eval(row: dict) -> None:
         if not args.json:
             print(f"step {row['step']:>4}  eval loss {row['eval_loss']}  facts recalled {row['facts_recalled']}  "
                   f"open-book {row['open_book_accuracy']}", file=sys.stderr, flush=True)
 
-    result = train(model, tokenizer, data, config, Path(args.out), base_name=name, on_eval=on_eval)
-    summary = result.summary()
+    try:
+        result = train(model, tokenizer, data, config, Path(args.out), base_name=name, on_eval=on_eval,
+                       copy_base=False)
+    except (ValueError, RuntimeError, TypeError, KeyError) as exc:  # settings this model cannot train with
+        raise ConfigError(f"training {name} with these settings failed: {type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:300]}") from exc
+    summary = {**result.summary(), "preset": preset.name}
     if args.json:
         print_json(summary)
     else:

@@ -1,0 +1,126 @@
+"""Random-weight model folders of real Hugging Face classes, built offline in seconds.
+
+Each folder is what ``save_pretrained`` writes for the real architecture (config,
+safetensors weights, a fast tokenizer, a chat template where the family has one,
+a generation config), so the Lab loads it through the same code as a hub model.
+The tokenizer is trained on the fly on a few sample documents.
+
+>>> path = build("gpt2", tmp_path / "gpt2")                 # doctest: +SKIP
+>>> load_generator(str(path)).tokenizer.chat_template is None  # doctest: +SKIP
+True
+
+``ARCHS`` are the four families the Lab must serve: a SmolLM2-style Llama with a
+ChatML template, Qwen2 with its own template and a sampling generation config
+(``repetition_penalty`` 1.1, like the real one), GPT-2 without a chat template, and
+T5 (encoder-decoder). ``build(..., **shape)`` overrides the config (the benchmark uses
+real model shapes with random weights).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHS = ("llama", "qwen2", "gpt2", "t5")
+TINY = dict(hidden=32, layers=2, heads=4, kv_heads=2, ffn=64)
+
+# ChatML, written for these tests: each turn is <|im_start|>role\ncontent<|im_end|>\n
+CHATML = ("{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+          "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+# Qwen2-style: a default system turn when the conversation has none.
+QWEN_TEMPLATE = ("{% if messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nBe helpful.<|im_end|>\\n' }}"
+                 "{% endif %}" + CHATML)
+
+
+def _texts() -> list[str]:
+    """Plain text from the sample corpora: enough to train a few hundred tokens."""
+    texts = []
+    for path in sorted((ROOT / "sample_data").glob("*/*")):
+        if path.suffix in {".md", ".txt", ".jsonl"}:
+            texts.append(path.read_text(encoding="utf-8"))
+    return texts
+
+
+def _tokenizer(arch: str, vocab: int):
+    """A trained fast tokenizer with the family's special tokens (byte-level BPE, or Unigram for T5)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if arch == "t5":
+        specials = ["<pad>", "</s>", "<unk>"]
+        tok = Tokenizer(models.Unigram())
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
+        tok.train_from_iterator(_texts(), trainers.UnigramTrainer(vocab_size=vocab, special_tokens=specials,
+                                                                  unk_token="<unk>"))
+        tok.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>",
+                                                           special_tokens=[("</s>", tok.token_to_id("</s>"))])
+        return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
+    specials = {"llama": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                "qwen2": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                "gpt2": ["<|endoftext|>"]}[arch]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(_texts(), trainers.BpeTrainer(vocab_size=vocab, special_tokens=specials,
+                                                          initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    kwargs = {"eos_token": "<|im_end|>" if arch != "gpt2" else "<|endoftext|>", "bos_token": None}
+    if arch == "llama":
+        kwargs["bos_token"] = "<|im_start|>"
+    if arch == "qwen2":
+        kwargs["pad_token"] = "<|endoftext|>"
+    out = PreTrainedTokenizerFast(tokenizer_object=tok, **{k: v for k, v in kwargs.items() if v})
+    if arch in ("llama", "qwen2"):
+        out.chat_template = CHATML if arch == "llama" else QWEN_TEMPLATE
+    return out
+
+
+def _config(arch: str, tok, vocab: int, hidden: int, layers: int, heads: int, kv_heads: int, ffn: int,
+            positions: int):
+    import transformers as tf
+
+    eos, pad = tok.eos_token_id, tok.pad_token_id
+    if arch == "llama":
+        return tf.LlamaConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=ffn, num_hidden_layers=layers,
+                              num_attention_heads=heads, num_key_value_heads=kv_heads, max_position_embeddings=positions,
+                              bos_token_id=tok.bos_token_id, eos_token_id=eos, tie_word_embeddings=True)
+    if arch == "qwen2":
+        return tf.Qwen2Config(vocab_size=vocab, hidden_size=hidden, intermediate_size=ffn, num_hidden_layers=layers,
+                              num_attention_heads=heads, num_key_value_heads=kv_heads, max_position_embeddings=positions,
+                              eos_token_id=eos, pad_token_id=pad, tie_word_embeddings=True)
+    if arch == "gpt2":
+        return tf.GPT2Config(vocab_size=vocab, n_embd=hidden, n_layer=layers, n_head=heads, n_positions=positions,
+                             bos_token_id=eos, eos_token_id=eos)
+    return tf.T5Config(vocab_size=vocab, d_model=hidden, d_kv=hidden // heads, d_ff=ffn, num_layers=layers,
+                       num_decoder_layers=layers, num_heads=heads, feed_forward_proj="gated-gelu",
+                       eos_token_id=eos, pad_token_id=pad, decoder_start_token_id=pad, tie_word_embeddings=False)
+
+
+_CLASSES = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "gpt2": "GPT2LMHeadModel",
+            "t5": "T5ForConditionalGeneration"}
+
+
+def build(arch: str, folder: str | Path, *, tokenizer_vocab: int = 600, vocab: int | None = None,
+          hidden: int = TINY["hidden"], layers: int = TINY["layers"], heads: int = TINY["heads"],
+          kv_heads: int = TINY["kv_heads"], ffn: int = TINY["ffn"], positions: int = 1024, seed: int = 0) -> Path:
+    """Write a random-weight ``arch`` model folder; ``vocab`` (≥ the tokenizer's) sizes the embeddings."""
+    import torch
+    import transformers as tf
+
+    folder = Path(folder)
+    tok = _tokenizer(arch, tokenizer_vocab)
+    config = _config(arch, tok, max(vocab or 0, len(tok)), hidden, layers, heads, kv_heads, ffn, positions)
+    torch.manual_seed(seed)
+    model = getattr(tf, _CLASSES[arch])(config)
+    if arch == "qwen2":  # the real Qwen2.5 instruct models sample, with a repetition penalty
+        model.generation_config = tf.GenerationConfig(do_sample=True, temperature=0.7, top_p=0.8, top_k=20,
+                                                      repetition_penalty=1.1, eos_token_id=tok.eos_token_id,
+                                                      pad_token_id=tok.pad_token_id)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def build_all(root: str | Path) -> dict[str, Path]:
+    """The four tiny folders under ``root``: {arch: path}."""
+    return {arch: build(arch, Path(root) / arch) for arch in ARCHS}
