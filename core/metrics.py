@@ -85,10 +85,15 @@ def _ndcg(flags: list[bool]) -> float:
 
 
 def evaluate_retrieval(retriever: Retriever, qa: Sequence[QAItem], mode: str = "dense", k: int = 5,
-                       paraphrases: bool = False) -> tuple[RetrievalScores, list[dict]]:
-    """Scores plus one row per question: question, rank of the first relevant hit (None if missed), top hit."""
+                       paraphrases: bool = False, reranker=None) -> tuple[RetrievalScores, list[dict]]:
+    """Scores plus one row per question: question, rank of the first relevant hit (None if missed), top hit.
+
+    With a ``core.rerank.Reranker``, the first stage's top-N is reranked before the top ``k`` is scored.
+    """
     pairs = questions_of(qa, paraphrases)
-    results = retriever.search_many([q for _, q in pairs], k=k, mode=mode)
+    questions = [q for _, q in pairs]
+    results = (reranker.search_many(retriever, questions, k=k, mode=mode) if reranker is not None
+               else retriever.search_many(questions, k=k, mode=mode))
     relevance, rows = [], []
     for (item, question), hits in zip(pairs, results):
         flags = [is_relevant(h.chunk, item) for h in hits]
