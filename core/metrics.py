@@ -148,3 +148,23 @@ def index_recall(retriever: Retriever, queries: Sequence[str], k: int = 5,
         rows.append({"kind": config.kind, "config": config.to_dict(), "recall_at_k": float(recall), "build_s": build_s,
                      "p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95))})
     return rows
+
+
+def compare_rerankers(retriever: Retriever, qa: Sequence[QAItem], mode: str, reranker, methods: Sequence[str],
+                      progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """hit@1 / hit@5 / MRR / nDCG@5 of the same first stage under each rerank method (``none`` = first stage alone).
+
+    ``reranker`` supplies the feature store and the candidates / cross-encoder settings.
+    """
+    from core.rerank import RerankConfig
+
+    rows = []
+    for i, method in enumerate(methods):
+        config = replace(reranker.config, method=method) if method == reranker.config.method else \
+            RerankConfig(method, reranker.config.candidates, reranker.config.model if method == "cross-encoder" else None)
+        scores, _ = evaluate_retrieval(retriever, qa, mode=mode, k=5, reranker=reranker.with_config(config))
+        rows.append({"reranker": method, **{k: round(v, 3) for k, v in scores.to_dict().items() if k != "n"},
+                     "questions": scores.n})
+        if progress:
+            progress(i + 1, len(methods))
+    return rows
