@@ -87,10 +87,14 @@ def test_every_method_returns_k_hits_with_first_stage_ranks(small, embedder, met
         assert hits[0].score >= hits[1].score
 
 
-def test_mmr_keeps_the_top_hit_and_diversifies(small, embedder):
-    first = Reranker(RerankConfig("none", 3), FeatureStore(embedder)).search(small, "roses", k=3)
-    mmr = Reranker(RerankConfig("mmr", 3, mmr_lambda=0.7), FeatureStore(embedder)).search(small, "roses", k=3)
-    assert mmr[0].chunk == first[0].chunk or mmr[0].details["dense"] >= first[0].details["dense"] - 1e-6
+def test_mmr_picks_the_most_relevant_first_and_lambda_one_is_relevance_order(small, embedder):
+    store = FeatureStore(embedder)
+    first = Reranker(RerankConfig("none", 3), store).search(small, "roses", k=3)
+    by_cosine = sorted(first, key=lambda h: -h.details["dense"])
+    mmr = Reranker(RerankConfig("mmr", 3, mmr_lambda=0.3), store).search(small, "roses", k=3)
+    assert mmr[0].chunk == by_cosine[0].chunk
+    relevance_only = Reranker(RerankConfig("mmr", 3, mmr_lambda=1.0), store).search(small, "roses", k=3)
+    assert [h.chunk for h in relevance_only] == [h.chunk for h in by_cosine]
 
 
 @pytest.mark.slow
