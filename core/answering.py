@@ -72,6 +72,7 @@ class Source:
     end: int | None = None
     index: int | None = None  # training example: row number (0-based) in the training file
     question: str = ""  # training example: its question
+    first_stage_rank: int | None = None  # chunk: its rank before reranking (when a reranker ran)
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None and v != ""}
@@ -162,7 +163,8 @@ def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[s
 
 def chunk_source(hit) -> Source:
     c = hit.chunk
-    return Source("chunk", c.text, round(float(hit.score), 6), hit.rank, document=c.doc_name, start=c.start, end=c.end)
+    return Source("chunk", c.text, round(float(hit.score), 6), hit.rank, document=c.doc_name, start=c.start, end=c.end,
+                  first_stage_rank=hit.details.get("first_stage_rank"))
 
 
 # --- the four systems ---------------------------------------------------------------
@@ -191,6 +193,7 @@ class Answerer:
     training: TrainingExamples | None = None
     k: int | None = None  # chunks in the prompt; None = default_k(base)
     mode: str = "hybrid"
+    reranker: object | None = None  # core.rerank.Reranker: the first stage's top-N reranked before the top-k
 
     def __post_init__(self) -> None:
         if self.k is None:
@@ -209,7 +212,11 @@ class Answerer:
         return None
 
     def retrieve(self, question: str):
-        return self.retriever.search(question, k=self.k, mode=self.mode) if self.retriever is not None else []
+        if self.retriever is None:
+            return []
+        if self.reranker is not None:
+            return self.reranker.search(self.retriever, question, k=self.k, mode=self.mode)
+        return self.retriever.search(question, k=self.k, mode=self.mode)
 
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
                retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:

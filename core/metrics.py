@@ -85,10 +85,15 @@ def _ndcg(flags: list[bool]) -> float:
 
 
 def evaluate_retrieval(retriever: Retriever, qa: Sequence[QAItem], mode: str = "dense", k: int = 5,
-                       paraphrases: bool = False) -> tuple[RetrievalScores, list[dict]]:
-    """Scores plus one row per question: question, rank of the first relevant hit (None if missed), top hit."""
+                       paraphrases: bool = False, reranker=None) -> tuple[RetrievalScores, list[dict]]:
+    """Scores plus one row per question: question, rank of the first relevant hit (None if missed), top hit.
+
+    With a ``core.rerank.Reranker``, the first stage's top-N is reranked before the top ``k`` is scored.
+    """
     pairs = questions_of(qa, paraphrases)
-    results = retriever.search_many([q for _, q in pairs], k=k, mode=mode)
+    questions = [q for _, q in pairs]
+    results = (reranker.search_many(retriever, questions, k=k, mode=mode) if reranker is not None
+               else retriever.search_many(questions, k=k, mode=mode))
     relevance, rows = [], []
     for (item, question), hits in zip(pairs, results):
         flags = [is_relevant(h.chunk, item) for h in hits]
@@ -142,4 +147,24 @@ def index_recall(retriever: Retriever, queries: Sequence[str], k: int = 5,
         recall = np.mean([len(set(f) & set(e)) / max(len(set(e)), 1) for f, e in zip(found, exact)])
         rows.append({"kind": config.kind, "config": config.to_dict(), "recall_at_k": float(recall), "build_s": build_s,
                      "p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95))})
+    return rows
+
+
+def compare_rerankers(retriever: Retriever, qa: Sequence[QAItem], mode: str, reranker, methods: Sequence[str],
+                      progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """hit@1 / hit@5 / MRR / nDCG@5 of the same first stage under each rerank method (``none`` = first stage alone).
+
+    ``reranker`` supplies the feature store and the candidates / cross-encoder settings.
+    """
+    from core.rerank import RerankConfig
+
+    rows = []
+    for i, method in enumerate(methods):
+        config = replace(reranker.config, method=method) if method == reranker.config.method else \
+            RerankConfig(method, reranker.config.candidates, reranker.config.model if method == "cross-encoder" else None)
+        scores, _ = evaluate_retrieval(retriever, qa, mode=mode, k=5, reranker=reranker.with_config(config))
+        rows.append({"reranker": method, **{k: round(v, 3) for k, v in scores.to_dict().items() if k != "n"},
+                     "questions": scores.n})
+        if progress:
+            progress(i + 1, len(methods))
     return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -19,7 +19,7 @@ from core.chunking import Chunk, ChunkConfig, chunk_documents
 from core.documents import Document
 from core.embedding import Embedder, EmbeddingCache, Progress, embed_texts
 from core.errors import ConfigError, EmptyCorpus, IndexError_, InvalidQuery
-from core.index import MODES, BM25Index, DenseIndex, Hit, IndexConfig, rrf, top_ids
+from core.index import MODES, RRF_K, BM25Index, DenseIndex, Hit, IndexConfig, rrf, top_ids
 from core.workspace import atomic_write_json
 
 MAX_QUERY_CHARS = 2000  # longer "questions" are almost always a paste by mistake
@@ -60,6 +60,7 @@ class Retriever:
     dense: DenseIndex = field(repr=False)
     bm25: BM25Index = field(repr=False)
     stats: BuildStats | None = None
+    rrf_k: int = RRF_K  # hybrid's fusion constant: small = the top ranks of each list dominate
 
     @classmethod
     def build(
@@ -137,13 +138,37 @@ class Retriever:
         _, dense_ids = self.dense.search(qv.reshape(1, -1), depth)
         bm25_ids = top_ids(bm25_all, depth)
         bm25_ranking = [int(i) for i in bm25_ids if bm25_all[i] > 0]
-        return rrf([[int(i) for i in dense_ids[0] if i >= 0], bm25_ranking])[:k]
+        return rrf([[int(i) for i in dense_ids[0] if i >= 0], bm25_ranking], k=self.rrf_k)[:k]
 
     def _hit(self, qv: np.ndarray | None, bm25_all: np.ndarray, i: int, score: float, rank: int) -> Hit:
         details = {"bm25": float(bm25_all[i])}
         if qv is not None:
             details["dense"] = float(self.vectors[i] @ qv.reshape(-1))
         return Hit(self.chunks[i], score, rank, details)
+
+    def with_rrf_k(self, rrf_k: int) -> "Retriever":
+        """The same indexes with another fusion constant (nothing is re-embedded or re-indexed)."""
+        if not 1 <= int(rrf_k) <= 1000:
+            raise ConfigError(f"the RRF constant must be between 1 and 1000 (got {rrf_k})")
+        return replace(self, rrf_k=int(rrf_k))
+
+    def with_chunk_text(self, position: int, text: str, cache: EmbeddingCache | None = None) -> "Retriever":
+        """A what-if copy where chunk ``position`` says ``text``: only that chunk is re-embedded.
+
+        The dense index and BM25 (whose word statistics span every chunk) are rebuilt from the
+        kept vectors and texts in milliseconds; the documents themselves are not changed.
+        """
+        if not 0 <= position < len(self.chunks):
+            raise ConfigError(f"there is no chunk number {position}; this index has {len(self.chunks)} chunks")
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError("The edited chunk is empty: give it some text.")
+        chunks = list(self.chunks)
+        old = chunks[position]
+        chunks[position] = replace(old, text=text, n_tokens=self.embedder.tokens.count([text])[0])
+        vectors = self.vectors.copy()
+        vectors[position] = embed_texts(self.embedder, [text], cache=cache)[0]
+        rebuilt = Retriever.from_vectors(chunks, vectors, self.embedder, self.chunk_config, self.index_config)
+        return replace(rebuilt, stats=self.stats, rrf_k=self.rrf_k)
 
     # --- persistence -------------------------------------------------------------
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.errors import ConfigError, InvalidQuery
-from core.index import MODES, IndexConfig
+from core.errors import ConfigError, InvalidQuery, LabError
+from core.explain import explain_hits
+from core.index import MODES, RRF_K, IndexConfig
 from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall, is_relevant
+from core.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD as DEFAULT_RERANK, METHOD_HELP as RERANK_HELP
+from core.rerank import METHODS as RERANK_METHODS, RerankConfig
 from core.retrieval import MAX_QUERY_CHARS, Retriever, check_query
+from core.workspace import content_hash
 from ui.rag_views import (MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, documents_and_retriever,
                           page_of, preview)
-from ui.resources import get_embedder, get_embedding_cache
+from ui.rerank_views import (SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, edited_retriever, hit_html, score_rerankers,
+                             slope_chart)
+from ui.resources import get_embedder, get_embedding_cache, get_feature_store, get_reranker
 from ui.state import retriever_key
 from ui.widgets import escape
 
@@ -113,6 +120,112 @@ else:
             for hit in hits:
                 with col.container(border=True):
                     st.html(_hit_card(hit, ranks, bm25_max, item))
+
+
+# --- reranking: before and after, and why each chunk is a hit ------------------------------
+
+st.header("Reranking: before and after")
+st.markdown(
+    "The first stage compares the question with **one vector or one bag of words per chunk**: it usually finds the "
+    "right chunk, but not always first. A **reranker** reads only the first stage's top **N** candidates, more "
+    "closely, and reorders them. RAG then reads the new top chunk (the Answers page uses the default, **fused**). "
+    "Lines show each chunk's rank before (left) and after (right); in each hit, "
+    f"<mark style='background:{TERM_COLOUR}'>marked words</mark> are the question's BM25 terms (weight in the chip) "
+    f"and the <span style='background:{SENTENCE_COLOUR}'>shaded sentence</span> is the one closest to the question.",
+    unsafe_allow_html=True)
+r1, r2, r3, r4 = st.columns(4)
+methods = [m for m in RERANK_METHODS if m != "none"]
+method = r1.selectbox("Reranker", methods, index=methods.index(DEFAULT_RERANK), key="ret_rr_method",
+                      help="\n".join(f"- **{m}**: {RERANK_HELP[m]}" for m in methods))
+candidates = r2.slider("Candidates N", 5, 50, DEFAULT_CANDIDATES, key="ret_rr_candidates",
+                       help="How many first-stage hits the reranker reads.")
+first_mode = r3.selectbox("First stage", MODES, index=MODES.index("hybrid"), key="ret_rr_mode")
+rrf_k = r4.slider("Hybrid: RRF constant", 1, 200, RRF_K, key="ret_rrf_k",
+                  help="Hybrid adds 1/(constant + rank) from each list: small constants let the very top ranks dominate.")
+ce_model = (st.text_input("Cross-encoder: a local folder, or a hub id already in the cache (the Lab does not "
+                          "download it)", key="ret_rr_model") if method == "cross-encoder" else None)
+try:
+    rr_config = RerankConfig(method, candidates, (ce_model or "").strip() or None)
+except ConfigError as exc:
+    st.info(str(exc))
+    rr_config = None
+edits: dict = ss.setdefault("ret_edits", {}).setdefault(key, {})
+tuned = edited_retriever(retriever, key, edits, get_embedding_cache(retriever.embedder.name)).with_rrf_k(rrf_k)
+store = get_feature_store(ss["embedder_name"])
+clean_query = query.strip() if query.strip() and len(query) <= MAX_QUERY_CHARS else ""
+if clean_query and rr_config is not None:
+    reranker = get_reranker(ss["embedder_name"], rr_config)
+    qv = tuned.embed_queries([clean_query])[0]
+    before = reranker.with_config(RerankConfig("none")).search(tuned, clean_query, k, first_mode)
+    try:
+        with st.spinner("Reranking…"):
+            after = reranker.search(tuned, clean_query, k, first_mode)
+    except LabError as exc:
+        st.error(str(exc))
+        after = []
+    whys = explain_hits(tuned, clean_query, before + after, qv, store)
+    edited_keys = {(tuned.chunks[p].doc_id, tuned.chunks[p].index) for p in edits}
+    if after:
+        st.plotly_chart(slope_chart(before, after), key="ret_rr_slope")
+    left, right = st.columns(2)
+    left.markdown(f"#### Before: {first_mode} top {k}")
+    right.markdown(f"#### After: {method} (top {k} of {max(k, candidates)})")
+    for col, hits, explanations in ((left, before, whys[: len(before)]), (right, after, whys[len(before):])):
+        for hit, why in zip(hits, explanations):
+            with col.container(border=True):
+                st.html(hit_html(hit, why, (hit.chunk.doc_id, hit.chunk.index) in edited_keys))
+elif not clean_query:
+    st.info("💡 Type a question above to see the first stage and the reranker side by side.")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _fusion_scores(retriever_id: str, edits_id: str, rrf: int, _retriever: Retriever, _qa) -> dict:
+    return evaluate_retrieval(_retriever, _qa, mode="hybrid", k=5)[0].to_dict()
+
+
+if qa:
+    st.markdown(f"**Fusion you can tune:** hybrid search (first stage only) over the {len(qa)} Q&A questions "
+                f"with RRF constant {rrf_k}, against the paper's {RRF_K}.")
+    edits_id = content_hash(json.dumps(sorted(edits.items())))
+    with st.spinner("Scoring hybrid search…"):
+        tuned_scores = _fusion_scores(key, edits_id, rrf_k, tuned, qa)
+        default_scores = _fusion_scores(key, edits_id, RRF_K, tuned.with_rrf_k(RRF_K), qa)
+    for col, (name, label) in zip(st.columns(4), METRICS.items()):
+        col.metric(f"hybrid {label}", f"{tuned_scores[name]:.3f}",
+                   delta=f"{tuned_scores[name] - default_scores[name]:+.3f}" if rrf_k != RRF_K else None)
+    rr_key = [key, edits_id, first_mode, candidates, rrf_k, (ce_model or "").strip()]
+    if st.button("📊 Score every reranker on the Q&A set", key="ret_rr_score", disabled=rr_config is None):
+        ss["ret_rr_scores"] = {"key": rr_key, "rows": score_rerankers(tuned, qa, first_mode, rr_config, store)}
+    table = ss.get("ret_rr_scores")
+    if table and table["key"] == rr_key:
+        st.dataframe(pd.DataFrame(table["rows"]), hide_index=True, width="stretch")
+        st.caption(f"{first_mode} first stage, top {candidates} reranked, top 5 scored. `none` is the first stage "
+                   "alone; MMR trades relevance for variety, so it is not meant to win hit@1.")
+
+with st.expander("✎ Edit a chunk and search again (this session only)"):
+    st.markdown("Change what one chunk says, re-index **that chunk only** (one embedding; BM25's word statistics "
+                "are recounted in milliseconds), and see the ranking move. Documents on disk are not changed.")
+    positions = list(range(len(tuned.chunks)))
+    pos = st.selectbox("Chunk", positions, key="ret_edit_pos",
+                       format_func=lambda i: f"{tuned.chunks[i].doc_name} #{tuned.chunks[i].index}: "
+                                             f"{preview(tuned.chunks[i].text, 70)}")
+    new_text = st.text_area("Its text", tuned.chunks[pos].text, key=f"ret_edit_text_{key}_{pos}", height=160)
+    e1, e2 = st.columns(2)
+    if e1.button("Apply and re-index this chunk", key="ret_edit_apply"):
+        if new_text.strip():
+            edits[pos] = new_text
+            st.rerun()
+        st.warning("The edited chunk is empty: give it some text.")
+    if e2.button("Undo all edits", key="ret_edit_reset", disabled=not edits):
+        edits.clear()
+        st.rerun()
+    if edits:
+        st.caption(f"{len(edits)} chunk(s) edited in this session; the reranking above and its scores use them.")
+        if clean_query and rr_config is not None:
+            moves = chunk_moves(retriever.with_rrf_k(rrf_k), tuned, clean_query, first_mode,
+                                get_reranker(ss["embedder_name"], rr_config), sorted(edits))
+            for line in moves:
+                st.markdown(line)
 
 
 # --- exact vs approximate indexes --------------------------------------------------------

@@ -17,7 +17,7 @@ from ui.answer_views import (
     no_adapter_prompt, pick_adapter, render_sources, saved_adapters,
 )
 from ui.rag_views import corpus_qa, documents_and_retriever
-from ui.resources import get_embedding_cache
+from ui.resources import get_embedding_cache, get_reranker
 from ui.state import current_corpus, session_workspace
 
 ss = st.session_state
@@ -192,7 +192,8 @@ def eval_specs(ad_qa, ad_par) -> list[SystemSpec]:
     """base, RAG, FT-reg, FT-par, FT-reg + RAG, FT-par + RAG: the rows of Ovadia et al.'s Table 2 we can run."""
     variants = [("lora", ad_qa), ("lora (paraphrases)", ad_par)]
     answerers = {label: make_answerer(base, retriever, info, qa) for label, info in variants if info is not None}
-    return ovadia_specs(Answerer(base, retriever), {label: a for label, a in answerers.items() if a.adapter is not None})
+    rag = Answerer(base, retriever, reranker=get_reranker(ss.get("embedder_name")))  # as on the Answers page
+    return ovadia_specs(rag, {label: a for label, a in answerers.items() if a.adapter is not None})
 
 
 def results_table(systems: dict[str, dict]) -> pd.DataFrame:

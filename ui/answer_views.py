@@ -15,7 +15,7 @@ from core.decision import Situation
 from core.errors import AdapterError, ModelUnavailable
 from core.evaluation import contains
 from core.finetune import AdapterInfo, list_adapters
-from ui.resources import get_embedder, get_generator
+from ui.resources import get_embedder, get_generator, get_reranker
 from ui.state import session_workspace
 from ui.widgets import escape
 
@@ -127,7 +127,8 @@ def make_answerer(base, retriever, info: AdapterInfo | None, qa: list[QAItem] | 
     if adapter is not None:
         training = _training_examples(st.session_state.get("embedder_name"), str(info.path),
                                       (info.path / "metrics.json").stat().st_mtime, tuple(qa or ()))
-    return Answerer(base, retriever, adapter, training, k=k, mode=mode)
+    reranker = get_reranker(st.session_state.get("embedder_name"))  # RAG reads the reranked top chunk(s)
+    return Answerer(base, retriever, adapter, training, k=k, mode=mode, reranker=reranker)
 
 
 def answer_html(text: str, cursor: bool = False) -> str:

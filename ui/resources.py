@@ -26,6 +26,24 @@ def get_embedding_cache(model_name: str) -> EmbeddingCache:
     return EmbeddingCache(get_workspace().path("embeddings"), model_name)
 
 
+@st.cache_resource(max_entries=2)
+def get_feature_store(embedder_name: str | None = None):
+    """Rerankers' per-chunk features (sentence and token vectors), shared like the embedding cache:
+    keyed by chunk-text hash, on disk under the server workspace."""
+    from core.rerank import FeatureStore
+
+    embedder = get_embedder(embedder_name)
+    return FeatureStore(embedder, get_embedding_cache(embedder.cache_key),
+                        get_workspace().path("embeddings", "token_vectors"))
+
+
+def get_reranker(embedder_name: str | None = None, config=None):
+    """A reranker with ``config`` (default: the Lab's default method) over the shared feature store."""
+    from core.rerank import RerankConfig, Reranker
+
+    return Reranker(config or RerankConfig(), get_feature_store(embedder_name))
+
+
 def get_generator(name: str | None = None):
     """The generator, from core.generation's process-wide cache (one model at a time unless pinned).
 

@@ -6,7 +6,8 @@
 JSON (``--json``): ``{"system", "answer", "sources", "prompt_tokens", "completion_tokens",
 "latency_s", "settings", "model"}``; a list of those for ``--system all``; with
 ``--questions-file``, a list with one such result per question. A chunk source is
-``{"kind": "chunk", "document", "start", "end", "score", "rank", "text"}``; a LoRA source is
+``{"kind": "chunk", "document", "start", "end", "score", "rank", "text"[, "first_stage_rank"]}`` (``--rerank``,
+as in ``search``; ``first_stage_rank`` is the rank before reranking); a LoRA source is
 the closest training example ``{"kind": "training_example", "index", "question", "text", "score", "rank"}``.
 """
 

@@ -31,6 +31,38 @@ def add_retrieval_args(parser: argparse.ArgumentParser, docs_required: bool = Tr
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
 
 
+def add_rerank_args(parser: argparse.ArgumentParser) -> None:
+    """``--rerank METHOD --candidates N [--rerank-model NAME_OR_PATH]`` (search, ask, eval)."""
+    from core.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD, METHODS
+
+    parser.add_argument("--rerank", default=DEFAULT_METHOD, metavar="METHOD",
+                        help=f"rerank the first stage's top candidates: {', '.join(METHODS)} (default {DEFAULT_METHOD})")
+    parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, metavar="N",
+                        help=f"first-stage hits the reranker reads (default {DEFAULT_CANDIDATES})")
+    parser.add_argument("--rerank-model", default=None, metavar="NAME_OR_PATH",
+                        help="the CrossEncoder for --rerank cross-encoder: a local folder or a cached hub id")
+
+
+def rerank_config(args: argparse.Namespace):
+    """The validated ``RerankConfig`` of ``add_rerank_args``' flags (raises ConfigError: exit 2)."""
+    from core.rerank import RerankConfig
+
+    return RerankConfig(args.rerank, args.candidates, args.rerank_model)
+
+
+def reranker_from(args: argparse.Namespace, embedder):
+    """A reranker with its features cached in the workspace (unless --no-cache)."""
+    from core.rerank import make_reranker
+
+    return make_reranker(embedder, rerank_config(args), None if args.no_cache else workspace_of(args))
+
+
+def workspace_of(args: argparse.Namespace):
+    from core.workspace import Workspace, default_root
+
+    return Workspace(Path(args.workspace) if args.workspace else default_root())
+
+
 def chunk_config(args: argparse.Namespace) -> ChunkConfig:
     return ChunkConfig(strategy=args.chunker, size=args.chunk_size, overlap=args.overlap, unit=args.unit)
 
@@ -40,17 +72,17 @@ def build_retriever(args: argparse.Namespace, docs=None):
     from core.documents import load_paths
     from core.embedding import EmbeddingCache, load_embedder
     from core.retrieval import Retriever
-    from core.workspace import Workspace, default_root
 
     config = chunk_config(args)  # validate flags before loading anything slow
+    if hasattr(args, "rerank"):
+        rerank_config(args)
     docs = load_paths(args.docs) if docs is None else docs
     embedder = load_embedder(args.embedder, args.embedder_backend)
     if embedder.notice:
         print(embedder.notice, file=sys.stderr)
     cache = None
     if not args.no_cache:
-        workspace = Workspace(Path(args.workspace) if args.workspace else default_root())
-        cache = EmbeddingCache(workspace.path("embeddings"), embedder.cache_key)
+        cache = EmbeddingCache(workspace_of(args).path("embeddings"), embedder.cache_key)
     return Retriever.build(docs, embedder, config, IndexConfig(kind=args.index), cache=cache), docs
 
 

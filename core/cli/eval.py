@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.cli.common import add_retrieval_args, build_retriever, print_json
+from core.cli.common import add_rerank_args, add_retrieval_args, build_retriever, print_json, reranker_from
 
 def add_answer_args(parser) -> None:
     """Flags shared by ``ask`` and ``eval``: the documents, model, adapter and decoding."""
     add_retrieval_args(parser, k_default=None,  # None: core.answering.default_k
                        k_help="chunks in the RAG prompt (default 1 for the built-in model, 3 for real models)")
+    add_rerank_args(parser)
     parser.add_argument("--model", default=None, help="generator: hub id or local folder (default: built-in tiny LM)")
     parser.add_argument("--adapter", default=None, metavar="DIR", help="LoRA adapter folder (enables lora, lora+rag)")
     parser.add_argument("--max-new-tokens", type=int, default=48, help="answer length cap in tokens (default 48)")
@@ -55,7 +56,8 @@ def answerer_from(args, training_fallback=()):
         adapter = load_adapter(base, args.adapter)
         items = training_items(args.adapter, training_fallback)
         training = TrainingExamples.build(retriever.embedder, items) if items else None
-    return Answerer(base, retriever, adapter, training, k=args.k, mode=args.mode)
+    return Answerer(base, retriever, adapter, training, k=args.k, mode=args.mode,
+                    reranker=reranker_from(args, retriever.embedder))
 
 
 def add_parser(sub) -> None:
