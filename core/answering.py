@@ -243,6 +243,17 @@ def default_k(gen) -> int:
     return BUILTIN_K if getattr(gen, "is_builtin", False) else HUB_K
 
 
+@dataclass(frozen=True)
+class SystemInput:
+    """Everything one system hands the model for one question (``Answerer.prepare``)."""
+
+    generator: object
+    messages: list[dict]
+    sources: list[Source]
+    n_dropped: int = 0  # retrieved chunks left out so the prompt fits
+    corpus_share: float | None = None  # long context: share of the corpus's tokens in the prompt
+
+
 @dataclass
 class Answerer:
     """Answers questions with any of the four systems; systems without their ingredient raise ConfigError."""
@@ -275,16 +286,12 @@ class Answerer:
     def retrieve(self, question: str):
         return self.retriever.search(question, k=self.k, mode=self.mode) if self.retriever is not None else []
 
-    def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
-               retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
-        """One answer; ``hits`` (found in ``retrieval_s`` seconds) reuses a retrieval made for this question."""
-        from core.generation import generate
-
+    def prepare(self, question: str, system: str, decoding: Decoding = Decoding(), hits=None) -> "SystemInput":
+        """What ``system`` gives the model for ``question``: the generator, the messages and their sources."""
         check_systems([system])
         reason = self.missing(system)
         if reason:
             raise ConfigError(f"The {system} system cannot answer: {reason}.")
-        t0 = time.perf_counter()
         gen = self.adapter if USES_ADAPTER[system] else self.base
         contexts, sources, dropped, share = None, [], 0, None
         budget = max(64, int(getattr(gen, "context_window", 1024) or 1024) - decoding.max_new_tokens)
@@ -292,21 +299,27 @@ class Answerer:
             fitted = long_context_passages(gen, question, self.documents, budget)
             contexts, sources, share = fitted.passages, fitted.sources, fitted.share
         elif USES_RETRIEVAL[system]:
-            if hits is None:
-                hits = self.retrieve(question)
-            else:
-                t0 -= retrieval_s  # rag and lora+rag each pay for the shared search
+            hits = self.retrieve(question) if hits is None else hits
             kept = fit_contexts(gen, question, [h.chunk.text for h in hits], budget)
             dropped = len(hits) - len(kept)
-            hits = hits[: len(kept)]
-            contexts, sources = kept, [chunk_source(h) for h in hits]
+            contexts, sources = kept, [chunk_source(h) for h in hits[: len(kept)]]
         elif USES_ADAPTER[system] and self.training is not None:
             sources = self.training.nearest(question)
-        out = generate(gen, build_messages(question, contexts), max_new_tokens=decoding.max_new_tokens,
+        return SystemInput(gen, build_messages(question, contexts), sources, dropped, share)
+
+    def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
+               retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
+        """One answer; ``hits`` (found in ``retrieval_s`` seconds) reuses a retrieval made for this question."""
+        from core.generation import generate
+
+        t0 = time.perf_counter() - (retrieval_s if hits is not None and USES_RETRIEVAL.get(system) else 0.0)
+        given = self.prepare(question, system, decoding, hits)  # rag and lora+rag each pay for the shared search
+        gen = given.generator
+        out = generate(gen, given.messages, max_new_tokens=decoding.max_new_tokens,
                        temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token)
-        return Answer(system, out.text.strip(), sources, out.prompt_tokens, out.completion_tokens,
-                      time.perf_counter() - t0, {**decoding.to_dict(), **out.settings}, getattr(gen, "name", ""), dropped,
-                      share)
+        return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
+                      time.perf_counter() - t0, {**decoding.to_dict(), **out.settings}, getattr(gen, "name", ""),
+                      given.n_dropped, given.corpus_share)
 
     def answer_all(self, question: str, systems: Sequence[str] = SYSTEMS, decoding: Decoding = Decoding(),
                    on_token: Callable[[str, str], None] | None = None,

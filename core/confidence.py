@@ -59,7 +59,7 @@ class ValueProbability:
                 "tokens": [t.to_dict() for t in self.tokens]}
 
 
-def _prompt_ids(gen, messages) -> list[int]:
+def prompt_ids(gen, messages) -> list[int]:
     """The prompt exactly as ``generate`` tokenises it."""
     from core.generation import render_prompt
 
@@ -69,7 +69,7 @@ def _prompt_ids(gen, messages) -> list[int]:
     return tok(prompt, add_special_tokens=add_special)["input_ids"]
 
 
-def _answer_tokens(gen, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+def answer_tokens(gen, text: str) -> tuple[list[int], list[tuple[int, int]]]:
     enc = gen.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     return enc["input_ids"], [tuple(o) for o in enc["offset_mapping"]]
 
@@ -103,8 +103,8 @@ def token_probabilities(gen, messages, answer: str) -> list[TokenScore]:
 
     ``messages``: chat messages (as ``build_messages`` makes them) or a raw prompt string.
     """
-    ids, offsets = _answer_tokens(gen, answer)
-    logps = _logprobs(gen, _prompt_ids(gen, messages), ids)
+    ids, offsets = answer_tokens(gen, answer)
+    logps = _logprobs(gen, prompt_ids(gen, messages), ids)
     return [TokenScore(answer[s:e], s, e, math.exp(lp), lp) for (s, e), lp in zip(offsets, logps)]
 
 
@@ -172,3 +172,26 @@ def reference_frame(question: str, answers, qa=(), value: str | None = None) -> 
     if not value:
         return None, None
     return value, next((a.text for a in answers if mentions(a.text, value)), None)
+
+
+def value_probabilities(answerer, qa, systems, *, progress=None, should_stop=None) -> list[dict]:
+    """P(right value) under each system for every Q&A row: ``[{"item", "question", "system", "prob", "logprob"}]``.
+
+    Teacher-forced on the row's reference answer, with exactly the input each system gives the
+    model (``Answerer.prepare``): one forward pass per (question, system), no generation.
+    """
+    from core.errors import Cancelled
+
+    items = [it for it in qa if it.target]
+    rows, total = [], len(items) * len(systems)
+    for i, item in enumerate(items):
+        for system in systems:
+            if should_stop and should_stop():
+                raise Cancelled(f"stopped after {len(rows)} of {total}")
+            given = answerer.prepare(item.question, system)
+            vp = value_probability(given.generator, given.messages, item.answer, item.target)
+            rows.append({"item": i, "question": item.question, "system": system, "prob": vp.prob,
+                         "logprob": vp.logprob if vp.found else None})
+            if progress:
+                progress(len(rows), total)
+    return rows

@@ -135,3 +135,36 @@ def test_edit_refuses_bad_input(gen, world):
     no_subject = load_qa(world["corpus"].qa_path)[0].__class__("Q?", "A $1.", "$1")
     with pytest.raises(ConfigError, match="entity"):
         edit_fact_in_weights(gen, no_subject, "$2")
+
+
+def test_rewrites_state_the_same_facts_in_other_words(world):
+    from core.experiments import document_training_set
+    from core.world import entities_from_qa, rewrite_documents
+
+    entities = entities_from_qa(world["qa"])
+    assert len(entities) == len({it.extra["entity"] for it in world["qa"]})
+    rewrites = rewrite_documents(world["qa"], 2)
+    assert len(rewrites) == 2 * len(entities)
+    originals = {d.name: d.text for d in world["docs"]}
+    for key, text in rewrites.items():
+        name = key.split("#")[0]
+        ent = next(e for e in entities if name.startswith(e.slug))
+        assert all(value in text for value in ent.facts.values())  # every fact, once more
+        assert text != originals[name]  # in other words
+    assert rewrite_documents(world["qa"], 2) == rewrites  # reproducible
+    both = document_training_set(world["docs"], world["qa"], 1)
+    assert set(originals) < set(both) and len(both) == len(originals) + len(entities)
+    from core.errors import DatasetError
+
+    prose = next(c for c in list_corpora() if not c.builtin_model_reads)
+    with pytest.raises(DatasetError, match="world corpus"):
+        document_training_set(load_paths([prose.docs_path]), load_qa(prose.qa_path), 1)
+
+
+@pytest.mark.slow
+def test_document_training_runs_and_reports(gen, world):
+    from core.experiments import document_training_sweep
+
+    rows = document_training_sweep(gen, world["corpus"], [0, 1], max_steps=2)(lambda d, t: None, lambda: False)
+    assert [r["rewrites"] for r in rows] == [0, 1] and rows[1]["train_tokens"] > 1.5 * rows[0]["train_tokens"]
+    assert all(0 <= r["accuracy"] <= 1 and r["steps"] == 2 for r in rows)
