@@ -168,3 +168,27 @@ def test_document_training_runs_and_reports(gen, world):
     rows = document_training_sweep(gen, world["corpus"], [0, 1], max_steps=2)(lambda d, t: None, lambda: False)
     assert [r["rewrites"] for r in rows] == [0, 1] and rows[1]["train_tokens"] > 1.5 * rows[0]["train_tokens"]
     assert all(0 <= r["accuracy"] <= 1 and r["steps"] == 2 for r in rows)
+
+
+def test_edit_cli_refuses_bad_input(world, capsys):
+    from core.cli import main
+
+    qa_path = str(world["corpus"].qa_path)
+    assert main(["edit", "--qa", qa_path, "--question", "Nobody asks this?", "--new-value", "x"]) == 2
+    assert "no row" in capsys.readouterr().err
+    assert main(["edit", "--qa", qa_path, "--question", world["item"].question, "--new-value", "x",
+                 "--others", "1000"]) == 2
+    assert "--others" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_edit_cli_json(world, capsys):
+    from core.cli import main
+
+    item = world["item"]
+    code = main(["edit", "--qa", str(world["corpus"].qa_path), "--question", item.paraphrases[0], "--new-value",
+                 "$99.00", "--layer", "1", "--others", "3", "--docs", str(world["corpus"].docs_path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["layer"] == 1 and out["question"] == item.question and out["old_value"] == item.value
+    assert len(out["answers"]["others"]) == 3 and len(out["trials"]) == 1
+    assert out["reliability"] == 1.0 and out["locality"] > 0.8

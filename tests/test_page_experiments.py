@@ -69,8 +69,10 @@ def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name
     wait_for_eval(at)
     table = frame_with(at, "status")
     measured = table[table["status"] == "measured"]
-    assert list(measured["system"]) == ["base (base)", "rag (RAG)", "lora (FT-reg)", "lora+rag (FT-reg + RAG)",
+    assert list(measured["system"]) == ["base (base)", "rag (RAG)", "lora (Q&A pairs; paper: FT-reg)",
+                                        "lora+rag (Q&A pairs + RAG; paper: FT-reg + RAG)",
                                         "long-context (not in the paper)"]
+    assert list(measured["paper's setting"])[2] == "LoRA on the documents"  # what the paper's row trained on
     assert (measured["n"] == 4).all()  # 2 questions × (original + 1 paraphrase)
     assert list(table["Ovadia 2023 (Mistral-7B)"])[:6] == [0.481, 0.875, 0.504, 0.588, 0.810, 0.830]
     assert table["Ovadia 2023 (Mistral-7B)"].isna().iloc[6]  # long context is not in the paper

@@ -92,12 +92,19 @@ def edit_trials_figure(trials: list[dict]) -> go.Figure:
     return fig
 
 
-def rewrites_figure(rows: list[dict]) -> go.Figure:
-    """Closed-book accuracy of document-trained adapters against the number of rewrites per document."""
+def rewrites_figure(rows: list[dict], paper: dict | None = None) -> go.Figure:
+    """Closed-book accuracy of document-trained adapters against the number of rewrites per document.
+
+    ``paper``: Ovadia et al.'s numbers (``"lora"``: FT-reg, ``"lora (paraphrases)"``: FT-par) as dashed lines.
+    """
     rows = sorted(rows, key=lambda r: r["rewrites"])
     fig = go.Figure(go.Scatter(x=[r["rewrites"] for r in rows], y=[r["accuracy"] for r in rows],
                                mode="lines+markers+text", text=[f"{r['accuracy']:.2f}" for r in rows],
                                textposition="top center"))
+    for key, name in (("lora", "paper: FT-reg (documents)"), ("lora (paraphrases)", "paper: FT-par (rewritten)")):
+        if paper and paper.get(key) is not None:
+            fig.add_hline(y=paper[key], line_dash="dash", line_color="#9ca3af",
+                          annotation_text=f"{name}, {paper.get('model', '')}: {paper[key]:.2f}")
     fig.update_layout(title="LoRA on the documents: closed-book accuracy vs rewrites per document",
                       xaxis_title="rewrites of each document in the training text", yaxis=dict(range=[0, 1.05],
                       title="accuracy (answer contains the value)"), height=320, margin=dict(t=50, b=40, l=40, r=10))

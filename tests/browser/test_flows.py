@@ -177,3 +177,24 @@ def test_world_corpus_rag_reads_base_guesses(page, lab_url):
     assert page.get_by_text("The Wilarmore Blender costs $70.35.", exact=True).count() == 1  # the RAG answer
     page.get_by_role("heading", name="Base", exact=True).scroll_into_view_if_needed()
     screenshot(page, "flow-answers-world")
+
+
+def test_how_sure_and_where_from_on_a_world_corpus(page, lab_url):
+    """Token confidence, the right value's probability per system and attention over RAG's chunk (issue 17)."""
+    goto(page, lab_url, "answers", sid="lessons-flow")
+    choose(page, "Corpus", "Synthetic world: arcade")
+    choose(page, "Question from the corpus Q&A set (has a reference answer)", "How much is the Wilarmore Blender?")
+    page.get_by_role("button", name="Ask all five").click()
+    page.wait_for_timeout(1000)
+    wait_idle(page)
+    page.get_by_role("button", name="Compute confidence and attribution").click()
+    page.wait_for_timeout(1000)
+    wait_idle(page)
+    no_errors(page)
+    page.get_by_text("Where RAG's answer came from").wait_for()
+    assert page.locator("span[title^='p = ']").count() > 10  # every answer token carries its probability
+    painted = page.locator("span[title^='0.'], span[title^='1.']")
+    assert painted.count() > 5  # the chunk's tokens, shaded by attention
+    assert page.locator("script").filter(has_text="alert").count() == 0
+    page.get_by_text("How sure was it, and where did the answer come from?").scroll_into_view_if_needed()
+    screenshot(page, "flow-answers-confidence")
