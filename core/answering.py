@@ -188,27 +188,28 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
     from core.generation import count_tokens
 
     def n_tokens(text: str) -> int:
-        return len(gen.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(gen.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])  # no "too long" warning
 
     docs = [d for d in documents if d.text.strip()]
     if not docs:
         raise ConfigError("The long-context system needs documents: the corpus is empty.")
     sizes = [n_tokens(d.text) for d in docs]
     passages, sources, included = [], [], 0
+    used = count_tokens(gen, build_messages(question, ["x"]))  # the frame: instruction, question, template
     for rank, (doc, size) in enumerate(zip(docs, sizes), start=1):
         text = doc.text.strip()
-        if count_tokens(gen, build_messages(question, [*passages, text])) > budget:
-            room = budget - count_tokens(gen, build_messages(question, [*passages, "x"]))
-            text = _cut_to_tokens(gen, text, room)
+        if used + size + 8 > budget:  # does not fit whole (8: the passage's number and separators)
+            text = _cut_to_tokens(gen, text, budget - used - 8)
             while text and count_tokens(gen, build_messages(question, [*passages, text])) > budget:
                 text = text[: int(len(text) * 0.9)]
             if not text.strip():
                 break
             size = n_tokens(text)
         passages.append(text)
-        sources.append(Source("document", text, round(size / max(1, n_tokens(doc.text)), 4), rank,
+        sources.append(Source("document", text, round(size / max(1, sizes[rank - 1]), 4), rank,
                               document=doc.name, start=0, end=len(text)))
         included += size
+        used = count_tokens(gen, build_messages(question, passages))
         if text != doc.text.strip():
             break
     return LongContext(passages, sources, sum(sizes), included)
@@ -218,7 +219,7 @@ def _cut_to_tokens(gen, text: str, n: int) -> str:
     """The first ``n`` tokens of ``text``, cut at a token boundary."""
     if n <= 0:
         return ""
-    offsets = gen.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    offsets = gen.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
     return text[: offsets[min(n, len(offsets)) - 1][1]] if offsets else ""
 
 
