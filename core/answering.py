@@ -1,10 +1,12 @@
-"""One question, four systems: base, RAG, LoRA and LoRA+RAG, with the same decoding settings.
+"""One question, five systems: base, RAG, LoRA, LoRA+RAG and long context, with the same decoding settings.
 
 - **base**: the base generator, no retrieval.
 - **rag**: the base generator with the top-k retrieved chunks in the prompt (``build_messages``).
 - **lora**: the adapter model, no retrieval. Its "sources" are the training examples
   closest to the question by embedding similarity (what the adapter most likely learned from).
 - **lora+rag**: the adapter model with the same retrieved chunks.
+- **long-context**: the base generator with every document of the corpus in the prompt, in
+  order, until the context window is full; no retrieval (``long_context_passages``).
 
 >>> answerer = Answerer(base, retriever=retriever, adapter=adapter_gen,
 ...                     training=TrainingExamples.build(embedder, qa_items))   # doctest: +SKIP
@@ -28,9 +30,10 @@ from core.corpora import QAItem
 from core.errors import ConfigError, LabError, check_numbers
 from core.prompting import build_messages
 
-SYSTEMS = ("base", "rag", "lora", "lora+rag")
-USES_RETRIEVAL = {"base": False, "rag": True, "lora": False, "lora+rag": True}
-USES_ADAPTER = {"base": False, "rag": False, "lora": True, "lora+rag": True}
+SYSTEMS = ("base", "rag", "lora", "lora+rag", "long-context")
+USES_RETRIEVAL = {"base": False, "rag": True, "lora": False, "lora+rag": True, "long-context": False}
+USES_ADAPTER = {"base": False, "rag": False, "lora": True, "lora+rag": True, "long-context": False}
+USES_CORPUS = {"base": False, "rag": False, "lora": False, "lora+rag": False, "long-context": True}
 N_TRAINING_SOURCES = 3  # closest training examples shown for a LoRA answer
 
 
@@ -63,7 +66,7 @@ class Decoding:
 class Source:
     """Why an answer says what it says: a retrieved chunk, or a training example (LoRA)."""
 
-    kind: str  # "chunk" | "training_example"
+    kind: str  # "chunk" | "training_example" | "document" (long context: a document, whole or cut)
     text: str
     score: float  # retrieval score (chunk) or cosine similarity to the question (training example)
     rank: int
@@ -89,12 +92,17 @@ class Answer:
     settings: dict
     model: str = ""
     n_contexts_dropped: int = 0  # retrieved chunks left out so the prompt fits the context window
+    corpus_share: float | None = None  # long-context: share of the corpus's tokens that fit in the prompt
 
     def to_dict(self) -> dict:
-        """The CLI's JSON shape: system, answer, sources, prompt_tokens, completion_tokens, latency_s (+ settings, model)."""
-        return {"system": self.system, "answer": self.text, "sources": [s.to_dict() for s in self.sources],
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "latency_s": round(self.latency_s, 4), "settings": self.settings, "model": self.model}
+        """The CLI's JSON shape: system, answer, sources, prompt_tokens, completion_tokens, latency_s (+ settings, model);
+        long-context answers add ``corpus_share``."""
+        out = {"system": self.system, "answer": self.text, "sources": [s.to_dict() for s in self.sources],
+               "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+               "latency_s": round(self.latency_s, 4), "settings": self.settings, "model": self.model}
+        if self.corpus_share is not None:
+            out["corpus_share"] = round(self.corpus_share, 4)
+        return out
 
 
 def check_systems(systems: Sequence[str]) -> list[str]:
@@ -161,6 +169,63 @@ def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[s
     return contexts
 
 
+@dataclass(frozen=True)
+class LongContext:
+    """What of the corpus fits in one prompt: the passages, and the share of the corpus's tokens."""
+
+    passages: list[str]
+    sources: list[Source]
+    corpus_tokens: int
+    included_tokens: int
+
+    @property
+    def share(self) -> float:
+        return self.included_tokens / self.corpus_tokens if self.corpus_tokens else 0.0
+
+
+def long_context_passages(gen, question: str, documents, budget: int) -> LongContext:
+    """Every document in order, whole while it fits in ``budget`` prompt tokens; the next one cut to fill it.
+
+    The rule long-context systems follow: no retrieval, so what does not fit is simply not read.
+    """
+    from core.generation import count_tokens
+
+    def n_tokens(text: str) -> int:
+        return len(gen.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])  # no "too long" warning
+
+    docs = [d for d in documents if d.text.strip()]
+    if not docs:
+        raise ConfigError("The long-context system needs documents: the corpus is empty.")
+    sizes = [n_tokens(d.text) for d in docs]
+    passages, sources, included = [], [], 0
+    used = count_tokens(gen, build_messages(question, ["x"]))  # the frame: instruction, question, template
+    for rank, (doc, size) in enumerate(zip(docs, sizes), start=1):
+        text = doc.text.strip()
+        if used + size + 8 > budget:  # does not fit whole (8: the passage's number and separators)
+            text = _cut_to_tokens(gen, text, budget - used - 8)
+            while text and count_tokens(gen, build_messages(question, [*passages, text])) > budget:
+                text = text[: int(len(text) * 0.9)]
+            if not text.strip():
+                break
+            size = n_tokens(text)
+        passages.append(text)
+        sources.append(Source("document", text, round(size / max(1, sizes[rank - 1]), 4), rank,
+                              document=doc.name, start=0, end=len(text)))
+        included += size
+        used = count_tokens(gen, build_messages(question, passages))
+        if text != doc.text.strip():
+            break
+    return LongContext(passages, sources, sum(sizes), included)
+
+
+def _cut_to_tokens(gen, text: str, n: int) -> str:
+    """The first ``n`` tokens of ``text``, cut at a token boundary."""
+    if n <= 0:
+        return ""
+    offsets = gen.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
+    return text[: offsets[min(n, len(offsets)) - 1][1]] if offsets else ""
+
+
 def chunk_source(hit) -> Source:
     c = hit.chunk
     return Source("chunk", c.text, round(float(hit.score), 6), hit.rank, document=c.doc_name, start=c.start, end=c.end,
@@ -183,6 +248,17 @@ def default_k(gen) -> int:
     return BUILTIN_K if getattr(gen, "is_builtin", False) else HUB_K
 
 
+@dataclass(frozen=True)
+class SystemInput:
+    """Everything one system hands the model for one question (``Answerer.prepare``)."""
+
+    generator: object
+    messages: list[dict]
+    sources: list[Source]
+    n_dropped: int = 0  # retrieved chunks left out so the prompt fits
+    corpus_share: float | None = None  # long context: share of the corpus's tokens in the prompt
+
+
 @dataclass
 class Answerer:
     """Answers questions with any of the four systems; systems without their ingredient raise ConfigError."""
@@ -194,14 +270,14 @@ class Answerer:
     k: int | None = None  # chunks in the prompt; None = default_k(base)
     mode: str = "hybrid"
     reranker: object | None = None  # core.rerank.Reranker: the first stage's top-N reranked before the top-k
+    documents: Sequence | None = None  # the corpus's Documents (for long context)
 
     def __post_init__(self) -> None:
         if self.k is None:
             self.k = default_k(self.base)
 
     def available(self) -> list[str]:
-        return [s for s in SYSTEMS if (self.retriever is not None or not USES_RETRIEVAL[s])
-                and (self.adapter is not None or not USES_ADAPTER[s])]
+        return [s for s in SYSTEMS if self.missing(s) is None]
 
     def missing(self, system: str) -> str | None:
         """Why ``system`` cannot run here, or None."""
@@ -209,6 +285,8 @@ class Answerer:
             return "no LoRA adapter is loaded: train one on the fine-tuning page (or pass --adapter)"
         if USES_RETRIEVAL[system] and self.retriever is None:
             return "no documents are indexed"
+        if USES_CORPUS[system] and not self.documents:
+            return "no documents are loaded"
         return None
 
     def retrieve(self, question: str):
@@ -218,34 +296,40 @@ class Answerer:
             return self.reranker.search(self.retriever, question, k=self.k, mode=self.mode)
         return self.retriever.search(question, k=self.k, mode=self.mode)
 
+    def prepare(self, question: str, system: str, decoding: Decoding = Decoding(), hits=None) -> "SystemInput":
+        """What ``system`` gives the model for ``question``: the generator, the messages and their sources."""
+        check_systems([system])
+        reason = self.missing(system)
+        if reason:
+            raise ConfigError(f"The {system} system cannot answer: {reason}.")
+        gen = self.adapter if USES_ADAPTER[system] else self.base
+        contexts, sources, dropped, share = None, [], 0, None
+        budget = max(64, int(getattr(gen, "context_window", 1024) or 1024) - decoding.max_new_tokens)
+        if USES_CORPUS[system]:
+            fitted = long_context_passages(gen, question, self.documents, budget)
+            contexts, sources, share = fitted.passages, fitted.sources, fitted.share
+        elif USES_RETRIEVAL[system]:
+            hits = self.retrieve(question) if hits is None else hits
+            kept = fit_contexts(gen, question, [h.chunk.text for h in hits], budget)
+            dropped = len(hits) - len(kept)
+            contexts, sources = kept, [chunk_source(h) for h in hits[: len(kept)]]
+        elif USES_ADAPTER[system] and self.training is not None:
+            sources = self.training.nearest(question)
+        return SystemInput(gen, build_messages(question, contexts), sources, dropped, share)
+
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
                retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
         """One answer; ``hits`` (found in ``retrieval_s`` seconds) reuses a retrieval made for this question."""
         from core.generation import generate
 
-        check_systems([system])
-        reason = self.missing(system)
-        if reason:
-            raise ConfigError(f"The {system} system cannot answer: {reason}.")
-        t0 = time.perf_counter()
-        gen = self.adapter if USES_ADAPTER[system] else self.base
-        contexts, sources, dropped = None, [], 0
-        if USES_RETRIEVAL[system]:
-            if hits is None:
-                hits = self.retrieve(question)
-            else:
-                t0 -= retrieval_s  # rag and lora+rag each pay for the shared search
-            budget = max(64, int(getattr(gen, "context_window", 1024) or 1024) - decoding.max_new_tokens)
-            kept = fit_contexts(gen, question, [h.chunk.text for h in hits], budget)
-            dropped = len(hits) - len(kept)
-            hits = hits[: len(kept)]
-            contexts, sources = kept, [chunk_source(h) for h in hits]
-        elif USES_ADAPTER[system] and self.training is not None:
-            sources = self.training.nearest(question)
-        out = generate(gen, build_messages(question, contexts), max_new_tokens=decoding.max_new_tokens,
+        t0 = time.perf_counter() - (retrieval_s if hits is not None and USES_RETRIEVAL.get(system) else 0.0)
+        given = self.prepare(question, system, decoding, hits)  # rag and lora+rag each pay for the shared search
+        gen = given.generator
+        out = generate(gen, given.messages, max_new_tokens=decoding.max_new_tokens,
                        temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token)
-        return Answer(system, out.text.strip(), sources, out.prompt_tokens, out.completion_tokens,
-                      time.perf_counter() - t0, {**decoding.to_dict(), **out.settings}, getattr(gen, "name", ""), dropped)
+        return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
+                      time.perf_counter() - t0, {**decoding.to_dict(), **out.settings}, getattr(gen, "name", ""),
+                      given.n_dropped, given.corpus_share)
 
     def answer_all(self, question: str, systems: Sequence[str] = SYSTEMS, decoding: Decoding = Decoding(),
                    on_token: Callable[[str, str], None] | None = None,

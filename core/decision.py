@@ -61,6 +61,7 @@ class Situation:
     requests_per_month: int = 10_000  # RAG pays for its context on every request; training is paid once
     prompt_tokens: int = 200  # instructions + question, which both approaches send
     context_tokens: int = 1_500  # the retrieved passages only RAG adds
+    corpus_tokens: int = 50_000  # every document: what long context pastes into each prompt (up to the window)
     answer_tokens: int = 200  # the same for both
     price_in_per_1k: float = 0.0005  # $ per 1,000 input tokens
     price_out_per_1k: float = 0.0015  # $ per 1,000 output tokens
@@ -77,7 +78,7 @@ class Situation:
                               ("latency", LATENCY_LEVELS), ("data_size", DATA_SIZES)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)} (got {getattr(self, name)!r})")
-        for name in ("requests_per_month", "prompt_tokens", "context_tokens", "answer_tokens"):
+        for name in ("requests_per_month", "prompt_tokens", "context_tokens", "corpus_tokens", "answer_tokens"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be a whole number of at least 0 (got {value!r})")
@@ -118,6 +119,8 @@ class CostComparison:
     rag_per_request: float  # $ for one request with the retrieved context
     finetune_per_request: float  # $ for one request without it
     break_even_month: int | None  # first month ≥ 1 where fine-tuning has cost no more in total; None if never
+    long_context_per_request: float = 0.0  # $ for one request with every document in the prompt (0: not compared)
+    long_context_cumulative: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ _RULES: dict[tuple[str, object], _Rule] = {
 
 def cost_comparison(requests_per_month: int, rag_context_tokens: int, base_prompt_tokens: int, output_tokens: int,
                     price_in_per_1k: float, price_out_per_1k: float, finetune_one_off: float,
-                    months: int = 12, retrains_per_year: int = 0) -> CostComparison:
+                    months: int = 12, retrains_per_year: int = 0, long_context_tokens: int = 0) -> CostComparison:
     """RAG's context tokens on every request vs a one-off fine-tune (plus retraining), month by month.
 
     Both systems send the base prompt and write the same answer at the same token prices;
@@ -218,11 +221,19 @@ def cost_comparison(requests_per_month: int, rag_context_tokens: int, base_promp
 
     >>> cost_comparison(100_000, 1_500, 200, 200, 0.001, 0.002, 600, retrains_per_year=12).break_even_month is None
     True
+
+    Long context sends every document (``long_context_tokens``) instead of the retrieved few: 50,000
+    tokens make each request $0.0506, 24× RAG's:
+
+    >>> c = cost_comparison(100_000, 1_500, 200, 200, 0.001, 0.002, 600, long_context_tokens=50_000)
+    >>> round(c.long_context_per_request, 4), round(c.long_context_cumulative[1])
+    (0.0506, 5060)
     """
     for name, value in (("requests_per_month", requests_per_month), ("rag_context_tokens", rag_context_tokens),
                         ("base_prompt_tokens", base_prompt_tokens), ("output_tokens", output_tokens),
                         ("price_in_per_1k", price_in_per_1k), ("price_out_per_1k", price_out_per_1k),
-                        ("finetune_one_off", finetune_one_off), ("retrains_per_year", retrains_per_year)):
+                        ("finetune_one_off", finetune_one_off), ("retrains_per_year", retrains_per_year),
+                        ("long_context_tokens", long_context_tokens)):
         if not value >= 0:
             raise ConfigError(f"{name} must be at least 0 (got {value!r})")
     if months < 1:
@@ -236,8 +247,10 @@ def cost_comparison(requests_per_month: int, rag_context_tokens: int, base_promp
     rag_cum, ft_cum = _running_sum(rag_monthly), _running_sum(ft_monthly)
     tolerance = 1e-9 * max(1.0, rag_cum[-1])  # float sums of equal totals may differ in the last bits
     break_even = next((m for m in range(1, months + 1) if ft_cum[m] <= rag_cum[m] + tolerance), None)
+    long_per_request = finetune_per_request + long_context_tokens * price_in_per_1k / 1000 if long_context_tokens else 0.0
+    long_cum = _running_sum([0.0] + [requests_per_month * long_per_request] * months) if long_context_tokens else []
     return CostComparison(list(range(months + 1)), rag_monthly, ft_monthly, rag_cum, ft_cum,
-                          rag_per_request, finetune_per_request, break_even)
+                          rag_per_request, finetune_per_request, break_even, long_per_request, long_cum)
 
 
 def _running_sum(values: list[float]) -> list[float]:
@@ -252,7 +265,8 @@ def situation_costs(s: Situation, months: int = 12) -> CostComparison:
     """The cost comparison for a situation, retraining as often as its knowledge changes."""
     return cost_comparison(s.requests_per_month, s.context_tokens, s.prompt_tokens, s.answer_tokens,
                            s.price_in_per_1k, s.price_out_per_1k, s.finetune_one_off,
-                           months=months, retrains_per_year=RETRAINS_PER_YEAR[s.knowledge_change])
+                           months=months, retrains_per_year=RETRAINS_PER_YEAR[s.knowledge_change],
+                           long_context_tokens=s.corpus_tokens)
 
 
 def _cost_rule(s: Situation) -> _Rule:

@@ -236,3 +236,61 @@ class BackgroundTask:
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
+
+
+# --- the paper's own setting: LoRA on the documents as plain text ------------------------------
+
+def document_training_set(docs: Sequence[Document], qa: Sequence[QAItem], rewrites: int, seed: int = 0) -> dict[str, str]:
+    """The documents, plus ``rewrites`` rewrites of each (same facts, other words): Ovadia et al.'s FT-par data."""
+    from core.world import rewrite_documents
+
+    texts = {d.name: d.text for d in docs}
+    extra = rewrite_documents(qa, rewrites, seed) if rewrites else {}
+    if rewrites and not extra:
+        raise DatasetError("Rewriting needs a 🧪 world corpus: its Q&A rows name the entity and attribute of each fact.")
+    return {**texts, **extra}
+
+
+def document_training_accuracy(base, corpus, rewrites: int, *, max_steps: int = 0, seed: int = 0,
+                               should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train LoRA on ``corpus``'s documents (+ rewrites) as plain text, then ask every question closed book.
+
+    Returns ``{"corpus", "rewrites", "accuracy", "train_tokens", "steps", "facts_recalled"}``.
+    """
+    from core.documents import load_paths
+    from core.corpora import load_qa
+    from core.evaluation import SystemSpec, evaluate
+    from core.finetune import FinetuneConfig, load_adapter, train
+    from core.finetune_data import build_data
+
+    docs, qa = load_paths([corpus.docs_path]), load_qa(corpus.qa_path)
+    documents = document_training_set(docs, qa, rewrites, seed)
+    config = FinetuneConfig(data="text", val_fraction=0.0, eval_every=10_000, max_steps=max_steps, seed=seed)
+    data = build_data(base.tokenizer, qa, config, documents)
+    with tempfile.TemporaryDirectory(prefix="lab-doc-ft-") as tmp:
+        run = train(base.model, base.tokenizer, data, config, tmp, base_name=base.name, should_stop=should_stop)
+        adapted = Answerer(base, adapter=load_adapter(base, tmp))
+        result = evaluate([SystemSpec("lora (documents)", "lora", adapted)], qa, decoding=Decoding(max_new_tokens=32))
+    return {"corpus": corpus.name, "rewrites": rewrites, "accuracy": result.systems["lora (documents)"]["accuracy"],
+            "train_tokens": sum(len(e.input_ids) for e in data.train), "steps": len(run.steps),
+            "facts_recalled": run.summary()["facts_recalled"]}
+
+
+def document_training_sweep(base, corpus, rewrites: Sequence[int], *, max_steps: int = 0):
+    """A ``BackgroundTask`` function: ``document_training_accuracy`` for each number of rewrites, in order.
+
+    Stopping keeps the finished rows (``Cancelled.partial``).
+    """
+    def run(progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> list[dict]:
+        rows: list[dict] = []
+        for n in rewrites:
+            progress(len(rows), len(rewrites))
+            if should_stop():
+                exc = Cancelled(f"stopped after {len(rows)} of {len(rewrites)} runs")
+                exc.partial = rows
+                raise exc
+            rows.append(document_training_accuracy(base, corpus, n, max_steps=max_steps, should_stop=should_stop))
+        progress(len(rows), len(rewrites))
+        return rows
+
+    return run

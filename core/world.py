@@ -15,6 +15,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from core import world_templates as T
 from core.world_templates import GENERAL_FACTS
@@ -252,3 +253,44 @@ def write_world(world: World, out_dir: Path) -> None:
     with open(out_dir / "qa.jsonl", "w", encoding="utf-8") as fh:
         for row in world.qa:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+# --- rewriting a corpus (the paper's FT-par: the same facts in other words) ----------------
+
+def entities_from_qa(rows: Sequence) -> list[Entity]:
+    """The world entities a Q&A set is about, rebuilt from its rows (``entity``, ``attribute``, ``value``).
+
+    Works on QAItems or dicts; rows without those fields are skipped. The kind is the one whose
+    attribute list matches the rows' attributes.
+    """
+    facts: dict[str, dict[str, str]] = {}
+    for row in rows:
+        extra = row if isinstance(row, dict) else {**row.extra, "value": row.value}
+        name, attr, value = extra.get("entity"), extra.get("attribute"), extra.get("value")
+        if name and attr and value:
+            facts.setdefault(str(name), {})[str(attr)] = str(value)
+    out = []
+    for name, found in facts.items():
+        kind = next((k for k in KINDS if set(T.ATTRS[k]) == set(found)), None)
+        if kind is not None:
+            out.append(Entity(name=name, kind=kind, facts=found))
+    return out
+
+
+def rewrite_documents(rows: Sequence, n: int, seed: int = 0) -> dict[str, str]:
+    """``n`` rewrites of each entity's document: the same facts, other sentence shapes, order and layout.
+
+    Keys are ``"{slug}.md#rewrite{i}"``. This is Ovadia et al.'s "paraphrased documents" for
+    the world corpora: the generator writes each fact with a different template each time.
+
+    >>> rows = [{"entity": "Ada Vance", "attribute": a, "value": v} for a, v in
+    ...         [("born", "1990"), ("city", "Ostrum"), ("job", "a baker"), ("pet", "a cat"), ("charm", "a red key")]]
+    >>> len(rewrite_documents(rows, 2)) in (0, 2)   # 2 when these attributes make a known kind
+    True
+    """
+    out = {}
+    for ent in entities_from_qa(rows):
+        for i in range(1, n + 1):
+            doc = render_document(ent, random.Random(f"rewrite-{seed}-{ent.name}-{i}"))
+            out[f"{doc.name}#rewrite{i}"] = doc.text
+    return out

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.answering import default_k
+from core.answering import default_k, long_context_passages
 from core.decision import Situation
 from core.errors import InvalidQuery
 from core.prompting import DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, request_cost
@@ -120,12 +120,18 @@ p1, p2 = st.columns(2)
 price_in = p1.number_input("$ per 1k input tokens", 0.0, 100.0, PRICES.price_in_per_1k, format="%.5f", key="pr_price_in")
 price_out = p2.number_input("$ per 1k output tokens", 0.0, 100.0, PRICES.price_out_per_1k, format="%.5f", key="pr_price_out")
 bare = assemble_prompt(question, None, None, gen.tokenizer, int(window), int(max_new))
+long_context = long_context_passages(gen, question, docs, max(64, int(window) - int(max_new)))
+whole = assemble_prompt(question, long_context.passages, system, gen.tokenizer, int(window), int(max_new))
 rows = []
-for label, p in (("RAG prompt (this page)", prompt), ("No retrieval (prompt engineering only)", bare)):
+for label, p in (("RAG prompt (this page)", prompt), ("No retrieval (prompt engineering only)", bare),
+                 (f"Long context: every document until the window is full ({long_context.share:.0%} of the corpus)",
+                  whole)):
     cost = request_cost(p.n_tokens, int(max_new), price_in, price_out)
     rows.append({"prompt": label, "input tokens": p.n_tokens, "output tokens (max)": int(max_new),
                  "$ per request": f"{cost:.6f}", "$ per 1,000 requests": f"{cost * 1000:.4f}"})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 extra = prompt.n_tokens - bare.n_tokens
 st.caption(f"Retrieval adds {extra:,} input tokens per request ({extra / max(bare.n_tokens, 1):.1f}× the bare prompt): "
-           "that is the running cost RAG pays for fresh, citable facts; a fine-tuned model pays it once, in training.")
+           "that is the running cost RAG pays for fresh, citable facts; a fine-tuned model pays it once, in training. "
+           f"Long context pays for {whole.n_tokens:,} input tokens on every request and still reads only "
+           f"{long_context.share:.0%} of this corpus; the Decision guide compares the three over a year.")

@@ -1,4 +1,4 @@
-"""Side-by-side answers: one question, four systems (base, RAG, LoRA, LoRA+RAG), the same decoding."""
+"""Side-by-side answers: one question, five systems (base, RAG, LoRA, LoRA+RAG, long context), the same decoding."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import streamlit as st
 from core.answering import SYSTEMS, Decoding, default_k
 from core.errors import LabError
 from core.evaluation import added_words
+from ui.insight_views import attribution_html, confidence_html, reference_probability_figure
 from ui.answer_views import (
     SYSTEM_CAPTIONS, SYSTEM_TITLES, adapter_missing_reason, answer_card, base_generator, make_answerer,
     model_tier_notice, no_adapter_prompt, pick_adapter, saved_adapters, show_answer,
@@ -19,9 +20,10 @@ OWN = "✍️ my own question"
 
 st.title("Side-by-side answers")
 st.markdown(
-    "One question, four systems, **the same model and the same decoding settings**: only what the model is "
+    "One question, five systems, **the same model and the same decoding settings**: only what the model is "
     "given changes. **RAG** puts retrieved chunks in the prompt; **LoRA** answers from what the adapter "
-    "learned in training; **LoRA + RAG** does both. Each answer shows where it came from."
+    "learned in training; **LoRA + RAG** does both; **long context** pastes every document into the prompt "
+    "until the model's window is full, with no retrieval. Each answer shows where it came from."
 )
 
 docs, retriever = documents_and_retriever()
@@ -50,7 +52,7 @@ reference = next((it for it in qa if question.strip() in (it.question, *it.parap
 if reference is not None:
     st.caption(f"Reference answer: “{reference.answer}” — an answer is marked ✅ when it contains “{reference.target}”.")
 
-with st.expander("Sampling settings (shared by all four systems)", expanded=True):
+with st.expander("Sampling settings (shared by all five systems)", expanded=True):
     c1, c2, c3, c4, c5 = st.columns(5)
     temperature = c1.slider("Temperature", 0.0, 2.0, 0.0, 0.05, key="ans_temperature", help="0 = greedy (same answer every time)")
     top_k = c2.slider("Top-k", 0, 100, 0, key="ans_top_k", help="Sample only from the k likeliest tokens (0 = off)")
@@ -60,13 +62,13 @@ with st.expander("Sampling settings (shared by all four systems)", expanded=True
                   help="Retrieved chunks in the RAG prompts. The built-in model reads one chunk best: with more, it "
                        "often copies a value from a passage about a similar entity (try it).")
 decoding = Decoding(max_tokens, temperature, top_k, top_p)
-answerer = make_answerer(base, retriever, info, qa, k=k)
-asked = st.button("Ask all four", key="ans_ask", type="primary")
+answerer = make_answerer(base, retriever, info, qa, k=k, documents=docs)
+asked = st.button("Ask all five", key="ans_ask", type="primary")
 if asked and not question.strip():
     st.warning("Type a question first (or pick one from the corpus Q&A set).")
     asked = False
 
-cols = st.columns(4)
+cols = st.columns(len(SYSTEMS))
 slots = {}
 for col, system in zip(cols, SYSTEMS):
     col.subheader(SYSTEM_TITLES[system])
@@ -90,6 +92,52 @@ if asked:
     ss["ans_result"] = {"question": question, "answers": {a.system: a for a in answers}, "reference": reference,
                         "adapter": info.name if info else None,
                         "errors": {system: str(exc) for system, exc in errors.items()}}
+
+def insight_section(result: dict, answerer) -> None:
+    """How sure each system was (token probabilities, the right value's probability) and where RAG's answer came from."""
+    from core.attribution import attribute
+    from core.confidence import answer_confidence, reference_frame
+
+    st.subheader("How sure was it, and where did the answer come from?")
+    st.caption("Each token coloured by the probability the model gave it (red = unsure, green = sure); with a "
+               "reference answer, the probability each system gives the right value; for RAG, the words of the "
+               "retrieved chunk the answer attended to most.")
+    if st.button("Compute confidence and attribution", key="ans_insight_go", icon="🔬"):
+        answers = result["answers"]
+        ref = result["reference"]
+        value, frame = reference_frame(result["question"], list(answers.values()), [ref] if ref else [])
+        out = {"question": result["question"], "value": value, "systems": {}}
+        try:
+            with st.spinner("One forward pass per system…"):
+                for system, a in answers.items():
+                    out["systems"][system] = answer_confidence(answerer, result["question"], a, value, frame)
+                rag = answers.get("rag")
+                if rag is not None and rag.sources and rag.text:
+                    att = attribute(answerer.base, result["question"], [s.text for s in rag.sources], rag.text)
+                    out["attribution"] = {"texts": [s.text for s in rag.sources], **att.to_dict()}
+        except LabError as exc:
+            st.error(str(exc))
+            return
+        ss["ans_insight"] = out
+    insight = ss.get("ans_insight")
+    if not insight or insight["question"] != result["question"]:
+        return
+    answers = result["answers"]
+    for col, system in zip(st.columns(len(SYSTEMS)), SYSTEMS):
+        if system in insight["systems"] and system in answers:
+            col.markdown(f"**{system}**")
+            col.markdown(confidence_html(answers[system].text, insight["systems"][system]["tokens"]),
+                         unsafe_allow_html=True)
+    probs = {s: d["reference"]["prob"] for s, d in insight["systems"].items() if d.get("reference")}
+    if probs:
+        st.plotly_chart(reference_probability_figure(probs, insight["value"]), key="ans_ref_prob")
+    att = insight.get("attribution")
+    if att:
+        st.markdown(f"**Where RAG's answer came from**: {att['in_context']:.0%} of the answer's attention "
+                    "(averaged over heads and layers) went to the retrieved chunk(s); darker = more.")
+        for text, spans in zip(att["texts"], att["passages"]):
+            st.markdown(attribution_html(text, spans), unsafe_allow_html=True)
+
 
 result = ss.get("ans_result")
 if result:
@@ -121,6 +169,7 @@ if result:
         st.markdown("**What LoRA changed** (compared with the base answer): added "
                     + (" ".join(f"`{w}`" for w in gained) if gained else "_nothing_") + "; dropped "
                     + (" ".join(f"`{w}`" for w in lost) if lost else "_nothing_"))
+    insight_section(result, answerer)
 else:
     for system in SYSTEMS:
         slots[system].caption("Ask a question to see this system's answer.")

@@ -65,6 +65,9 @@ def cost_form() -> dict:
         "prompt_tokens": c3.number_input("Other prompt tokens", 0, 200_000, 200, 50, key="dg_prompt",
                                          help="Instructions and the question: both approaches send these."),
         "answer_tokens": c4.number_input("Answer tokens", 0, 100_000, 200, 50, key="dg_answer"),
+        "corpus_tokens": c4.number_input("Whole corpus, tokens (long context)", 0, 10_000_000, 50_000, 1_000,
+                                         key="dg_corpus", help="Long context pastes every document into each "
+                                         "request (if the model's window holds them)."),
         "price_in_per_1k": c1.number_input("$ per 1k input tokens", 0.0, 1.0, 0.0005, 0.0001, format="%.4f",
                                            key="dg_price_in"),
         "price_out_per_1k": c2.number_input("$ per 1k output tokens", 0.0, 1.0, 0.0015, 0.0001, format="%.4f",
@@ -101,6 +104,9 @@ def cost_chart(c: CostComparison) -> go.Figure:
                     line_color=COLOURS["RAG"])
     fig.add_scatter(x=c.month, y=c.finetune_cumulative, name="Fine-tuning (one-off + retraining)",
                     mode="lines+markers", line_color=COLOURS["fine-tuning"])
+    if c.long_context_cumulative:
+        fig.add_scatter(x=c.month, y=c.long_context_cumulative, name="Long context (every document, every request)",
+                        mode="lines+markers", line_color="#9467bd", line_dash="dot")
     if c.break_even_month is not None:
         fig.add_vline(x=c.break_even_month, line_dash="dash", line_color="#2ca02c",
                       annotation_text=f"break-even: month {c.break_even_month}")
@@ -112,10 +118,11 @@ def cost_chart(c: CostComparison) -> go.Figure:
 def render_costs(s: Situation) -> None:
     c = situation_costs(s, months=24)
     retrains = RETRAINS_PER_YEAR[s.knowledge_change]
-    m1, m2, m3 = st.columns(3)
+    m1, m2, m3, m4 = st.columns(4)
     m1.metric("RAG, per request", f"${c.rag_per_request:,.5f}")
     m2.metric("Fine-tuned, per request", f"${c.finetune_per_request:,.5f}")
-    m3.metric("Break-even", f"month {c.break_even_month}" if c.break_even_month else "not within 2 years")
+    m3.metric("Long context, per request", f"${c.long_context_per_request:,.5f}" if c.long_context_cumulative else "—")
+    m4.metric("Break-even", f"month {c.break_even_month}" if c.break_even_month else "not within 2 years")
     st.plotly_chart(cost_chart(c), key="dg_cost_chart")
     st.caption(f"Both use the same token prices. Fine-tuning is retrained {retrains}× a year to keep up with knowledge "
                f"that changes “{s.knowledge_change}” (set above), spread evenly over the months. With RAG + "
@@ -127,10 +134,11 @@ left, right = st.columns([5, 6], gap="large")
 with left:
     answers = situation_form()
 st.divider()
-st.subheader("Cost: RAG's extra tokens vs a one-off fine-tune")
+st.subheader("Cost: RAG's extra tokens vs a one-off fine-tune vs the whole corpus in every prompt")
 st.markdown("RAG pays for its retrieved context on **every** request. Fine-tuning pays up front (and again at every "
             "retrain), then sends shorter prompts. Which is cheaper depends on traffic, context size and how often "
-            "you must retrain.")
+            "you must retrain. Long context needs no index and no training, but sends the **whole corpus** with every "
+            "request (and only works while the corpus fits the model's window).")
 situation = Situation(**answers, **cost_form())
 render_costs(situation)
 with right:

@@ -109,7 +109,10 @@ def adapter(generator, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def answerer(generator, retriever, adapter, world, embedder) -> Answerer:
-    return Answerer(generator, retriever, adapter, TrainingExamples.build(embedder, world["qa"]))
+    from core.documents import load_paths
+
+    return Answerer(generator, retriever, adapter, TrainingExamples.build(embedder, world["qa"]),
+                    documents=load_paths([world["docs"]]))
 
 
 # --- tests -------------------------------------------------------------------------------------
@@ -125,7 +128,7 @@ def test_decoding_validates(kwargs, message):
         Decoding(**kwargs)
 
 
-def test_four_systems_answer_with_their_sources(answerer, world):
+def test_every_system_answers_with_its_sources(answerer, world):
     item = world["qa"][0]
     streamed: dict[str, str] = {}
     answers = answerer.answer_all(item.question, decoding=Decoding(max_new_tokens=32),

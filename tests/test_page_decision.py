@@ -69,8 +69,10 @@ def test_answers_change_the_recommendation(at):
 def test_cost_chart_and_break_even(at):
     specs = list(charts(at).values())
     cost = [s for s in specs if "Cumulative cost" in json.dumps(s.get("layout", {}))]
-    assert len(cost) == 1 and len(cost[0]["data"]) == 2
+    assert len(cost) == 1 and [t["name"].split(" (")[0] for t in cost[0]["data"]] == ["RAG", "Fine-tuning", "Long context"]
     assert any(m.value == "not within 2 years" for m in at.metric)  # monthly retraining never pays back
+    per_request = {m.label: float(m.value.lstrip("$").replace(",", "")) for m in at.metric if "per request" in m.label}
+    assert per_request["Long context, per request"] > per_request["RAG, per request"] > per_request["Fine-tuned, per request"]
 
     at.select_slider(key="dg_change").set_value("never")
     at.number_input(key="dg_requests").set_value(1_000_000).run()

@@ -68,5 +68,8 @@ def test_prompt_page_shows_the_final_string_and_token_counts(model_dir):
     labels = {m.label: m.value for m in at.metric}
     assert int(labels["Prompt tokens"].replace(",", "")) > 0
     assert any("chunk 1" in str(df.value["part"].tolist()) for df in at.dataframe)
+    costs = next(df.value for df in at.dataframe if "prompt" in df.value.columns)
+    tokens = dict(zip([p.split(":")[0].split(" (")[0] for p in costs["prompt"]], costs["input tokens"]))
+    assert tokens["Long context"] > tokens["RAG prompt"] > tokens["No retrieval"]  # the whole corpus costs most
     at.number_input(key="pr_window").set_value(120).run()
     assert any("Over budget" in w.value for w in at.warning)

@@ -24,9 +24,10 @@ FINETUNE_PAGE = "pages/5_finetune.py"
 MODEL_PAGE = "pages/9_model.py"
 REAL_MODEL_HINT = "HuggingFaceTB/SmolLM2-135M-Instruct"
 PRICES = Situation()  # $ per 1k tokens of a small hosted model, the decision guide's defaults
-SYSTEM_TITLES = {"base": "Base", "rag": "RAG", "lora": "LoRA", "lora+rag": "LoRA + RAG"}
+SYSTEM_TITLES = {"base": "Base", "rag": "RAG", "lora": "LoRA", "lora+rag": "LoRA + RAG", "long-context": "Long context"}
 SYSTEM_CAPTIONS = {"base": "no retrieval, no adapter", "rag": "retrieved chunks in the prompt",
-                   "lora": "adapter, no retrieval", "lora+rag": "adapter and retrieved chunks"}
+                   "lora": "adapter, no retrieval", "lora+rag": "adapter and retrieved chunks",
+                   "long-context": "every document in the prompt, until the window is full"}
 
 
 def base_generator():
@@ -121,14 +122,14 @@ def adapter_generator(info: AdapterInfo | None):
 
 
 def make_answerer(base, retriever, info: AdapterInfo | None, qa: list[QAItem] | None, k: int | None = None,
-                  mode: str = "hybrid") -> Answerer:
+                  mode: str = "hybrid", documents=None) -> Answerer:
     adapter = adapter_generator(info)
     training = None
     if adapter is not None:
         training = _training_examples(st.session_state.get("embedder_name"), str(info.path),
                                       (info.path / "metrics.json").stat().st_mtime, tuple(qa or ()))
     reranker = get_reranker(st.session_state.get("embedder_name"))  # RAG reads the reranked top chunk(s)
-    return Answerer(base, retriever, adapter, training, k=k, mode=mode, reranker=reranker)
+    return Answerer(base, retriever, adapter, training, k=k, mode=mode, reranker=reranker, documents=documents)
 
 
 def answer_html(text: str, cursor: bool = False) -> str:
@@ -167,6 +168,10 @@ def render_sources(answer: Answer, key: str | None = None) -> None:
                 if key and st.button("Show it in its document", key=f"{key}_src{s.rank}", icon="📄"):
                     st.session_state["doc_focus"] = {"document": s.document, "start": s.start, "end": s.end}
                     st.switch_page(DOCUMENTS_PAGE)
+        elif s.kind == "document":
+            with st.expander(f"[{s.rank}] {s.document} · {s.score:.0%} of it in the prompt"):
+                st.markdown(f"<div style='font-size:0.85rem'>{escape(s.text[:1500]).replace(chr(10), '<br>')}"
+                            f"{'…' if len(s.text) > 1500 else ''}</div>", unsafe_allow_html=True)
         else:
             with st.expander(f"Training example #{s.index} · similarity {s.score:.2f}"):
                 st.markdown(f"**Q:** {escape(s.question)}  \n**A:** {escape(s.text)}")
@@ -181,4 +186,7 @@ def answer_card(answer: Answer, reference: QAItem | None = None, key: str | None
     if reference is not None:
         st.markdown(verdict(answer, reference))
     st.caption(answer_stats(answer))
+    if answer.corpus_share is not None:
+        st.caption(f"{answer.corpus_share:.0%} of the corpus fit in the prompt ({len(answer.sources)} document(s)); "
+                   "the rest was not read.")
     render_sources(answer, key)

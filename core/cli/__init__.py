@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["search", "ingest", "world", "ask", "finetune", "eval"]
+COMMANDS = ["search", "ingest", "world", "ask", "finetune", "eval", "edit"]
 
 
 def build_parser() -> argparse.ArgumentParser:

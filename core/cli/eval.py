@@ -1,10 +1,10 @@
-"""``python -m core eval``: accuracy of base / RAG / LoRA / LoRA+RAG over a Q&A set.
+"""``python -m core eval``: accuracy of base / RAG / LoRA / LoRA+RAG / long context over a Q&A set.
 
     python -m core eval --docs sample_data/world_a/docs --qa sample_data/world_a/qa.jsonl \\
         [--adapter DIR] [--paraphrases [N]] [--model NAME_OR_PATH] [-k N] [--limit N] [--csv FILE] [--json]
 
 An answer is correct when it contains the row's ``value`` (else its ``answer``), after
-lower-casing. Without ``--adapter`` only base and rag are evaluated (and the output says so).
+lower-casing. Without ``--adapter`` only base, rag and long-context are evaluated (and the output says so).
 
 JSON (``--json``): ``{"systems": {"base": {"accuracy", "accuracy_original", "accuracy_paraphrase",
 "exact_match", "similarity", "faithfulness", "latency_s", "prompt_tokens", "completion_tokens", "n"}, …},
@@ -47,7 +47,7 @@ def answerer_from(args, training_fallback=()):
 
     torch.set_num_threads(max(1, args.threads))
     decoding_from(args)  # validate before loading anything slow
-    retriever, _ = build_retriever(args)
+    retriever, docs = build_retriever(args)
     base = load_generator(args.model)
     adapter, training = None, None
     if args.adapter:
@@ -57,7 +57,7 @@ def answerer_from(args, training_fallback=()):
         items = training_items(args.adapter, training_fallback)
         training = TrainingExamples.build(retriever.embedder, items) if items else None
     return Answerer(base, retriever, adapter, training, k=args.k, mode=args.mode,
-                    reranker=reranker_from(args, retriever.embedder))
+                    reranker=reranker_from(args, retriever.embedder), documents=docs)
 
 
 def add_parser(sub) -> None:
@@ -81,7 +81,7 @@ def run(args) -> int:
     qa = load_qa(args.qa)
     qa = qa[: args.limit] if args.limit > 0 else qa
     answerer = answerer_from(args, qa)
-    note = "" if answerer.adapter else "no --adapter given: evaluated base and rag only (lora and lora+rag need an adapter)"
+    note = "" if answerer.adapter else "no --adapter given: evaluated base, rag and long-context only (lora and lora+rag need an adapter)"
     if note and not args.json:
         print(f"note: {note}", file=sys.stderr)
     result = evaluate(specs_for(answerer), qa, paraphrases=args.paraphrases, decoding=decoding_from(args),
