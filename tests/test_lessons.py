@@ -192,3 +192,34 @@ def test_edit_cli_json(world, capsys):
     assert code == 0 and out["layer"] == 1 and out["question"] == item.question and out["old_value"] == item.value
     assert len(out["answers"]["others"]) == 3 and len(out["trials"]) == 1
     assert out["reliability"] == 1.0 and out["locality"] > 0.8
+
+
+# --- the same lessons on real architectures (random-weight folders built offline, tests/tiny_models.py) ---------
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2", "gpt2", "t5"])
+def test_lessons_run_on_every_architecture(arch, tiny_models, world):
+    from core.editing import EditConfig, edit_fact_in_weights, locality_questions
+    from core.generation import load_generator
+
+    gen = load_generator(str(tiny_models[arch]))
+    item, passage = world["item"], world["passage"][:300]
+    messages = build_messages(item.question, [passage])
+    scores = token_probabilities(gen, messages, item.answer)
+    assert scores and all(0 < t.prob <= 1 for t in scores)
+    vp = value_probability(gen, messages, item.answer, item.value)
+    assert vp.found and 0 < vp.prob < 1  # random weights: some probability, never certainty
+    fitted = long_context_passages(gen, item.question, world["docs"], 200)
+    assert fitted.passages and 0 < fitted.share < 1
+    if arch == "t5":  # encoder-decoder: no decoder-only attention map or MLP key to edit, and it says so
+        with pytest.raises(ConfigError, match="decoder-only"):
+            attribute(gen, item.question, [passage], item.answer)
+        with pytest.raises(ConfigError, match="decoder-only"):
+            edit_fact_in_weights(gen, item, "$99.00")
+        return
+    att = attribute(gen, item.question, [passage], item.answer)
+    assert att.passages[0] and max(s.weight for s in att.passages[0]) == pytest.approx(1.0)
+    before = [p.detach().clone() for p in gen.model.parameters()]
+    r = edit_fact_in_weights(gen, item, "$99.00", others=locality_questions(world["qa"], item, 2),
+                             texts=[passage], config=EditConfig(steps=3, layers=(0,)), max_new_tokens=8)
+    assert r.layer == 0 and 0 <= r.locality <= 1 and len(r.answers["others"]) == 2
+    assert all((a == b).all() for a, b in zip(before, gen.model.parameters()))  # the shared model is untouched
