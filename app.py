@@ -8,6 +8,7 @@ import streamlit as st
 
 st.set_page_config(page_title="RAG ⇄ Fine-Tune Lab", page_icon="🧪", layout="wide")
 
+from ui.guide import follow_goto  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402  (after set_page_config)
 from ui.state import init_state  # noqa: E402
 
@@ -32,5 +33,6 @@ PAGES = {
 
 init_state()
 page = st.navigation(PAGES)
+follow_goto()  # a tour step or a preset asked for another page
 render_sidebar()
 page.run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.corpora import list_corpora
+from ui.guide import render_glossary, render_tour
 from ui.state import UPLOADS
 
 
@@ -19,6 +20,7 @@ def corpus_label(name: str) -> str:
 def render_sidebar() -> None:
     ss = st.session_state
     with st.sidebar:
+        render_tour()
         options = [c.name for c in list_corpora()] + [UPLOADS]
         if ss["corpus"] not in options:
             ss["corpus"] = options[0]
@@ -29,3 +31,4 @@ def render_sidebar() -> None:
         st.caption(f"Embedder: `{ss['embedder_name'] or 'all-MiniLM-L6-v2'}` · offline")
         st.caption(f"Generator: `{ss['generator_name'] or 'built-in tiny LM'}` · "
                    f"{'offline' if not ss['generator_name'] else 'hub/local'}")
+        render_glossary()

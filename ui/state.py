@@ -19,6 +19,7 @@ from core.errors import DocumentError
 from core.index import IndexConfig
 from core.retrieval import Retriever
 from core.workspace import Workspace, atomic_write_bytes, content_hash
+from ui.guide_content import DEFAULT_CORPUS
 from ui.resources import get_embedder, get_embedding_cache, get_workspace
 
 UPLOADS = "uploads"  # the corpus name for a session's own files
@@ -34,7 +35,8 @@ def init_state() -> None:
     if st.query_params.get("sid") != ss["sid"]:
         st.query_params["sid"] = ss["sid"]
     corpora = list_corpora()
-    ss.setdefault("corpus", corpora[0].name if corpora else UPLOADS)
+    names = [c.name for c in corpora]
+    ss.setdefault("corpus", DEFAULT_CORPUS if DEFAULT_CORPUS in names else (names[0] if names else UPLOADS))
     ss.setdefault("chunk_config", ChunkConfig())
     ss.setdefault("index_config", IndexConfig())
     ss.setdefault("embedder_name", None)

@@ -47,15 +47,21 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def lab_url(tmp_path_factory):
-    """A Lab server on a free loopback port with its own workspace; stopped after the session."""
+def lab_workspace(tmp_path_factory) -> Path:
+    """The browser server's workspace folder (tests read runs' metrics.json from it)."""
+    return tmp_path_factory.mktemp("browser-workspace")
+
+
+@pytest.fixture(scope="session")
+def lab_url(tmp_path_factory, lab_workspace):
+    """A Lab server started as the README does (the project's config decides the file watcher); stopped after."""
     port = _free_port()
-    env = {**os.environ, "RAGFT_WORKSPACE": str(tmp_path_factory.mktemp("browser-workspace")),
+    env = {**os.environ, "RAGFT_WORKSPACE": str(lab_workspace),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

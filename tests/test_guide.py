@@ -1,0 +1,68 @@
+"""The guided path: its words point at real pages and corpora; presets and reset change the session's settings."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.chunking import ChunkConfig
+from core.corpora import list_corpora
+from tests.conftest import ROOT
+from ui.guide import PAGE_FILES
+from ui.guide_content import DEFAULT_CORPUS, GLOSSARY, PRESETS, TOUR
+
+TERMS = ("chunk", "overlap", "embedding", "cosine", "BM25", "RRF", "HNSW", "IVF", "recall@k", "hit@k", "MRR",
+         "nDCG", "LoRA rank and alpha", "target modules", "eval loss", "open-book", "faithfulness")
+
+
+def test_content_points_at_real_pages_and_a_world_corpus():
+    corpora = {c.name: c for c in list_corpora()}
+    assert corpora[DEFAULT_CORPUS].builtin_model_reads  # the default is one the built-in model can answer from
+    for step in TOUR:
+        assert (ROOT / PAGE_FILES[step.page]).is_file()
+        assert not step.question or step.answer in step.options  # every prediction has its answer among the options
+    for preset in PRESETS:
+        assert (ROOT / PAGE_FILES[preset.page]).is_file() and preset.corpus in corpora
+        ChunkConfig(**preset.chunk)  # valid settings
+    assert set(TERMS) <= set(GLOSSARY)
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_fresh_session_starts_on_the_world_corpus_with_a_glossary():
+    at = start()
+    assert at.session_state["corpus"] == DEFAULT_CORPUS
+    assert any(e.label == "📖 Glossary" for e in at.sidebar.expander)
+
+
+def test_preset_sets_chunking_and_reset_restores_defaults():
+    at = start()
+    at.selectbox(key="corpus").set_value("prose_flower_shop").run()
+    chunky = next(n for n, p in enumerate(PRESETS) if p.chunk)
+    at.button(key=f"preset_{chunky}").click().run()
+    assert at.session_state["chunk_config"] == ChunkConfig(**PRESETS[chunky].chunk)
+    assert at.session_state["corpus"] == PRESETS[chunky].corpus
+    at.switch_page("pages/0_home.py").run()
+    at.button(key="preset_reset").click().run()
+    assert at.session_state["chunk_config"] == ChunkConfig()
+    assert at.session_state["corpus"] == DEFAULT_CORPUS
+
+
+@pytest.mark.parametrize("step", [0, len(TOUR) - 1])
+def test_tour_step_panel_asks_before_it_reveals(step):
+    at = start()
+    at.session_state["tour_step"] = step
+    at.run()
+    text = " ".join(m.value for m in at.sidebar.markdown)
+    assert f"Tour {step + 1}/{len(TOUR)}" in text and TOUR[step].do in text
+    if TOUR[step].question:
+        assert TOUR[step].why not in text  # not revealed before a guess
+        assert at.sidebar.button(key=f"tour_reveal_{step}").disabled
+        at.sidebar.radio(key=f"tour_guess_{step}").set_value(TOUR[step].answer).run()
+        at.sidebar.button(key=f"tour_reveal_{step}").click().run()
+        assert TOUR[step].why in " ".join(m.value for m in at.sidebar.markdown)
