@@ -10,7 +10,7 @@ st.set_page_config(page_title="RAG ⇄ Fine-Tune Lab", page_icon="🧪", layout=
 
 from ui.guide import follow_goto  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402  (after set_page_config)
-from ui.state import init_state  # noqa: E402
+from ui.state import init_state, save_settings  # noqa: E402
 
 PAGES = {
     "Start": [
@@ -35,4 +35,7 @@ init_state()
 page = st.navigation(PAGES)
 follow_goto()  # a tour step or a preset asked for another page
 render_sidebar()
-page.run()
+try:
+    page.run()
+finally:
+    save_settings()  # corpus, chunking, indexes, adapter and typed questions survive a refresh and a restart

@@ -141,6 +141,8 @@ if report:
 
 st.header("3 · Train")
 runs = list_adapters(adapters_dir)
+if ss.get("ft_run") and not (adapters_dir / ss["ft_run"]).exists():
+    del ss["ft_run"]  # a remembered run that was deleted since
 if "ft_run" not in ss and runs:
     ss["ft_run"] = runs[0].name  # after a refresh: the newest run in this session's workspace
 

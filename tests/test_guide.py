@@ -66,3 +66,31 @@ def test_tour_step_panel_asks_before_it_reveals(step):
         at.sidebar.radio(key=f"tour_guess_{step}").set_value(TOUR[step].answer).run()
         at.sidebar.button(key=f"tour_reveal_{step}").click().run()
         assert TOUR[step].why in " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
+    """F5 on ?sid=… is a new Streamlit session (and a restart a new process): the settings come back from disk."""
+    from ui.resources import get_workspace
+
+    get_workspace.clear()  # this test's RAGFT_WORKSPACE
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["sid"] = "keepsettings"
+    at.run()
+    at.selectbox(key="corpus").set_value("prose_flower_shop").run()
+    at.switch_page("pages/1_documents.py").run()
+    at.number_input(key="doc_size").set_value(128).run()
+    at.switch_page("pages/3_retrieval.py").run()
+    at.text_input(key="ret_query").input("How much are roses?").run()
+    at.slider(key="ret_nprobe").set_value(3).run()
+    at.switch_page("pages/0_home.py").run()  # the retrieval widgets are off screen now
+    assert not at.exception, [e.value for e in at.exception]
+
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    again.query_params["sid"] = "keepsettings"
+    again.run()
+    assert again.session_state["corpus"] == "prose_flower_shop"
+    assert again.session_state["chunk_config"].size == 128
+    again.switch_page("pages/3_retrieval.py").run()
+    assert not again.exception, [e.value for e in again.exception]
+    assert again.text_input(key="ret_query").value == "How much are roses?"
+    assert again.slider(key="ret_nprobe").value == 3

@@ -13,6 +13,7 @@ from core.corpora import get_corpus, load_qa
 from core.errors import LabError
 from core.index import IndexConfig
 from ui.guide_content import DEFAULT_CORPUS, GLOSSARY, PRESETS, TOUR, Preset
+from ui.state import forget_settings
 
 PAGE_FILES = {
     "": "pages/0_home.py", "documents": "pages/1_documents.py", "embeddings": "pages/2_embeddings.py",
@@ -45,6 +46,7 @@ def apply_preset(preset: Preset) -> None:
     ss = st.session_state
     for key in MIRROR_KEYS + QUESTION_KEYS + ("ans_pick",):
         ss.pop(key, None)
+    forget_settings(MIRROR_KEYS + QUESTION_KEYS)
     ss["corpus"] = preset.corpus
     ss["chunk_config"] = ChunkConfig(**preset.chunk) if preset.chunk else ChunkConfig()
     ss["index_config"] = IndexConfig()
