@@ -16,6 +16,7 @@ from core.cli.common import add_text_inputs, print_json, text_inputs
 from core.cli.eval import add_answer_args, answerer_from, decoding_from
 
 CHOICES = ("base", "rag", "lora", "lora+rag", "all")
+SCORE_NAMES = {"dense": "cosine", "bm25": "bm25", "hybrid": "rrf"}  # what a chunk's score is, by --mode
 
 
 def add_parser(sub) -> None:
@@ -50,6 +51,7 @@ def run(args) -> int:
         rows = [[a.to_dict() for a in answers] if args.system == "all" else answers[0].to_dict() for answers in results]
         print_json(rows[0] if args.question is not None else rows)
         return 0
+    score_name = SCORE_NAMES.get(args.mode, "score")
     for question, answers in zip(questions, results):
         print(f"? {question}")
         for a in answers:
@@ -57,5 +59,9 @@ def run(args) -> int:
             print(f"      {a.prompt_tokens} prompt + {a.completion_tokens} answer tokens, {a.latency_s:.2f} s")
             for s in a.sources:
                 where = f"{s.document}[{s.start}:{s.end}]" if s.kind == "chunk" else f"training example #{s.index}"
-                print(f"      {s.rank}. {s.score:.3f} {where}  {' '.join(s.text.split())[:90]}")
+                name = score_name if s.kind == "chunk" else "similarity"
+                print(f"      {s.rank}. {name} {s.score:.3f} {where}  {' '.join(s.text.split())[:90]}")
+    if args.mode == "hybrid" and any(s.kind == "chunk" for answers in results for a in answers for s in a.sources):
+        print("  (rrf = reciprocal-rank fusion of the dense and BM25 lists: 1/(60 + rank) from each, at most "
+              "2/61 ≈ 0.033 for a chunk ranked first by both; only the order matters)")
     return 0
