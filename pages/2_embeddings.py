@@ -13,7 +13,7 @@ from core.chunking import STRATEGIES
 from core.errors import ConfigError, InvalidQuery
 from core.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
 from core.workspace import content_hash
-from ui.rag_views import documents_and_retriever, preview
+from ui.rag_views import chars_per_token, documents_and_retriever, preview, unit_mismatch_note
 from ui.state import get_retriever
 from ui.widgets import escape
 
@@ -83,6 +83,8 @@ elif colour_by == "run":
         st.error(str(exc))
         st.stop()
     second = get_retriever(docs, other)
+    if note := unit_mismatch_note(config, other, chars_per_token(chunks)):
+        st.info(note)
     run_b = f"B: {other.strategy} {other.size} {other.unit}"
     groups = [run_a] * len(chunks) + [run_b] * len(second.chunks)
     chunks, vectors = chunks + list(second.chunks), np.vstack([vectors, second.vectors])

@@ -10,8 +10,9 @@ from core.answering import default_k
 from core.decision import Situation
 from core.errors import InvalidQuery
 from core.prompting import DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, request_cost
-from ui.answer_views import base_generator
+from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.state import current_corpus
 from ui.widgets import escape
 
 PRICES = Situation()  # the decision guide's default $ per 1k tokens for a small hosted model
@@ -28,6 +29,7 @@ st.markdown(
     "Every part costs tokens, and the context window is a hard limit."
 )
 gen = base_generator()
+model_tier_notice(gen, current_corpus())
 tier = "the built-in tiny LM" if gen.is_builtin else f"`{gen.name}`"
 st.caption(f"Tokenizer and context window of {tier}: {gen.context_window:,} tokens "
            "(`max_position_embeddings`). Token counts differ between models: each has its own tokenizer.")

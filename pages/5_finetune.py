@@ -18,7 +18,7 @@ from core.finetune_data import items_from_rows, read_qa_upload
 from core.experiments import general_items
 from core.finetune_eval import greedy_answers, is_correct
 from core.prompting import build_messages
-from ui.answer_views import adapter_generator, base_generator
+from ui.answer_views import adapter_generator, base_generator, model_tier_notice
 from ui.finetune_views import (
     GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, probe_table, run_progress, runs_table, show_curves, show_latest,
 )
@@ -43,6 +43,7 @@ st.markdown(
 )
 gen = base_generator()
 corpus = current_corpus()
+model_tier_notice(gen, corpus)
 tier = "the built-in tiny LM" if gen.is_builtin else f"`{gen.name}`"
 st.caption(f"Generator: {tier} ({gen.n_params / 1e6:.1f}M parameters). Memorising Q&A pairs works on 📄 prose "
            "corpora too: the model learns question → answer by heart, no reading needed. Reading a passage "

@@ -94,3 +94,13 @@ def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
     assert not again.exception, [e.value for e in again.exception]
     assert again.text_input(key="ret_query").value == "How much are roses?"
     assert again.slider(key="ret_nprobe").value == 3
+
+
+@pytest.mark.parametrize("page", ["pages/4_prompt.py", "pages/5_finetune.py", "pages/6_answers.py"])
+def test_generating_pages_say_which_model_reads_this_corpus(page):
+    at = start()  # the default 🧪 corpus
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("This corpus is read by the built-in tiny LM" in c.value and "% right" in c.value for c in at.caption)
+    at.selectbox(key="corpus").set_value("prose_flower_shop").run()
+    assert any("only reads documents of its own invented world" in w.value for w in at.warning)
