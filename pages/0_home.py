@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.guide import render_presets, start_tour
+from ui.guide import render_presets, render_warmup, start_tour
 
 st.title("🧪 RAG ⇄ Fine-Tune Lab")
 st.markdown(
@@ -44,3 +44,4 @@ answers from them, load a real model on the Model page. The Lab starts on a 🧪
 )
 st.subheader("One-click demos")
 render_presets()
+render_warmup()

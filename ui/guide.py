@@ -121,3 +121,27 @@ def render_glossary() -> None:
     """The glossary, in a sidebar expander on every page."""
     with st.expander("📖 Glossary"):
         st.markdown("\n".join(f"* **{term}**: {text}" for term, text in GLOSSARY.items()))
+
+
+def render_warmup() -> None:
+    """The teacher's warm-up: models into this server's caches, samples embedded, UMAP compiled, speed measured."""
+    from core.warmup import warm_up
+    from ui.resources import get_embedder, get_generator, get_workspace
+
+    with st.expander("🔥 Before a class: warm up this server (about 1–5 minutes on 2 cores)"):
+        st.caption("Loads the models, embeds and indexes every sample corpus, compiles UMAP once (kept on disk for "
+                   "later processes) and measures this machine. The same as `python -m core warmup`.")
+        if not st.button("Warm up now", key="home_warmup"):
+            return
+        with st.status("Warming up…", expanded=True) as status:
+            bar = st.progress(0.0)
+
+            def progress(stage: str, i: int, n: int) -> None:
+                bar.progress(i / n, text=f"{stage} ({i + 1}/{n})")
+
+            get_embedder(None), get_generator(None)  # this server's cached models
+            report = warm_up(workspace=get_workspace().root, progress=progress)
+            bar.progress(1.0, text="done")
+            status.update(label=f"Warm: {sum(report.stages.values()):.0f} s; the built-in model generates "
+                                f"{report.tokens_per_s:,.0f} tokens/s here", state="complete")
+            st.dataframe([{"stage": k, "seconds": v} for k, v in report.stages.items()], hide_index=True)

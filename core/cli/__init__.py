@@ -14,7 +14,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["search", "ingest", "world", "ask", "finetune", "eval"]
+COMMANDS = ["search", "ingest", "world", "ask", "finetune", "eval", "warmup"]
 # Subcommands whose unset flags fall back to a config dataclass: --help shows that class's defaults.
 CONFIG_DEFAULTS = {"finetune": "core.finetune:FinetuneConfig"}
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.errors import LabError
 
     args = build_parser().parse_args(argv)
-    if args.command in ("ask", "eval", "finetune"):
+    if args.command in ("ask", "eval", "finetune", "warmup"):
         quiet_libraries()
     try:
         return int(args.func(args) or 0)
