@@ -8,23 +8,17 @@ import re
 import pytest
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import ask, goto, run_line, set_number
+from tests.browser.test_flows import ask, goto
+from tests.browser.test_watch_cost import start_run
 
 SID = "reportsession1"
 pytestmark = pytest.mark.slow
 
 
 def test_session_report_opens_offline_with_answers_and_curves(page, lab_url, tmp_path):
-    goto(page, lab_url, "finetune", sid=SID)  # a short run on five Q&A rows of the default 🧪 corpus
-    page.get_by_text("Type rows in a table").click()
-    page.wait_for_timeout(300)
-    wait_idle(page)
-    set_number(page, "Training steps", 2)
-    set_number(page, "Evaluate every (steps)", 2)
-    page.get_by_role("button", name="▶ Start training").click()
-    run_line(page).wait_for(timeout=60_000)
-    page.locator("[data-testid='stMarkdown']").filter(has_text=re.compile(r"^Run \S+ — ")).filter(
-        has_text="done").first.wait_for(timeout=900_000)
+    run = start_run(page, lab_url, SID, steps=2)  # a short run on five Q&A rows of the default 🧪 corpus
+    page.locator("[data-testid='stMarkdown']").filter(has_text=run).filter(has_text="done").first.wait_for(
+        timeout=900_000)
     goto(page, lab_url, "answers", sid=SID)
     ask(page, "Your question", "How much is the Wilarmore Blender?")
     page.get_by_role("button", name="Ask all four").click()

@@ -22,15 +22,16 @@ FULL = bool(os.environ.get("RAGFT_WATCH_FULL"))  # the default 40-step run on th
 pytestmark = pytest.mark.slow
 
 
-def _start_run(page, lab_url: str, sid: str) -> str:
+def start_run(page, lab_url: str, sid: str, steps: int = STEPS) -> str:
+    """Start a LoRA run on five typed Q&A rows (or the default run when FULL); return the run's name."""
     page.goto(f"{lab_url}/finetune?sid={sid}")
     wait_idle(page)
     if not FULL:
         page.get_by_text("Type rows in a table").click()  # five Q&A rows: the evaluations stay short
         page.wait_for_timeout(300)
         wait_idle(page)
-        set_number(page, "Training steps", STEPS)
-        set_number(page, "Evaluate every (steps)", STEPS)
+        set_number(page, "Training steps", steps)
+        set_number(page, "Evaluate every (steps)", steps)
     page.get_by_role("button", name="▶ Start training").click()
     run_line(page).wait_for(timeout=60_000)
     return run_line(page).locator("code").inner_text()
@@ -58,7 +59,7 @@ def median_step_seconds(metrics: dict) -> float:
 
 
 def test_watching_a_run_costs_at_most_twice_its_step_time(page, lab_url, lab_workspace):
-    watched_run = _start_run(page, lab_url, "watchcost1")
+    watched_run = start_run(page, lab_url, "watchcost1")
     start = time.time()
     while time.time() - start < 900:  # keep the page open and polling until the run is done
         if page.locator("[data-testid='stMarkdown']").filter(has_text=watched_run).filter(has_text="done").count():
@@ -67,7 +68,7 @@ def test_watching_a_run_costs_at_most_twice_its_step_time(page, lab_url, lab_wor
     watched_metrics = _wait_done(lab_workspace, "watchcost1", watched_run)
     watched = median_step_seconds(watched_metrics)
 
-    unwatched_run = _start_run(page, lab_url, "watchcost2")
+    unwatched_run = start_run(page, lab_url, "watchcost2")
     page.goto(f"{lab_url}/?sid=watchcost2")  # leave for the Overview: nobody watches the run
     wait_idle(page)
     unwatched_metrics = _wait_done(lab_workspace, "watchcost2", unwatched_run)
