@@ -104,3 +104,15 @@ def test_generating_pages_say_which_model_reads_this_corpus(page):
     assert any("This corpus is read by the built-in tiny LM" in c.value and "% right" in c.value for c in at.caption)
     at.selectbox(key="corpus").set_value("prose_flower_shop").run()
     assert any("only reads documents of its own invented world" in w.value for w in at.warning)
+
+
+def test_session_report_builds_outside_the_script_run():
+    """Streamlit calls a download's data function off the script thread: it must need no session_state."""
+    from ui.report_views import session_report
+
+    at = start()  # the sidebar takes the snapshot on every run without an error
+    assert any(b.proto.label == "⬇ Session report (HTML)" for b in at.get("download_button"))
+    html = session_report({"corpus": "🧪 arcade", "chunk": ChunkConfig().to_dict(), "index": {"kind": "flat"},
+                           "generator": "built-in tiny LM", "embedder": "all-MiniLM-L6-v2", "answers": None,
+                           "adapters": ROOT / "no-such-folder", "eval": None}).decode()
+    assert "🧪 arcade" in html and "No answers, runs or experiments yet" in html and "None" not in html

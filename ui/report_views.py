@@ -1,29 +1,42 @@
-"""The session's take-home report: gathers what this session did (settings, answers, runs, experiments)
-into ``core.report`` sections. Called only when the download button is clicked."""
+"""The session's take-home report: what this session did (settings, answers, runs, experiments) as
+``core.report`` sections.
+
+Streamlit builds a download's data lazily, outside the script run, where ``st.session_state`` cannot be
+read: so ``report_snapshot`` copies what the report needs while the page runs (cheap references), and
+``session_report`` builds the HTML from that snapshot only when the button is clicked.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.finetune import list_adapters, read_metrics
-from core.report import Section, build_report
-from ui.answer_views import verdict
-from ui.finetune_views import CURVES, curve_figure, runs_table
-from ui.sidebar import corpus_label
 from ui.state import session_workspace
 
 
-def _settings_section() -> Section:
+def report_snapshot(corpus_title: str) -> dict:
+    """What the report shows, read from the session now (no heavy imports: this runs on every page)."""
     ss = st.session_state
-    return Section("Corpus and settings", paragraphs=[f"Corpus: {corpus_label(ss['corpus'])}"], tables=[
-        [{"setting": f"chunking: {k}", "value": v} for k, v in ss["chunk_config"].to_dict().items()]
-        + [{"setting": f"index: {k}", "value": v} for k, v in ss["index_config"].to_dict().items()]
-        + [{"setting": "generator", "value": ss.get("generator_name") or "built-in tiny LM"},
-           {"setting": "embedder", "value": ss.get("embedder_name") or "all-MiniLM-L6-v2"}]])
+    task = ss.get("exp_finished", {}).get("eval")
+    return {"corpus": corpus_title, "chunk": ss["chunk_config"].to_dict(), "index": ss["index_config"].to_dict(),
+            "generator": ss.get("generator_name") or "built-in tiny LM",
+            "embedder": ss.get("embedder_name") or "all-MiniLM-L6-v2", "answers": ss.get("ans_result"),
+            "adapters": session_workspace().path("adapters"),
+            "eval": task.result if task is not None and getattr(task, "result", None) is not None else None}
 
 
-def _answers_section() -> Section | None:
-    result = st.session_state.get("ans_result")
+def _settings_section(snap: dict):
+    from core.report import Section
+
+    rows = ([{"setting": f"chunking: {k}", "value": v} for k, v in snap["chunk"].items()]
+            + [{"setting": f"index: {k}", "value": v} for k, v in snap["index"].items()]
+            + [{"setting": "generator", "value": snap["generator"]}, {"setting": "embedder", "value": snap["embedder"]}])
+    return Section("Corpus and settings", paragraphs=[f"Corpus: {snap['corpus']}"], tables=[rows])
+
+
+def _answers_section(result: dict | None):
+    from core.report import Section
+    from ui.answer_views import verdict
+
     if not result:
         return None
     rows = []
@@ -36,8 +49,12 @@ def _answers_section() -> Section | None:
     return Section("Side-by-side answers", paragraphs=[f"Question: {result['question']}"], tables=[rows])
 
 
-def _runs_section() -> Section | None:
-    runs = [a for a in list_adapters(session_workspace().path("adapters")) if a.status in ("done", "stopped")]
+def _runs_section(adapters_dir):
+    from core.finetune import list_adapters, read_metrics
+    from core.report import Section
+    from ui.finetune_views import CURVES, curve_figure, runs_table
+
+    runs = [a for a in list_adapters(adapters_dir) if a.status in ("done", "stopped")]
     if not runs:
         return None
     metrics = {a.name: read_metrics(a.path) or {} for a in runs}
@@ -45,18 +62,22 @@ def _runs_section() -> Section | None:
     return Section("Fine-tuning runs", tables=[runs_table(runs).to_dict("records")], figures=figures)
 
 
-def _experiments_section() -> Section | None:
-    task = st.session_state.get("exp_finished", {}).get("eval")
-    if task is None or task.result is None or not task.result.rows:
+def _experiments_section(result):
+    from core.report import Section
+
+    if result is None or not result.rows:
         return None
     rows = [{"system": name, **{k: v for k, v in numbers.items() if not isinstance(v, (dict, list))}}
-            for name, numbers in task.result.systems.items()]
+            for name, numbers in result.systems.items()]
     return Section("Batch evaluation", tables=[rows])
 
 
-def session_report() -> bytes:
+def session_report(snap: dict) -> bytes:
     """The report as UTF-8 HTML bytes (what the sidebar's download button hands the browser)."""
-    sections = [_settings_section()] + [s for s in (_answers_section(), _runs_section(), _experiments_section()) if s]
+    from core.report import build_report
+
+    sections = [_settings_section(snap)] + [s for s in (_answers_section(snap["answers"]), _runs_section(snap["adapters"]),
+                                                        _experiments_section(snap["eval"])) if s]
     if len(sections) == 1:
         sections[0].paragraphs.append("No answers, runs or experiments yet in this session.")
     return build_report("RAG ⇄ Fine-Tune Lab: session report", sections).encode("utf-8")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.corpora import list_corpora
 from ui.guide import render_glossary, render_tour
+from ui.report_views import report_snapshot, session_report
 from ui.state import UPLOADS
 
 
@@ -32,13 +33,8 @@ def render_sidebar() -> None:
         st.caption(f"Generator: `{ss['generator_name'] or 'built-in tiny LM'}` · "
                    f"{'offline' if not ss['generator_name'] else 'hub/local'}")
         render_glossary()
-        st.download_button("⬇ Session report (HTML)", _report, "lab-session-report.html", "text/html",
-                           key="side_report", help="Settings, answers with sources, training curves and "
+        snapshot = report_snapshot(corpus_label(ss["corpus"]))
+        st.download_button("⬇ Session report (HTML)", lambda: session_report(snapshot), "lab-session-report.html",
+                           "text/html", key="side_report", help="Settings, answers with sources, training curves and "
                            "experiment results in one file that opens offline.")
 
-
-def _report() -> bytes:
-    """Built only when the button is clicked (it loads the fine-tuning code, which pulls in torch)."""
-    from ui.report_views import session_report
-
-    return session_report()

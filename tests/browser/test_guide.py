@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import no_errors
+from tests.browser.test_flows import choose, no_errors, set_number
 
 SID = "tourfresh01"
 
@@ -44,3 +44,15 @@ def test_tour_reaches_four_answers_on_the_default_world_corpus(page, lab_url):
     marks = page.get_by_text(re.compile(r"^(✅ contains|❌ no) ")).all_inner_texts()
     assert marks[:2] and marks[0].startswith("❌") and marks[1].startswith("✅"), marks  # base guesses, RAG reads
     screenshot(page, "tour-answers")
+
+
+def test_refresh_keeps_corpus_and_chunk_settings(page, lab_url):
+    page.goto(f"{lab_url}/documents?sid=refreshkeep1")
+    wait_idle(page)
+    choose(page, "Corpus", "Synthetic world: greenhouse")
+    set_number(page, "Chunk size", 128)
+    page.reload()  # F5: a new Streamlit session on the same ?sid=
+    wait_idle(page)
+    assert page.get_by_label("Chunk size", exact=True).input_value() == "128"
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert sidebar.get_by_text("Synthetic world: greenhouse").count() >= 1
