@@ -20,7 +20,8 @@ from core.finetune_eval import greedy_answers, is_correct
 from core.prompting import build_messages
 from ui.answer_views import adapter_generator, base_generator, model_tier_notice
 from ui.finetune_views import (
-    GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, probe_table, run_progress, runs_table, show_curves, show_latest,
+    GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, probe_table, run_progress, runs_table,
+    show_curves, show_latest,
 )
 from ui.rag_views import corpus_qa
 from ui.state import current_corpus, current_documents, session_workspace
@@ -233,7 +234,7 @@ else:
     show_curves({a.name: read_metrics(a.path) or {} for a in chosen},
                 ("loss", "facts_recalled", "eval_loss", "open_book_accuracy", "paraphrase_recalled", "general_recalled"),
                 "ft_cmp")
-    st.dataframe(runs_table(chosen or finished), hide_index=True, width="stretch")
+    st.dataframe(no_none(runs_table(chosen or finished)), hide_index=True, width="stretch")
 
 # --- 5. adapters ----------------------------------------------------------------------
 

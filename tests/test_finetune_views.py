@@ -34,3 +34,12 @@ def test_probe_table_puts_the_adapter_next_to_the_question():
     df = probe_table(items, ["7 coins"], ["5 coins"], lambda ans, it: it.value in ans)
     assert list(df.columns)[:3] == ["question", "adapter", "adapter ✓"]
     assert df.iloc[0]["adapter ✓"] == "✅" and df.iloc[0]["base ✓"] == "❌"
+
+
+def test_tables_show_a_dash_not_none():
+    import pandas as pd
+
+    from ui.finetune_views import no_none
+
+    shown = no_none(pd.DataFrame([{"run": "a", "s to 80%": None, "rank": 2}, {"run": "b", "s to 80%": 3.5, "rank": None}]))
+    assert shown.iloc[0]["s to 80%"] == "–" and shown.iloc[1]["rank"] == "–" and shown.iloc[1]["s to 80%"] == 3.5

@@ -109,6 +109,11 @@ def runs_table(adapters: list[AdapterInfo]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def no_none(df: pd.DataFrame) -> pd.DataFrame:
+    """A table for the screen: a missing value shows as "–", never as a raw None or NaN."""
+    return df.astype(object).where(df.notna(), "–")
+
+
 def latest_numbers(metrics: dict) -> dict:
     """The newest step row and eval row of a run, merged (what the live panel shows)."""
     steps, evals = metrics.get("steps") or [], metrics.get("evals") or []
