@@ -9,6 +9,7 @@ import streamlit as st
 st.set_page_config(page_title="RAG ⇄ Fine-Tune Lab", page_icon="🧪", layout="wide")
 
 from ui.guide import follow_goto  # noqa: E402
+from ui.report_views import refresh_snapshot  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402  (after set_page_config)
 from ui.state import init_state, save_settings  # noqa: E402
 
@@ -39,3 +40,4 @@ try:
     page.run()
 finally:
     save_settings()  # corpus, chunking, indexes, adapter and typed questions survive a refresh and a restart
+    refresh_snapshot()  # the take-home report includes what this page just computed

@@ -24,6 +24,14 @@ def report_snapshot(corpus_title: str) -> dict:
             "eval": task.result if task is not None and getattr(task, "result", None) is not None else None}
 
 
+def refresh_snapshot() -> None:
+    """Called by app.py after the page ran: the answers or results the page just made join the report
+    (the sidebar took its snapshot before the page ran; the download button holds that same dict)."""
+    snap = st.session_state.get("_report_snapshot")
+    if snap is not None:
+        snap.update(report_snapshot(snap["corpus"]))
+
+
 def _settings_section(snap: dict):
     from core.report import Section
 

@@ -33,7 +33,7 @@ def render_sidebar() -> None:
         st.caption(f"Generator: `{ss['generator_name'] or 'built-in tiny LM'}` · "
                    f"{'offline' if not ss['generator_name'] else 'hub/local'}")
         render_glossary()
-        snapshot = report_snapshot(corpus_label(ss["corpus"]))
+        snapshot = ss["_report_snapshot"] = report_snapshot(corpus_label(ss["corpus"]))  # refreshed after the page
         st.download_button("⬇ Session report (HTML)", lambda: session_report(snapshot), "lab-session-report.html",
                            "text/html", key="side_report", help="Settings, answers with sources, training curves and "
                            "experiment results in one file that opens offline.")
