@@ -57,6 +57,7 @@ def build_report(title: str, sections: list[Section]) -> str:
         parts += [f"<p>{html.escape(p)}</p>" for p in s.paragraphs]
         parts += [table_html(t) for t in s.tables]
         for fig in s.figures:
+            fig.update_layout(margin={"l": 70, "r": 20, "t": 50, "b": 60})  # room for axis titles in a page
             parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=not js_done, default_width="100%"))
             js_done = True
     stamp = time.strftime("%Y-%m-%d %H:%M")
