@@ -6,6 +6,7 @@ page is opened in a fresh session (a new ?sid=, as a learner's first click) and 
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -15,7 +16,9 @@ from tests.browser.conftest import wait_idle
 PAGES = ["", "documents", "embeddings", "retrieval", "prompt", "finetune", "answers", "experiments", "decision",
          "model"]
 BUDGET_S = 10.0
-pytestmark = pytest.mark.slow
+# A benchmark: its times depend on what else the machine runs, so it runs when asked (RAGFT_BENCH=1).
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not os.environ.get("RAGFT_BENCH"), reason="benchmark: set RAGFT_BENCH=1")]
 
 
 def test_every_page_renders_within_budget_after_warm_up(page, lab_url):

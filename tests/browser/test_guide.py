@@ -6,6 +6,7 @@ RAG ✅ and base ❌. A refresh of the same ?sid= URL keeps the corpus and the c
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.browser.conftest import screenshot, wait_idle
@@ -46,11 +47,16 @@ def test_tour_reaches_four_answers_on_the_default_world_corpus(page, lab_url):
     screenshot(page, "tour-answers")
 
 
-def test_refresh_keeps_corpus_and_chunk_settings(page, lab_url):
+def test_refresh_keeps_corpus_and_chunk_settings(page, lab_url, lab_workspace):
     page.goto(f"{lab_url}/documents?sid=refreshkeep1")
     wait_idle(page)
     choose(page, "Corpus", "Synthetic world: greenhouse")
     set_number(page, "Chunk size", 128)
+    saved = lab_workspace / "sessions" / "refreshkeep1" / "settings.json"
+    for _ in range(60):  # the rerun that saves may still be on its way on a busy machine
+        if saved.exists() and json.loads(saved.read_text()).get("chunk_config", {}).get("size") == 128:
+            break
+        page.wait_for_timeout(500)
     page.reload()  # F5: a new Streamlit session on the same ?sid=
     wait_idle(page)
     assert page.get_by_label("Chunk size", exact=True).input_value() == "128"
