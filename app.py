@@ -8,8 +8,10 @@ import streamlit as st
 
 st.set_page_config(page_title="RAG ⇄ Fine-Tune Lab", page_icon="🧪", layout="wide")
 
+from ui.guide import follow_goto  # noqa: E402
+from ui.report_views import refresh_snapshot  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402  (after set_page_config)
-from ui.state import init_state  # noqa: E402
+from ui.state import init_state, save_settings  # noqa: E402
 from core.room import teacher_passcode  # noqa: E402
 
 PAGES = {
@@ -36,5 +38,10 @@ if teacher_passcode():  # the teacher's room view exists only on a server starte
 
 init_state()
 page = st.navigation(PAGES)
+follow_goto()  # a tour step or a preset asked for another page
 render_sidebar()
-page.run()
+try:
+    page.run()
+finally:
+    save_settings()  # corpus, chunking, indexes, adapter and typed questions survive a refresh and a restart
+    refresh_snapshot()  # the take-home report includes what this page just computed

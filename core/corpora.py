@@ -53,6 +53,25 @@ def list_corpora(root: Path = SAMPLE_ROOT) -> list[CorpusInfo]:
     return out
 
 
+def builtin_model_reads_paths(paths) -> bool:
+    """Whether every path lies in a 🧪 world corpus: a folder (the path itself or up to two levels above it)
+    whose ``corpus.json`` says ``builtin_model_reads``. Anything else is prose the built-in model cannot read.
+    """
+    def reads(path: Path) -> bool:
+        path = Path(path).resolve()
+        for folder in [path, *path.parents][:3]:
+            meta = folder / "corpus.json"
+            if meta.is_file():
+                try:
+                    return bool(json.loads(meta.read_text(encoding="utf-8")).get("builtin_model_reads"))
+                except (OSError, ValueError):
+                    return False
+        return False
+
+    paths = list(paths)
+    return bool(paths) and all(reads(p) for p in paths)
+
+
 def get_corpus(name: str, root: Path = SAMPLE_ROOT) -> CorpusInfo:
     for corpus in list_corpora(root):
         if corpus.name == name:

@@ -160,10 +160,36 @@ def _read_html(name: str, data: bytes) -> tuple[str, dict]:
     for tag in soup(["script", "style", "noscript", "template", "iframe", "object", "embed"]):
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else ""
-    text = soup.get_text("\n")
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = _html_text(soup)
     return text, {**meta, "title": title}
+
+
+HTML_BLOCKS = ("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
+               "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
+               "pre", "section", "table", "title", "tr", "ul")
+
+
+def _html_text(soup) -> str:
+    """The page's text as a browser lays it out: block elements on their own lines, inline tags
+    (``<b>``, ``<a>``, ``<span>`` …) inside the sentence, source line breaks as spaces (except in ``<pre>``).
+
+    >>> from bs4 import BeautifulSoup
+    >>> _html_text(BeautifulSoup("<p>The <b>Spring\\n Ride</b> leaves.</p><p>Next</p>", "html.parser"))
+    'The Spring Ride leaves.\\n\\nNext'
+    """
+    from bs4 import NavigableString
+
+    for string in soup.find_all(string=True):
+        if type(string) is NavigableString and string.find_parent("pre") is None:
+            string.replace_with(re.sub(r"\s+", " ", str(string)))
+    for tag in soup.find_all(HTML_BLOCKS):  # \x01 = paragraph break, \x00 = line break (merged below)
+        mark = "\x01" if tag.name == "p" else "\x00"
+        tag.insert_before(mark)
+        tag.insert_after(mark)
+    for cell in soup.find_all(("td", "th")):
+        cell.insert_after(" ")
+    text = re.sub(r"[ \t]*[\x00\x01][\s\x00\x01]*", lambda m: "\n\n" if "\x01" in m.group() else "\n", soup.get_text())
+    return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 
 def _read_pdf(name: str, data: bytes) -> tuple[str, dict]:

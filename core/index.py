@@ -20,7 +20,7 @@ from core.errors import ConfigError, IndexError_
 
 KINDS = ("flat", "hnsw", "ivf")
 MODES = ("dense", "bm25", "hybrid")
-IVF_MIN_PER_LIST = 39  # FAISS's own rule of thumb for k-means training points per list
+IVF_MIN_PER_LIST = 4  # fewer training points per list and the k-means clusters mean nothing
 MAX_PARAM = 100_000  # far above any useful M, efSearch, nlist or nprobe; stops runaway values
 RRF_K = 60  # the constant from the RRF paper; damps the weight of the very top ranks
 
@@ -85,14 +85,10 @@ class DenseIndex:
         import faiss
 
         n, dim = vectors.shape
-        nlist = config.ivf_nlist or max(1, min(int(math.sqrt(n)), n // IVF_MIN_PER_LIST))
-        if n < IVF_MIN_PER_LIST * nlist:
-            raise IndexError_(
-                f"An IVF index with {nlist} lists needs at least {IVF_MIN_PER_LIST * nlist} vectors to train; "
-                f"this corpus has {n} chunks. Use the exact (flat) or HNSW index, or fewer lists."
-            )
+        nlist = ivf_lists(n, config.ivf_nlist)
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.min_points_per_centroid = 1  # small corpora are the Lab's normal case: no FAISS warning
         index.train(vectors)
         index.nprobe = min(config.ivf_nprobe, nlist)
         return index
@@ -118,6 +114,17 @@ class DenseIndex:
             raise IndexError_(f"The saved index at {path} is damaged; rebuild it.") from exc
         self.config, self.size = config, self.index.ntotal
         return self
+
+
+def ivf_lists(n: int, requested: int = 0) -> int:
+    """The IVF lists used for ``n`` vectors: ``requested`` (0 = about √n), lowered so each list gets at least
+    IVF_MIN_PER_LIST training points. Small corpora get fewer lists rather than an error.
+
+    >>> ivf_lists(38), ivf_lists(4), ivf_lists(10_000), ivf_lists(38, requested=20)
+    (6, 1, 100, 9)
+    """
+    wanted = requested or max(1, int(math.sqrt(n)))
+    return max(1, min(wanted, n // IVF_MIN_PER_LIST))
 
 
 class BM25Index:

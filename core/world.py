@@ -245,9 +245,14 @@ def generate_world(seed: int, n_entities: int = 12, held_out: bool = True) -> Wo
 
 
 def write_world(world: World, out_dir: Path) -> None:
-    """Write ``out_dir/docs/*.md`` and ``out_dir/qa.jsonl`` (one row per fact)."""
+    """Write ``out_dir/docs/*.md``, ``out_dir/qa.jsonl`` (one row per fact) and, unless one is there,
+    ``out_dir/corpus.json`` (marks the folder as a 🧪 world corpus the built-in model reads)."""
     out_dir = Path(out_dir)
     (out_dir / "docs").mkdir(parents=True, exist_ok=True)
+    meta = out_dir / "corpus.json"
+    if not meta.exists():
+        meta.write_text(json.dumps({"title": f"Synthetic world (seed {world.seed})", "builtin_model_reads": True,
+                                    "kind": "world", "seed": world.seed}, indent=2) + "\n", encoding="utf-8")
     for doc in world.documents:
         (out_dir / "docs" / doc.name).write_text(doc.text, encoding="utf-8")
     with open(out_dir / "qa.jsonl", "w", encoding="utf-8") as fh:

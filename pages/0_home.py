@@ -1,6 +1,8 @@
-"""Overview: what the Lab teaches and how to walk through it."""
+"""Overview: what the Lab teaches, the tour, the demo presets and which corpora the built-in model reads."""
 
 import streamlit as st
+
+from ui.guide import render_presets, render_warmup, start_tour
 
 st.title("🧪 RAG ⇄ Fine-Tune Lab")
 st.markdown(
@@ -16,6 +18,18 @@ Two ways to give a language model knowledge it did not have:
 Every chart in the Lab is computed live by the `core` package on your machine: real chunking, real
 embeddings
 (all-MiniLM-L6-v2), real FAISS and BM25 indexes, a real (tiny) language model and real LoRA training with `peft`.
+"""
+)
+st.button("🧭 Start the tour", key="home_tour", type="primary", on_click=start_tour, args=(0,),
+          help="Eight steps across the pages: do this → notice that, with a guess before each key result.")
+st.markdown(
+    """
+**🧪 world vs 📄 prose corpora.** The Lab's built-in model is tiny (it runs on any laptop) and was trained to
+read one kind of text: the Lab's invented worlds (the **🧪 world** corpora, e.g. an arcade whose products and
+prices exist nowhere else). On those it answers from retrieved passages almost perfectly, and without them it
+can only guess, which is exactly the lesson. The **📄 prose** corpora (a handbook, a flower shop, game lore) and
+your own uploads are ordinary English: chunking, embeddings and retrieval work on them fully, but to *generate*
+answers from them, load a real model on the Model page. The Lab starts on a 🧪 world corpus.
 
 **A walk through the Lab**
 1. **Documents & chunking**: pick a corpus in the sidebar or upload files, and watch them being split.
@@ -28,3 +42,6 @@ embeddings
 8. **Decision guide**: which approach fits your situation, and why.
 """
 )
+st.subheader("One-click demos")
+render_presets()
+render_warmup()

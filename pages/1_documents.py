@@ -13,7 +13,9 @@ import streamlit as st
 from core.chunking import STRATEGIES, UNITS, ChunkConfig
 from core.documents import ENCODING_LABELS
 from core.errors import ConfigError, DocumentError
-from ui.rag_views import chunk_corpus, chunk_doc_cached, legend_html, page_of, paint_chunks, preview
+from ui.rag_views import (
+    chars_per_token, chunk_corpus, chunk_doc_cached, legend_html, page_of, paint_chunks, preview, unit_mismatch_note,
+)
 from ui.resources import get_embedder
 from ui.state import UPLOADS, current_corpus, current_documents, delete_upload, save_upload, uploaded_documents
 
@@ -242,6 +244,8 @@ except ConfigError as exc:
     st.error(str(exc))
     st.stop()
 
+if note := unit_mismatch_note(config, other, chars_per_token(doc_chunks)):
+    st.info(note)
 with st.spinner("Chunking with the second strategy…"):
     other_chunks = chunk_doc_cached(doc.id, other.to_dict(), ss["embedder_name"], doc)
 runs = {f"A: {config.strategy} {config.size} {config.unit}": doc_chunks,

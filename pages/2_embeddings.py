@@ -14,7 +14,7 @@ from core.errors import ConfigError, InvalidQuery
 from core.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
 from core.workspace import content_hash
 from ui.backend_views import backend_comparison
-from ui.rag_views import documents_and_retriever, preview
+from ui.rag_views import chars_per_token, documents_and_retriever, preview, unit_mismatch_note
 from ui.state import current_corpus, get_retriever
 from ui.widgets import escape
 
@@ -84,6 +84,8 @@ elif colour_by == "run":
         st.error(str(exc))
         st.stop()
     second = get_retriever(docs, other)
+    if note := unit_mismatch_note(config, other, chars_per_token(chunks)):
+        st.info(note)
     run_b = f"B: {other.strategy} {other.size} {other.unit}"
     groups = [run_a] * len(chunks) + [run_b] * len(second.chunks)
     chunks, vectors = chunks + list(second.chunks), np.vstack([vectors, second.vectors])
@@ -148,8 +150,9 @@ if query_vector is not None:
 fig.update_layout(height=560, margin=dict(t=10, b=10, l=10, r=10), legend=dict(itemsizing="constant"))
 st.plotly_chart(fig, key="emb_map")
 
-faithful = f"Of each chunk's 10 closest chunks in {vectors.shape[1]} dimensions, {kept * 10:.1f} on average are " \
-           f"still among its 10 closest on this map."
+n_near = min(10, len(chunks) - 1)  # what neighbour_overlap measured: a 4-chunk corpus has 3 neighbours each
+faithful = (f"Of each chunk's {n_near} closest chunks in {vectors.shape[1]} dimensions, {kept * n_near:.1f} on "
+            f"average are still among its {n_near} closest on this map." if n_near >= 1 else "")
 if projection.method == "pca":
     variance = float(np.sum(projection.model.explained_variance_ratio_))
     st.caption(f"PCA keeps {variance:.0%} of the spread of the vectors in {dims} directions. {faithful} "
@@ -171,7 +174,8 @@ if query_vector is not None:
 
 def _heatmap(matrix: np.ndarray, names: list[str], key: str, height: int) -> None:
     heat = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues", zmin=float(min(0.0, matrix.min())),
-                                zmax=1.0, text=np.round(matrix, 2), texttemplate="%{text}" if len(names) <= 12 else None,
+                                zmax=1.0, text=[[f"{v:.2f}" for v in row] for row in matrix],
+                                texttemplate="%{text}" if len(names) <= 12 else None,
                                 hovertemplate="%{y} ↔ %{x}: cosine %{z:.3f}<extra></extra>"))
     heat.update_layout(height=height, margin=dict(t=10, b=10, l=10, r=10), yaxis=dict(autorange="reversed"))
     st.plotly_chart(heat, key=key)
@@ -194,7 +198,10 @@ with h2:
     by_id = {d.id: d for d in docs}
     doc_id = st.selectbox("Document", list(by_id), format_func=lambda i: by_id[i].name, key="emb_heat_doc")
     own = [i for i, c in enumerate(retriever.chunks) if c.doc_id == doc_id][:HEAT_MAX]
-    if own:
+    if len(own) == 1:
+        st.caption("This document is a single chunk: there is nothing to compare it with. Pick a longer document "
+                   "or a smaller chunk size.")
+    elif own:
         names = [f"#{retriever.chunks[i].index}" for i in own]
         _heatmap(cosine_matrix(retriever.vectors[own], retriever.vectors[own]), names, "emb_heat_doc_map", 380)
         st.caption("Neighbouring chunks of one text usually resemble each other (bright near the diagonal); "

@@ -10,8 +10,9 @@ from core.answering import default_k, long_context_passages
 from core.decision import Situation
 from core.errors import InvalidQuery
 from core.prompting import DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, request_cost
-from ui.answer_views import base_generator
+from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.state import current_corpus
 from ui.widgets import escape
 
 PRICES = Situation()  # the decision guide's default $ per 1k tokens for a small hosted model
@@ -28,6 +29,7 @@ st.markdown(
     "Every part costs tokens, and the context window is a hard limit."
 )
 gen = base_generator()
+model_tier_notice(gen, current_corpus())
 tier = "the built-in tiny LM" if gen.is_builtin else f"`{gen.name}`"
 st.caption(f"Tokenizer and context window of {tier}: {gen.context_window:,} tokens "
            "(`max_position_embeddings`). Token counts differ between models: each has its own tokenizer.")
@@ -84,8 +86,11 @@ def budget_figure(p: Prompt) -> go.Figure:
         colour = PART_COLOURS.get(part.label, "#ef553b")
         fig.add_trace(go.Bar(x=[part.n_tokens], y=["prompt"], orientation="h", name=f"{part.label} ({part.n_tokens})",
                              marker_color=colour, hovertext=part.text[:200], marker_line={"color": "white", "width": 1}))
-    fig.add_vline(x=p.budget, line_dash="dot", annotation_text="budget")
-    fig.add_vline(x=p.context_window, line_color="red", annotation_text="context window")
+    # The two lines are often a few tokens apart: one label left of its line at the top, one right at the bottom.
+    fig.add_vline(x=p.budget, line_dash="dot", annotation_text=f"prompt budget {p.budget:,}",
+                  annotation_position="top left")
+    fig.add_vline(x=p.context_window, line_color="red", annotation_text=f"context window {p.context_window:,}",
+                  annotation_position="bottom right")
     fig.update_layout(barmode="stack", height=220, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       xaxis_title="tokens", xaxis_range=[0, max(p.context_window, p.n_tokens) * 1.05],
                       legend={"orientation": "h", "y": -0.5})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -18,14 +20,18 @@ from core.finetune_eval import greedy_answers, is_correct
 from core.finetune_presets import calibrate, presets_for
 from core.finetune_data import build_data
 from core.prompting import build_messages
-from ui.answer_views import adapter_generator, base_generator
-from ui.finetune_views import fmt, preset_widget_values, runs_table, show_curves, show_estimate, show_latest
+from ui.answer_views import adapter_generator, base_generator, model_tier_notice
+from ui.finetune_views import (
+    GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,
+    run_progress, runs_table, show_curves, show_estimate, show_latest,
+)
 from ui.rag_views import corpus_qa
 from ui.state import current_corpus, current_documents, session_workspace
 
 RANKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 LRS = [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2]
 SOURCES = {"corpus": "The corpus's Q&A set", "upload": "Upload a CSV / JSONL", "table": "Type rows in a table"}
+POLL_SECONDS = 2.0  # the live panel's poll: modest, so watching a run costs the training thread little
 LIVE_KEYS = ("loss", "eval_loss", "facts_recalled", "open_book_accuracy")
 ss = st.session_state
 D = FinetuneConfig()
@@ -33,12 +39,14 @@ D = FinetuneConfig()
 st.title("LoRA fine-tuning")
 st.markdown(
     "Fine-tuning puts facts **into the weights**. LoRA freezes the model and trains two thin matrices "
-    "(rank *r*) beside chosen linear layers, so only a fraction of a percent of the parameters change. "
+    "(rank *r*) beside chosen linear layers, so only a small share of the parameters change (the calculator "
+    "below shows how small for your settings: a tiny model's share is larger than a big model's). "
     "Below, the model learns Q&A pairs; every few steps it is asked the training questions **without any "
     "documents** (facts recalled) and **with** their passage (open-book: LoRA + RAG)."
 )
 gen = base_generator()
 corpus = current_corpus()
+model_tier_notice(gen, corpus)
 tier = "the built-in tiny LM" if gen.is_builtin else f"`{gen.name}`"
 st.caption(f"Generator: {tier} ({gen.n_params / 1e6:.1f}M parameters). Memorising Q&A pairs works on 📄 prose "
            "corpora too: the model learns question → answer by heart, no reading needed. Reading a passage "
@@ -176,6 +184,8 @@ if report and items:  # time and memory of this run on this machine: one real st
 
 st.header("3 · Train")
 runs = list_adapters(adapters_dir)
+if ss.get("ft_run") and not (adapters_dir / ss["ft_run"]).exists():
+    del ss["ft_run"]  # a remembered run that was deleted since
 if "ft_run" not in ss and runs:
     ss["ft_run"] = runs[0].name  # after a refresh: the newest run in this session's workspace
 
@@ -188,13 +198,6 @@ def _start() -> None:
                        general_items=general_items(gen.is_builtin), base_name=gen.name)
     jobs.submit(job)
     ss["ft_run"] = run_dir.name
-
-
-can_start = bool(items) and config is not None and report is not None
-# The return value, not on_click: a callback would run with the previous run's settings.
-if st.button("▶ Start training", key="ft_start", type="primary", disabled=not can_start,
-             help=None if can_start else "Needs Q&A pairs and valid settings."):
-    _start()
 
 
 def _stop(run_path) -> None:
@@ -215,15 +218,26 @@ current = adapters_dir / ss["ft_run"] if ss.get("ft_run") else None
 _job = jobs.QUEUE.find(current) if current is not None else None
 polling = _job is not None and _job.state in jobs.LIVE
 
+can_start = bool(items) and config is not None and report is not None and not polling
+why_not = ("A run of yours is still training: stop it or wait for it to finish." if polling
+           else "Needs Q&A pairs and valid settings.")
+# The return value, not on_click: a callback would run with the previous run's settings.
+if st.button("▶ Start training", key="ft_start", type="primary", disabled=not can_start,
+             help=None if can_start else why_not):
+    _start()
+    current = adapters_dir / ss["ft_run"]
+    polling = True
 
-@st.fragment(run_every=1.0 if polling else None)
+
+@st.fragment(run_every=POLL_SECONDS if polling else None)
 def live_panel() -> None:
     if current is None:
         st.info("No run yet in this session. Start one above: it trains in the background, so you can leave "
                 "this page and come back.")
         return
-    metrics = read_metrics(current) or {}  # read once per tick
+    metrics, sig = metrics_memo(current, read_metrics)  # re-read only when the file changed
     state, position, message = _live_state(current, metrics)
+    job = jobs.QUEUE.find(current)
     icon = {"queued": "⏳", "running": "🏃", "done": "✅", "stopped": "⏹️", "failed": "❌", "interrupted": "⚠️"}
     st.markdown(f"**Run `{current.name}`** — {icon.get(state, '')} {state}"
                 + (f" · position {position} in the queue (one run trains at a time)" if position else ""))
@@ -231,12 +245,18 @@ def live_panel() -> None:
         st.error(f"Training failed: {message}")
     if state == "interrupted":
         st.warning("The app stopped while this run was training; its curves up to then are shown.")
+    if state == "running":
+        done, words = run_progress(metrics, job.metrics if job else None, time.time())
+        st.progress(done, text=words)
     if state in jobs.LIVE:
+        if good_enough(metrics, job.metrics if job else None):
+            st.success(f"Facts recalled reached {GOOD_ENOUGH:.0%}: good enough? Stop now and keep what it has "
+                       "learned (the adapter is evaluated and saved).")
         st.button("⏹ Stop", key="ft_stop", on_click=_stop, args=(current,))
     if metrics.get("steps") or metrics.get("evals"):
         total = (metrics.get("config") or {}).get("max_steps") or None
         show_latest(metrics, total)
-        show_curves({current.name: metrics}, LIVE_KEYS, "ft_live")
+        show_curves({}, LIVE_KEYS, "ft_live", figures=figures_memo(current, sig, metrics, LIVE_KEYS))
     if polling and state not in jobs.LIVE:
         st.rerun(scope="app")  # refresh the runs list, adapters and comparisons once
 
@@ -255,7 +275,7 @@ else:
     show_curves({a.name: read_metrics(a.path) or {} for a in chosen},
                 ("loss", "facts_recalled", "eval_loss", "open_book_accuracy", "paraphrase_recalled", "general_recalled"),
                 "ft_cmp")
-    st.dataframe(runs_table(chosen or finished), hide_index=True, width="stretch")
+    st.dataframe(no_none(runs_table(chosen or finished)), hide_index=True, width="stretch")
 
 # --- 5. adapters ----------------------------------------------------------------------
 
@@ -289,7 +309,4 @@ else:
             messages = [build_messages(it.question, None) for it in probe_items]
             before = greedy_answers(gen.model, gen.tokenizer, messages)
             after = greedy_answers(adapted.model, adapted.tokenizer, messages)
-            st.dataframe(pd.DataFrame([
-                {"question": it.question, "expected": it.target, "base": b, "base ✓": is_correct(b, it),
-                 "adapter": a, "adapter ✓": is_correct(a, it)} for it, b, a in zip(probe_items, before, after)
-            ]), hide_index=True, width="stretch")
+            st.table(probe_table(probe_items, before, after, is_correct).set_index("question"))  # wraps: no sideways scrolling

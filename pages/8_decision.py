@@ -1,5 +1,8 @@
 """Decision guide: answer questions about your situation, get a recommendation with its reasons and costs."""
 
+import json
+from dataclasses import asdict
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -94,8 +97,9 @@ def render_recommendation(rec: Recommendation) -> None:
     for r in sorted(rec.reasons, key=lambda r: -max(abs(p) for p in r.points.values())):
         pushes = ", ".join(f"{a} {p:+d}" for a, p in r.points.items() if p)
         st.markdown(f"**{r.criterion}** → *{r.points_to}*. {r.text}  \n"
-                    f"<small>Points: {pushes}</small>", unsafe_allow_html=True)
-        st.page_link(PAGE_FILES[r.lab_page], label=f"See it: {r.experiment}", icon="🔬")
+                    f"<small>Points: {pushes}. See it in the Lab: {r.experiment}.</small>", unsafe_allow_html=True)
+        # A short label: a long one is cut mid-word by the link's single line.
+        st.page_link(PAGE_FILES[r.lab_page], label=f"Open the {r.lab_page} page", icon="🔬")
 
 
 def cost_chart(c: CostComparison) -> go.Figure:
@@ -142,7 +146,11 @@ st.markdown("RAG pays for its retrieved context on **every** request. Fine-tunin
 situation = Situation(**answers, **cost_form())
 render_costs(situation)
 with right:
-    render_recommendation(recommend(situation))
+    recommendation = recommend(situation)
+    render_recommendation(recommendation)
+    st.download_button("⬇ Recommendation (JSON)", json.dumps(
+        {"situation": asdict(situation), "recommendation": asdict(recommendation)}, indent=1, ensure_ascii=False),
+        "recommendation.json", "application/json", key="dg_download")
 
 st.divider()
 st.subheader("What the sources agree on")

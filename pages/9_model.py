@@ -62,18 +62,21 @@ if load:
     if not name.strip():
         st.warning("Type a model id or a local folder first.")
     else:
+        failure = None
         with st.status(f"Loading {name.strip()}…", expanded=True) as status:
             pin_generator(ss["generator_name"], keep)
             try:
                 load_with_progress(name.strip())
                 get_generator(name.strip())  # now a cache hit
             except ModelUnavailable as exc:
-                status.update(label="Could not load the model", state="error")
-                st.error(f"{exc}\n\n`{gen.name}` stays loaded.")
+                status.update(label="Could not load the model", state="error", expanded=False)
+                failure = exc
             else:
                 ss["generator_name"] = name.strip()
                 status.update(label=f"Loaded {name.strip()}", state="complete")
                 st.rerun()
+        if failure is not None:  # outside the status box: visible without a click
+            st.error(f"{failure}\n\n`{gen.name}` stays loaded.")
 
 if gen.is_builtin:
     from core.generation import BUILTIN_PATH

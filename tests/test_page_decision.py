@@ -80,3 +80,15 @@ def test_cost_chart_and_break_even(at):
     cost = [s for s in charts(at).values() if "Cumulative cost" in json.dumps(s.get("layout", {}))][0]
     assert any("break-even: month 1" in a.get("text", "") for a in cost["layout"].get("annotations", []))
     assert any("by month 1" in m.value for m in at.markdown)  # the cost reason quotes it too
+
+
+def test_links_are_short_and_the_recommendation_downloads_as_json(at):
+    reasons = [link.proto.label for link in at.page_link if link.proto.label.startswith("Open the ")]
+    assert reasons and all(len(label) <= 30 for label in reasons)  # one line in the narrow column: never cut
+    from dataclasses import asdict
+
+    from core.decision import Situation, recommend
+
+    assert any(b.proto.label == "⬇ Recommendation (JSON)" for b in at.get("download_button"))
+    rec = json.loads(json.dumps({"recommendation": asdict(recommend(Situation()))}))  # what the button serialises
+    assert rec["recommendation"]["approach"] == recommended(at)

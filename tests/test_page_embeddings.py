@@ -114,3 +114,17 @@ def test_three_backends_side_by_side_on_a_click():
     assert any("Top-5 neighbours changed" in c.value and "LoRA" in c.value for c in at.caption)
     at.run()  # a rerun shows the result again without measuring again
     assert at.dataframe[0].value.equals(table)
+def test_small_corpus_words_and_heatmap_labels_are_honest():
+    """Four one-line files = four chunks: each has 3 neighbours, a one-chunk document gets no 1×1 heatmap,
+    and heatmap labels are two decimals (never float32 noise such as 0.4499999940395355)."""
+    files = {f"note{i}.txt": f"Note {i}: the {w} opens at {i + 8} o'clock.".encode()
+             for i, w in enumerate(["bakery", "library", "garage", "museum"])}
+    at = open_page(PAGE, uploads=files)
+    at.text_input(key="emb_query").set_value("When does the library open?")
+    at.run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "Of each chunk's 3 closest chunks" in captions and "10 closest" not in captions
+    assert "single chunk" in captions
+    labels = [t for row in figures(at)[1]["data"][0]["text"] for t in row]
+    assert all(len(t.split(".")[-1]) == 2 for t in labels), labels

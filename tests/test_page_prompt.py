@@ -73,3 +73,18 @@ def test_prompt_page_shows_the_final_string_and_token_counts(model_dir):
     assert tokens["Long context"] > tokens["RAG prompt"] > tokens["No retrieval"]  # the whole corpus costs most
     at.number_input(key="pr_window").set_value(120).run()
     assert any("Over budget" in w.value for w in at.warning)
+
+
+def test_budget_labels_sit_on_opposite_sides(model_dir):
+    """The prompt budget and the context window are a few tokens apart: their labels must not overlap."""
+    import json
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["generator_name"] = str(model_dir)
+    at.run()
+    at.switch_page("pages/4_prompt.py").run()
+    fig = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "prompt budget" in c.proto.spec)
+    notes = {a["text"].split(" ")[0]: a for a in fig["layout"]["annotations"]}
+    budget, window = notes["prompt"], notes["context"]
+    assert budget["yanchor"] != window["yanchor"] and budget["xanchor"] != window["xanchor"]

@@ -110,11 +110,6 @@ def test_approximate_indexes_agree_with_exact_on_small_data():
     assert (exact[:, 0] == np.arange(20)).all()
 
 
-def test_ivf_on_too_few_vectors_says_what_to_do():
-    with pytest.raises(IndexError_, match="Use the exact"):
-        DenseIndex(np.eye(10, 8, dtype=np.float32), IndexConfig("ivf", ivf_nlist=4))
-
-
 def test_bm25_and_rrf_worked_examples():
     bm25 = BM25Index(["red roses", "blue tulips", "red tulips"])
     scores, ids = bm25.search("red tulips", 3)

@@ -46,8 +46,13 @@ def model_tier_notice(gen, corpus: CorpusInfo | None) -> None:
         st.caption(f"Generator: `{gen.name}` ({gen.n_params / 1e6:,.0f}M parameters, reads {gen.context_window:,} tokens).")
         return
     if corpus is not None and corpus.builtin_model_reads:
-        st.caption(f"Generator: the built-in tiny LM ({gen.n_params / 1e6:.1f}M parameters), trained on this "
-                   "corpus's invented world: it reads these documents, but knows none of these facts by heart.")
+        scores = builtin_scores()
+        how_well = (f" Measured on {scores['questions']} questions about fresh worlds it never saw: RAG answers "
+                    f"{scores['all']['rag']:.0%} right, the model alone {scores['all']['base']:.0%}."
+                    if scores else "")
+        st.caption(f"🧪 **This corpus is read by the built-in tiny LM** ({gen.n_params / 1e6:.1f}M parameters), trained "
+                   "on this corpus's invented world: it reads these documents, but knows none of these facts by "
+                   f"heart.{how_well}")
         return
     st.warning(
         "**The built-in tiny model only reads documents of its own invented world** (the 🧪 world corpora). "
@@ -55,6 +60,16 @@ def model_tier_notice(gen, corpus: CorpusInfo | None) -> None:
         f"these documents, load a real instruct model, e.g. `{REAL_MODEL_HINT}`, on the Model page "
         f"(or `--model {REAL_MODEL_HINT}` on the command line).")
     st.page_link(MODEL_PAGE, label="Load a real model on the Model page", icon="🤖")
+
+
+@st.cache_data(show_spinner=False)
+def builtin_scores() -> dict | None:
+    """The built-in model's measured accuracy (``eval_results.json`` beside its weights), or None."""
+    from core.generation import BUILTIN_PATH
+    from core.workspace import read_json
+
+    scores = read_json(BUILTIN_PATH / "eval_results.json")
+    return scores if scores and "all" in scores and "questions" in scores else None
 
 
 def saved_adapters() -> list[AdapterInfo]:
@@ -82,7 +97,7 @@ def pick_adapter(adapters: list[AdapterInfo], label: str, key: str, prefer=None)
 
 def no_adapter_prompt() -> None:
     st.info("**No LoRA adapter trained yet** in this session: the LoRA columns stay empty rather than fake an "
-            "answer. Train one on the fine-tuning page (a few seconds to a minute on the built-in model).")
+            "answer. Train one on the fine-tuning page (it shows the progress and the time left while it trains).")
     st.page_link(FINETUNE_PAGE, label="Train a LoRA adapter", icon="🎛️")
 
 

@@ -6,6 +6,8 @@ Every number drawn here is read from a run's ``metrics.json`` (written by
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -46,14 +48,43 @@ def curve_figure(runs: dict[str, dict], key: str, height: int = 260) -> go.Figur
     return fig
 
 
-def show_curves(runs: dict[str, dict], keys: tuple[str, ...], key_prefix: str) -> None:
+def show_curves(runs: dict[str, dict], keys: tuple[str, ...], key_prefix: str,
+                figures: list | None = None) -> None:
+    """Curves two per row; ``figures`` (from ``curve_figures``) skips rebuilding them."""
+    figures = curve_figures(runs, keys) if figures is None else figures
     cols = st.columns(2)
-    shown = 0
-    for key in keys:
-        fig = curve_figure(runs, key)
-        if fig is not None:
-            cols[shown % 2].plotly_chart(fig, width="stretch", key=f"{key_prefix}_{key}")
-            shown += 1
+    for shown, (key, fig) in enumerate(figures):
+        cols[shown % 2].plotly_chart(fig, width="stretch", key=f"{key_prefix}_{key}")
+
+
+def curve_figures(runs: dict[str, dict], keys: tuple[str, ...]) -> list[tuple[str, go.Figure]]:
+    return [(key, fig) for key in keys if (fig := curve_figure(runs, key)) is not None]
+
+
+def metrics_memo(run_dir: Path, read) -> tuple[dict, int | None]:
+    """A run's metrics.json, re-read only when the file changed (the live panel polls it).
+
+    Returns (metrics, signature); the signature (mtime in ns) keys anything derived from them.
+    """
+    try:
+        sig = (Path(run_dir) / "metrics.json").stat().st_mtime_ns
+    except OSError:
+        sig = None
+    memo = st.session_state.setdefault("_ft_metrics_memo", {})
+    hit = memo.get(str(run_dir))
+    if hit is None or hit[0] != sig:
+        memo.clear()  # one run is watched at a time
+        hit = memo[str(run_dir)] = (sig, read(run_dir) or {}, {})
+    return hit[1], sig
+
+
+def figures_memo(run_dir: Path, sig: int | None, metrics: dict, keys: tuple[str, ...]) -> list:
+    """The live curves, built once per version of metrics.json rather than on every poll."""
+    entry = st.session_state.get("_ft_metrics_memo", {}).get(str(run_dir))
+    cache = entry[2] if entry is not None and entry[0] == sig else {}
+    if keys not in cache:
+        cache[keys] = curve_figures({Path(run_dir).name: metrics}, keys)
+    return cache[keys]
 
 
 def fmt(value, pct: bool = False) -> str:
@@ -76,6 +107,11 @@ def runs_table(adapters: list[AdapterInfo]) -> pd.DataFrame:
             "open-book acc.": s.get("open_book_accuracy"), "final train loss": s.get("final_train_loss"),
         })
     return pd.DataFrame(rows)
+
+
+def no_none(df: pd.DataFrame) -> pd.DataFrame:
+    """A table for the screen: a missing value shows as "–", never as a raw None or NaN."""
+    return df.astype(object).where(df.notna(), "–")
 
 
 def latest_numbers(metrics: dict) -> dict:
@@ -127,3 +163,38 @@ def show_estimate(estimate) -> None:
     m[3].metric("Peak memory (measured)", f"{estimate.peak_rss_mb / 1000:.2f} GB",
                 help=f"The process's peak while training a step: weights, optimiser state and activations "
                      f"(training added {estimate.added_mb:,.0f} MB).")
+GOOD_ENOUGH = 0.8  # facts recalled at which the live panel offers to stop the run early
+
+
+def run_progress(metrics: dict, live: dict | None, now: float) -> tuple[float, str]:
+    """(fraction done, words) of a live run: its step against the total, and the time left at the pace so far.
+
+    ``metrics`` is the run's metrics.json, ``live`` the newer numbers the job reported in memory.
+    The estimate is wall-clock (evaluations included): elapsed × steps left / steps done.
+    """
+    latest = {**latest_numbers(metrics), **(live or {})}
+    total = (metrics.get("config") or {}).get("max_steps") or 0
+    step = int(latest.get("step") or 0)
+    if not total:
+        return 0.0, "Preparing the training set…"
+    if step == 0:
+        return 0.0, (f"Step 0 / {total} · measuring the base model first (asking the training questions "
+                     "before any training, so the curves start from the truth)…")
+    elapsed = max(now - float(metrics.get("started_at") or now), 0.0)
+    left = elapsed * (total - step) / step
+    return min(step / total, 1.0), f"Step {step} / {total} · {elapsed:.0f} s so far · about {left:.0f} s left"
+
+
+def good_enough(metrics: dict, live: dict | None = None) -> bool:
+    """True once the closed-book score reached GOOD_ENOUGH: the moment to offer "stop now"."""
+    return (({**latest_numbers(metrics), **(live or {})}).get("facts_recalled") or 0) >= GOOD_ENOUGH
+
+
+def probe_table(items, before: list[str], after: list[str], correct) -> pd.DataFrame:
+    """Before vs after, the punchline first: question, the adapter's answer and its mark, then the base model's."""
+    mark = {True: "✅", False: "❌"}
+    return pd.DataFrame([
+        {"question": it.question, "adapter": a, "adapter ✓": mark[bool(correct(a, it))],
+         "base": b, "base ✓": mark[bool(correct(b, it))], "expected": it.target}
+        for it, b, a in zip(items, before, after)
+    ])

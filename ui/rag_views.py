@@ -174,3 +174,24 @@ def bar_html(label: str, value: float, fraction: float, colour: str) -> str:
             f"<span style='flex:1;background:#f3f4f6;border-radius:3px;height:10px'>"
             f"<span style='display:block;width:{width:.0f}%;background:{colour};height:10px;border-radius:3px'></span>"
             f"</span><span style='width:52px;text-align:right'>{value:.3f}</span></div>")
+
+
+def unit_mismatch_note(a: ChunkConfig, b: ChunkConfig, chars_per_token: float) -> str | None:
+    """Words for a comparison whose two runs count size in different units (192 tokens vs 192 characters is a
+    4× size difference, not a strategy difference); None when the units agree.
+
+    >>> unit_mismatch_note(ChunkConfig(), ChunkConfig("characters", 192, 0), 4.0)[:60]
+    'Careful: B counts its size in characters, A in tokens. 192 c'
+    """
+    if a.unit == b.unit:
+        return None
+    fair = a.size * chars_per_token if b.unit == "characters" else a.size / chars_per_token
+    return (f"Careful: B counts its size in {b.unit}, A in {a.unit}. {b.size} {b.unit} is not {a.size} {a.unit}, "
+            f"so much of the difference below is chunk **size**, not strategy. For a fair comparison give B about "
+            f"{max(1, round(fair)):,} {b.unit} (this text averages {chars_per_token:.1f} characters per token).")
+
+
+def chars_per_token(chunks: Sequence[Chunk]) -> float:
+    """Characters per embedder token in these chunks (about 4 for English)."""
+    tokens = sum(c.n_tokens for c in chunks)
+    return sum(len(c.text) for c in chunks) / tokens if tokens else 4.0

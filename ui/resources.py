@@ -67,7 +67,9 @@ def load_with_progress(name: str) -> None:
     import threading
 
     from core.generation import DownloadProgress, load_generator
+    from core.hub import check_hub
 
+    check_hub(name)  # seconds, not half a minute of retries, when the hub is unreachable
     progress, outcome = DownloadProgress(), {}
 
     def work() -> None:

@@ -6,6 +6,8 @@ import streamlit as st
 
 from core.corpora import list_corpora
 from core.embed_backends import check_backend
+from ui.guide import render_glossary, render_tour
+from ui.report_views import report_snapshot, session_report
 from ui.state import UPLOADS
 
 
@@ -20,6 +22,7 @@ def corpus_label(name: str) -> str:
 def render_sidebar() -> None:
     ss = st.session_state
     with st.sidebar:
+        render_tour()
         options = [c.name for c in list_corpora()] + [UPLOADS]
         if ss["corpus"] not in options:
             ss["corpus"] = options[0]
@@ -30,3 +33,9 @@ def render_sidebar() -> None:
         st.caption(f"Embedder: `{ss['embedder_name'] or 'all-MiniLM-L6-v2'}` · {check_backend(None)} · offline")
         st.caption(f"Generator: `{ss['generator_name'] or 'built-in tiny LM'}` · "
                    f"{'offline' if not ss['generator_name'] else 'hub/local'}")
+        render_glossary()
+        snapshot = ss["_report_snapshot"] = report_snapshot(corpus_label(ss["corpus"]))  # refreshed after the page
+        st.download_button("⬇ Session report (HTML)", lambda: session_report(snapshot), "lab-session-report.html",
+                           "text/html", key="side_report", help="Settings, answers with sources, training curves and "
+                           "experiment results in one file that opens offline.")
+

@@ -15,16 +15,23 @@ import streamlit as st
 from core.chunking import ChunkConfig
 from core.corpora import CorpusInfo, list_corpora
 from core.documents import Document, load_bytes, load_paths
-from core.errors import DocumentError
+from core.errors import DocumentError, LabError
 from core.index import IndexConfig
 from core.retrieval import Retriever
 from core.sessions import is_browser_key, new_browser_key, resolve_session
-from core.workspace import Workspace, atomic_write_bytes, content_hash
+from core.workspace import Workspace, atomic_write_bytes, atomic_write_json, content_hash, read_json
+from ui.guide_content import DEFAULT_CORPUS
 from ui.resources import get_embedder, get_embedding_cache, get_workspace
 
 UPLOADS = "uploads"  # the corpus name for a session's own files
 MAX_RETRIEVERS = 6
 BROWSER_COOKIE = "ragft_browser"  # the per-browser key; never in the URL
+SETTINGS_FILE = "settings.json"  # in the session's workspace folder: what a refresh or a restart brings back
+CONFIGS = {"chunk_config": ChunkConfig, "index_config": IndexConfig}
+PLAIN_KEYS = ("corpus", "ft_run", "ft_probe_run")  # session keys no widget owns (or the sidebar's, always drawn)
+# Widget keys: Streamlit forgets them when their page is left, so they are put back from the file on every run.
+WIDGET_KEYS = ("ans_question", "emb_query", "ret_query", "pr_question", "exp_new_value",
+               "ret_k", "ret_hnsw_m", "ret_ef", "ret_nlist", "ret_nprobe")
 
 
 def init_state() -> None:
@@ -38,8 +45,10 @@ def init_state() -> None:
     remember_browser()
     if st.query_params.get("sid") != ss["sid"]:
         st.query_params["sid"] = ss["sid"]
+    restore_settings()
     corpora = list_corpora()
-    ss.setdefault("corpus", corpora[0].name if corpora else UPLOADS)
+    names = [c.name for c in corpora]
+    ss.setdefault("corpus", DEFAULT_CORPUS if DEFAULT_CORPUS in names else (names[0] if names else UPLOADS))
     ss.setdefault("chunk_config", ChunkConfig())
     ss.setdefault("index_config", IndexConfig())
     ss.setdefault("embedder_name", None)
@@ -56,6 +65,52 @@ def remember_browser() -> None:
                         "SameSite=Strict';</script>", unsafe_allow_javascript=True)
     if ss.get("session_note"):
         st.sidebar.warning(ss["session_note"], icon="🔒")
+# --- settings that survive a refresh and a restart ---------------------------------------
+
+def _settings_path() -> Path:
+    return session_workspace().root / SETTINGS_FILE
+
+
+def restore_settings() -> None:
+    """Put back the session's saved settings: configs and corpus once per browser session, widget values
+    whenever their widget is not on screen (so they also survive leaving a page)."""
+    ss = st.session_state
+    if "_settings" not in ss:
+        saved = read_json(_settings_path(), {}) or {}
+        ss["_settings"] = saved
+        for key, cls in CONFIGS.items():
+            if key in saved and key not in ss:
+                try:
+                    ss[key] = cls(**saved[key])
+                except (TypeError, ValueError, LabError):
+                    pass  # a file from an older version: keep the defaults
+        for key in PLAIN_KEYS:
+            if saved.get(key) is not None and key not in ss:
+                ss[key] = saved[key]
+    for key in WIDGET_KEYS:
+        if key not in ss and key in ss["_settings"]:
+            ss[key] = ss["_settings"][key]
+
+
+def forget_settings(keys) -> None:
+    """Drop saved values (a preset or "reset to defaults" sets them afresh)."""
+    for key in keys:
+        st.session_state.get("_settings", {}).pop(key, None)
+
+
+def save_settings() -> None:
+    """Write the settings when they changed (called by app.py after every run)."""
+    ss = st.session_state
+    saved = dict(ss.get("_settings", {}))
+    now = {**saved, **{k: ss[k].to_dict() for k in CONFIGS if k in ss},
+           **{k: ss[k] for k in PLAIN_KEYS + WIDGET_KEYS if k in ss and _plain(ss[k])}}
+    if now != saved or not _settings_path().exists():
+        atomic_write_json(_settings_path(), now)
+        ss["_settings"] = now
+
+
+def _plain(value) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def session_workspace() -> Workspace:

@@ -25,6 +25,7 @@ from core.cli.common import add_text_inputs, print_json, text_inputs
 from core.cli.eval import add_answer_args, answerer_from, decoding_from
 
 CHOICES = ("base", "rag", "lora", "lora+rag", "long-context", "all")
+SCORE_NAMES = {"dense": "cosine", "bm25": "bm25", "hybrid": "rrf"}  # what a chunk's score is, by --mode
 
 
 def add_parser(sub) -> None:
@@ -72,6 +73,7 @@ def run(args) -> int:
         rows = [d if args.system == "all" else d[0] for d in dicts]
         print_json(rows[0] if args.question is not None else rows)
         return 0
+    score_name = SCORE_NAMES.get(args.mode, "score")
     for question, answers, rows in zip(questions, results, dicts):
         print(f"? {question}")
         for a, row in zip(answers, rows):
@@ -85,5 +87,9 @@ def run(args) -> int:
                 print(f"      {a.corpus_share:.0%} of the corpus fit in the prompt")
             for s in a.sources:
                 where = f"{s.document}[{s.start}:{s.end}]" if s.kind != "training_example" else f"training example #{s.index}"
-                print(f"      {s.rank}. {s.score:.3f} {where}  {' '.join(s.text.split())[:90]}")
+                name = {"chunk": score_name, "document": "share read"}.get(s.kind, "similarity")
+                print(f"      {s.rank}. {name} {s.score:.3f} {where}  {' '.join(s.text.split())[:90]}")
+    if args.mode == "hybrid" and any(s.kind == "chunk" for answers in results for a in answers for s in a.sources):
+        print("  (rrf = reciprocal-rank fusion of the dense and BM25 lists: 1/(60 + rank) from each, at most "
+              "2/61 ≈ 0.033 for a chunk ranked first by both; only the order matters)")
     return 0

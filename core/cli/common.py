@@ -15,10 +15,14 @@ _DEFAULT_CHUNK = ChunkConfig()
 
 
 def add_retrieval_args(parser: argparse.ArgumentParser, docs_required: bool = True, k_default: int | None = 5,
-                       k_help: str = "how many chunks to retrieve (default 5)") -> None:
-    parser.add_argument("--docs", nargs="+", required=docs_required, metavar="PATH", help="files and folders to search")
-    parser.add_argument("-k", type=int, default=k_default, help=k_help)
-    parser.add_argument("--mode", choices=MODES, default="hybrid", help="dense, bm25 or hybrid (default hybrid)")
+                       k_help: str = "how many chunks to retrieve (default 5)", searches: bool = True) -> None:
+    """Document, chunking, index and embedder flags; ``searches=False`` leaves out -k and --mode (ingest)."""
+    if docs_required or searches:
+        parser.add_argument("--docs", nargs="+", required=docs_required, metavar="PATH", help="files and folders to search")
+    if searches:
+        parser.add_argument("-k", type=int, default=k_default, help=k_help)
+        parser.add_argument("--mode", choices=MODES, default="hybrid",
+                            help="dense (embeddings), bm25 (keywords) or hybrid (both, fused by rank) (default hybrid)")
     parser.add_argument("--chunker", choices=STRATEGIES, default=_DEFAULT_CHUNK.strategy, help="chunking strategy")
     parser.add_argument("--chunk-size", type=int, default=_DEFAULT_CHUNK.size, help="chunk size in --unit")
     parser.add_argument("--overlap", type=int, default=_DEFAULT_CHUNK.overlap, help="overlap in --unit")

@@ -1,6 +1,6 @@
 """``python -m core eval``: accuracy of base / RAG / LoRA / LoRA+RAG / long context over a Q&A set.
 
-    python -m core eval --docs sample_data/world_a/docs --qa sample_data/world_a/qa.jsonl \\
+    python -m core eval --docs sample_data/world_arcade/docs --qa sample_data/world_arcade/qa.jsonl \\
         [--adapter DIR] [--paraphrases [N]] [--model NAME_OR_PATH] [-k N] [--limit N] [--csv FILE] [--json]
 
 An answer is correct when it contains the row's ``value`` (else its ``answer``), after
@@ -38,6 +38,21 @@ def decoding_from(args):
     return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p)
 
 
+PROSE_WARNING = ("warning: the built-in tiny model reads only the Lab's 🧪 world corpora (sample_data/world_*, "
+                 "python -m core world); its answers from these documents will be poor. For your own documents "
+                 "add --model HuggingFaceTB/SmolLM2-135M-Instruct (downloaded once).")
+
+
+def warn_if_unreadable(args) -> None:
+    """One line on stderr when the built-in model meets documents it cannot read (prose)."""
+    import sys
+
+    from core.corpora import builtin_model_reads_paths
+
+    if args.model is None and not builtin_model_reads_paths(args.docs):
+        print(PROSE_WARNING, file=sys.stderr)
+
+
 def answerer_from(args, training_fallback=()):
     """An Answerer over ``--docs`` with the ``--model`` generator and, if given, the ``--adapter``."""
     import torch
@@ -47,6 +62,7 @@ def answerer_from(args, training_fallback=()):
 
     torch.set_num_threads(max(1, args.threads))
     decoding_from(args)  # validate before loading anything slow
+    warn_if_unreadable(args)
     retriever, docs = build_retriever(args)
     base = load_generator(args.model)
     adapter, training = None, None
@@ -61,7 +77,7 @@ def answerer_from(args, training_fallback=()):
 
 
 def add_parser(sub) -> None:
-    parser = sub.add_parser("eval", help="accuracy of the four systems over a Q&A set", description=__doc__)
+    parser = sub.add_parser("eval", help="accuracy of the five systems over a Q&A set", description=__doc__)
     add_answer_args(parser)
     parser.add_argument("--qa", required=True, metavar="FILE", help="Q&A file (JSONL/JSON/CSV with question, answer[, value])")
     parser.add_argument("--paraphrases", nargs="?", type=int, const=99, default=0, metavar="N",

@@ -10,7 +10,7 @@ from core.cli.common import add_retrieval_args, build_retriever, print_json
 def add_parser(sub) -> None:
     parser = sub.add_parser("ingest", help="build and save the workspace index", description=__doc__)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files and folders to ingest")
-    add_retrieval_args(parser, docs_required=False)
+    add_retrieval_args(parser, docs_required=False, searches=False)
     parser.add_argument("--name", default="default", help="index name in the workspace (default: default)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)

@@ -50,14 +50,21 @@ def pytest_collection_modifyitems(items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def lab_workspace(tmp_path_factory) -> Path:
+    """The browser server's workspace folder (tests read runs' metrics.json from it)."""
+    return tmp_path_factory.mktemp("browser-workspace")
+
+
 def start_server(workspace: Path, log_path: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` as the README says, on a loopback port; returns once /_stcore/health is ok."""
+    """``streamlit run app.py`` as the README says (the project's config decides the file watcher), on a
+    loopback port; returns once /_stcore/health is ok."""
     port = port or _free_port()
     env = {**os.environ, "RAGFT_WORKSPACE": str(workspace), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     log = open(log_path, "a")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()  # the child keeps its own handle
@@ -74,10 +81,9 @@ def start_server(workspace: Path, log_path: Path, port: int | None = None) -> tu
 
 
 @pytest.fixture(scope="session")
-def lab_url(tmp_path_factory):
+def lab_url(tmp_path_factory, lab_workspace):
     """A Lab server on a free loopback port with its own workspace; stopped after the session."""
-    proc, url = start_server(tmp_path_factory.mktemp("browser-workspace"),
-                             tmp_path_factory.mktemp("server") / "streamlit.log")
+    proc, url = start_server(lab_workspace, tmp_path_factory.mktemp("server") / "streamlit.log")
     yield url
     proc.terminate()
     try:

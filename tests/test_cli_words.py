@@ -1,0 +1,76 @@
+"""The CLI's words: readable --help with defaults, no flags that mean nothing, a warning when the built-in
+model meets prose, and a quiet stderr on a normal ``ask``."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from core.cli import build_parser
+from core.cli.eval import PROSE_WARNING, warn_if_unreadable
+from core.corpora import builtin_model_reads_paths
+from core.world import generate_world, write_world
+from tests.conftest import ROOT
+
+WORLD = ROOT / "sample_data" / "world_arcade"
+PROSE = ROOT / "sample_data" / "prose_flower_shop"
+
+
+def help_text(command: str, capsys) -> str:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["search", "ingest", "world", "ask", "finetune", "eval"])
+def test_help_keeps_its_layout_and_has_no_rst(command, capsys):
+    text = help_text(command, capsys)
+    assert "``" not in text
+    assert "sample_data/world_a/" not in text  # names folders that exist
+
+
+def test_help_shows_defaults_including_config_ones(capsys):
+    assert "(default: 192)" in help_text("search", capsys)  # --chunk-size
+    finetune = help_text("finetune", capsys)
+    assert "LoRA rank r (default: " in finetune and "learning rate (default: " in finetune
+    ask = help_text("ask", capsys)
+    assert "\n    python -m core ask --docs PATH" in ask  # the usage example keeps its own line
+
+
+def test_ingest_lists_no_search_flags(capsys):
+    text = help_text("ingest", capsys)
+    assert "--mode" not in text and "\n  -k " not in text and "--chunk-size" in text
+    assert (ROOT / "sample_data" / "world_arcade" / "docs").is_dir()  # the eval example's folder exists
+
+
+@pytest.mark.parametrize("paths, reads", [([WORLD / "docs"], True), ([WORLD / "docs" / "wilarmore-blender.md"], True),
+                                          ([PROSE], False), ([WORLD / "docs", PROSE], False), ([], False)])
+def test_which_documents_the_builtin_model_reads(paths, reads):
+    assert builtin_model_reads_paths(paths) is reads
+
+
+def test_a_fresh_world_is_marked_readable(tmp_path):
+    write_world(generate_world(7), tmp_path / "w")
+    assert builtin_model_reads_paths([tmp_path / "w" / "docs"])
+
+
+@pytest.mark.parametrize("docs, model, warned", [([str(PROSE)], None, True), ([str(WORLD / "docs")], None, False),
+                                                 ([str(PROSE)], "some/real-model", False)])
+def test_prose_warning_is_one_line_on_stderr(docs, model, warned, capsys):
+    warn_if_unreadable(argparse.Namespace(docs=docs, model=model))
+    out = capsys.readouterr()
+    assert out.out == "" and (out.err == PROSE_WARNING + "\n") is warned
+    assert "\n" not in PROSE_WARNING
+
+
+@pytest.mark.slow
+def test_ask_on_a_world_corpus_keeps_stderr_quiet():
+    out = subprocess.run([sys.executable, "-m", "core", "ask", "--docs", str(WORLD / "docs"),
+                          "--question", "How much is the Wilarmore Blender?"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.strip() == "", out.stderr  # no deprecation warning, no weight-loading bar
+    assert "rrf " in out.stdout and "reciprocal-rank fusion" in out.stdout
