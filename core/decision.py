@@ -177,7 +177,7 @@ _RULES: dict[tuple[str, object], _Rule] = {
                                                    "train on if the task calls for it.", *_SEARCH),
     ("data_size", "millions of examples"): _Rule((-2, 1, 3, 3), "Millions of examples are what fine-tuning thrives on; no "
                                                  "prompt can hold them.",
-                                                 "experiments", "Batch evaluation: all four systems over a Q&A set with "
+                                                 "experiments", "Batch evaluation: all five systems over a Q&A set with "
                                                  "paraphrased questions"),
     ("labelled_pairs", True): _Rule((0, 0, 2, 2), "Labelled Q&A pairs are exactly what fine-tuning trains on.",
                                     "finetune", "Train on Q&A pairs and watch train and eval loss fall"),

@@ -38,7 +38,7 @@ answers from them, load a real model on the Model page. The Lab starts on a 🧪
 4. **Prompt assembly**: the exact text the model receives, and what it costs.
 5. **LoRA fine-tuning**: train an adapter live and watch it learn facts.
 6. **Side-by-side answers**: base, RAG, LoRA and LoRA+RAG on one question.
-7. **Experiments**: update a fact, batch-evaluate all four systems.
+7. **Experiments**: update a fact, batch-evaluate all five systems (long context included), edit a fact in the weights.
 8. **Decision guide**: which approach fits your situation, and why.
 """
 )

@@ -165,7 +165,7 @@ st.markdown(
 * **Fine-tuning ties you to a model and goes stale.** Each new base model, and each change in the facts, means
   another training run.
 * **Often the answer is both:** a model fine-tuned for the field's form, fed fresh facts by retrieval.
-* **Measure before you commit.** Run your own questions through all four systems, as on the Experiments page,
+* **Measure before you commit.** Run your own questions through all five systems, as on the Experiments page,
   and let the numbers decide.
 """
 )

@@ -70,11 +70,13 @@ def test_tour_step_panel_asks_before_it_reveals(step):
 
 def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
     """F5 on ?sid=… is a new Streamlit session (and a restart a new process): the settings come back from disk."""
+    from core.sessions import new_session_id
     from ui.resources import get_workspace
 
     get_workspace.clear()  # this test's RAGFT_WORKSPACE
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["sid"] = "keepsettings"
+    sid = new_session_id()  # a server restart: same session id (AppTest has no cookie, so it is set directly)
+    at.session_state["sid"] = sid
     at.run()
     at.selectbox(key="corpus").set_value("prose_flower_shop").run()
     at.switch_page("pages/1_documents.py").run()
@@ -86,7 +88,7 @@ def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
     assert not at.exception, [e.value for e in at.exception]
 
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    again.query_params["sid"] = "keepsettings"
+    again.session_state["sid"] = sid
     again.run()
     assert again.session_state["corpus"] == "prose_flower_shop"
     assert again.session_state["chunk_config"].size == 128

@@ -79,8 +79,8 @@ TOUR: tuple[TourStep, ...] = (
     TourStep("prompt", "Read the exact prompt",
              "Look at the final string and the token bar.",
              "The retrieved chunk is pasted in front of the question: that is all RAG does."),
-    TourStep("answers", "Four answers, one question",
-             "Press “Ask all four”.",
+    TourStep("answers", "Five answers, one question",
+             "Press “Ask all five”.",
              "Base guesses with confidence (❌); RAG reads the price from the chunk (✅).",
              "Will the base model, with no documents, know this price?",
              ("Yes", "No, it will make one up"), "No, it will make one up",
@@ -116,7 +116,7 @@ class Preset:
 
 PRESETS: tuple[Preset, ...] = (
     Preset("Hallucination vs RAG", "answers",
-           "Ask all four: the base model invents a price, RAG reads the real one.",
+           "Ask all five: the base model invents a price, RAG reads the real one.",
            state={"ans_question": "{qa0}"}),
     Preset("Chunk size matters", "retrieval",
            "Tiny 32-token chunks split facts from their names: compare the hits, then run the chunk-size sweep.",

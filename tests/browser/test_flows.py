@@ -20,6 +20,11 @@ QUESTION = "How many days of annual leave do employees get?"
 _SESSIONS: dict[str, tuple[str, list[dict]]] = {}  # test name of a session -> (its real id, its browser's cookies)
 
 
+def real_sid(sid: str) -> str:
+    """The generated session id behind the name a test gave its session (after its first ``goto``)."""
+    return _SESSIONS[sid][0]
+
+
 def goto(page, lab_url: str, path: str, sid: str = SID) -> None:
     """Open ``path`` in the session the tests call ``sid``, as the browser that made it (its cookie, its URL)."""
     if sid not in _SESSIONS:

@@ -1,4 +1,4 @@
-"""The guided path from a fresh session: the tour walks the pages to the four answers on the default 🧪 corpus.
+"""The guided path from a fresh session: the tour walks the pages to the five answers on the default 🧪 corpus.
 
 The learner never picks a corpus: the default is a world corpus, so the tour's answers step ends with
 RAG ✅ and base ❌. A refresh of the same ?sid= URL keeps the corpus and the chunk settings.
@@ -10,9 +10,8 @@ import json
 import re
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import choose, no_errors, set_number
+from tests.browser.test_flows import choose, goto, no_errors, real_sid, set_number
 
-SID = "tourfresh01"
 
 
 def click(page, name: str) -> None:
@@ -22,7 +21,7 @@ def click(page, name: str) -> None:
 
 
 def test_tour_reaches_four_answers_on_the_default_world_corpus(page, lab_url):
-    page.goto(f"{lab_url}/?sid={SID}")
+    page.goto(f"{lab_url}/")  # a fresh visit: the Lab makes a new private session
     wait_idle(page)
     assert page.get_by_text("🧪 world vs 📄 prose corpora").count() == 1
     screenshot(page, "home")
@@ -40,7 +39,7 @@ def test_tour_reaches_four_answers_on_the_default_world_corpus(page, lab_url):
     wait_idle(page)
     click(page, "Reveal")  # … then see the answer
     assert sidebar.get_by_text("✅ right").count() == 1
-    click(page, "Ask all four")
+    click(page, "Ask all five")
     no_errors(page)
     marks = page.get_by_text(re.compile(r"^(✅ contains|❌ no) ")).all_inner_texts()
     assert marks[:2] and marks[0].startswith("❌") and marks[1].startswith("✅"), marks  # base guesses, RAG reads
@@ -48,11 +47,10 @@ def test_tour_reaches_four_answers_on_the_default_world_corpus(page, lab_url):
 
 
 def test_refresh_keeps_corpus_and_chunk_settings(page, lab_url, lab_workspace):
-    page.goto(f"{lab_url}/documents?sid=refreshkeep1")
-    wait_idle(page)
+    goto(page, lab_url, "documents", sid="refreshkeep1")
     choose(page, "Corpus", "Synthetic world: greenhouse")
     set_number(page, "Chunk size", 128)
-    saved = lab_workspace / "sessions" / "refreshkeep1" / "settings.json"
+    saved = lab_workspace / "sessions" / real_sid("refreshkeep1") / "settings.json"
     for _ in range(60):  # the rerun that saves may still be on its way on a busy machine
         if saved.exists() and json.loads(saved.read_text()).get("chunk_config", {}).get("size") == 128:
             break

@@ -21,7 +21,7 @@ def test_session_report_opens_offline_with_answers_and_curves(page, lab_url, tmp
         timeout=900_000)
     goto(page, lab_url, "answers", sid=SID)
     ask(page, "Your question", "How much is the Wilarmore Blender?")
-    page.get_by_role("button", name="Ask all four").click()
+    page.get_by_role("button", name="Ask all five").click()
     page.wait_for_timeout(1000)
     wait_idle(page)
     with page.expect_download() as download:

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tests.browser.conftest import wait_idle
-from tests.browser.test_flows import run_line, set_number
+from tests.browser.test_flows import goto, real_sid, run_line, set_number
 
 STEPS = 12
 FULL = bool(os.environ.get("RAGFT_WATCH_FULL"))  # the default 40-step run on the corpus Q&A set (README figure)
@@ -24,8 +24,7 @@ pytestmark = pytest.mark.slow
 
 def start_run(page, lab_url: str, sid: str, steps: int = STEPS) -> str:
     """Start a LoRA run on five typed Q&A rows (or the default run when FULL); return the run's name."""
-    page.goto(f"{lab_url}/finetune?sid={sid}")
-    wait_idle(page)
+    goto(page, lab_url, "finetune", sid)  # private sessions: the browser that made it, with its cookie
     if not FULL:
         page.get_by_text("Type rows in a table").click()  # five Q&A rows: the evaluations stay short
         page.wait_for_timeout(300)
@@ -38,7 +37,7 @@ def start_run(page, lab_url: str, sid: str, steps: int = STEPS) -> str:
 
 
 def _wait_done(workspace, sid: str, run: str, timeout: float = 900) -> dict:
-    path = workspace / "sessions" / sid / "adapters" / run / "metrics.json"
+    path = workspace / "sessions" / real_sid(sid) / "adapters" / run / "metrics.json"
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -69,7 +68,7 @@ def test_watching_a_run_costs_at_most_twice_its_step_time(page, lab_url, lab_wor
     watched = median_step_seconds(watched_metrics)
 
     unwatched_run = start_run(page, lab_url, "watchcost2")
-    page.goto(f"{lab_url}/?sid=watchcost2")  # leave for the Overview: nobody watches the run
+    page.goto(f"{lab_url}/?sid={real_sid('watchcost2')}")  # leave for the Overview: nobody watches the run
     wait_idle(page)
     unwatched_metrics = _wait_done(lab_workspace, "watchcost2", unwatched_run)
     unwatched = median_step_seconds(unwatched_metrics)
