@@ -9,7 +9,9 @@ import streamlit as st
 from core.answering import default_k, long_context_passages
 from core.decision import Situation
 from core.errors import InvalidQuery
-from core.prompting import DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, request_cost
+from core.prompting import (
+    DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, has_chat_template, prompt_ids, request_cost,
+)
 from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.state import current_corpus
@@ -74,6 +76,10 @@ prompt = assemble_prompt(question, contexts, system, gen.tokenizer, int(window),
 # --- the final string and its token budget ----------------------------------------------
 
 st.subheader("The exact prompt")
+if not has_chat_template(gen.tokenizer):
+    st.caption("This model has no chat template, so the Lab writes its plain format: one `Role: text` line per "
+               "message, then `Assistant:`. Answers, fine-tuning and evaluation use the same string"
+               + (", as the encoder's input (the answer comes from the decoder)." if gen.is_seq2seq else "."))
 st.code(prompt.text, language=None, wrap_lines=True)
 if prompt.truncated:
     st.warning(f"Over budget ({int(window):,} − {int(max_new)} answer tokens = {prompt.budget:,}): dropped or cut "
@@ -110,7 +116,7 @@ st.dataframe(pd.DataFrame([{"part": p.label, "tokens": p.n_tokens, "text": p.tex
 
 st.subheader("What the model actually reads: token ids")
 n_show = st.slider("Show the first N tokens", 10, 600, 150, key="pr_n_tokens")
-ids = gen.tokenizer(prompt.text, add_special_tokens=False)["input_ids"][:n_show]
+ids = prompt_ids(gen.tokenizer, prompt.text, has_chat_template(gen.tokenizer), gen.is_seq2seq)[:n_show]
 spans = "".join(
     f'<span title="id {i}" style="background:{TOKEN_COLOURS[n % len(TOKEN_COLOURS)]};border-radius:3px;'
     f'padding:1px 0;white-space:pre-wrap">{escape(gen.tokenizer.decode([i]))}<sub style="color:#888">{i}</sub></span>'
@@ -124,9 +130,10 @@ st.subheader("Cost per request")
 p1, p2 = st.columns(2)
 price_in = p1.number_input("$ per 1k input tokens", 0.0, 100.0, PRICES.price_in_per_1k, format="%.5f", key="pr_price_in")
 price_out = p2.number_input("$ per 1k output tokens", 0.0, 100.0, PRICES.price_out_per_1k, format="%.5f", key="pr_price_out")
-bare = assemble_prompt(question, None, None, gen.tokenizer, int(window), int(max_new))
+bare = assemble_prompt(question, None, None, gen.tokenizer, int(window), int(max_new), seq2seq=gen.is_seq2seq)
 long_context = long_context_passages(gen, question, docs, max(64, int(window) - int(max_new)))
-whole = assemble_prompt(question, long_context.passages, system, gen.tokenizer, int(window), int(max_new))
+whole = assemble_prompt(question, long_context.passages, system, gen.tokenizer, int(window), int(max_new),
+                        seq2seq=gen.is_seq2seq)
 rows = []
 for label, p in (("RAG prompt (this page)", prompt), ("No retrieval (prompt engineering only)", bare),
                  (f"Long context: every document until the window is full ({long_context.share:.0%} of the corpus)",

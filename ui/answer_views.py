@@ -1,8 +1,8 @@
 """Shared pieces of the Answers and Experiments pages: generator, adapters, answer cards.
 
 Adapters are loaded once per (base model, adapter folder, save time) with
-``st.cache_resource``; ``load_adapter`` copies the base model, so the cached
-base generator is never changed.
+``st.cache_resource``; ``load_adapter`` puts them on one shared copy of the base
+model (peft adapter switching), so the cached base generator is never changed.
 """
 
 from __future__ import annotations
@@ -113,8 +113,9 @@ def adapter_missing_reason(info: AdapterInfo | None) -> str:
 @st.cache_resource(max_entries=4, show_spinner="Loading the LoRA adapter…")
 def _adapter_generator(base_name: str | None, path: str, mtime: float):
     from core.finetune import load_adapter
+    from core.generation import load_generator
 
-    return load_adapter(get_generator(base_name), path)
+    return load_adapter(load_generator(base_name), path)  # no spinner element inside a cached function
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
