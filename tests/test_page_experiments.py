@@ -72,7 +72,7 @@ def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name
     assert list(table["Ovadia 2023 (Mistral-7B)"]) == [0.481, 0.875, 0.504, 0.588, 0.810, 0.830]
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [t["name"] for t in chart["data"]][-1].startswith("Ovadia et al. 2023")
-    assert at.get("download_button")[0].proto.label.startswith("Download per-question rows")
+    assert at.main.get("download_button")[0].proto.label.startswith("Download per-question rows")
 
     # forgetting: general questions before and after LoRA
     at.button(key="exp_fg_run").click().run()
