@@ -95,7 +95,7 @@ def test_upload_shows_status_per_file_and_chunks_them():
     chunks = at.dataframe[1].value
     assert int(_metric(at, "Chunks")) == len(chunks) >= 4
     assert set(chunks.columns) >= {"document", "index", "start", "end", "n_tokens", "preview"}
-    assert {b.label for b in at.get("download_button")} == {"⬇ Chunks as CSV", "⬇ Chunks as JSON"}
+    assert {b.label for b in at.main.get("download_button")} == {"⬇ Chunks as CSV", "⬇ Chunks as JSON"}  # sidebar: the report
 
     histogram = figures(at)[0]
     assert histogram["data"][0]["type"] == "histogram"

@@ -78,7 +78,7 @@ def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name
     assert table["Ovadia 2023 (Mistral-7B)"].isna().iloc[6]  # long context is not in the paper
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [t["name"] for t in chart["data"]][-1].startswith("Ovadia et al. 2023")
-    assert at.get("download_button")[0].proto.label.startswith("Download per-question rows")
+    assert at.main.get("download_button")[0].proto.label.startswith("Download per-question rows")
 
     # forgetting: general questions before and after LoRA
     at.button(key="exp_fg_run").click().run()
