@@ -13,6 +13,10 @@ def add_parser(sub) -> None:
     add_retrieval_args(parser, docs_required=False, searches=False)
     parser.add_argument("--name", default="default", help="index name in the workspace (default: default)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    # Accepted as before (scripts may pass them) but unlisted: they never did anything for ingest.
+    parser.add_argument("--docs", nargs="+", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("-k", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
 
