@@ -69,6 +69,7 @@ def test_missing_onnx_runtime_falls_back_to_torch_with_one_line(monkeypatch):
     assert emb.encode(TEXTS[:1]).shape == (1, emb.dim)
 
 
+@pytest.mark.slow  # loads int8 again and ingests a corpus: 45 s on a busy machine
 def test_cli_takes_the_backend_flag(capsys, tmp_path):
     docs = str(ROOT / "sample_data" / "prose_flower_shop")
     code = main(["ingest", docs, "--embedder-backend", "onnx-int8", "--workspace", str(tmp_path), "--json"])
@@ -79,6 +80,7 @@ def test_cli_takes_the_backend_flag(capsys, tmp_path):
     assert stop.value.code == 2 and "invalid choice: 'fp16'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # embeds a corpus with three backends: 141 s on a busy machine
 def test_compare_backends_rows_against_fp32(embedder, torch_embedder, int8_embedder):
     from core.chunking import ChunkConfig, chunk_documents
     from core.corpora import load_qa

@@ -102,6 +102,7 @@ def test_similarities_rank_a_paraphrase_above_an_unrelated_answer(embedder):
 
 # --- batch evaluation with the real tiny model ------------------------------------------------
 
+@pytest.mark.slow  # generates for every system and variant: 86 s on a busy 2-core machine
 def test_evaluate_scores_every_system_and_variant(answerer, world, embedder):
     qa = world["qa"][:2]
     calls = []
@@ -130,6 +131,7 @@ def test_evaluate_needs_a_system(world):
         evaluate([], world["qa"][:1])
 
 
+@pytest.mark.slow  # indexes and generates: 55 s on a busy 2-core machine
 def test_eval_cli_without_adapter_reports_base_and_rag(world, capsys):
     from core.cli import main
 

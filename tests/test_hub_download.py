@@ -144,6 +144,7 @@ def _load(mode: str, env: dict[str, str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # serves, downloads and loads a model in fresh processes: 191 s on a busy 2-core machine
 def test_hub_model_downloads_with_progress_then_loads_offline(hub, tmp_path):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("HF_", "HUGGINGFACE_", "TRANSFORMERS_")) and "proxy" not in k.lower()}
