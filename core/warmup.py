@@ -53,6 +53,7 @@ def warm_up(corpora: Sequence[str] | None = None, workspace: Path | None = None,
     report, state = WarmupReport(), {}
     stages: list[tuple[str, Callable[[], None]]] = [
         ("load the embedder", lambda: state.update(embedder=_embedder())),
+        ("export the ONNX embedders", _export_backends),
         ("load the generator", lambda: state.update(gen=_generator())),
         *[(f"embed {c.name}", lambda c=c: _index(c, state, ws, report)) for c in chosen],
         ("measure generation speed", lambda: _speed(state["gen"], report)),
@@ -72,6 +73,13 @@ def _embedder():
     from core.embedding import load_embedder
 
     return load_embedder()
+
+
+def _export_backends() -> None:
+    """The fast (ONNX) and quantised (int8) embedders, exported once, so the Embedding page's comparison is warm."""
+    from core.embedding import prepare_backends
+
+    prepare_backends()
 
 
 def _generator():
