@@ -181,14 +181,19 @@ def test_compare_five_answers(page, lab_url):
     screenshot(page, "flow-answers")
 
 
-def test_world_corpus_rag_reads_base_guesses(page, lab_url):
-    """On a 🧪 world corpus the built-in model reads the retrieved chunk: RAG ✅, base ❌ (a confident guess)."""
-    goto(page, lab_url, "answers", sid="world-flow")
+def ask_about_the_blender(page, lab_url: str, sid: str) -> None:
+    """The world_arcade price question, asked of all five systems in session ``sid``."""
+    goto(page, lab_url, "answers", sid=sid)
     choose(page, "Corpus", "Synthetic world: arcade")
     choose(page, "Question from the corpus Q&A set (has a reference answer)", "How much is the Wilarmore Blender?")
     page.get_by_role("button", name="Ask all five").click()
     page.wait_for_timeout(1000)
     wait_idle(page)
+
+
+def test_world_corpus_rag_reads_base_guesses(page, lab_url):
+    """On a 🧪 world corpus the built-in model reads the retrieved chunk: RAG ✅, base ❌ (a confident guess)."""
+    ask_about_the_blender(page, lab_url, "world-flow")
     no_errors(page)
     marks = page.get_by_text(re.compile(r"^(✅ contains|❌ no) ")).all_inner_texts()
     # base guesses; RAG reads; no adapter yet; long context: the blender's document did not fit the 1,024-token window
@@ -200,12 +205,7 @@ def test_world_corpus_rag_reads_base_guesses(page, lab_url):
 
 def test_how_sure_and_where_from_on_a_world_corpus(page, lab_url):
     """Token confidence, the right value's probability per system and attention over RAG's chunk (issue 17)."""
-    goto(page, lab_url, "answers", sid="lessons-flow")
-    choose(page, "Corpus", "Synthetic world: arcade")
-    choose(page, "Question from the corpus Q&A set (has a reference answer)", "How much is the Wilarmore Blender?")
-    page.get_by_role("button", name="Ask all five").click()
-    page.wait_for_timeout(1000)
-    wait_idle(page)
+    ask_about_the_blender(page, lab_url, "lessons-flow")
     page.get_by_role("button", name="Compute confidence and attribution").click()
     page.wait_for_timeout(1000)
     wait_idle(page)
