@@ -223,3 +223,17 @@ def test_lessons_run_on_every_architecture(arch, tiny_models, world):
                              texts=[passage], config=EditConfig(steps=3, layers=(0,)), max_new_tokens=8)
     assert r.layer == 0 and 0 <= r.locality <= 1 and len(r.answers["others"]) == 2
     assert all((a == b).all() for a, b in zip(before, gen.model.parameters()))  # the shared model is untouched
+
+
+def test_ask_cli_attribution(world, capsys):
+    from core.cli import main
+
+    code = main(["ask", "--docs", str(world["corpus"].docs_path), "--question", world["item"].question,
+                 "--system", "all", "--attribution", "--max-new-tokens", "16", "--json"])
+    out = {a["system"]: a for a in json.loads(capsys.readouterr().out)}
+    assert code == 0 and out["base"]["attribution"] is None  # it read nothing
+    rag = out["rag"]["attribution"]
+    assert len(rag["passages"]) == len(out["rag"]["sources"]) and 0 < rag["in_context"] <= 1
+    top = max(rag["passages"][0], key=lambda s: s["weight"])
+    assert out["rag"]["sources"][0]["text"][top["start"]:top["end"]].strip() in world["item"].value  # "70" of "$70.35"
+    assert out["long-context"]["attribution"]["passages"]  # the documents it read

@@ -17,6 +17,8 @@ its sources are the documents it read ``{"kind": "document", "document", "start"
 with ``--reference VALUE`` (or a ``--qa`` row for the question), ``"reference"``: the probability of
 that value, teacher-forced inside one reference sentence shared by every system (the Q&A row's
 answer, else the first answer that contains the value).
+``--attribution`` adds ``"attribution"`` to answers that read chunks or documents: ``{"passages": [[{"start",
+"end", "weight"}, …] per source], "tokens": [...], "in_context"}`` (``core.attribution``); null for the others.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ def add_parser(sub) -> None:
                         help="the Q&A file the adapter was trained on (for LoRA sources, if the adapter folder lacks it)")
     parser.add_argument("--confidence", action="store_true",
                         help="add each answer token's probability (and --reference's) to the output")
+    parser.add_argument("--attribution", action="store_true",
+                        help="add, for answers that read chunks, the chunk spans the answer attended to most")
     parser.add_argument("--reference", default=None, metavar="VALUE",
                         help="with --confidence: the right value, scored by each system (teacher-forced)")
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -69,11 +73,18 @@ def run(args) -> int:
             value, frame = reference_frame(question, answers, qa, args.reference)
             for a, row in zip(answers, rows):
                 row.update(answer_confidence(answerer, question, a, value, frame))
+    if args.attribution:
+        from core.attribution import attribute_answer
+
+        for question, answers, rows in zip(questions, results, dicts):
+            for a, row in zip(answers, rows):
+                row["attribution"] = attribute_answer(answerer, question, a)
     if args.json:
         rows = [d if args.system == "all" else d[0] for d in dicts]
         print_json(rows[0] if args.question is not None else rows)
         return 0
-    score_name = SCORE_NAMES.get(args.mode, "score")
+    reranked = getattr(args, "rerank", "none") not in (None, "none")
+    score_name = f"rerank:{args.rerank}" if reranked else SCORE_NAMES.get(args.mode, "score")
     for question, answers, rows in zip(questions, results, dicts):
         print(f"? {question}")
         for a, row in zip(answers, rows):
@@ -82,6 +93,12 @@ def run(args) -> int:
                 print("      " + " ".join(f"{t['text'].strip()}({t['prob']:.2f})" for t in row["tokens"]))
             if row.get("reference"):
                 print(f"      p({row['reference']['value']}) = {row['reference']['prob']:.4f}")
+            if row.get("attribution"):
+                top = sorted(((sp["weight"], i, sp) for i, spans in enumerate(row["attribution"]["passages"])
+                              for sp in spans), key=lambda t: -t[0])[:5]
+                words = [a.sources[i].text[sp["start"]:sp["end"]].strip() for _, i, sp in top]
+                print(f"      attended most to: {', '.join(repr(w) for w in words)} "
+                      f"({row['attribution']['in_context']:.0%} of attention on the chunks)")
             print(f"      {a.prompt_tokens} prompt + {a.completion_tokens} answer tokens, {a.latency_s:.2f} s")
             if a.corpus_share is not None:
                 print(f"      {a.corpus_share:.0%} of the corpus fit in the prompt")
@@ -89,7 +106,7 @@ def run(args) -> int:
                 where = f"{s.document}[{s.start}:{s.end}]" if s.kind != "training_example" else f"training example #{s.index}"
                 name = {"chunk": score_name, "document": "share read"}.get(s.kind, "similarity")
                 print(f"      {s.rank}. {name} {s.score:.3f} {where}  {' '.join(s.text.split())[:90]}")
-    if args.mode == "hybrid" and any(s.kind == "chunk" for answers in results for a in answers for s in a.sources):
+    if args.mode == "hybrid" and not reranked and any(s.kind == "chunk" for answers in results for a in answers for s in a.sources):
         print("  (rrf = reciprocal-rank fusion of the dense and BM25 lists: 1/(60 + rank) from each, at most "
               "2/61 ≈ 0.033 for a chunk ranked first by both; only the order matters)")
     return 0
