@@ -217,3 +217,18 @@ def test_how_sure_and_where_from_on_a_world_corpus(page, lab_url):
     assert page.locator("script").filter(has_text="alert").count() == 0
     page.get_by_text("How sure was it, and where did the answer come from?").scroll_into_view_if_needed()
     screenshot(page, "flow-answers-confidence")
+
+
+def test_weight_edit_beside_rag_in_the_knowledge_update(page, lab_url):
+    """Experiments → Knowledge update on the default 🧪 corpus: a rank-one edit, measured three ways (issue 17)."""
+    goto(page, lab_url, "experiments", sid="edit-flow")
+    ask(page, "New value", "$99.00")
+    page.get_by_role("button", name="Edit the weights (rank-one)").click()
+    page.wait_for_timeout(1000)
+    wait_idle(page, timeout_ms=600_000)
+    no_errors(page)
+    for label in ("Reliability", "Generality", "Locality", "Edited layer"):
+        assert page.get_by_test_id("stMetricLabel").filter(has_text=label).count() == 1, label
+    assert page.get_by_text("The edit, layer by layer").count() >= 1  # the per-layer chart
+    page.get_by_text("Or write the new fact straight into the weights").scroll_into_view_if_needed()
+    screenshot(page, "experiments-weight-edit")
