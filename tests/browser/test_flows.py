@@ -140,6 +140,7 @@ def run_line(page):
 def test_training_survives_refresh_and_draws_its_curve(page, lab_url):
     """Train 3 LoRA steps on 5 Q&A rows; reload the same ?sid= URL mid-run: the run is still listed, then finishes."""
     goto(page, lab_url, "finetune")
+    choose(page, "Corpus", "Synthetic world: arcade")  # the session keeps the uploads chosen above (issue 18)
     page.get_by_text("Type rows in a table").click()  # five Q&A rows from the corpus: evaluation stays quick
     page.wait_for_timeout(300)
     wait_idle(page)
