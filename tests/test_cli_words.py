@@ -73,4 +73,4 @@ def test_ask_on_a_world_corpus_keeps_stderr_quiet():
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert out.stderr.strip() == "", out.stderr  # no deprecation warning, no weight-loading bar
-    assert "rrf " in out.stdout and "reciprocal-rank fusion" in out.stdout
+    assert "rerank:fused " in out.stdout and "re-ordered" in out.stdout  # the default: hybrid, then reranked

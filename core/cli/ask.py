@@ -106,6 +106,9 @@ def run(args) -> int:
                 where = f"{s.document}[{s.start}:{s.end}]" if s.kind != "training_example" else f"training example #{s.index}"
                 name = {"chunk": score_name, "document": "share read"}.get(s.kind, "similarity")
                 print(f"      {s.rank}. {name} {s.score:.3f} {where}  {' '.join(s.text.split())[:90]}")
+    if reranked and any(s.kind == "chunk" for answers in results for a in answers for s in a.sources):
+        print(f"  (rerank:{args.rerank} = the reranker's score: the first stage's top {args.candidates} re-ordered "
+              "(see the README's Reranking section); only the order matters)")
     if args.mode == "hybrid" and not reranked and any(s.kind == "chunk" for answers in results for a in answers for s in a.sources):
         print("  (rrf = reciprocal-rank fusion of the dense and BM25 lists: 1/(60 + rank) from each, at most "
               "2/61 ≈ 0.033 for a chunk ranked first by both; only the order matters)")
