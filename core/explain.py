@@ -39,7 +39,8 @@ def query_terms(retriever, query: str) -> list[str]:
     import bm25s
 
     words = bm25s.tokenize([check_query(query)], stopwords="en", return_ids=False, show_progress=False)[0]
-    vocab = retriever.bm25.bm25.vocab_dict
+    index = retriever.bm25.bm25  # None when the corpus has no indexable words (stop words only, 1-letter chunks)
+    vocab = index.vocab_dict if index is not None else {}
     return list(dict.fromkeys(w for w in words if w in vocab))
 
 

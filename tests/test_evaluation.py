@@ -139,5 +139,5 @@ def test_eval_cli_without_adapter_reports_base_and_rag(world, capsys):
                  "--max-new-tokens", "24", "--json"] + world["model_args"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert list(out["systems"]) == ["base", "rag"] and "base and rag only" in out["note"]
-    assert len(out["rows"]) == 4 and {"accuracy", "latency_s", "completion_tokens"} <= set(out["systems"]["rag"])
+    assert list(out["systems"]) == ["base", "rag", "long-context"] and "base, rag and long-context only" in out["note"]
+    assert len(out["rows"]) == 6 and {"accuracy", "latency_s", "completion_tokens"} <= set(out["systems"]["rag"])

@@ -101,7 +101,7 @@ def test_how_sure_tab_and_weight_edit(world, generator, model_name):
         assert medians["rag"] > 0.5 > 0.05 > medians["base"], medians
 
     item = world["qa"][0]
-    at.text_input(key="exp_new_value").set_value("$99.00" if item.value.startswith("$") else f"{item.value}9")
+    at.text_input(key="exp_new_value").set_value("$99.00" if item.value.startswith("$") else f"{item.value}9").run()
     at.button(key="exp_rome_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     metrics = {m.label: m.value for m in at.metric}

@@ -65,7 +65,7 @@ def test_prompt_page_shows_what_the_model_reads(tiny_models, arch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHS)
-def test_answers_page_four_systems(tiny_models, arch):
+def test_answers_page_five_systems(tiny_models, arch):
     gen = load_generator(str(tiny_models[arch]))
     qa = load_qa(get_corpus(CORPUS).qa_path)[:3]
     config = dataclasses.replace(presets_for(gen.model, False)[0].config, max_steps=1, eval_every=1)
@@ -78,8 +78,8 @@ def test_answers_page_four_systems(tiny_models, arch):
     at.button(key="ans_ask").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    assert [h.value for h in at.subheader][:4] == ["Base", "RAG", "LoRA", "LoRA + RAG"]
-    assert len(answers_shown(at)) == 4  # every system answered (noise, from random weights, but generated)
+    assert [h.value for h in at.subheader][:5] == ["Base", "RAG", "LoRA", "LoRA + RAG", "Long context"]
+    assert len(answers_shown(at)) == 5  # every system answered (noise, from random weights, but generated)
 
 
 @pytest.mark.slow

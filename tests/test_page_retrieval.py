@@ -21,9 +21,10 @@ def uploads_page():
 
 
 def _cards(at) -> list[str]:
-    """The three retrievers' hit cards (the reranking section's cards say "BM25 terms")."""
+    """The three retrievers' hit cards (the reranking section's cards say "BM25 terms"; the sidebar's
+    per-browser cookie snippet is not a card)."""
     return [h.proto.body for h in at.get("html") if "BM25 terms" not in h.proto.body
-            and "no question word" not in h.proto.body]
+            and "no question word" not in h.proto.body and "ragft_browser=" not in h.proto.body]
 
 
 def test_three_retrievers_side_by_side_with_overlap_markers(uploads_page):

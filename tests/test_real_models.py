@@ -179,12 +179,12 @@ def test_cli_finetune_ask_all_and_eval(tiny_models, tmp_path, arch):
               "--model", model, "--adapter", out, "--max-new-tokens", "4", "--json")
     assert ask.returncode == 0, ask.stderr
     answers = json.loads(ask.stdout)
-    assert [a["system"] for a in answers] == ["base", "rag", "lora", "lora+rag"]
+    assert [a["system"] for a in answers] == ["base", "rag", "lora", "lora+rag", "long-context"]
     assert answers[1]["prompt_tokens"] > answers[0]["prompt_tokens"]
     ev = cli("eval", "--docs", str(FLOWER), "--qa", str(FLOWER / "qa.jsonl"), "--limit", "2", "--model", model,
              "--adapter", out, "--max-new-tokens", "4", "--json")
     assert ev.returncode == 0, ev.stderr
-    assert set(json.loads(ev.stdout)["systems"]) == {"base", "rag", "lora", "lora+rag"}
+    assert set(json.loads(ev.stdout)["systems"]) == {"base", "rag", "lora", "lora+rag", "long-context"}
 
 
 @pytest.mark.parametrize("arch, flags, message", [
