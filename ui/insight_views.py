@@ -76,8 +76,8 @@ def edit_table(result: dict) -> "pd.DataFrame":
     import pandas as pd
 
     labels = {"question": "reliability", "paraphrases": "generality", "others": "locality"}
-    rows = [{"check": labels[kind], "question": r["question"], "before": r["before"], "after": r["after"],
-             "ok": "✅" if r["ok"] else "❌"} for kind in labels for r in result["answers"][kind]]
+    rows = [{"check": labels[kind], "ok": "✅" if r["ok"] else "❌", "question": r["question"], "after": r["after"],
+             "before": r["before"]} for kind in labels for r in result["answers"][kind]]  # the punchline first
     return pd.DataFrame(rows)
 
 

@@ -121,6 +121,7 @@ def test_upload_pdf_and_docx_and_see_their_chunks(page, lab_url, tmp_path):
 
 def test_ask_a_question_and_see_three_retrievers(page, lab_url):
     goto(page, lab_url, "retrieval")
+    choose(page, "Corpus", "Corvid Analytics employee handbook")  # the session keeps the uploads chosen above
     ask(page, "Your question", QUESTION)
     no_errors(page)
     for heading in ("Dense (embeddings)", "BM25 (keywords)", "Hybrid (RRF)"):
@@ -230,6 +231,7 @@ def test_weight_edit_beside_rag_in_the_knowledge_update(page, lab_url):
     no_errors(page)
     for label in ("Reliability", "Generality", "Locality", "Edited layer"):
         assert page.get_by_test_id("stMetricLabel").filter(has_text=label).count() == 1, label
-    assert page.get_by_text("The edit, layer by layer").count() >= 1  # the per-layer chart
+    page.get_by_text("Edited layer").first.scroll_into_view_if_needed()
+    page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=30_000)  # the edit, layer by layer
     page.get_by_text("Or write the new fact straight into the weights").scroll_into_view_if_needed()
     screenshot(page, "experiments-weight-edit")
