@@ -31,6 +31,24 @@ def is_correct(answer: str, item: QAItem) -> bool:
     return item.target.strip().lower() in answer.lower()
 
 
+def left_padded(id_lists: Sequence[list[int]], pad_id: int | None) -> dict[str, torch.Tensor]:
+    """``input_ids`` and ``attention_mask`` for a batch, padded on the left, built here rather than by the tokenizer.
+
+    WHY: a fast tokenizer asked to pad (``padding=True``, even with ``padding_side`` per call) switches
+    padding on in its Rust backend, which every thread shares; a generation in another session that
+    tokenises at the same moment switches it off again, and the batch comes back unpadded ("Unable to
+    create tensor"). Tokenising each prompt alone and padding here leaves the shared tokenizer untouched.
+
+    >>> left_padded([[5, 6, 7], [8]], 0)["input_ids"].tolist()
+    [[5, 6, 7], [0, 0, 8]]
+    """
+    width = max(len(ids) for ids in id_lists)
+    pad = 0 if pad_id is None else int(pad_id)
+    ids = torch.tensor([[pad] * (width - len(x)) + list(x) for x in id_lists], dtype=torch.long)
+    mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in id_lists], dtype=torch.long)
+    return {"input_ids": ids, "attention_mask": mask}
+
+
 @torch.no_grad()
 def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_new_tokens: int = 40) -> list[str]:
     """Greedy answers for many chat prompts, in left-padded batches of similar length (returned in input order).
@@ -46,10 +64,9 @@ def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_ne
     out: dict[int, str] = {}
     for start in range(0, len(order), GEN_BATCH):
         idx = order[start:start + GEN_BATCH]
-        # padding_side per call: the tokenizer is shared with other threads, so it is never mutated
         special = adds_special_tokens(tokenizer, prompts[idx[0]], has_chat_template(tokenizer), seq2seq)
-        enc = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True, padding_side="left",
-                        add_special_tokens=special)
+        enc = left_padded([tokenizer(prompts[i], add_special_tokens=special)["input_ids"] for i in idx],
+                          tokenizer.pad_token_id)
         gen = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                              eos_token_id=eos_ids(model, tokenizer), **GREEDY)
         texts = tokenizer.batch_decode(gen if seq2seq else gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
