@@ -18,6 +18,7 @@ import inspect
 import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -30,9 +31,13 @@ from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 BUILTIN_NAME = "lab-tiny-lm"
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "models" / BUILTIN_NAME
 
-_CACHE: dict[str, "Generator"] = {}  # path → generator; loading a new one evicts those not pinned
+# Loaded generators, least recently used first. At most ``_MAX_LOADED`` unpinned ones are kept (pinned ones
+# stay, on top); a 500M model is 2 GB, so the default keeps one: loading the next frees the previous.
+_CACHE: OrderedDict[str, "Generator"] = OrderedDict()
 _PINNED: set[str] = set()
-_LOCK = threading.Lock()
+_MAX_LOADED = max(1, int(os.environ.get("RAGFT_MAX_GENERATORS", "1") or 1))
+_LOCK = threading.Lock()  # guards the three above; held for dictionary work only, never while loading
+_KEY_LOCKS: dict[str, threading.Lock] = {}  # one per model: two sessions asking for it load it once
 
 
 @dataclass
@@ -225,18 +230,43 @@ def load_generator(name_or_path: str | None = None, *, cache: bool = True,
             raise ModelUnavailable(f"there is no model folder at {name}. Give the folder that holds "
                                    "config.json and the weights, or a model hub id such as 'org/model'.")
         path = str(p.resolve()) if is_local else name
-    key = path
+    if not cache:
+        return _load(name, path, is_builtin, is_local, progress)
     with _LOCK:
-        if cache and key in _CACHE:
-            return _CACHE[key]
-        if cache:  # free the previous model before loading the next (a 500M model is 2 GB), unless pinned
-            for other in [k for k in _CACHE if k not in _PINNED]:
-                del _CACHE[other]
-            gc.collect()
+        key_lock = _KEY_LOCKS.setdefault(path, threading.Lock())
+    with key_lock:  # a download of another model never waits for this one, nor this one for it
+        with _LOCK:
+            if path in _CACHE:
+                _CACHE.move_to_end(path)
+                return _CACHE[path]
+        _evict(room_for=1)  # free memory before loading the next model
         gen = _load(name, path, is_builtin, is_local, progress)
-        if cache:
-            _CACHE[key] = gen
+        with _LOCK:
+            _CACHE[path] = gen
+        _evict(room_for=0)  # another model may have arrived meanwhile
         return gen
+
+
+def _evict(room_for: int) -> None:
+    """Drop least recently used, unpinned generators until ``room_for`` more fit, and free their memory."""
+    with _LOCK:
+        spare = [k for k in _CACHE if k not in _PINNED]
+        dropped = []
+        while spare and len(spare) + room_for > _MAX_LOADED:
+            dropped.append(_CACHE.pop(spare.pop(0)))
+    if dropped:
+        del dropped
+        gc.collect()  # the models' tensors go now, not at the next collection
+
+
+def set_cache_size(n: int) -> int:
+    """Keep at most ``n`` (≥ 1) generators loaded (default 1, or ``RAGFT_MAX_GENERATORS``); returns the old size."""
+    global _MAX_LOADED
+    if n < 1:
+        raise ConfigError(f"the generator cache must hold at least 1 model (got {n}).")
+    old, _MAX_LOADED = _MAX_LOADED, int(n)
+    _evict(room_for=0)
+    return old
 
 
 def _key(name_or_path: str | None) -> str:
@@ -258,13 +288,9 @@ def is_loaded(name_or_path: str | None) -> bool:
 
 
 def loaded_generators() -> list[str]:
-    """Names of the models held in memory now."""
-    return [gen.name for gen in _CACHE.values()]
-
-
-def clear_cache() -> None:
+    """Names of the models held in memory now, least recently used first."""
     with _LOCK:
-        _CACHE.clear()
+        return [gen.name for gen in _CACHE.values()]
 
 
 def render_prompt(gen: Generator, messages_or_prompt: str | list[dict]) -> str:
