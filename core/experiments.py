@@ -24,7 +24,7 @@ from core.answering import Answer, Answerer, Decoding
 from core.corpora import QAItem
 from core.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
-from core.evaluation import contains, mentions, value_pattern
+from core.scoring import is_correct, value_pattern
 from core.retrieval import Retriever
 from core.workspace import content_hash, read_json
 
@@ -86,14 +86,14 @@ class UpdateResult:
 
     @property
     def rag_follows(self) -> bool:
-        return mentions(self.new_answer_rag.text, self.new_value)
+        return is_correct(self.new_answer_rag.text, self.new_value)
 
     @property
     def lora_stale(self) -> bool | None:
         """The adapter still gives the old value (and not the new one: "12" → "129" must not count)."""
         if self.lora_answer is None:
             return None
-        return mentions(self.lora_answer.text, self.old_value) and not mentions(self.lora_answer.text, self.new_value)
+        return is_correct(self.lora_answer.text, self.old_value) and not is_correct(self.lora_answer.text, self.new_value)
 
     def to_dict(self) -> dict:
         answers = {"old_answer_rag": self.old_answer_rag, "new_answer_rag": self.new_answer_rag,
@@ -186,7 +186,7 @@ def forgetting_check(answerer: Answerer, items: Sequence[QAItem] | None = None,
         before = answerer.answer(it.question, "base", decoding).text
         after = answerer.answer(it.question, "lora", decoding).text
         rows.append({"question": it.question, "target": it.target, "before": before, "after": after,
-                     "before_correct": contains(before, it.target), "after_correct": contains(after, it.target)})
+                     "before_correct": is_correct(before, it), "after_correct": is_correct(after, it)})
     n = max(len(rows), 1)
     return {"before": sum(r["before_correct"] for r in rows) / n, "after": sum(r["after_correct"] for r in rows) / n,
             "rows": rows}

@@ -1,7 +1,7 @@
 """Measuring a model while it fine-tunes: eval loss and accuracy by batched greedy generation.
 
-An answer counts as correct when it contains the item's ``target`` (its short
-value, e.g. "$6.50"), case-insensitively — the same test as the Lab's evaluation.
+An answer counts as correct by the Lab's one rule, ``core.scoring.is_correct``: it mentions the
+item's ``target`` (its short value, e.g. "$6.50") as a whole value, like every other mark in the Lab.
 
 >>> answers = greedy_answers(model, tokenizer, [build_messages("Who owns Elmby Blooms?", None)])  # doctest: +SKIP
 >>> answers                                                                                        # doctest: +SKIP
@@ -17,6 +17,7 @@ import torch
 
 from core.corpora import QAItem
 from core.finetune_data import FinetuneData, collate, micro_batches
+from core.scoring import is_correct  # noqa: F401 (re-exported for the pages and bench)
 from core.prompting import adds_special_tokens, build_messages, has_chat_template, render_prompt
 
 GEN_BATCH = 32  # prompts per generate() call
@@ -25,10 +26,6 @@ GEN_BATCH = 32  # prompts per generate() call
 # and "facts recalled" would then disagree with the answers the same adapter gives on the Answers page.
 GREEDY = dict(do_sample=False, num_beams=1, repetition_penalty=1.0, encoder_repetition_penalty=1.0,
               no_repeat_ngram_size=0, encoder_no_repeat_ngram_size=0, min_length=0)
-
-
-def is_correct(answer: str, item: QAItem) -> bool:
-    return item.target.strip().lower() in answer.lower()
 
 
 def left_padded(id_lists: Sequence[list[int]], pad_id: int | None) -> dict[str, torch.Tensor]:

@@ -9,7 +9,8 @@ import streamlit as st
 from core import jobs
 from core.answering import Answerer, Decoding
 from core.errors import LabError
-from core.evaluation import SystemSpec, evaluate, mentions, ovadia_specs, rows_to_csv
+from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
+from core.scoring import is_correct
 from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update
 from core.finetune import FinetuneConfig, new_run_dir, training_job
 from ui.answer_views import (
@@ -58,8 +59,8 @@ def card(title: str, answer, good: str | None = None, bad: str | None = None) ->
         return
     st.markdown(answer_html(answer.text), unsafe_allow_html=True)
     if good is not None:
-        st.markdown("✅ new value" if mentions(answer.text, good) else
-                    ("🕰️ old value" if bad and mentions(answer.text, bad) else "➖ neither value"))
+        st.markdown("✅ new value" if is_correct(answer.text, good) else
+                    ("🕰️ old value" if bad and is_correct(answer.text, bad) else "➖ neither value"))
     st.caption(answer_stats(answer))
     render_sources(answer)  # no links: the edited documents live only in this experiment
 
