@@ -60,13 +60,10 @@ class ValueProbability:
 
 
 def prompt_ids(gen, messages) -> list[int]:
-    """The prompt exactly as ``generate`` tokenises it."""
-    from core.generation import render_prompt
+    """The prompt exactly as ``generate`` tokenises it (``core.prompting.encode``)."""
+    from core.generation import encode
 
-    prompt = render_prompt(gen, messages)
-    tok = gen.tokenizer
-    add_special = isinstance(messages, str) and not prompt.startswith(tok.bos_token or "\0")
-    return tok(prompt, add_special_tokens=add_special)["input_ids"]
+    return encode(gen, messages)
 
 
 def answer_tokens(gen, text: str) -> tuple[list[int], list[tuple[int, int]]]:

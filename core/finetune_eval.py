@@ -18,7 +18,7 @@ import torch
 from core.corpora import QAItem
 from core.finetune_data import FinetuneData, collate, micro_batches
 from core.scoring import is_correct  # noqa: F401 (re-exported for the pages and bench)
-from core.prompting import adds_special_tokens, build_messages, has_chat_template, render_prompt
+from core.prompting import build_messages, encode
 
 GEN_BATCH = 32  # prompts per generate() call
 # The Answers page's decoding (core.generation.generate at temperature 0): plain greedy. Set explicitly,
@@ -56,14 +56,12 @@ def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_ne
 
     model.eval()
     seq2seq = is_seq2seq(model)
-    prompts = [render_prompt(tokenizer, m) for m in messages_list]
+    prompts = [encode(tokenizer, m, seq2seq) for m in messages_list]  # the ids generate() would feed
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # less padding per batch
     out: dict[int, str] = {}
     for start in range(0, len(order), GEN_BATCH):
         idx = order[start:start + GEN_BATCH]
-        special = adds_special_tokens(tokenizer, prompts[idx[0]], has_chat_template(tokenizer), seq2seq)
-        enc = left_padded([tokenizer(prompts[i], add_special_tokens=special)["input_ids"] for i in idx],
-                          tokenizer.pad_token_id)
+        enc = left_padded([prompts[i] for i in idx], tokenizer.pad_token_id)
         gen = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                              eos_token_id=eos_ids(model, tokenizer), **GREEDY)
         texts = tokenizer.batch_decode(gen if seq2seq else gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)

@@ -294,18 +294,17 @@ def loaded_generators() -> list[str]:
 
 
 def render_prompt(gen: Generator, messages_or_prompt: str | list[dict]) -> str:
-    """Prompt text: a string is used as-is; messages go through ``core.prompting.render_prompt``."""
-    from core.prompting import render_prompt as render
+    """Prompt text: ``core.prompting.render`` with this generator's tokenizer."""
+    from core.prompting import render
 
-    return messages_or_prompt if isinstance(messages_or_prompt, str) else render(gen.tokenizer, messages_or_prompt)
+    return render(gen.tokenizer, messages_or_prompt)
 
 
 def encode(gen: Generator, messages_or_prompt: str | list[dict]) -> list[int]:
-    """The prompt's token ids exactly as ``generate`` feeds them to the model (or its encoder)."""
-    from core.prompting import has_chat_template, prompt_ids
+    """The prompt's token ids exactly as ``generate`` feeds them to the model: ``core.prompting.encode``."""
+    from core.prompting import encode as encode_prompt
 
-    templated = not isinstance(messages_or_prompt, str) and has_chat_template(gen.tokenizer)
-    return prompt_ids(gen.tokenizer, render_prompt(gen, messages_or_prompt), templated, gen.is_seq2seq)
+    return encode_prompt(gen.tokenizer, messages_or_prompt, gen.is_seq2seq)
 
 
 def count_tokens(gen: Generator, messages_or_prompt: str | list[dict]) -> int:
