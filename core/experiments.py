@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,52 +191,6 @@ def forgetting_check(answerer: Answerer, items: Sequence[QAItem] | None = None,
             "rows": rows}
 
 
-# --- long work off the script thread ---------------------------------------------------
-
-class BackgroundTask:
-    """Run ``fn(progress, should_stop)`` in a thread; poll ``done``/``progress``, call ``stop()``.
-
-    ``fn`` reports with ``progress(done, total)`` and checks ``should_stop()``; a ``Cancelled``
-    it raises ends the task with ``stopped = True`` (its ``.partial`` kept as ``result``).
-    """
-
-    def __init__(self, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], object]) -> None:
-        self._stop = threading.Event()
-        self.done_count, self.total, self.result, self.error, self.stopped = 0, 0, None, None, False
-        self.started = time.time()
-        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn) -> None:
-        try:
-            self.result = fn(self._progress, self._stop.is_set)
-        except Cancelled as exc:
-            self.stopped, self.result = True, getattr(exc, "partial", None)
-        except Exception as exc:  # shown to the user by the page
-            self.error = exc
-
-    def _progress(self, done: int, total: int) -> None:
-        self.done_count, self.total = done, total
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    @property
-    def elapsed(self) -> float:
-        return time.time() - self.started
-
-    @property
-    def fraction(self) -> float:
-        return self.done_count / self.total if self.total else 0.0
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-
 # --- the paper's own setting: LoRA on the documents as plain text ------------------------------
 
 def document_training_set(docs: Sequence[Document], qa: Sequence[QAItem], rewrites: int, seed: int = 0) -> dict[str, str]:
@@ -277,7 +230,7 @@ def document_training_accuracy(base, corpus, rewrites: int, *, max_steps: int = 
 
 
 def document_training_sweep(base, corpus, rewrites: Sequence[int], *, max_steps: int = 0):
-    """A ``BackgroundTask`` function: ``document_training_accuracy`` for each number of rewrites, in order.
+    """A ``core.jobs.task_job`` function: ``document_training_accuracy`` for each number of rewrites, in order.
 
     Stopping keeps the finished rows (``Cancelled.partial``).
     """

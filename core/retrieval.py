@@ -107,7 +107,10 @@ class Retriever:
         """Top-``k`` chunks for ``query``; fewer when the corpus has fewer chunks.
 
         Returns ``[Hit(chunk, score, rank), …]`` best first; ``hit.details`` holds
-        ``{"dense": cosine, "bm25": bm25_score, "dense_rank", "bm25_rank"}`` where known.
+        ``{"dense": cosine, "bm25": bm25_score, "dense_rank": int, "bm25_rank": int | None}``: each
+        retriever's own score and rank (1 = its best chunk) for this chunk, whatever ``mode`` ranked the
+        hits; ``dense``/``dense_rank`` only when the query was embedded (not in "bm25" mode), and
+        ``bm25_rank`` is None when the chunk shares no term with the query.
         """
         query = check_query(query)
         if mode not in MODES:
@@ -126,7 +129,8 @@ class Retriever:
             ranked = [(int(i), float(bm25_all[i])) for i in ids]
         else:
             ranked = self._hybrid(bm25_all, qv, k)
-        return [self._hit(qv, bm25_all, i, s, r) for r, (i, s) in enumerate(ranked, start=1)]
+        dense_all = None if qv is None else self.vectors @ np.asarray(qv, dtype=np.float32).reshape(-1)
+        return [self._hit(dense_all, bm25_all, i, s, r) for r, (i, s) in enumerate(ranked, start=1)]
 
     def search_many(self, queries: Sequence[str], k: int = 5, mode: str = "dense") -> list[list[Hit]]:
         """Batch version of ``search``: queries are embedded in one call."""
@@ -140,10 +144,13 @@ class Retriever:
         bm25_ranking = [int(i) for i in bm25_ids if bm25_all[i] > 0]
         return rrf([[int(i) for i in dense_ids[0] if i >= 0], bm25_ranking], k=self.rrf_k)[:k]
 
-    def _hit(self, qv: np.ndarray | None, bm25_all: np.ndarray, i: int, score: float, rank: int) -> Hit:
-        details = {"bm25": float(bm25_all[i])}
-        if qv is not None:
-            details["dense"] = float(self.vectors[i] @ qv.reshape(-1))
+    def _hit(self, dense_all: np.ndarray | None, bm25_all: np.ndarray, i: int, score: float, rank: int) -> Hit:
+        """A hit, with each retriever's score and rank for chunk ``i`` (a rank counts the chunks scored higher)."""
+        details = {"bm25": float(bm25_all[i]),
+                   "bm25_rank": int((bm25_all > bm25_all[i]).sum()) + 1 if bm25_all[i] > 0 else None}
+        if dense_all is not None:
+            details["dense"] = float(dense_all[i])
+            details["dense_rank"] = int((dense_all > dense_all[i]).sum()) + 1
         return Hit(self.chunks[i], score, rank, details)
 
     def with_rrf_k(self, rrf_k: int) -> "Retriever":
