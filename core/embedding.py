@@ -192,6 +192,24 @@ def embed_texts(
     returning True raises ``Cancelled`` between batches (already-embedded
     batches stay cached).
     """
+    return embed_counted(embedder, texts, cache=cache, progress=progress, should_stop=should_stop,
+                         batch_size=batch_size)[0]
+
+
+def embed_counted(
+    embedder: Embedder,
+    texts: Sequence[str],
+    *,
+    cache: EmbeddingCache | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    batch_size: int = 64,
+) -> tuple[np.ndarray, int]:
+    """``embed_texts``, and how many distinct texts THIS call embedded (its cache misses).
+
+    WHY not the cache's size before and after: another session filling the same cache at the
+    same moment would be counted as ours.
+    """
     keys = [content_hash(t) for t in texts]
     found = cache.get(keys) if cache is not None else {}
     missing = list(dict.fromkeys(k for k in keys if k not in found))
@@ -214,8 +232,8 @@ def embed_texts(
         if cache is not None and new_keys:
             cache.put(new_keys, np.concatenate(new_vectors))
     if not keys:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+        return np.zeros((0, embedder.dim), dtype=np.float32), 0
+    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False), len(new_keys)
 
 
 def prepare_backends(name: str | None = None, backends: Sequence[str] = ("onnx", "onnx-int8"),

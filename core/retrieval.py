@@ -17,7 +17,7 @@ import numpy as np
 
 from core.chunking import Chunk, ChunkConfig, chunk_documents
 from core.documents import Document
-from core.embedding import Embedder, EmbeddingCache, Progress, embed_texts
+from core.embedding import Embedder, EmbeddingCache, Progress, embed_counted, embed_texts
 from core.errors import ConfigError, EmptyCorpus, IndexError_, InvalidQuery
 from core.index import MODES, RRF_K, BM25Index, DenseIndex, Hit, IndexConfig, rrf, top_ids
 from core.workspace import atomic_write_json
@@ -80,12 +80,11 @@ class Retriever:
         if not chunks:
             raise EmptyCorpus("The documents produced zero chunks: add a document with some text.")
         t1 = time.perf_counter()
-        before = len(cache) if cache is not None else 0
-        vectors = embed_texts(embedder, [c.text for c in chunks], cache=cache, progress=progress, should_stop=should_stop)
+        vectors, n_new = embed_counted(embedder, [c.text for c in chunks], cache=cache, progress=progress,
+                                       should_stop=should_stop)
         t2 = time.perf_counter()
         retriever = cls.from_vectors(chunks, vectors, embedder, chunk_config, index_config)
         t3 = time.perf_counter()
-        n_new = (len(cache) - before) if cache is not None else len(chunks)
         retriever.stats = BuildStats(len(docs), len(chunks), n_new, t1 - t0, t2 - t1, t3 - t2)
         return retriever
 

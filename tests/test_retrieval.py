@@ -46,6 +46,23 @@ def test_cache_reembeds_only_new_texts(embedder, tmp_path):
     assert len(reloaded) == 3
 
 
+def test_newly_embedded_counts_only_this_builds_chunks_when_another_session_embeds_at_once(embedder, tmp_path):
+    from core.workspace import content_hash
+
+    cache = EmbeddingCache(tmp_path, embedder.name)
+    others = ["another session's chunk one", "another session's chunk two", "and a third"]
+
+    def another_session_embeds_now(done: int, total: int) -> None:  # called as this build starts embedding
+        if done == 0:
+            cache.put([content_hash(t) for t in others], embedder.encode(others))
+
+    built = Retriever.build(DOCS, embedder, ChunkConfig("recursive", 60, 10, "tokens"), cache=cache,
+                            progress=another_session_embeds_now)
+    assert built.stats.n_embedded == len({c.text for c in built.chunks})
+    again = Retriever.build(DOCS, embedder, ChunkConfig("recursive", 60, 10, "tokens"), cache=cache)
+    assert again.stats.n_embedded == 0
+
+
 def test_embedding_can_be_stopped_and_keeps_what_it_did(embedder, tmp_path):
     cache = EmbeddingCache(tmp_path, embedder.name)
     batches = []
