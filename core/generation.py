@@ -87,6 +87,20 @@ def _takes_logits_to_keep(model_cls: type) -> bool:
     return "logits_to_keep" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+@functools.lru_cache(maxsize=None)
+def _cache_arg(model_cls: type) -> str:
+    """The keyword a model's ``forward`` takes its KV cache by: ``cache`` in transformers 5
+    (``past_key_values`` is deprecated there), ``past_key_values`` in an older or custom model."""
+    params = inspect.signature(model_cls.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _returned_cache(out):
+    """The KV cache a forward pass returned, under its current name or the older one."""
+    keys = out.keys() if hasattr(out, "keys") else ()
+    return next((out[name] for name in ("cache", "past_key_values") if name in keys), None)
+
+
 def _offline() -> bool:
     return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
                for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
@@ -335,6 +349,8 @@ def _stepper(gen: Generator, ids: list[int]) -> Callable[[int | None], torch.Ten
     and starts its decoder from ``decoder_start_token_id``.
     """
     model, state = gen.model, {"past": None}
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cache_arg = _cache_arg(type(inner))  # the supported name: no deprecated argument, the same cache object
     if gen.is_seq2seq:
         encoded = model.get_encoder()(input_ids=torch.tensor([ids]))
         start = model.generation_config.decoder_start_token_id
@@ -342,17 +358,16 @@ def _stepper(gen: Generator, ids: list[int]) -> Callable[[int | None], torch.Ten
 
         def step(token: int | None) -> torch.Tensor:
             out = model(encoder_outputs=encoded, decoder_input_ids=torch.tensor([[start if token is None else token]]),
-                        past_key_values=state["past"], use_cache=True)
-            state["past"] = out.past_key_values
+                        use_cache=True, **{cache_arg: state["past"]})
+            state["past"] = _returned_cache(out)
             return out.logits[0]
         return step
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
     keep_last = {"logits_to_keep": 1} if _takes_logits_to_keep(type(inner)) else {}  # skip unused logits
 
     def step(token: int | None) -> torch.Tensor:
-        out = model(input_ids=torch.tensor([ids] if token is None else [[token]]), past_key_values=state["past"],
-                    use_cache=True, **keep_last)
-        state["past"] = out.past_key_values
+        out = model(input_ids=torch.tensor([ids] if token is None else [[token]]), use_cache=True,
+                    **{cache_arg: state["past"]}, **keep_last)
+        state["past"] = _returned_cache(out)
         return out.logits[0]
     return step
 
