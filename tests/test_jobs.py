@@ -131,3 +131,11 @@ def test_finished_jobs_keep_their_status_not_their_work(queue, tmp_path):
     assert queue.wait(job, 10).state == "done" and queue.status(job).result == {"seen": "Model"}
     gc.collect()
     assert held() is None
+
+
+def test_the_room_lists_an_evaluation_job_beside_training(queue):
+    from core.room import job_row
+
+    done = queue.wait(queue.submit(task_job("ws/sessions/abc", "batch evaluation", lambda p, s: "ok")), 10)
+    row = job_row(done)
+    assert (row.label, row.state) == ("batch evaluation", "done") and row.seconds is not None
