@@ -177,23 +177,9 @@ class EmbeddingCache:
         atomic_write_bytes(self.dir / "keys.json", json.dumps(list(self._index)).encode())
 
 
-def embed_texts(
-    embedder: Embedder,
-    texts: Sequence[str],
-    *,
-    cache: EmbeddingCache | None = None,
-    progress: Progress | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    batch_size: int = 64,
-) -> np.ndarray:
-    """Normalised float32 vectors for ``texts``, reusing cached ones.
-
-    ``progress(done, total)`` is called after each batch; ``should_stop()``
-    returning True raises ``Cancelled`` between batches (already-embedded
-    batches stay cached).
-    """
-    return embed_counted(embedder, texts, cache=cache, progress=progress, should_stop=should_stop,
-                         batch_size=batch_size)[0]
+def embed_texts(embedder: Embedder, texts: Sequence[str], **options) -> np.ndarray:
+    """Normalised float32 vectors for ``texts``, reusing cached ones (``options``: see ``embed_counted``)."""
+    return embed_counted(embedder, texts, **options)[0]
 
 
 def embed_counted(
@@ -205,10 +191,13 @@ def embed_counted(
     should_stop: Callable[[], bool] | None = None,
     batch_size: int = 64,
 ) -> tuple[np.ndarray, int]:
-    """``embed_texts``, and how many distinct texts THIS call embedded (its cache misses).
+    """Normalised float32 vectors for ``texts``, reusing cached ones, and how many distinct texts
+    THIS call embedded (its cache misses).
 
-    WHY not the cache's size before and after: another session filling the same cache at the
-    same moment would be counted as ours.
+    ``progress(done, total)`` is called after each batch; ``should_stop()`` returning True raises
+    ``Cancelled`` between batches (already-embedded batches stay cached). WHY count here and not
+    by the cache's size before and after: another session filling the same cache at the same
+    moment would be counted as ours.
     """
     keys = [content_hash(t) for t in texts]
     found = cache.get(keys) if cache is not None else {}
