@@ -13,7 +13,6 @@ adapter, or call ``load_generator(..., cache=False)`` for a private copy).
 from __future__ import annotations
 
 import functools
-import gc
 import inspect
 import os
 import threading
@@ -26,6 +25,7 @@ from typing import Callable
 import torch
 
 from core.errors import ConfigError, ModelUnavailable
+from core.memory import release_memory
 from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 
 BUILTIN_NAME = "lab-tiny-lm"
@@ -270,7 +270,7 @@ def _evict(room_for: int) -> None:
             dropped.append(_CACHE.pop(spare.pop(0)))
     if dropped:
         del dropped
-        gc.collect()  # the models' tensors go now, not at the next collection
+        release_memory()  # the models' tensors go now, and their pages back to the OS
 
 
 def set_cache_size(n: int) -> int:

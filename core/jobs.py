@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from core.errors import Cancelled
+from core.memory import release_memory
 from core.workspace import atomic_write_json, read_json
 
 LIVE = ("queued", "running")
@@ -160,6 +161,8 @@ class JobQueue:
                 job = self._waiting[lane].popleft()
                 self._state[job.id], self._started[job.id] = "running", time.time()
             self._run_one(job)
+            job = None  # the last reference to its work: the run's model copy, optimiser and batches are garbage
+            release_memory()
 
     def _run_one(self, job: Job) -> None:
         stop = self._stop[job.id]
