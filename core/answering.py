@@ -20,7 +20,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
@@ -28,7 +30,8 @@ import numpy as np
 
 from core.corpora import QAItem
 from core.errors import ConfigError, LabError, check_numbers
-from core.prompting import build_messages
+from core.prompting import build_messages, fit_chunks, prompt_budget
+from core.retrieval import check_query
 
 SYSTEMS = ("base", "rag", "lora", "lora+rag", "long-context")
 USES_RETRIEVAL = {"base": False, "rag": True, "lora": False, "lora+rag": True, "long-context": False}
@@ -160,13 +163,9 @@ def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]
 # --- prompts ------------------------------------------------------------------------
 
 def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[str]:
-    """Drop the lowest-ranked passages until the prompt is at most ``budget`` tokens (keeps at least one)."""
-    from core.generation import count_tokens
-
-    contexts = list(contexts)
-    while len(contexts) > 1 and count_tokens(gen, build_messages(question, contexts)) > budget:
-        contexts.pop()
-    return contexts
+    """Drop the lowest-ranked passages until the prompt is at most ``budget`` tokens (keeps at least one):
+    ``core.prompting.fit_chunks``, the rule the Prompt page shows."""
+    return fit_chunks(gen.tokenizer, question, list(contexts), budget, seq2seq=bool(getattr(gen, "is_seq2seq", False)))
 
 
 @dataclass(frozen=True)
@@ -187,6 +186,8 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
     """Every document in order, whole while it fits in ``budget`` prompt tokens; the next one cut to fill it.
 
     The rule long-context systems follow: no retrieval, so what does not fit is simply not read.
+    Each document's size comes from ``document_tokens`` (tokenised once per content); the prompt
+    itself is counted exactly at the cut and once at the end, not after every document.
     """
     from core.generation import count_tokens
 
@@ -196,10 +197,10 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
     docs = [d for d in documents if d.text.strip()]
     if not docs:
         raise ConfigError("The long-context system needs documents: the corpus is empty.")
-    sizes = [n_tokens(d.text) for d in docs]
-    passages, sources, included = [], [], 0
+    sizes = document_tokens(gen.tokenizer, [d.text for d in docs])
+    passages, kept = [], []  # the passages, and each one's tokens
     used = count_tokens(gen, build_messages(question, ["x"]))  # the frame: instruction, question, template
-    for rank, (doc, size) in enumerate(zip(docs, sizes), start=1):
+    for doc, size in zip(docs, sizes):
         text = doc.text.strip()
         if used + size + 8 > budget:  # does not fit whole (8: the passage's number and separators)
             text = _cut_to_tokens(gen, text, budget - used - 8)
@@ -209,13 +210,47 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
                 break
             size = n_tokens(text)
         passages.append(text)
-        sources.append(Source("document", text, round(size / max(1, sizes[rank - 1]), 4), rank,
-                              document=doc.name, start=0, end=len(text)))
-        included += size
-        used = count_tokens(gen, build_messages(question, passages))
+        kept.append(size)
+        used += size + 8
         if text != doc.text.strip():
             break
-    return LongContext(passages, sources, sum(sizes), included)
+    while passages and count_tokens(gen, build_messages(question, passages)) > budget:  # joins can merge tokens
+        last = passages[-1][: int(len(passages[-1]) * 0.9)]
+        passages.pop(), kept.pop()
+        if last.strip():
+            passages.append(last)
+            kept.append(n_tokens(last))
+    sources = [Source("document", text, round(n / max(1, sizes[i]), 4), i + 1, document=docs[i].name, start=0,
+                      end=len(text)) for i, (text, n) in enumerate(zip(passages, kept))]
+    return LongContext(passages, sources, sum(sizes), sum(kept))
+
+
+_DOC_TOKENS: OrderedDict[tuple[str, str], int] = OrderedDict()  # (tokenizer, text hash) → tokens, most recent last
+_DOC_TOKENS_MAX = 4096
+_DOC_TOKENS_LOCK = threading.Lock()
+
+
+def document_tokens(tokenizer, texts: Sequence[str]) -> list[int]:
+    """Tokens in each text, remembered by content hash: the long-context system and the Prompt page
+    tokenise a whole corpus once, not on every question or rerun."""
+    from core.workspace import content_hash
+
+    who = f"{getattr(tokenizer, 'name_or_path', '')}|{len(tokenizer)}|{type(tokenizer).__name__}"
+    out = []
+    for text in texts:
+        key = (who, content_hash(text))
+        with _DOC_TOKENS_LOCK:
+            n = _DOC_TOKENS.get(key)
+            if n is not None:
+                _DOC_TOKENS.move_to_end(key)
+        if n is None:
+            n = len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+            with _DOC_TOKENS_LOCK:
+                _DOC_TOKENS[key] = n
+                while len(_DOC_TOKENS) > _DOC_TOKENS_MAX:
+                    _DOC_TOKENS.popitem(last=False)
+        out.append(n)
+    return out
 
 
 def _cut_to_tokens(gen, text: str, n: int) -> str:
@@ -299,12 +334,13 @@ class Answerer:
     def prepare(self, question: str, system: str, decoding: Decoding = Decoding(), hits=None) -> "SystemInput":
         """What ``system`` gives the model for ``question``: the generator, the messages and their sources."""
         check_systems([system])
+        question = check_query(question)  # every system, not only RAG: an empty question is refused here
         reason = self.missing(system)
         if reason:
             raise ConfigError(f"The {system} system cannot answer: {reason}.")
         gen = self.adapter if USES_ADAPTER[system] else self.base
         contexts, sources, dropped, share = None, [], 0, None
-        budget = max(64, int(getattr(gen, "context_window", 1024) or 1024) - decoding.max_new_tokens)
+        budget = prompt_budget(int(getattr(gen, "context_window", 1024) or 1024), decoding.max_new_tokens)
         if USES_CORPUS[system]:
             fitted = long_context_passages(gen, question, self.documents, budget)
             contexts, sources, share = fitted.passages, fitted.sources, fitted.share

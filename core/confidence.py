@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from core.errors import ConfigError
-from core.evaluation import value_pattern
+from core.scoring import is_correct, value_pattern
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,10 @@ class ValueProbability:
 
 
 def prompt_ids(gen, messages) -> list[int]:
-    """The prompt exactly as ``generate`` tokenises it."""
-    from core.generation import render_prompt
+    """The prompt exactly as ``generate`` tokenises it (``core.prompting.encode``)."""
+    from core.generation import encode
 
-    prompt = render_prompt(gen, messages)
-    tok = gen.tokenizer
-    add_special = isinstance(messages, str) and not prompt.startswith(tok.bos_token or "\0")
-    return tok(prompt, add_special_tokens=add_special)["input_ids"]
+    return encode(gen, messages)
 
 
 def answer_tokens(gen, text: str) -> tuple[list[int], list[tuple[int, int]]]:
@@ -163,15 +160,13 @@ def reference_frame(question: str, answers, qa=(), value: str | None = None) -> 
     >>> reference_frame("How much?", [], [QAItem("How much?", "It costs $5.", "$5")])
     ('$5', 'It costs $5.')
     """
-    from core.evaluation import mentions
-
     q = question.strip().lower()
     for item in qa:
         if q in {item.question.strip().lower(), *(p.strip().lower() for p in item.paraphrases)}:
-            return (value or item.target), (item.answer if mentions(item.answer, value or item.target) else None)
+            return (value or item.target), (item.answer if is_correct(item.answer, value or item.target) else None)
     if not value:
         return None, None
-    return value, next((a.text for a in answers if mentions(a.text, value)), None)
+    return value, next((a.text for a in answers if is_correct(a.text, value)), None)
 
 
 def value_probabilities(answerer, qa, systems, *, progress=None, should_stop=None) -> list[dict]:

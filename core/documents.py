@@ -200,7 +200,8 @@ def _read_pdf(name: str, data: bytes) -> tuple[str, dict]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise EncryptedDocument(f"{name} is password-protected. Remove the password and upload it again.")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        # newlines normalised per page, here: the offsets below must index the text the Document keeps
+        pages = [_normalise_newlines(page.extract_text() or "") for page in reader.pages]
     except EncryptedDocument:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:

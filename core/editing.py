@@ -36,7 +36,7 @@ import torch
 
 from core.corpora import QAItem
 from core.errors import Cancelled, ConfigError
-from core.evaluation import mentions, value_pattern
+from core.scoring import is_correct, value_pattern
 from core.prompting import build_messages
 
 
@@ -253,7 +253,7 @@ def _measure(base_gen, edited, item: QAItem, new_value: str, others: Sequence[QA
     for kind, qs in (("question", [item.question]), ("paraphrases", list(item.paraphrases))):
         for q in qs:
             after = _ask(edited, q, max_new_tokens)
-            rows[kind].append({"question": q, "before": before[q], "after": after, "ok": mentions(after, new_value)})
+            rows[kind].append({"question": q, "before": before[q], "after": after, "ok": is_correct(after, new_value)})
     agreement = []
     for other in others:
         after = _ask(edited, other.question, max_new_tokens)

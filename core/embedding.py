@@ -177,7 +177,12 @@ class EmbeddingCache:
         atomic_write_bytes(self.dir / "keys.json", json.dumps(list(self._index)).encode())
 
 
-def embed_texts(
+def embed_texts(embedder: Embedder, texts: Sequence[str], **options) -> np.ndarray:
+    """Normalised float32 vectors for ``texts``, reusing cached ones (``options``: see ``embed_counted``)."""
+    return embed_counted(embedder, texts, **options)[0]
+
+
+def embed_counted(
     embedder: Embedder,
     texts: Sequence[str],
     *,
@@ -185,12 +190,14 @@ def embed_texts(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_size: int = 64,
-) -> np.ndarray:
-    """Normalised float32 vectors for ``texts``, reusing cached ones.
+) -> tuple[np.ndarray, int]:
+    """Normalised float32 vectors for ``texts``, reusing cached ones, and how many distinct texts
+    THIS call embedded (its cache misses).
 
-    ``progress(done, total)`` is called after each batch; ``should_stop()``
-    returning True raises ``Cancelled`` between batches (already-embedded
-    batches stay cached).
+    ``progress(done, total)`` is called after each batch; ``should_stop()`` returning True raises
+    ``Cancelled`` between batches (already-embedded batches stay cached). WHY count here and not
+    by the cache's size before and after: another session filling the same cache at the same
+    moment would be counted as ours.
     """
     keys = [content_hash(t) for t in texts]
     found = cache.get(keys) if cache is not None else {}
@@ -214,8 +221,8 @@ def embed_texts(
         if cache is not None and new_keys:
             cache.put(new_keys, np.concatenate(new_vectors))
     if not keys:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+        return np.zeros((0, embedder.dim), dtype=np.float32), 0
+    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False), len(new_keys)
 
 
 def prepare_backends(name: str | None = None, backends: Sequence[str] = ("onnx", "onnx-int8"),

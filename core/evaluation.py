@@ -2,8 +2,8 @@
 
 Scores for one answer (``score_answer``):
 
-- ``correct``: the normalised answer *contains* the item's target (its short ``value``):
-  the accuracy test of the Lab and of Ovadia et al. 2023.
+- ``correct``: the answer mentions the item's target (its short ``value``) as a whole value:
+  ``core.scoring.is_correct``, the one rule of the Lab (the accuracy test of Ovadia et al. 2023).
 - ``exact``: the normalised answer *equals* the target (strict; short answers only).
 - ``similarity``: cosine of the answer's and the reference answer's embeddings.
 - ``faithfulness``: share of the answer's content words found in the retrieved text
@@ -31,39 +31,13 @@ import numpy as np
 from core.answering import Answer, Answerer, Decoding, SYSTEMS, check_systems
 from core.corpora import QAItem
 from core.errors import Cancelled, ConfigError
-from core.metrics import normalise
+from core.scoring import contains, exact_match, is_correct, mentions, normalise, value_pattern  # noqa: F401 (re-exported)
 
 STOPWORDS = frozenset("""a an the is are was were be been being am of in on at to for from by with and or but not no
 it its it's this that these those there here as into than then so do does did has have had will would can could
 should may might must i you he she we they me him her us them my your his our their what which who whom whose when
 where why how one answer question yes""".split())
 _WORD = re.compile(r"[a-z0-9$£€][a-z0-9$£€.,:'/-]*")
-
-
-def _trim(text: str) -> str:
-    return normalise(text).strip(" .,;:!?\"'")
-
-
-def exact_match(answer: str, target: str) -> bool:
-    """Equal after lower-casing, collapsing spaces and trimming outer punctuation."""
-    return bool(target.strip()) and _trim(answer) == _trim(target)
-
-
-def contains(answer: str, target: str) -> bool:
-    """The normalised target occurs in the normalised answer."""
-    return bool(target.strip()) and _trim(target) in normalise(answer)
-
-
-def mentions(answer: str, target: str) -> bool:
-    """A stricter ``contains``: the target occurs as a whole, not inside a longer word or number
-    ("129" and "2012" do not mention "12"; "$12.50" does not mention "$12")."""
-    target = _trim(target)
-    return bool(target) and value_pattern(target).search(normalise(answer)) is not None
-
-
-def value_pattern(value: str) -> re.Pattern:
-    """``value`` as a whole token run: not inside a longer word or number (case-insensitive)."""
-    return re.compile(rf"(?<!\w)(?<!\w[.,]){re.escape(value.strip())}(?!\w|[.,]\w)", re.IGNORECASE)
 
 
 def content_words(text: str) -> list[str]:
@@ -102,9 +76,9 @@ def similarities(embedder, answers: Sequence[str], references: Sequence[str]) ->
 def score_answer(answer: Answer, item: QAItem) -> dict:
     """Every score except similarity (which needs the embedder, done in batch)."""
     chunks = [s.text for s in answer.sources if s.kind == "chunk"]
-    return {"correct": contains(answer.text, item.target), "exact": exact_match(answer.text, item.target),
+    return {"correct": is_correct(answer.text, item), "exact": exact_match(answer.text, item.target),
             "faithfulness": faithfulness(answer.text, chunks),
-            "target_in_sources": any(contains(c, item.target) for c in chunks) if chunks else None}
+            "target_in_sources": any(is_correct(c, item) for c in chunks) if chunks else None}
 
 
 # --- batch evaluation -----------------------------------------------------------
@@ -246,5 +220,5 @@ def rows_to_csv(rows: Sequence[dict]) -> str:
 
 
 __all__ = ["SYSTEMS", "EvalResult", "SystemSpec", "added_words", "contains", "content_words", "evaluate",
-           "exact_match", "faithfulness", "question_variants", "rows_to_csv", "score_answer", "similarities",
+           "exact_match", "faithfulness", "is_correct", "mentions", "question_variants", "rows_to_csv", "score_answer", "similarities",
            "specs_for", "summarise"]

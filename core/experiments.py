@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from core.answering import Answer, Answerer, Decoding
 from core.corpora import QAItem
 from core.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
-from core.evaluation import contains, mentions, value_pattern
+from core.scoring import is_correct, value_pattern
 from core.retrieval import Retriever
 from core.workspace import content_hash, read_json
 
@@ -86,14 +85,14 @@ class UpdateResult:
 
     @property
     def rag_follows(self) -> bool:
-        return mentions(self.new_answer_rag.text, self.new_value)
+        return is_correct(self.new_answer_rag.text, self.new_value)
 
     @property
     def lora_stale(self) -> bool | None:
         """The adapter still gives the old value (and not the new one: "12" → "129" must not count)."""
         if self.lora_answer is None:
             return None
-        return mentions(self.lora_answer.text, self.old_value) and not mentions(self.lora_answer.text, self.new_value)
+        return is_correct(self.lora_answer.text, self.old_value) and not is_correct(self.lora_answer.text, self.new_value)
 
     def to_dict(self) -> dict:
         answers = {"old_answer_rag": self.old_answer_rag, "new_answer_rag": self.new_answer_rag,
@@ -186,56 +185,10 @@ def forgetting_check(answerer: Answerer, items: Sequence[QAItem] | None = None,
         before = answerer.answer(it.question, "base", decoding).text
         after = answerer.answer(it.question, "lora", decoding).text
         rows.append({"question": it.question, "target": it.target, "before": before, "after": after,
-                     "before_correct": contains(before, it.target), "after_correct": contains(after, it.target)})
+                     "before_correct": is_correct(before, it), "after_correct": is_correct(after, it)})
     n = max(len(rows), 1)
     return {"before": sum(r["before_correct"] for r in rows) / n, "after": sum(r["after_correct"] for r in rows) / n,
             "rows": rows}
-
-
-# --- long work off the script thread ---------------------------------------------------
-
-class BackgroundTask:
-    """Run ``fn(progress, should_stop)`` in a thread; poll ``done``/``progress``, call ``stop()``.
-
-    ``fn`` reports with ``progress(done, total)`` and checks ``should_stop()``; a ``Cancelled``
-    it raises ends the task with ``stopped = True`` (its ``.partial`` kept as ``result``).
-    """
-
-    def __init__(self, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], object]) -> None:
-        self._stop = threading.Event()
-        self.done_count, self.total, self.result, self.error, self.stopped = 0, 0, None, None, False
-        self.started = time.time()
-        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn) -> None:
-        try:
-            self.result = fn(self._progress, self._stop.is_set)
-        except Cancelled as exc:
-            self.stopped, self.result = True, getattr(exc, "partial", None)
-        except Exception as exc:  # shown to the user by the page
-            self.error = exc
-
-    def _progress(self, done: int, total: int) -> None:
-        self.done_count, self.total = done, total
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    @property
-    def elapsed(self) -> float:
-        return time.time() - self.started
-
-    @property
-    def fraction(self) -> float:
-        return self.done_count / self.total if self.total else 0.0
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
 
 
 # --- the paper's own setting: LoRA on the documents as plain text ------------------------------
@@ -277,7 +230,7 @@ def document_training_accuracy(base, corpus, rewrites: int, *, max_steps: int = 
 
 
 def document_training_sweep(base, corpus, rewrites: Sequence[int], *, max_steps: int = 0):
-    """A ``BackgroundTask`` function: ``document_training_accuracy`` for each number of rewrites, in order.
+    """A ``core.jobs.task_job`` function: ``document_training_accuracy`` for each number of rewrites, in order.
 
     Stopping keeps the finished rows (``Cancelled.partial``).
     """

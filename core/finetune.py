@@ -441,3 +441,26 @@ def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: 
         return run.summary()
 
     return Job(owner=str(owner), run_dir=Path(run_dir), work=work, label=label or Path(run_dir).name)
+
+
+def run_label(config: FinetuneConfig) -> str:
+    """The default name of a run: method and rank, and the paraphrases it trains on (``lora-r16-p2``)."""
+    label = f"{config.method}-r{config.rank}" if config.method == "lora" else "full"
+    return label + (f"-p{config.paraphrases}" if config.paraphrases else "")
+
+
+def submit_training(owner: str | Path, adapters_dir: str | Path, gen, items: Sequence[QAItem], config: FinetuneConfig,
+                    *, documents: dict[str, str] | None = None, label: str = "") -> tuple[str, Path]:
+    """Queue a training run of ``gen`` (a ``core.generation.Generator``) on ``items``: the one way pages start one.
+
+    The run gets a fresh folder under ``adapters_dir`` named after ``label`` (default ``run_label``) and
+    the forgetting check's general questions for this model. Returns (job id, run folder).
+    """
+    from core import jobs
+    from core.experiments import general_items
+
+    label = label or run_label(config)
+    run_dir = new_run_dir(adapters_dir, label)
+    job = training_job(str(owner), run_dir, gen.model, gen.tokenizer, items, config, documents=documents,
+                       general_items=general_items(gen.is_builtin), base_name=gen.name, label=label)
+    return jobs.submit(job), run_dir

@@ -22,7 +22,7 @@ import torch
 
 from core.corpora import QAItem, parse_qa
 from core.errors import DatasetError
-from core.prompting import answer_prefix, build_messages, has_chat_template, prompt_ids, render_prompt  # noqa: F401
+from core.prompting import answer_prefix, build_messages, encode, render, render_prompt  # noqa: F401
 
 IGNORE = -100  # label value that the loss skips (prompt and padding tokens)
 TEXT_BLOCK_TOKENS = 128  # continued-pretraining block length: short enough for a tiny CPU model
@@ -93,8 +93,8 @@ def split_items(items: Sequence[QAItem], val_fraction: float, seed: int) -> tupl
 def qa_example(tokenizer, question: str, answer: str, contexts: list[str] | None = None, kind: str = "qa",
                seq2seq: bool = False) -> Example:
     """The prompt the model reads at answer time, then the answer + EOS (the only tokens learned)."""
-    prompt = render_prompt(tokenizer, build_messages(question, contexts))
-    ids = prompt_ids(tokenizer, prompt, has_chat_template(tokenizer), seq2seq)
+    messages = build_messages(question, contexts)
+    prompt, ids = render(tokenizer, messages), encode(tokenizer, messages, seq2seq)
     answer_ids = tokenizer(("" if seq2seq else answer_prefix(prompt)) + answer.strip(),
                            add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     if seq2seq:

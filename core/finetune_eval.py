@@ -1,7 +1,7 @@
 """Measuring a model while it fine-tunes: eval loss and accuracy by batched greedy generation.
 
-An answer counts as correct when it contains the item's ``target`` (its short
-value, e.g. "$6.50"), case-insensitively — the same test as the Lab's evaluation.
+An answer counts as correct by the Lab's one rule, ``core.scoring.is_correct``: it mentions the
+item's ``target`` (its short value, e.g. "$6.50") as a whole value, like every other mark in the Lab.
 
 >>> answers = greedy_answers(model, tokenizer, [build_messages("Who owns Elmby Blooms?", None)])  # doctest: +SKIP
 >>> answers                                                                                        # doctest: +SKIP
@@ -17,7 +17,8 @@ import torch
 
 from core.corpora import QAItem
 from core.finetune_data import FinetuneData, collate, micro_batches
-from core.prompting import adds_special_tokens, build_messages, has_chat_template, render_prompt
+from core.scoring import is_correct  # noqa: F401 (re-exported for the pages and bench)
+from core.prompting import build_messages, encode
 
 GEN_BATCH = 32  # prompts per generate() call
 # The Answers page's decoding (core.generation.generate at temperature 0): plain greedy. Set explicitly,
@@ -27,8 +28,22 @@ GREEDY = dict(do_sample=False, num_beams=1, repetition_penalty=1.0, encoder_repe
               no_repeat_ngram_size=0, encoder_no_repeat_ngram_size=0, min_length=0)
 
 
-def is_correct(answer: str, item: QAItem) -> bool:
-    return item.target.strip().lower() in answer.lower()
+def left_padded(id_lists: Sequence[list[int]], pad_id: int | None) -> dict[str, torch.Tensor]:
+    """``input_ids`` and ``attention_mask`` for a batch, padded on the left, built here rather than by the tokenizer.
+
+    WHY: a fast tokenizer asked to pad (``padding=True``, even with ``padding_side`` per call) switches
+    padding on in its Rust backend, which every thread shares; a generation in another session that
+    tokenises at the same moment switches it off again, and the batch comes back unpadded ("Unable to
+    create tensor"). Tokenising each prompt alone and padding here leaves the shared tokenizer untouched.
+
+    >>> left_padded([[5, 6, 7], [8]], 0)["input_ids"].tolist()
+    [[5, 6, 7], [0, 0, 8]]
+    """
+    width = max(len(ids) for ids in id_lists)
+    pad = 0 if pad_id is None else int(pad_id)
+    ids = torch.tensor([[pad] * (width - len(x)) + list(x) for x in id_lists], dtype=torch.long)
+    mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in id_lists], dtype=torch.long)
+    return {"input_ids": ids, "attention_mask": mask}
 
 
 @torch.no_grad()
@@ -41,15 +56,12 @@ def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_ne
 
     model.eval()
     seq2seq = is_seq2seq(model)
-    prompts = [render_prompt(tokenizer, m) for m in messages_list]
+    prompts = [encode(tokenizer, m, seq2seq) for m in messages_list]  # the ids generate() would feed
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # less padding per batch
     out: dict[int, str] = {}
     for start in range(0, len(order), GEN_BATCH):
         idx = order[start:start + GEN_BATCH]
-        # padding_side per call: the tokenizer is shared with other threads, so it is never mutated
-        special = adds_special_tokens(tokenizer, prompts[idx[0]], has_chat_template(tokenizer), seq2seq)
-        enc = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True, padding_side="left",
-                        add_special_tokens=special)
+        enc = left_padded([prompts[i] for i in idx], tokenizer.pad_token_id)
         gen = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                              eos_token_id=eos_ids(model, tokenizer), **GREEDY)
         texts = tokenizer.batch_decode(gen if seq2seq else gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)

@@ -13,11 +13,11 @@ adapter, or call ``load_generator(..., cache=False)`` for a private copy).
 from __future__ import annotations
 
 import functools
-import gc
 import inspect
 import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,14 +25,19 @@ from typing import Callable
 import torch
 
 from core.errors import ConfigError, ModelUnavailable
+from core.memory import release_memory
 from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 
 BUILTIN_NAME = "lab-tiny-lm"
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "models" / BUILTIN_NAME
 
-_CACHE: dict[str, "Generator"] = {}  # path → generator; loading a new one evicts those not pinned
+# Loaded generators, least recently used first. At most ``_MAX_LOADED`` unpinned ones are kept (pinned ones
+# stay, on top); a 500M model is 2 GB, so the default keeps one: loading the next frees the previous.
+_CACHE: OrderedDict[str, "Generator"] = OrderedDict()
 _PINNED: set[str] = set()
-_LOCK = threading.Lock()
+_MAX_LOADED = max(1, int(os.environ.get("RAGFT_MAX_GENERATORS", "1") or 1))
+_LOCK = threading.Lock()  # guards the three above; held for dictionary work only, never while loading
+_KEY_LOCKS: dict[str, threading.Lock] = {}  # one per model: two sessions asking for it load it once
 
 
 @dataclass
@@ -80,6 +85,20 @@ def _takes_logits_to_keep(model_cls: type) -> bool:
     """Current transformers causal LMs accept ``logits_to_keep``; an older or custom one may not."""
     params = inspect.signature(model_cls.forward).parameters
     return "logits_to_keep" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+@functools.lru_cache(maxsize=None)
+def _cache_arg(model_cls: type) -> str:
+    """The keyword a model's ``forward`` takes its KV cache by: ``cache`` in transformers 5
+    (``past_key_values`` is deprecated there), ``past_key_values`` in an older or custom model."""
+    params = inspect.signature(model_cls.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _returned_cache(out):
+    """The KV cache a forward pass returned, under its current name or the older one."""
+    keys = out.keys() if hasattr(out, "keys") else ()
+    return next((out[name] for name in ("cache", "past_key_values") if name in keys), None)
 
 
 def _offline() -> bool:
@@ -225,18 +244,43 @@ def load_generator(name_or_path: str | None = None, *, cache: bool = True,
             raise ModelUnavailable(f"there is no model folder at {name}. Give the folder that holds "
                                    "config.json and the weights, or a model hub id such as 'org/model'.")
         path = str(p.resolve()) if is_local else name
-    key = path
+    if not cache:
+        return _load(name, path, is_builtin, is_local, progress)
     with _LOCK:
-        if cache and key in _CACHE:
-            return _CACHE[key]
-        if cache:  # free the previous model before loading the next (a 500M model is 2 GB), unless pinned
-            for other in [k for k in _CACHE if k not in _PINNED]:
-                del _CACHE[other]
-            gc.collect()
+        key_lock = _KEY_LOCKS.setdefault(path, threading.Lock())
+    with key_lock:  # a download of another model never waits for this one, nor this one for it
+        with _LOCK:
+            if path in _CACHE:
+                _CACHE.move_to_end(path)
+                return _CACHE[path]
+        _evict(room_for=1)  # free memory before loading the next model
         gen = _load(name, path, is_builtin, is_local, progress)
-        if cache:
-            _CACHE[key] = gen
+        with _LOCK:
+            _CACHE[path] = gen
+        _evict(room_for=0)  # another model may have arrived meanwhile
         return gen
+
+
+def _evict(room_for: int) -> None:
+    """Drop least recently used, unpinned generators until ``room_for`` more fit, and free their memory."""
+    with _LOCK:
+        spare = [k for k in _CACHE if k not in _PINNED]
+        dropped = []
+        while spare and len(spare) + room_for > _MAX_LOADED:
+            dropped.append(_CACHE.pop(spare.pop(0)))
+    if dropped:
+        del dropped
+        release_memory()  # the models' tensors go now, and their pages back to the OS
+
+
+def set_cache_size(n: int) -> int:
+    """Keep at most ``n`` (≥ 1) generators loaded (default 1, or ``RAGFT_MAX_GENERATORS``); returns the old size."""
+    global _MAX_LOADED
+    if n < 1:
+        raise ConfigError(f"the generator cache must hold at least 1 model (got {n}).")
+    old, _MAX_LOADED = _MAX_LOADED, int(n)
+    _evict(room_for=0)
+    return old
 
 
 def _key(name_or_path: str | None) -> str:
@@ -258,28 +302,23 @@ def is_loaded(name_or_path: str | None) -> bool:
 
 
 def loaded_generators() -> list[str]:
-    """Names of the models held in memory now."""
-    return [gen.name for gen in _CACHE.values()]
-
-
-def clear_cache() -> None:
+    """Names of the models held in memory now, least recently used first."""
     with _LOCK:
-        _CACHE.clear()
+        return [gen.name for gen in _CACHE.values()]
 
 
 def render_prompt(gen: Generator, messages_or_prompt: str | list[dict]) -> str:
-    """Prompt text: a string is used as-is; messages go through ``core.prompting.render_prompt``."""
-    from core.prompting import render_prompt as render
+    """Prompt text: ``core.prompting.render`` with this generator's tokenizer."""
+    from core.prompting import render
 
-    return messages_or_prompt if isinstance(messages_or_prompt, str) else render(gen.tokenizer, messages_or_prompt)
+    return render(gen.tokenizer, messages_or_prompt)
 
 
 def encode(gen: Generator, messages_or_prompt: str | list[dict]) -> list[int]:
-    """The prompt's token ids exactly as ``generate`` feeds them to the model (or its encoder)."""
-    from core.prompting import has_chat_template, prompt_ids
+    """The prompt's token ids exactly as ``generate`` feeds them to the model: ``core.prompting.encode``."""
+    from core.prompting import encode as encode_prompt
 
-    templated = not isinstance(messages_or_prompt, str) and has_chat_template(gen.tokenizer)
-    return prompt_ids(gen.tokenizer, render_prompt(gen, messages_or_prompt), templated, gen.is_seq2seq)
+    return encode_prompt(gen.tokenizer, messages_or_prompt, gen.is_seq2seq)
 
 
 def count_tokens(gen: Generator, messages_or_prompt: str | list[dict]) -> int:
@@ -310,6 +349,8 @@ def _stepper(gen: Generator, ids: list[int]) -> Callable[[int | None], torch.Ten
     and starts its decoder from ``decoder_start_token_id``.
     """
     model, state = gen.model, {"past": None}
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cache_arg = _cache_arg(type(inner))  # the supported name: no deprecated argument, the same cache object
     if gen.is_seq2seq:
         encoded = model.get_encoder()(input_ids=torch.tensor([ids]))
         start = model.generation_config.decoder_start_token_id
@@ -317,17 +358,16 @@ def _stepper(gen: Generator, ids: list[int]) -> Callable[[int | None], torch.Ten
 
         def step(token: int | None) -> torch.Tensor:
             out = model(encoder_outputs=encoded, decoder_input_ids=torch.tensor([[start if token is None else token]]),
-                        past_key_values=state["past"], use_cache=True)
-            state["past"] = out.past_key_values
+                        use_cache=True, **{cache_arg: state["past"]})
+            state["past"] = _returned_cache(out)
             return out.logits[0]
         return step
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
     keep_last = {"logits_to_keep": 1} if _takes_logits_to_keep(type(inner)) else {}  # skip unused logits
 
     def step(token: int | None) -> torch.Tensor:
-        out = model(input_ids=torch.tensor([ids] if token is None else [[token]]), past_key_values=state["past"],
-                    use_cache=True, **keep_last)
-        state["past"] = out.past_key_values
+        out = model(input_ids=torch.tensor([ids] if token is None else [[token]]), use_cache=True,
+                    **{cache_arg: state["past"]}, **keep_last)
+        state["past"] = _returned_cache(out)
         return out.logits[0]
     return step
 

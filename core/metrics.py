@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
@@ -21,25 +20,8 @@ from core.documents import Document
 from core.embedding import Embedder, EmbeddingCache
 from core.index import DenseIndex, IndexConfig
 from core.retrieval import Retriever
+from core.scoring import is_relevant, normalise  # noqa: F401 (re-exported: their home is core.scoring)
 
-
-def normalise(text: str) -> str:
-    """Lower-case, collapse whitespace: how answers and passages are compared."""
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def is_relevant(chunk: Chunk, item: QAItem) -> bool:
-    """A chunk supports an answer if it comes from the right document and holds the evidence.
-
-    Evidence is the whole ``supporting_text`` or, when that is cut by a chunk
-    boundary or missing, the short ``value`` (else the answer).
-    """
-    if item.document and chunk.doc_name != item.document:
-        return False
-    text = normalise(chunk.text)
-    if item.supporting_text and normalise(item.supporting_text) in text:
-        return True
-    return bool(item.target) and normalise(item.target) in text
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,15 @@
 
 ``build_messages`` returns chat messages: a system message that carries the
 instruction and, for RAG, the numbered context passages; then a user message
-with the question. ``render_prompt`` turns them into THE string the model reads,
-for every caller (Prompt page, answers, fine-tuning data, evaluation):
+with the question. This module is the Lab's one prompt seam; every caller (Prompt page,
+answers, fine-tuning data, evaluation, ``core.generation``) goes through it:
+
+- ``render(tokenizer, messages)``: THE string the model reads;
+- ``encode(tokenizer, messages)``: its token ids exactly as the model receives them (their
+  length is the prompt's token count);
+- ``fit_chunks(...)``: the one rule for fitting retrieved chunks into the window.
+
+``render`` writes:
 
 - a tokenizer with a chat template: the template, with the assistant turn opened;
 - a tokenizer without one (GPT-2, base models, T5): the **plain format**, one line per
@@ -72,8 +79,13 @@ class Prompt:
 
     @property
     def budget(self) -> int:
-        """Tokens the prompt may use: the window minus room for the answer."""
-        return self.context_window - self.max_new_tokens
+        """Tokens the prompt may use: the window minus room for the answer (``prompt_budget``)."""
+        return prompt_budget(self.context_window, self.max_new_tokens)
+
+    @property
+    def over_budget(self) -> bool:
+        """Too long even with one chunk: the model refuses this prompt (``core.generation.generate``)."""
+        return self.n_tokens > self.budget
 
 
 def count_tokens(tokenizer, text: str) -> int:
@@ -88,19 +100,49 @@ def plain_format(messages: list[dict]) -> str:
     """The documented prompt for tokenizers without a chat template.
 
     >>> plain_format([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}])
-    'System: Be brief.\nUser: Hi?\nAssistant:'
+    'System: Be brief.\\nUser: Hi?\\nAssistant:'
     """
     return "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages) + "\nAssistant:"
 
 
-def render_prompt(tokenizer, messages: list[dict]) -> str:
-    """The final prompt string: the chat template with the assistant turn opened, else the plain format."""
+def render(tokenizer, messages: list[dict] | str) -> str:
+    """The final prompt string: the chat template with the assistant turn opened, else the plain format.
+
+    A string is a prompt already written out (raw text for speed tests): it is used as it is.
+    """
+    if isinstance(messages, str):
+        return messages
     if has_chat_template(tokenizer):
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     return plain_format(messages)
 
 
-render_chat = render_prompt  # the earlier name, kept for callers
+render_prompt = render_chat = render  # earlier names, kept for callers
+
+
+def encode(tokenizer, messages: list[dict] | str, seq2seq: bool = False) -> list[int]:
+    """The prompt's token ids exactly as the model (or its encoder) receives them; ``len`` is its token count."""
+    templated = not isinstance(messages, str) and has_chat_template(tokenizer)
+    return prompt_ids(tokenizer, render(tokenizer, messages), templated, seq2seq)
+
+
+def prompt_budget(context_window: int, max_new_tokens: int) -> int:
+    """Tokens a prompt may use: the window minus room for the answer (at least 64, so a tiny window still asks)."""
+    return max(64, int(context_window) - int(max_new_tokens))
+
+
+def fit_chunks(tokenizer, question: str, contexts: list[str], budget: int, system: str | None = None,
+               seq2seq: bool = False) -> list[str]:
+    """THE rule for fitting retrieved chunks into the window: drop the last (lowest-priority) chunks
+    until the prompt is at most ``budget`` tokens, but keep at least one.
+
+    WHY keep one: a RAG prompt with no passage silently becomes the base model; with one passage
+    that still does not fit, generation refuses with a clear message instead.
+    """
+    contexts = [c for c in contexts if c and c.strip()]
+    while len(contexts) > 1 and len(encode(tokenizer, build_messages(question, contexts, system), seq2seq)) > budget:
+        contexts = contexts[:-1]
+    return contexts
 
 
 def adds_special_tokens(tokenizer, text: str, templated: bool, seq2seq: bool = False) -> bool:
@@ -128,8 +170,8 @@ def answer_prefix(prompt: str) -> str:
 def _measure(question: str, contexts: list[str], system: str | None, tokenizer, window: int, max_new: int,
              truncated: list[str], seq2seq: bool = False) -> Prompt:
     messages = build_messages(question, contexts, system)
-    text = render_prompt(tokenizer, messages)
-    total = len(prompt_ids(tokenizer, text, has_chat_template(tokenizer), seq2seq))
+    text = render(tokenizer, messages)
+    total = len(encode(tokenizer, messages, seq2seq))
     sys_text = (system or (DEFAULT_SYSTEM_RAG if contexts else DEFAULT_SYSTEM_BASE)).strip()
     parts = [PromptPart("system", "system", sys_text, count_tokens(tokenizer, sys_text))]
     parts += [PromptPart(f"chunk {i}", "system", f"[{i}] {c.strip()}", count_tokens(tokenizer, f"[{i}] {c.strip()}"))
@@ -142,33 +184,22 @@ def _measure(question: str, contexts: list[str], system: str | None, tokenizer, 
 
 def assemble_prompt(question: str, contexts: list[str] | None, system: str | None, tokenizer,
                     context_window: int, max_new_tokens: int = 48, seq2seq: bool = False) -> Prompt:
-    """Build the prompt and fit it into ``context_window - max_new_tokens`` tokens.
+    """The prompt the model receives for ``question`` and ranked ``contexts``, split into parts with token counts.
 
     ``seq2seq``: the model is an encoder-decoder; the count includes the encoder's special tokens.
 
-    Chunks are dropped from the END of ``contexts`` (the caller orders them by
-    priority) until the prompt fits; if the question alone is still too long, its
-    tail is cut. ``Prompt.truncated`` names what was dropped or cut.
+    Chunks are fitted by ``fit_chunks`` (the rule the answers use): the last ones in ``contexts``
+    (the caller orders them by priority) are dropped until the prompt fits, keeping at least one.
+    ``Prompt.truncated`` names what was dropped; ``Prompt.over_budget`` says the model would refuse it.
 
     >>> p = assemble_prompt("Who owns Elmby Blooms?", ["Ada Vance owns it."], None, tok, 1024)  # doctest: +SKIP
     >>> [(x.label, x.n_tokens) for x in p.parts]                                                # doctest: +SKIP
     [('system', 9), ('chunk 1', 8), ('question', 7), ('template', 14)]
     """
     contexts = [c for c in (contexts or []) if c and c.strip()]
-    budget = context_window - max_new_tokens
-    truncated: list[str] = []
-    prompt = _measure(question, contexts, system, tokenizer, context_window, max_new_tokens, truncated, seq2seq)
-    while prompt.n_tokens > budget and contexts:
-        truncated.append(f"chunk {len(contexts)}")
-        contexts = contexts[:-1]
-        prompt = _measure(question, contexts, system, tokenizer, context_window, max_new_tokens, truncated, seq2seq)
-    if prompt.n_tokens > budget:
-        ids = tokenizer(question, add_special_tokens=False)["input_ids"]
-        keep = max(1, len(ids) - (prompt.n_tokens - budget))
-        truncated.append(f"question (cut to {keep} tokens)")
-        prompt = _measure(tokenizer.decode(ids[:keep]), contexts, system, tokenizer, context_window, max_new_tokens,
-                          truncated, seq2seq)
-    return prompt
+    kept = fit_chunks(tokenizer, question, contexts, prompt_budget(context_window, max_new_tokens), system, seq2seq)
+    truncated = [f"chunk {i}" for i in range(len(contexts), len(kept), -1)]
+    return _measure(question, kept, system, tokenizer, context_window, max_new_tokens, truncated, seq2seq)
 
 
 def request_cost(n_input: int, n_output: int, price_in_per_1k: float, price_out_per_1k: float) -> float:

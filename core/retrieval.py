@@ -17,7 +17,7 @@ import numpy as np
 
 from core.chunking import Chunk, ChunkConfig, chunk_documents
 from core.documents import Document
-from core.embedding import Embedder, EmbeddingCache, Progress, embed_texts
+from core.embedding import Embedder, EmbeddingCache, Progress, embed_counted, embed_texts
 from core.errors import ConfigError, EmptyCorpus, IndexError_, InvalidQuery
 from core.index import MODES, RRF_K, BM25Index, DenseIndex, Hit, IndexConfig, rrf, top_ids
 from core.workspace import atomic_write_json
@@ -80,12 +80,11 @@ class Retriever:
         if not chunks:
             raise EmptyCorpus("The documents produced zero chunks: add a document with some text.")
         t1 = time.perf_counter()
-        before = len(cache) if cache is not None else 0
-        vectors = embed_texts(embedder, [c.text for c in chunks], cache=cache, progress=progress, should_stop=should_stop)
+        vectors, n_new = embed_counted(embedder, [c.text for c in chunks], cache=cache, progress=progress,
+                                       should_stop=should_stop)
         t2 = time.perf_counter()
         retriever = cls.from_vectors(chunks, vectors, embedder, chunk_config, index_config)
         t3 = time.perf_counter()
-        n_new = (len(cache) - before) if cache is not None else len(chunks)
         retriever.stats = BuildStats(len(docs), len(chunks), n_new, t1 - t0, t2 - t1, t3 - t2)
         return retriever
 
@@ -107,7 +106,10 @@ class Retriever:
         """Top-``k`` chunks for ``query``; fewer when the corpus has fewer chunks.
 
         Returns ``[Hit(chunk, score, rank), …]`` best first; ``hit.details`` holds
-        ``{"dense": cosine, "bm25": bm25_score, "dense_rank", "bm25_rank"}`` where known.
+        ``{"dense": cosine, "bm25": bm25_score, "dense_rank": int, "bm25_rank": int | None}``: each
+        retriever's own score and rank (1 = its best chunk) for this chunk, whatever ``mode`` ranked the
+        hits; ``dense``/``dense_rank`` only when the query was embedded (not in "bm25" mode), and
+        ``bm25_rank`` is None when the chunk shares no term with the query.
         """
         query = check_query(query)
         if mode not in MODES:
@@ -126,7 +128,8 @@ class Retriever:
             ranked = [(int(i), float(bm25_all[i])) for i in ids]
         else:
             ranked = self._hybrid(bm25_all, qv, k)
-        return [self._hit(qv, bm25_all, i, s, r) for r, (i, s) in enumerate(ranked, start=1)]
+        dense_all = None if qv is None else self.vectors @ np.asarray(qv, dtype=np.float32).reshape(-1)
+        return [self._hit(dense_all, bm25_all, i, s, r) for r, (i, s) in enumerate(ranked, start=1)]
 
     def search_many(self, queries: Sequence[str], k: int = 5, mode: str = "dense") -> list[list[Hit]]:
         """Batch version of ``search``: queries are embedded in one call."""
@@ -140,10 +143,13 @@ class Retriever:
         bm25_ranking = [int(i) for i in bm25_ids if bm25_all[i] > 0]
         return rrf([[int(i) for i in dense_ids[0] if i >= 0], bm25_ranking], k=self.rrf_k)[:k]
 
-    def _hit(self, qv: np.ndarray | None, bm25_all: np.ndarray, i: int, score: float, rank: int) -> Hit:
-        details = {"bm25": float(bm25_all[i])}
-        if qv is not None:
-            details["dense"] = float(self.vectors[i] @ qv.reshape(-1))
+    def _hit(self, dense_all: np.ndarray | None, bm25_all: np.ndarray, i: int, score: float, rank: int) -> Hit:
+        """A hit, with each retriever's score and rank for chunk ``i`` (a rank counts the chunks scored higher)."""
+        details = {"bm25": float(bm25_all[i]),
+                   "bm25_rank": int((bm25_all > bm25_all[i]).sum()) + 1 if bm25_all[i] > 0 else None}
+        if dense_all is not None:
+            details["dense"] = float(dense_all[i])
+            details["dense_rank"] = int((dense_all > dense_all[i]).sum()) + 1
         return Hit(self.chunks[i], score, rank, details)
 
     def with_rrf_k(self, rrf_k: int) -> "Retriever":

@@ -70,11 +70,13 @@ class RoomSnapshot:
 
 
 def job_row(status: jobs.JobStatus, now: float | None = None) -> JobRow:
-    on_disk = read_json(Path(status.run_dir) / "metrics.json", {}) or {}
+    """One row of the room's table; an evaluation job (no run folder) shows its queue state and time."""
+    on_disk = (read_json(Path(status.run_dir) / "metrics.json", {}) or {}) if status.run_dir is not None else {}
     config = on_disk.get("config") or {}
-    started = on_disk.get("started_at")
+    started = on_disk.get("started_at", status.started_at)
     loss = status.metrics.get("loss", status.metrics.get("train_loss"))
-    return JobRow(status.id, learner_tag(status.owner), status.label or Path(status.run_dir).name, status.state,
+    name = status.label or (Path(status.run_dir).name if status.run_dir is not None else status.id)
+    return JobRow(status.id, learner_tag(status.owner), name, status.state,
                   status.position, status.metrics.get("step"), config.get("max_steps") or None,
                   float(loss) if isinstance(loss, (int, float)) else None,
                   round((now or time.time()) - started, 1) if isinstance(started, (int, float)) else None)

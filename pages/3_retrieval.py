@@ -12,7 +12,8 @@ import streamlit as st
 from core.errors import ConfigError, InvalidQuery, LabError
 from core.explain import explain_hits
 from core.index import MODES, RRF_K, IndexConfig
-from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall, is_relevant
+from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall
+from core.scoring import is_relevant
 from core.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD as DEFAULT_RERANK, METHOD_HELP as RERANK_HELP
 from core.rerank import METHODS as RERANK_METHODS, RerankConfig
 from core.retrieval import MAX_QUERY_CHARS, Retriever, check_query

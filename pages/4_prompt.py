@@ -10,7 +10,7 @@ from core.answering import default_k, long_context_passages
 from core.decision import Situation
 from core.errors import InvalidQuery
 from core.prompting import (
-    DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, has_chat_template, prompt_ids, request_cost,
+    DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, encode, has_chat_template, request_cost,
 )
 from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
@@ -81,9 +81,12 @@ if not has_chat_template(gen.tokenizer):
                "message, then `Assistant:`. Answers, fine-tuning and evaluation use the same string"
                + (", as the encoder's input (the answer comes from the decoder)." if gen.is_seq2seq else "."))
 st.code(prompt.text, language=None, wrap_lines=True)
-if prompt.truncated:
-    st.warning(f"Over budget ({int(window):,} − {int(max_new)} answer tokens = {prompt.budget:,}): dropped or cut "
-               f"{', '.join(prompt.truncated)}. The last chunks in the chosen order go first.")
+if prompt.truncated or prompt.over_budget:
+    st.warning(f"Over budget ({int(window):,} − {int(max_new)} answer tokens = {prompt.budget:,}): dropped "
+               f"{', '.join(prompt.truncated) or 'nothing'}. The last chunks in the chosen order go first; the best "
+               "one is always kept, as in the answers."
+               + (" Still too long: the model refuses this prompt. Shorten the question or the chunk."
+                  if prompt.over_budget else ""))
 
 
 def budget_figure(p: Prompt) -> go.Figure:
@@ -116,7 +119,7 @@ st.dataframe(pd.DataFrame([{"part": p.label, "tokens": p.n_tokens, "text": p.tex
 
 st.subheader("What the model actually reads: token ids")
 n_show = st.slider("Show the first N tokens", 10, 600, 150, key="pr_n_tokens")
-ids = prompt_ids(gen.tokenizer, prompt.text, has_chat_template(gen.tokenizer), gen.is_seq2seq)[:n_show]
+ids = encode(gen.tokenizer, prompt.messages, gen.is_seq2seq)[:n_show]  # exactly what generate() feeds the model
 spans = "".join(
     f'<span title="id {i}" style="background:{TOKEN_COLOURS[n % len(TOKEN_COLOURS)]};border-radius:3px;'
     f'padding:1px 0;white-space:pre-wrap">{escape(gen.tokenizer.decode([i]))}<sub style="color:#888">{i}</sub></span>'

@@ -12,7 +12,7 @@ from core.corpora import QAItem
 from core.errors import ConfigError, DatasetError
 from core.finetune import (
     FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, lora_target_candidates,
-    new_run_dir, parameter_report, read_metrics, training_job,
+    parameter_report, read_metrics, submit_training,
 )
 from core.finetune_data import items_from_rows, read_qa_upload
 from core.experiments import general_items
@@ -191,12 +191,8 @@ if "ft_run" not in ss and runs:
 
 
 def _start() -> None:
-    documents = {d.name: d.text for d in current_documents()}
-    label = f"{config.method}-r{config.rank}" if config.method == "lora" else "full"
-    run_dir = new_run_dir(adapters_dir, label + (f"-p{config.paraphrases}" if config.paraphrases else ""))
-    job = training_job(str(workspace.root), run_dir, gen.model, gen.tokenizer, items, config, documents=documents,
-                       general_items=general_items(gen.is_builtin), base_name=gen.name)
-    jobs.submit(job)
+    _, run_dir = submit_training(workspace.root, adapters_dir, gen, items, config,
+                                 documents={d.name: d.text for d in current_documents()})
     ss["ft_run"] = run_dir.name
 
 

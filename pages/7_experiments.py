@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -9,9 +11,10 @@ import streamlit as st
 from core import jobs
 from core.answering import Answerer, Decoding
 from core.errors import LabError
-from core.evaluation import SystemSpec, evaluate, mentions, ovadia_specs, rows_to_csv
-from core.experiments import OVADIA_2023, BackgroundTask, forgetting_check, general_items, knowledge_update
-from core.finetune import FinetuneConfig, new_run_dir, training_job
+from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
+from core.scoring import is_correct
+from core.experiments import OVADIA_2023, forgetting_check, knowledge_update
+from core.finetune import FinetuneConfig, submit_training
 from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, base_generator, make_answerer, model_tier_notice,
     no_adapter_prompt, pick_adapter, render_sources, saved_adapters,
@@ -58,8 +61,8 @@ def card(title: str, answer, good: str | None = None, bad: str | None = None) ->
         return
     st.markdown(answer_html(answer.text), unsafe_allow_html=True)
     if good is not None:
-        st.markdown("✅ new value" if mentions(answer.text, good) else
-                    ("🕰️ old value" if bad and mentions(answer.text, bad) else "➖ neither value"))
+        st.markdown("✅ new value" if is_correct(answer.text, good) else
+                    ("🕰️ old value" if bad and is_correct(answer.text, bad) else "➖ neither value"))
     st.caption(answer_stats(answer))
     render_sources(answer)  # no links: the edited documents live only in this experiment
 
@@ -153,22 +156,23 @@ with tab_update:
         weight_edit_section(item, new_value)
 
 
-# --- background work: the evaluation (a thread) and adapter training (core.jobs) -------------------
+# --- background work: evaluations and adapter training, all through core.jobs --------------------
 
-def start_task(name: str, fn) -> None:
-    ss.setdefault("exp_tasks", {})[name] = BackgroundTask(fn)
+def start_task(name: str, fn, lane: str = "eval") -> None:
+    """Queue ``fn(progress, should_stop)`` as this session's job ``name`` (the "eval" lane does not wait for training)."""
+    label = {"eval": "batch evaluation", "paper": "adapters trained on documents"}.get(name, name)
+    job = jobs.task_job(str(session_workspace().root), label, fn, lane)
+    ss.setdefault("exp_task_ids", {})[name] = jobs.submit(job)
 
 
-def collect_tasks() -> None:
-    """Move finished evaluation tasks into session state (runs on every full rerun)."""
-    for name, task in list(ss.get("exp_tasks", {}).items()):
-        if task.done:
-            del ss["exp_tasks"][name]
-            ss.setdefault("exp_finished", {})[name] = task
+def task_status(name: str):
+    """The job behind ``name``, queued, running or finished (None before the first start)."""
+    return jobs.status(ss.get("exp_task_ids", {}).get(name) or "")
 
 
 def running(name: str) -> bool:
-    return name in ss.get("exp_tasks", {})
+    status = task_status(name)
+    return status is not None and status.state in jobs.LIVE
 
 
 def live_jobs() -> dict:
@@ -181,19 +185,39 @@ def live_jobs() -> dict:
     return out
 
 
-@st.fragment(run_every=1.0)
+def live_tasks() -> dict:
+    """Evaluations (and document training) this page started that are queued or running: name → JobStatus."""
+    return {name: task_status(name) for name in ss.get("exp_task_ids", {}) if running(name)}
+
+
+def task_progress(name: str, status) -> None:
+    m = status.metrics
+    what = "adapters trained on documents" if name == "paper" else "answers"
+    if status.state == "queued":
+        st.progress(0.0, text=f"Queued (position {status.position}): starts when the one before it ends")
+    else:
+        seconds = time.time() - (status.started_at or time.time())
+        st.progress(m["done"] / m["total"] if m.get("total") else 0.0,
+                    text=f"{'Training' if name == 'paper' else 'Evaluating'}… {m.get('done', 0)}/{m.get('total') or '?'} "
+                         f"{what} ({seconds:.0f} s)")
+
+
+# Poll only while a job of this session is queued or running: an idle page does not rerun every second.
+polling = bool(live_tasks() or live_jobs())
+
+
+@st.fragment(run_every=1.0 if polling else None)
 def task_monitor() -> None:
-    """Progress bars and stop buttons for running work; reruns the page when something ends."""
-    tasks, training = ss.get("exp_tasks", {}), live_jobs()
-    if any(t.done for t in tasks.values()) or training.keys() != ss.get("exp_live_jobs", set()):
-        ss["exp_live_jobs"] = set(training)
+    """Progress bars and stop buttons for running work; reruns the page when something starts or ends."""
+    tasks, training = live_tasks(), live_jobs()
+    live = set(tasks) | {f"train_{k}" for k in training}
+    if live != ss.get("exp_live", set()):
+        ss["exp_live"] = live
         st.rerun(scope="app")
-    for name, task in tasks.items():
-        what = "adapters trained on documents" if name == "paper" else "answers"
-        st.progress(task.fraction, text=f"{'Training' if name == 'paper' else 'Evaluating'}… "
-                                        f"{task.done_count}/{task.total or '?'} {what} ({task.elapsed:.0f} s)")
+    for name, status in tasks.items():
+        task_progress(name, status)
         if st.button("Stop", key=f"exp_stop_{name}"):
-            task.stop()
+            jobs.stop(status.id)
     for kind, status in training.items():
         m = status.metrics
         where = f"queued (position {status.position})" if status.state == "queued" else \
@@ -202,9 +226,6 @@ def task_monitor() -> None:
                     text=f"Training {status.label}: {where}")
         if st.button("Stop training", key=f"exp_stop_job_{kind}"):
             jobs.stop(status.id)
-
-
-collect_tasks()
 
 
 # --- batch evaluation -----------------------------------------------------------------------
@@ -230,10 +251,9 @@ def train_button(kind: str, paraphrases: int) -> None:
     if st.button("Train it now with defaults (background)", key=f"exp_train_{kind}"):
         ws = session_workspace()
         label = f"{'ft-par' if paraphrases else 'ft-reg'}-{corpus.name if corpus else 'uploads'}"
-        job = training_job(str(ws.root), new_run_dir(ws.path("adapters"), label), base.model, base.tokenizer, qa,
-                           FinetuneConfig(paraphrases=paraphrases), documents={d.name: d.text for d in docs},
-                           general_items=general_items(base.is_builtin), base_name=base.name, label=label)
-        ss[f"exp_job_{kind}"] = jobs.submit(job)
+        ss[f"exp_job_{kind}"], _ = submit_training(ws.root, ws.path("adapters"), base, qa,
+                                                   FinetuneConfig(paraphrases=paraphrases),
+                                                   documents={d.name: d.text for d in docs}, label=label)
         st.rerun()
 
 
@@ -299,12 +319,12 @@ def paper_setting_section() -> None:
     st.caption("Each run trains for the default 40 epochs: about 1–3 minutes per adapter with the built-in model.")
     if st.button("Train on the documents and ask closed book (background)", key="exp_paper_run",
                  disabled=running("paper") or not picked):
-        start_task("paper", document_training_sweep(base, corpus, sorted(picked)))
+        start_task("paper", document_training_sweep(base, corpus, sorted(picked)), lane="train")
         st.rerun()
-    task = ss.get("exp_finished", {}).get("paper")
-    if task is not None and task.error:
-        st.error(f"The document training failed: {task.error}")
-    elif task is not None and task.result:
+    task = task_status("paper")
+    if task is not None and task.state == "failed":
+        st.error(f"The document training failed: {task.message}")
+    elif task is not None and task.state not in jobs.LIVE and task.result:
         rows = task.result
         st.plotly_chart(rewrites_figure(rows, OVADIA_2023), key="exp_paper_chart")
         st.dataframe(pd.DataFrame(rows).rename(columns={"accuracy": "closed-book accuracy"}), hide_index=True,
@@ -343,12 +363,12 @@ with tab_eval:
                                "adapters": [a.name for a in (ad_qa, ad_par) if a]}
         st.rerun()
     task_monitor()
-    task = ss.get("exp_finished", {}).get("eval")
-    if task is not None and task.error:
-        st.error(f"The evaluation failed: {task.error}")
-    elif task is not None and task.result is not None:
+    task = task_status("eval")
+    if task is not None and task.state == "failed":
+        st.error(f"The evaluation failed: {task.message}")
+    elif task is not None and task.state not in jobs.LIVE and task.result is not None:
         result, meta = task.result, ss.get("exp_eval_meta", {})
-        if task.stopped:
+        if task.state == "stopped":
             st.warning(f"Stopped early: these numbers cover the first {len(result.rows)} answers only.")
         st.caption(f"{meta.get('corpus')} · model `{meta.get('model')}` · adapters: "
                    f"{', '.join(meta.get('adapters') or []) or 'none (LoRA rows not trained yet)'}")

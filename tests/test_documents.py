@@ -76,6 +76,17 @@ def test_html_drops_scripts_styles_and_handlers():
     assert doc.metadata["title"] == "T"
 
 
+def test_pdf_page_offsets_hold_when_a_page_has_windows_line_breaks(monkeypatch):
+    from pypdf import PageObject
+
+    texts = iter(["Roses line one.\r\nRoses line two.\r\n", "Tulips page.\r\nMore tulips."])
+    monkeypatch.setattr(PageObject, "extract_text", lambda self, *a, **k: next(texts))  # what some PDFs extract to
+    doc = load_bytes("crlf.pdf", make_pdf(["one", "two"]))
+    first, second = doc.metadata["page_starts"]
+    assert "\r" not in doc.text and doc.text[first:].startswith("Roses")
+    assert doc.text[second:].startswith("Tulips page.\nMore tulips.")
+
+
 def test_pdf_pages_and_text():
     doc = load_bytes("two.pdf", make_pdf(["First page about roses.", "Second page about tulips."]))
     assert doc.metadata["pages"] == 2

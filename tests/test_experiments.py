@@ -1,18 +1,17 @@
-"""Knowledge update (edit, re-index only what changed, RAG follows, LoRA stays stale), forgetting, background tasks."""
+"""Knowledge update (edit, re-index only what changed, RAG follows, LoRA stays stale), forgetting."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from core.answering import Answerer, Decoding
 from core.corpora import QAItem
 from core.documents import Document
-from core.errors import Cancelled, ConfigError, DatasetError
+from core.errors import ConfigError, DatasetError
 from core.experiments import (
-    BackgroundTask, edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update,
+    edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update,
 )
 from core.evaluation import mentions
 from tests.test_answering import (  # noqa: F401  (fixtures)
@@ -107,28 +106,4 @@ def test_forgetting_check_before_and_after(generator, adapter, model_name):
         assert result["before"] == 1.0  # the built-in model knows its world's general facts
     with pytest.raises(ConfigError, match="needs a LoRA adapter"):
         forgetting_check(Answerer(generator), general_items()[:1])
-
-
-def test_background_task_progress_result_and_stop():
-    def work(progress, should_stop):
-        for i in range(200):
-            if should_stop():
-                exc = Cancelled("stopped")
-                exc.partial = i
-                raise exc
-            progress(i + 1, 200)
-            time.sleep(0.005)
-        return "done"
-
-    finished = BackgroundTask(lambda p, s: (p(1, 1), "ok")[1])
-    finished.join(5)
-    assert finished.done and finished.result == "ok" and finished.fraction == 1.0
-    task = BackgroundTask(work)
-    time.sleep(0.05)
-    task.stop()
-    task.join(5)
-    assert task.done and task.stopped and 0 < task.result < 200
-    failing = BackgroundTask(lambda p, s: 1 / 0)
-    failing.join(5)
-    assert isinstance(failing.error, ZeroDivisionError)
 

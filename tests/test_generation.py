@@ -149,3 +149,15 @@ def test_local_random_model_folder_loads_through_same_path(tmp_path, gen):
     out = generate(local, build_messages("Hello?", None), max_new_tokens=5)
     assert out.completion_tokens <= 5
     assert generate(local, "raw prompt text", max_new_tokens=3).prompt_tokens >= 2
+
+
+def test_decoding_uses_the_supported_cache_argument(gen, tiny_models):
+    """transformers 5 deprecates ``past_key_values`` (removed in 5.40): the decode loop passes ``cache``."""
+    import warnings
+
+    for g in (gen, load_generator(str(tiny_models["t5"]), cache=False)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            out = generate(g, build_messages("Who owns Elmby Blooms?", None), max_new_tokens=6, ignore_eos=True)
+        assert out.completion_tokens == 6
+        assert not [w for w in seen if "past_key_values" in str(w.message)], [str(w.message) for w in seen]

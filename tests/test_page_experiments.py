@@ -6,7 +6,6 @@ import json
 
 import pytest
 import shutil
-import time
 
 from streamlit.testing.v1 import AppTest
 
@@ -17,10 +16,10 @@ PAGE = "pages/7_experiments.py"
 
 
 def wait_for_eval(at: AppTest, timeout: float = 150) -> None:
-    deadline = time.monotonic() + timeout
-    while "eval" in at.session_state["exp_tasks"] and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    from core import jobs
+
+    jobs.QUEUE.wait(at.session_state["exp_task_ids"]["eval"], timeout)  # the evaluation is a job in the queue
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
 
 

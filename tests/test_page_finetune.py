@@ -56,7 +56,7 @@ def test_train_a_few_steps_through_the_page(at):
     at.button(key="ft_start").click().run()
     assert not at.exception, [e.value for e in at.exception]
     run_name = at.session_state["ft_run"]
-    job = next(s for s in jobs.jobs() if s.run_dir.name == run_name)
+    job = next(s for s in jobs.jobs() if s.run_dir is not None and s.run_dir.name == run_name)
     assert jobs.QUEUE.wait(job.id, 400).state == "done"
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -100,7 +100,7 @@ def test_finetune_page_preset_measure_and_train(tiny_models, arch):
     assert metric(at, "Projected run")
     at.button(key="ft_start").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    job = next(s for s in jobs.jobs() if s.run_dir.name == at.session_state["ft_run"])
+    job = next(s for s in jobs.jobs() if s.run_dir is not None and s.run_dir.name == at.session_state["ft_run"])
     assert jobs.QUEUE.wait(job.id, 400).state == "done"
 
 

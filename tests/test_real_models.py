@@ -219,6 +219,53 @@ def test_loading_a_model_frees_the_previous_one_unless_pinned(tiny_models):
     assert not is_loaded(gpt2) and not is_loaded(t5)
 
 
+def test_generator_cache_is_lru_bounded_and_frees_what_it_evicts(tiny_models):
+    import weakref
+
+    from core.generation import is_loaded, loaded_generators, set_cache_size
+
+    llama, gpt2, t5 = (str(tiny_models[a]) for a in ("llama", "gpt2", "t5"))
+    old = set_cache_size(2)
+    try:
+        first = weakref.ref(load_generator(llama).model)
+        load_generator(gpt2)
+        load_generator(llama)  # used again: gpt2 is now the least recently used
+        load_generator(t5)
+        assert is_loaded(llama) and is_loaded(t5) and not is_loaded(gpt2)
+        assert loaded_generators() == [llama, t5]
+        set_cache_size(1)
+        assert loaded_generators() == [t5] and first() is None  # evicted and freed, not just forgotten
+    finally:
+        set_cache_size(old)
+
+
+def test_a_slow_download_does_not_block_loading_another_model(tiny_models, monkeypatch):
+    import threading
+
+    import core.generation as generation
+
+    slow, fast = str(tiny_models["gpt2"]), str(tiny_models["llama"])
+    real, release = generation._load, threading.Event()
+
+    def load(name, path, *args):
+        if path == slow:  # stands in for a download that takes minutes
+            assert release.wait(60)
+        return real(name, path, *args)
+
+    monkeypatch.setattr(generation, "_load", load)
+    waiting = threading.Thread(target=load_generator, args=(slow,), daemon=True)
+    waiting.start()
+    other = threading.Thread(target=load_generator, args=(fast,), daemon=True)
+    other.start()
+    other.join(60)
+    try:
+        assert not other.is_alive() and generation.is_loaded(fast) and waiting.is_alive()
+    finally:
+        release.set()
+        waiting.join(60)
+    assert generation.is_loaded(slow)
+
+
 def test_adapters_share_one_copy_of_the_base_and_answer_as_their_own_model(tiny_models, tmp_path):
     """peft adapter switching: two adapters, one host copy; each answers exactly like a private PeftModel."""
     import copy

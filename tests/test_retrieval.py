@@ -46,6 +46,23 @@ def test_cache_reembeds_only_new_texts(embedder, tmp_path):
     assert len(reloaded) == 3
 
 
+def test_newly_embedded_counts_only_this_builds_chunks_when_another_session_embeds_at_once(embedder, tmp_path):
+    from core.workspace import content_hash
+
+    cache = EmbeddingCache(tmp_path, embedder.name)
+    others = ["another session's chunk one", "another session's chunk two", "and a third"]
+
+    def another_session_embeds_now(done: int, total: int) -> None:  # called as this build starts embedding
+        if done == 0:
+            cache.put([content_hash(t) for t in others], embedder.encode(others))
+
+    built = Retriever.build(DOCS, embedder, ChunkConfig("recursive", 60, 10, "tokens"), cache=cache,
+                            progress=another_session_embeds_now)
+    assert built.stats.n_embedded == len({c.text for c in built.chunks})
+    again = Retriever.build(DOCS, embedder, ChunkConfig("recursive", 60, 10, "tokens"), cache=cache)
+    assert again.stats.n_embedded == 0
+
+
 def test_embedding_can_be_stopped_and_keeps_what_it_did(embedder, tmp_path):
     cache = EmbeddingCache(tmp_path, embedder.name)
     batches = []
@@ -70,8 +87,16 @@ def test_search_finds_the_right_document(retriever, mode, question, document):
 
 def test_hits_explain_dense_and_bm25_scores(retriever):
     hit = retriever.search("delivery cost", k=1, mode="hybrid")[0]
-    assert set(hit.details) == {"dense", "bm25"}
+    assert set(hit.details) == {"dense", "bm25", "dense_rank", "bm25_rank"}  # the keys search() documents
     assert hit.details["bm25"] > 0 and 0 < hit.details["dense"] <= 1
+    assert hit.details["dense_rank"] >= 1 and hit.details["bm25_rank"] >= 1
+
+
+@pytest.mark.parametrize("mode, own", [("dense", "dense_rank"), ("bm25", "bm25_rank")])
+def test_each_retrievers_rank_is_its_own_ordering(retriever, mode, own):
+    hits = [h for h in retriever.search("delivery cost", k=4, mode=mode) if h.details["bm25"] > 0 or mode == "dense"]
+    assert len(hits) >= 1 and [h.details[own] for h in hits] == [h.rank for h in hits]
+    assert "dense_rank" not in hits[0].details if mode == "bm25" else hits[0].details["bm25_rank"] is not None
 
 
 def test_k_larger_than_corpus_returns_every_chunk(retriever):

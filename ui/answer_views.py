@@ -13,7 +13,7 @@ from core.answering import Answer, Answerer, TrainingExamples, estimated_cost, t
 from core.corpora import CorpusInfo, QAItem
 from core.decision import Situation
 from core.errors import AdapterError, ModelUnavailable
-from core.evaluation import contains
+from core.scoring import is_correct
 from core.finetune import AdapterInfo, list_adapters
 from ui.resources import get_embedder, get_generator, get_reranker
 from ui.state import session_workspace
@@ -161,7 +161,7 @@ def show_answer(slot, text: str, cursor: bool = False) -> None:
 def verdict(answer: Answer, reference: QAItem | None) -> str:
     if reference is None:
         return ""
-    return f"✅ contains “{reference.target}”" if contains(answer.text, reference.target) else f"❌ no “{reference.target}”"
+    return f"✅ contains “{reference.target}”" if is_correct(answer.text, reference) else f"❌ no “{reference.target}”"
 
 
 def answer_stats(answer: Answer) -> str:

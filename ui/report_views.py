@@ -15,13 +15,16 @@ from ui.state import session_workspace
 
 def report_snapshot(corpus_title: str) -> dict:
     """What the report shows, read from the session now (no heavy imports: this runs on every page)."""
+    from core import jobs
+
     ss = st.session_state
-    task = ss.get("exp_finished", {}).get("eval")
+    task = jobs.status(ss.get("exp_task_ids", {}).get("eval") or "")  # the last batch evaluation's job
     return {"corpus": corpus_title, "chunk": ss["chunk_config"].to_dict(), "index": ss["index_config"].to_dict(),
             "generator": ss.get("generator_name") or "built-in tiny LM",
             "embedder": ss.get("embedder_name") or "all-MiniLM-L6-v2", "answers": ss.get("ans_result"),
             "adapters": session_workspace().path("adapters"),
-            "eval": task.result if task is not None and getattr(task, "result", None) is not None else None}
+            "eval": task.result if task is not None and task.state not in jobs.LIVE and task.result is not None
+            else None}
 
 
 def refresh_snapshot() -> None:

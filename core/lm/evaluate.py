@@ -2,7 +2,7 @@
 
     python -m core.lm.evaluate [--model PATH] [--seeds 9001 9002] [--json OUT]
 
-Modes, each scored as "the generated answer contains the fact's value":
+Modes, each scored by the Lab's one rule, ``core.scoring.is_correct`` (the answer mentions the fact's value):
 * ``rag``: the app's pipeline (default chunks, MiniLM + BM25 hybrid search, top-k, prompt, generate);
 * ``oracle``: the relevant passage plus 1-2 distractor passages;
 * ``closed``: no context (the model cannot know; it should fail).
@@ -18,6 +18,7 @@ import re
 
 from core.answering import Decoding
 from core.generation import Generator, generate, load_generator
+from core.scoring import is_correct
 from core.prompting import build_messages
 from core.world import generate_world
 
@@ -69,7 +70,7 @@ def evaluate_world(gen: Generator, seed: int, embedder, n_entities: int = 12, k:
                 ctx = None
             if mode != "rag":
                 out = generate(gen, build_messages(row["question"], ctx), max_new_tokens=40)
-            ok = row["value"].lower() in out.text.lower()
+            ok = is_correct(out.text, row["value"])
             hits[mode] += ok
             if len(examples) < 9:
                 examples.append({"mode": mode, "question": row["question"], "value": row["value"],
@@ -104,7 +105,7 @@ def english_probe(gen: Generator) -> dict:
     rows = []
     for ctx, q, v in ENGLISH_PROBES:
         out = generate(gen, build_messages(q, [ctx]), max_new_tokens=30)
-        rows.append({"question": q, "value": v, "output": out.text, "ok": v.lower() in out.text.lower()})
+        rows.append({"question": q, "value": v, "output": out.text, "ok": is_correct(out.text, v)})
     return {"accuracy": sum(r["ok"] for r in rows) / len(rows), "rows": rows}
 
 
