@@ -58,13 +58,13 @@ def build(name: str, workdir: Path) -> Path:
 def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps: int) -> dict:
     import torch
 
-    from core.corpora import get_corpus, load_qa
+    from core.rag.corpora import get_corpus, load_qa
     from core.finetune import _batches, prepare_model, training_threads
-    from core.finetune_data import build_data, read_documents
-    from core.finetune_presets import calibrate, planned_evals, preset_named
-    from core.finetune_step import PeakRSS, train_step
-    from core.generation import load_generator
-    from core.threads import torch_threads
+    from core.finetune.data import build_data, read_documents
+    from core.finetune.presets import calibrate, planned_evals, preset_named
+    from core.finetune.step import PeakRSS, train_step
+    from core.llm.generation import load_generator
+    from core.runtime.threads import torch_threads
 
     gen = load_generator(str(folder), cache=False)
     preset = preset_named(gen.model, gen.is_builtin, preset_name)

@@ -26,9 +26,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import ConfigError, LabError, check_numbers
-from core.prompting import build_messages
+from core.llm.prompting import build_messages
 
 SYSTEMS = ("base", "rag", "lora", "lora+rag", "long-context")
 USES_RETRIEVAL = {"base": False, "rag": True, "lora": False, "lora+rag": True, "long-context": False}
@@ -144,7 +144,7 @@ def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]
     (usually the corpus Q&A set the adapter was trained from)."""
     from pathlib import Path
 
-    from core.corpora import load_qa
+    from core.rag.corpora import load_qa
     from core.errors import DatasetError
 
     for name in TRAINING_FILES if adapter_dir else ():
@@ -161,7 +161,7 @@ def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]
 
 def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[str]:
     """Drop the lowest-ranked passages until the prompt is at most ``budget`` tokens (keeps at least one)."""
-    from core.generation import count_tokens
+    from core.llm.generation import count_tokens
 
     contexts = list(contexts)
     while len(contexts) > 1 and count_tokens(gen, build_messages(question, contexts)) > budget:
@@ -188,7 +188,7 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
 
     The rule long-context systems follow: no retrieval, so what does not fit is simply not read.
     """
-    from core.generation import count_tokens
+    from core.llm.generation import count_tokens
 
     def n_tokens(text: str) -> int:
         return len(gen.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])  # no "too long" warning
@@ -320,7 +320,7 @@ class Answerer:
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
                retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
         """One answer; ``hits`` (found in ``retrieval_s`` seconds) reuses a retrieval made for this question."""
-        from core.generation import generate
+        from core.llm.generation import generate
 
         t0 = time.perf_counter() - (retrieval_s if hits is not None and USES_RETRIEVAL.get(system) else 0.0)
         given = self.prepare(question, system, decoding, hits)  # rag and lora+rag each pay for the shared search

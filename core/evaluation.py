@@ -29,9 +29,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.answering import Answer, Answerer, Decoding, SYSTEMS, check_systems
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import Cancelled, ConfigError
-from core.metrics import normalise
+from core.rag.retrieval_metrics import normalise
 
 STOPWORDS = frozenset("""a an the is are was were be been being am of in on at to for from by with and or but not no
 it its it's this that these those there here as into than then so do does did has have had will would can could

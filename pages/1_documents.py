@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.chunking import STRATEGIES, UNITS, ChunkConfig
-from core.documents import ENCODING_LABELS
+from core.rag.chunking import STRATEGIES, UNITS, ChunkConfig
+from core.rag.documents import ENCODING_LABELS
 from core.errors import ConfigError, DocumentError
 from ui.rag_views import (
     chars_per_token, chunk_corpus, chunk_doc_cached, legend_html, page_of, paint_chunks, preview, unit_mismatch_note,

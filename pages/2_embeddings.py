@@ -9,10 +9,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.chunking import STRATEGIES
+from core.rag.chunking import STRATEGIES
 from core.errors import ConfigError, InvalidQuery
-from core.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
-from core.workspace import content_hash
+from core.rag.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
+from core.runtime.workspace import content_hash
 from ui.backend_views import backend_comparison
 from ui.rag_views import chars_per_token, documents_and_retriever, preview, unit_mismatch_note
 from ui.state import current_corpus, get_retriever

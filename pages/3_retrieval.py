@@ -10,13 +10,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import ConfigError, InvalidQuery, LabError
-from core.explain import explain_hits
-from core.index import MODES, RRF_K, IndexConfig
-from core.metrics import chunk_size_sweep, evaluate_retrieval, index_recall, is_relevant
-from core.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD as DEFAULT_RERANK, METHOD_HELP as RERANK_HELP
-from core.rerank import METHODS as RERANK_METHODS, RerankConfig
-from core.retrieval import MAX_QUERY_CHARS, Retriever, check_query
-from core.workspace import content_hash
+from core.rag.explain import explain_hits
+from core.rag.index import MODES, RRF_K, IndexConfig
+from core.rag.retrieval_metrics import chunk_size_sweep, evaluate_retrieval, index_recall, is_relevant
+from core.rag.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD as DEFAULT_RERANK, METHOD_HELP as RERANK_HELP
+from core.rag.rerank import METHODS as RERANK_METHODS, RerankConfig
+from core.rag.retrieval import MAX_QUERY_CHARS, Retriever, check_query
+from core.runtime.workspace import content_hash
 from ui.rag_views import (MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, documents_and_retriever,
                           page_of, preview)
 from ui.rerank_views import (SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, edited_retriever, hit_html, score_rerankers,

@@ -9,7 +9,7 @@ import streamlit as st
 from core.answering import default_k, long_context_passages
 from core.decision import Situation
 from core.errors import InvalidQuery
-from core.prompting import (
+from core.llm.prompting import (
     DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, has_chat_template, prompt_ids, request_cost,
 )
 from ui.answer_views import base_generator, model_tier_notice

@@ -95,8 +95,8 @@ if asked:
 
 def insight_section(result: dict, answerer) -> None:
     """How sure each system was (token probabilities, the right value's probability) and where RAG's answer came from."""
-    from core.attribution import attribute
-    from core.confidence import answer_confidence, reference_frame
+    from core.llm.attribution import attribute
+    from core.llm.confidence import answer_confidence, reference_frame
 
     st.subheader("How sure was it, and where did the answer come from?")
     st.caption("Each token coloured by the probability the model gave it (red = unsure, green = sure); with a "

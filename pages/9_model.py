@@ -9,7 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.errors import ModelUnavailable
-from core.generation import pin_generator
+from core.llm.generation import pin_generator
 from ui.resources import get_embedder, get_generator, load_with_progress
 
 st.title("🤖 Model")
@@ -79,7 +79,7 @@ if load:
             st.error(f"{failure}\n\n`{gen.name}` stays loaded.")
 
 if gen.is_builtin:
-    from core.generation import BUILTIN_PATH
+    from core.llm.generation import BUILTIN_PATH
 
     folder = BUILTIN_PATH
     log_path = folder / "train_log.jsonl"

@@ -19,7 +19,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".pytest_cache" / "numba"))
 
 @pytest.fixture(scope="session")
 def embedder():
-    from core.embedding import load_embedder
+    from core.rag.embedding import load_embedder
 
     return load_embedder()
 
@@ -29,7 +29,7 @@ def warm_numba():
     """Compile UMAP's numba functions once per session (tens of seconds cold), not inside whichever test is first."""
     import numpy as np
 
-    from core.projection import fit_projection
+    from core.rag.projection import fit_projection
 
     vectors = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32)
     fit_projection(vectors, "umap", 2, seed=0).transform(vectors[:1])
@@ -38,14 +38,14 @@ def warm_numba():
 @pytest.fixture(scope="session")
 def torch_embedder():
     """The PyTorch reference the ONNX backends are measured against."""
-    from core.embedding import load_embedder
+    from core.rag.embedding import load_embedder
 
     return load_embedder(backend="torch")
 
 
 @pytest.fixture(scope="session")
 def int8_embedder():
-    from core.embedding import load_embedder
+    from core.rag.embedding import load_embedder
 
     return load_embedder(backend="onnx-int8")
 

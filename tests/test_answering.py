@@ -17,10 +17,10 @@ import pytest
 from core.answering import (
     SYSTEMS, Answerer, Decoding, TrainingExamples, default_k, fit_contexts, training_items,
 )
-from core.corpora import list_corpora, load_qa
+from core.rag.corpora import list_corpora, load_qa
 from core.errors import ConfigError
-from core.generation import BUILTIN_PATH
-from core.prompting import build_messages
+from core.llm.generation import BUILTIN_PATH
+from core.llm.prompting import build_messages
 from tests.conftest import ROOT
 
 SMOKE = ROOT / "runs" / "smoke-model"  # a developer's stand-in while the built-in model is being trained
@@ -48,7 +48,7 @@ def model_name() -> str | None:
 
 @pytest.fixture(scope="session")
 def generator(model_name):
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     return load_generator(model_name)
 
@@ -62,8 +62,8 @@ def world(model_name) -> dict:
 
 @pytest.fixture(scope="session")
 def retriever(world, embedder):
-    from core.documents import load_paths
-    from core.retrieval import Retriever
+    from core.rag.documents import load_paths
+    from core.rag.retrieval import Retriever
 
     return Retriever.build(load_paths([world["docs"]]), embedder)
 
@@ -86,7 +86,7 @@ def trained_adapter(generator, qa, n_facts: int = 5) -> Path:
     key = (generator.name, n_facts)
     if key not in _TRAINED:
         from core.finetune import FinetuneConfig, train
-        from core.finetune_data import build_data
+        from core.finetune.data import build_data
 
         config = FinetuneConfig(max_steps=40, eval_every=1000, max_eval_questions=n_facts, val_fraction=0,
                                 open_book_mix=0)
@@ -109,7 +109,7 @@ def adapter(generator, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def answerer(generator, retriever, adapter, world, embedder) -> Answerer:
-    from core.documents import load_paths
+    from core.rag.documents import load_paths
 
     return Answerer(generator, retriever, adapter, TrainingExamples.build(embedder, world["qa"]),
                     documents=load_paths([world["docs"]]))
@@ -173,7 +173,7 @@ def test_missing_adapter_is_explained(generator, retriever):
 
 def test_fit_contexts_drops_the_lowest_ranked_passages(generator):
     passages = ["word " * 200, "other " * 200, "third " * 200]
-    from core.generation import count_tokens
+    from core.llm.generation import count_tokens
 
     one = count_tokens(generator, build_messages("Q?", passages[:1]))
     assert fit_contexts(generator, "Q?", passages, one + 5) == passages[:1]

@@ -17,12 +17,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import errors
-from core.chunking import ChunkConfig
-from core.documents import MAX_BYTES, load_bytes
+from core.rag.chunking import ChunkConfig
+from core.rag.documents import MAX_BYTES, load_bytes
 from core.finetune import FinetuneConfig, load_adapter
-from core.finetune_data import read_qa_upload
-from core.generation import load_generator
-from core.retrieval import Retriever, check_query
+from core.finetune.data import read_qa_upload
+from core.llm.generation import load_generator
+from core.rag.retrieval import Retriever, check_query
 from tests.conftest import ROOT
 from tests.test_documents import make_docx, make_pdf, zip_bomb
 from tests.test_finetune import tiny_model_dir
@@ -187,7 +187,7 @@ def test_bad_chunk_settings(size, overlap, words):
 
 
 def test_k_larger_than_the_corpus(embedder):
-    from core.documents import load_bytes as load
+    from core.rag.documents import load_bytes as load
 
     retriever = Retriever.build([load("notes.txt", NOTE)], embedder)
     n = len(retriever.chunks)
@@ -312,7 +312,7 @@ def test_corrupt_adapter_folder(tmp_path, tiny_model):
     with pytest.raises(errors.AdapterError, match="no adapter folder"):
         load_adapter(base, tmp_path / "missing")
 
-    from core.workspace import Workspace, default_root
+    from core.runtime.workspace import Workspace, default_root
 
     broken_adapter(Workspace(default_root()).session("adapters").path("adapters", "broken-run"))
     at = with_uploads("adapters", ANSWERS, {"notes.txt": NOTE}, generator_name=tiny_model)
@@ -338,7 +338,7 @@ def test_unknown_model_or_unreachable_hub(monkeypatch, name, words, tiny_model):
 
 
 def test_unknown_embedder(monkeypatch):
-    from core.embedding import load_embedder
+    from core.rag.embedding import load_embedder
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(errors.ModelUnavailable):

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from core.corpora import list_corpora, load_qa
-from core.metrics import normalise
+from core.rag.corpora import list_corpora, load_qa
+from core.rag.retrieval_metrics import normalise
 from tests.conftest import ROOT
 
 FLOWER = ROOT / "sample_data" / "prose_flower_shop"
@@ -106,8 +106,8 @@ def test_ingest_saves_a_loadable_index(tmp_path, capsys):
     out = in_process(capsys, "ingest", str(FLOWER), "--workspace", str(tmp_path), "--json").stdout
     summary = json.loads(out)
     assert summary["documents"] == len(list(FLOWER.glob("*.*"))) - 2  # minus qa.jsonl and corpus.json
-    from core.embedding import load_embedder
-    from core.retrieval import Retriever
+    from core.rag.embedding import load_embedder
+    from core.rag.retrieval import Retriever
 
     loaded = Retriever.load(summary["index"], load_embedder())
     assert len(loaded.chunks) == summary["chunks"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.corpora import load_qa
+from core.rag.corpora import load_qa
 from tests.test_cli import FLOWER, cli
 
 SHAPE = {"document", "start", "end", "score", "rank", "text", "first_stage_rank", "first_stage_score"}

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from core import errors
-from core.documents import expand_paths, load_bytes, load_path
+from core.rag.documents import expand_paths, load_bytes, load_path
 
 
 def make_pdf(pages: list[str], password: str | None = None) -> bytes:

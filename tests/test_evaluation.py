@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import Cancelled, ConfigError
 from core.evaluation import (
     added_words, contains, content_words, evaluate, exact_match, faithfulness, ovadia_specs, question_variants,

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from core.answering import Answerer, Decoding
-from core.corpora import QAItem
-from core.documents import Document
+from core.rag.corpora import QAItem
+from core.rag.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
 from core.experiments import (
     BackgroundTask, edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update,
@@ -67,7 +67,7 @@ def test_finetune_seconds_from_metrics(tmp_path, generator):
 
 
 def test_knowledge_update_rag_follows_lora_stays_stale(generator, retriever, world, trained_adapter_dir, model_name):
-    from core.documents import load_paths
+    from core.rag.documents import load_paths
     from core.finetune import load_adapter
 
     item = world["qa"][0]

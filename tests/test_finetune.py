@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import AdapterError, ConfigError, DatasetError
 from core.finetune import (
     FinetuneConfig, export_adapter_zip, list_adapters, load_adapter, lora_target_candidates,
     parameter_report, train,
 )
-from core.finetune_data import IGNORE, build_data, qa_example, read_qa_upload
-from core.finetune_eval import greedy_answers
-from core.prompting import build_messages
+from core.finetune.data import IGNORE, build_data, qa_example, read_qa_upload
+from core.finetune.evaluate import greedy_answers
+from core.llm.prompting import build_messages
 from tests.conftest import ROOT
 
 SHIPPED = ROOT / "models" / "lab-tiny-lm"
@@ -162,7 +162,7 @@ def test_build_data_mixes_paraphrases_and_open_book(base):
 
 
 def test_table_rows_skip_blanks_and_nan():
-    from core.finetune_data import items_from_rows
+    from core.finetune.data import items_from_rows
 
     rows = [{"question": "Who?", "answer": "Ada.", "value": float("nan")}, {"question": "", "answer": "x"},
             {"question": None, "answer": None, "value": None}]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.chunking import ChunkConfig
-from core.corpora import list_corpora
+from core.rag.chunking import ChunkConfig
+from core.rag.corpora import list_corpora
 from tests.conftest import ROOT
 from ui.guide import PAGE_FILES
 from ui.guide_content import DEFAULT_CORPUS, GLOSSARY, PRESETS, TOUR
@@ -70,7 +70,7 @@ def test_tour_step_panel_asks_before_it_reveals(step):
 
 def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
     """F5 on ?sid=… is a new Streamlit session (and a restart a new process): the settings come back from disk."""
-    from core.sessions import new_session_id
+    from core.runtime.sessions import new_session_id
     from ui.resources import get_workspace
 
     get_workspace.clear()  # this test's RAGFT_WORKSPACE

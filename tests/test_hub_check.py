@@ -8,7 +8,7 @@ import time
 import pytest
 
 from core.errors import ModelUnavailable
-from core.hub import check_hub, hub_reachable
+from core.llm.hub import check_hub, hub_reachable
 from tests.test_bad_input import MODEL, boxes, start, tiny_model  # noqa: F401
 
 

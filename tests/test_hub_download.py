@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from core.generation import BUILTIN_PATH
+from core.llm.generation import BUILTIN_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO_ID = "lab/tiny-model"
@@ -31,7 +31,7 @@ SKIPPED = ["model.onnx", "onnx/decoder.onnx", "pytorch_model.bin"]  # matched by
 
 LOAD = r"""
 import json, sys
-from core.generation import DownloadProgress, generate, load_generator
+from core.llm.generation import DownloadProgress, generate, load_generator
 
 p = DownloadProgress() if sys.argv[1] == "progress" else None
 gen = load_generator("lab/tiny-model", cache=False, progress=p)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.corpora import list_corpora
+from core.rag.corpora import list_corpora
 from tests.conftest import ROOT
 from tests.test_answering import _one_thread, generator, model_name, trained_adapter, world  # noqa: F401
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.chunking import STRATEGIES
+from core.rag.chunking import STRATEGIES
 from tests.conftest import ROOT
 
 TIMEOUT = 180

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from core.corpora import get_corpus, load_qa
+from core.rag.corpora import get_corpus, load_qa
 from ui.widgets import escape
 
 from tests.test_page_documents import figures, open_page, text_uploads

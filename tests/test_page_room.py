@@ -7,7 +7,7 @@ import threading
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
+from core.runtime import jobs
 from core.room import PASSCODE_ENV, learner_tag, room_snapshot
 from tests.conftest import ROOT
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.chunking import ChunkConfig
+from core.rag.chunking import ChunkConfig
 from tests.test_bad_input import _fresh_workspace  # noqa: F401
 from tests.test_page_documents import open_page, text_uploads
 

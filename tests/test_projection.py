@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from core.errors import ConfigError
-from core.projection import cosine_matrix, fit_projection, kmeans_labels, neighbour_mean
+from core.rag.projection import cosine_matrix, fit_projection, kmeans_labels, neighbour_mean
 
 
 def _clustered(n_per: int = 12, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -112,7 +112,7 @@ def test_cosine_matrix():
 
 
 def test_neighbour_overlap_measures_how_much_a_map_keeps():
-    from core.projection import neighbour_overlap
+    from core.rag.projection import neighbour_overlap
 
     good = fit_projection(VECTORS, "pca", 2).points
     shuffled = good[np.random.default_rng(0).permutation(len(good))]
@@ -123,7 +123,7 @@ def test_neighbour_overlap_measures_how_much_a_map_keeps():
 
 
 def test_neighbour_overlap_samples_large_inputs():
-    from core.projection import neighbour_overlap
+    from core.rag.projection import neighbour_overlap
 
     points = fit_projection(VECTORS, "pca", 2).points
     sampled = neighbour_overlap(VECTORS, points, k=3, max_points=20)

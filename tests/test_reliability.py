@@ -12,8 +12,8 @@ import math
 import pytest
 
 from core.answering import Decoding
-from core.corpora import parse_qa
-from core.documents import ENCODING_LABELS, load_bytes
+from core.rag.corpora import parse_qa
+from core.rag.documents import ENCODING_LABELS, load_bytes
 from core.errors import ConfigError, CorruptDocument, DatasetError
 from core.finetune import MAX_STEPS, FinetuneConfig
 from tests.test_bad_input import DOCUMENTS, _fresh_workspace, start, upload  # noqa: F401  (autouse fixture)

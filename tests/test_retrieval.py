@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chunking import ChunkConfig
-from core.documents import Document
-from core.embedding import EmbeddingCache, embed_texts
+from core.rag.chunking import ChunkConfig
+from core.rag.documents import Document
+from core.rag.embedding import EmbeddingCache, embed_texts
 from core.errors import Cancelled, ConfigError, EmptyCorpus, IndexError_, InvalidQuery
-from core.index import BM25Index, DenseIndex, IndexConfig, rrf
-from core.retrieval import MAX_QUERY_CHARS, Retriever
+from core.rag.index import BM25Index, DenseIndex, IndexConfig, rrf
+from core.rag.retrieval import MAX_QUERY_CHARS, Retriever
 
 DOCS = [
     Document("a", "hours.md", "# Opening hours\n\nThe shop opens at 8am and closes at 6pm on weekdays. "

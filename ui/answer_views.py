@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.answering import Answer, Answerer, TrainingExamples, estimated_cost, training_items
-from core.corpora import CorpusInfo, QAItem
+from core.rag.corpora import CorpusInfo, QAItem
 from core.decision import Situation
 from core.errors import AdapterError, ModelUnavailable
 from core.evaluation import contains
@@ -65,8 +65,8 @@ def model_tier_notice(gen, corpus: CorpusInfo | None) -> None:
 @st.cache_data(show_spinner=False)
 def builtin_scores() -> dict | None:
     """The built-in model's measured accuracy (``eval_results.json`` beside its weights), or None."""
-    from core.generation import BUILTIN_PATH
-    from core.workspace import read_json
+    from core.llm.generation import BUILTIN_PATH
+    from core.runtime.workspace import read_json
 
     scores = read_json(BUILTIN_PATH / "eval_results.json")
     return scores if scores and "all" in scores and "questions" in scores else None
@@ -113,7 +113,7 @@ def adapter_missing_reason(info: AdapterInfo | None) -> str:
 @st.cache_resource(max_entries=4, show_spinner="Loading the LoRA adapter…")
 def _adapter_generator(base_name: str | None, path: str, mtime: float):
     from core.finetune import load_adapter
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     return load_adapter(load_generator(base_name), path)  # no spinner element inside a cached function
 

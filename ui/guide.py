@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.chunking import ChunkConfig
-from core.corpora import get_corpus, load_qa
+from core.rag.chunking import ChunkConfig
+from core.rag.corpora import get_corpus, load_qa
 from core.errors import LabError
-from core.index import IndexConfig
+from core.rag.index import IndexConfig
 from ui.guide_content import DEFAULT_CORPUS, GLOSSARY, PRESETS, TOUR, Preset
 from ui.state import forget_settings
 
@@ -125,7 +125,7 @@ def render_glossary() -> None:
 
 def render_warmup() -> None:
     """The teacher's warm-up: models into this server's caches, samples embedded, UMAP compiled, speed measured."""
-    from core.warmup import warm_up
+    from core.runtime.warmup import warm_up
     from ui.resources import get_embedder, get_generator, get_workspace
 
     with st.expander("🔥 Before a class: warm up this server (about 1–5 minutes on 2 cores)"):

@@ -83,17 +83,17 @@ def load_base(name: str | None, cache: bool = True):
 
 
 def load_generator_for(name: str | None, cache: bool = True):
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     return load_generator(name, cache=cache)
 
 
 def run(args) -> int:
-    from core.corpora import load_qa
+    from core.rag.corpora import load_qa
     from core.errors import ConfigError
     from core.finetune import check_targets, train
-    from core.finetune_data import build_data, read_documents
-    from core.finetune_presets import preset_named
+    from core.finetune.data import build_data, read_documents
+    from core.finetune.presets import preset_named
 
     config_from_args(args)  # validate the flags before loading anything slow
     items = load_qa(args.qa)

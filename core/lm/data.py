@@ -23,9 +23,9 @@ import random
 import re
 from functools import lru_cache
 
-from core import world_templates as T
+from core.world import templates as T
 from core.lm.tokenizer import BOS, EOS, render_chat
-from core.prompting import build_messages
+from core.llm.prompting import build_messages
 from core.world import GENERAL_FACTS, KINDS, Entity, WorldDoc, make_entity, render_document
 from core.world import _VALUES
 from core.world import _base as place_word

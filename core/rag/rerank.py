@@ -34,10 +34,10 @@ from typing import Sequence
 
 import numpy as np
 
-from core.chunking import sentence_spans
+from core.rag.chunking import sentence_spans
 from core.errors import ConfigError, ModelUnavailable
-from core.index import Hit
-from core.workspace import atomic_write_bytes, content_hash
+from core.rag.index import Hit
+from core.runtime.workspace import atomic_write_bytes, content_hash
 
 METHODS = ("none", "sentence", "maxsim", "fused", "mmr", "cross-encoder")
 DEFAULT_METHOD = "fused"  # best mean hit@1 on the prose Q&A sets, no tuned weights (README: Reranking)
@@ -133,7 +133,7 @@ class FeatureStore:
         return [found[k] for k in keys]
 
     def _compute(self, keys: list[str], texts: list[str]) -> dict[str, ChunkFeatures]:
-        from core.embedding import embed_texts
+        from core.rag.embedding import embed_texts
 
         spans = [[(a, b) for a, b in sentence_spans(t) if t[a:b].strip()] or [(0, len(t))] for t in texts]
         flat = [t[a:b] for t, sp in zip(texts, spans) for a, b in sp]
@@ -337,7 +337,7 @@ def _chunk_vectors(retriever, hits: list[Hit]) -> np.ndarray:
 
 def make_reranker(embedder, config: RerankConfig = RerankConfig(), workspace=None) -> Reranker:
     """A reranker whose features are cached in ``workspace`` (sentence vectors with the embedding cache)."""
-    from core.embedding import EmbeddingCache
+    from core.rag.embedding import EmbeddingCache
 
     cache = token_dir = None
     if workspace is not None:

@@ -15,9 +15,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from core.chunking import TokenCounter
+from core.rag.chunking import TokenCounter
 from core.errors import Cancelled, ModelUnavailable
-from core.workspace import atomic_write_bytes, content_hash
+from core.runtime.workspace import atomic_write_bytes, content_hash
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 _BUNDLED_ALIASES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
@@ -75,7 +75,7 @@ def load_embedder(name: str | None = None, backend: str | None = None, export_ro
     """
     from sentence_transformers import SentenceTransformer
 
-    from core import embed_backends
+    from core.rag import embed_backends
 
     from transformers.utils import logging as hf_logging
 
@@ -110,7 +110,7 @@ def load_embedder(name: str | None = None, backend: str | None = None, export_ro
 
 def _use_backend(model, path: str, backend: str, export_root: Path | None) -> tuple[str, str]:
     """Switch ``model`` to ``backend`` in place; (the backend in use, a notice if it differs)."""
-    from core import embed_backends
+    from core.rag import embed_backends
 
     if backend == "torch":
         return backend, ""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.chunking import Chunk
+from core.rag.chunking import Chunk
 from core.errors import ConfigError, IndexError_
 
 KINDS = ("flat", "hnsw", "ivf")

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from core.documents import Document
+from core.rag.documents import Document
 from core.errors import ConfigError
 
 MAX_SIZE = 100_000  # larger than any document the Lab reads in one chunk; caps runaway values

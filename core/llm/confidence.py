@@ -61,7 +61,7 @@ class ValueProbability:
 
 def prompt_ids(gen, messages) -> list[int]:
     """The prompt exactly as ``generate`` tokenises it."""
-    from core.generation import render_prompt
+    from core.llm.generation import render_prompt
 
     prompt = render_prompt(gen, messages)
     tok = gen.tokenizer
@@ -76,7 +76,7 @@ def answer_tokens(gen, text: str) -> tuple[list[int], list[tuple[int, int]]]:
 
 def _logprobs(gen, prompt_ids: list[int], answer_ids: list[int]) -> list[float]:
     """log p(answer_ids[i] | prompt, answer_ids[:i]) for every i, in one forward pass."""
-    from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
+    from core.runtime.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 
     if not answer_ids:
         return []
@@ -130,7 +130,7 @@ def value_probability(gen, messages, reference: str, value: str) -> ValueProbabi
 
 def system_messages(answer, question: str) -> list[dict]:
     """The messages a system's answer was generated from, rebuilt from its sources (chunks or documents)."""
-    from core.prompting import build_messages
+    from core.llm.prompting import build_messages
 
     contexts = [s.text for s in answer.sources if s.kind in ("chunk", "document")]
     return build_messages(question, contexts or None)

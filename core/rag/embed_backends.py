@@ -25,7 +25,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from core.workspace import content_hash, default_root
+from core.runtime.workspace import content_hash, default_root
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_BACKEND = "onnx"  # lossless (cosine to fp32 = 1.000), several times faster per query; see README Benchmarks
@@ -224,8 +224,8 @@ def compare_backends(chunks, embedders: dict, qa=(), k: int = 5, progress=None) 
 
     import numpy as np
 
-    from core.metrics import evaluate_retrieval
-    from core.retrieval import Retriever
+    from core.rag.retrieval_metrics import evaluate_retrieval
+    from core.rag.retrieval import Retriever
 
     texts = [c.text for c in chunks]
     questions = [item.question for item in qa]

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.index import Hit
-from core.retrieval import FUSION_DEPTH, check_query
+from core.rag.index import Hit
+from core.rag.retrieval import FUSION_DEPTH, check_query
 
 WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default token pattern: words of two or more characters
 RERANK_PARTS = ("sentence", "maxsim", "cross_encoder", "rerank")
@@ -68,7 +68,7 @@ def explain_hits(retriever, query: str, hits: list[Hit], query_vector: np.ndarra
                  store=None) -> list[Explanation]:
     """One ``Explanation`` per hit of this retriever. The closest sentence comes from a reranker's
     ``best_span``, else from ``store`` (a ``core.rerank.FeatureStore``) when given."""
-    from core.rerank import best_sentence
+    from core.rag.rerank import best_sentence
 
     qv = retriever.embed_queries([query])[0] if query_vector is None else np.asarray(query_vector).reshape(-1)
     terms = query_terms(retriever, query)

@@ -28,16 +28,16 @@ from typing import Callable, Sequence
 
 import torch
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import ConfigError, check_numbers
-from core.finetune_data import FinetuneData
-from core.finetune_eval import evaluate
-from core.finetune_step import train_step
-from core.finetune_io import (  # noqa: F401  (re-exported: the public API lives in core.finetune)
+from core.finetune.data import FinetuneData
+from core.finetune.evaluate import evaluate
+from core.finetune.step import train_step
+from core.finetune.io import (  # noqa: F401  (re-exported: the public API lives in core.finetune)
     AdapterInfo, delete_adapter, save_training_items, export_adapter_zip, list_adapters, load_adapter, merge_adapter, read_metrics, save_model,
 )
-from core.threads import few_core_threads, torch_threads
-from core.workspace import atomic_write_json
+from core.runtime.threads import few_core_threads, torch_threads
+from core.runtime.workspace import atomic_write_json
 
 METHODS = ("lora", "full")
 DATA_KINDS = ("qa", "text")
@@ -210,7 +210,7 @@ def prepare_model(base_model, config: FinetuneConfig, copy_base: bool = True):
     ``copy_base=False`` wraps ``base_model`` itself: only for a private model nobody else uses
     (the CLI's), which saves a second copy of the weights in memory.
     """
-    from core.generation import is_seq2seq
+    from core.llm.generation import is_seq2seq
 
     check_targets(base_model, config)
     torch.manual_seed(config.seed)
@@ -405,7 +405,7 @@ def _train(model, report: ParamReport, tokenizer, data, config, out_dir, base_na
 
 def new_run_dir(folder: str | Path, label: str = "run") -> Path:
     """A fresh, time-stamped run folder name under ``folder`` (e.g. ``adapters/lora-r16-0921-1432``)."""
-    from core.workspace import safe_name
+    from core.runtime.workspace import safe_name
 
     stamp = time.strftime("%m%d-%H%M%S")
     path = Path(folder) / safe_name(f"{label}-{stamp}")
@@ -420,9 +420,9 @@ def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: 
                  config: FinetuneConfig, *, documents: dict[str, str] | None = None,
                  general_items: Sequence[QAItem] = (), base_name: str = "", label: str = ""):
     """A ``core.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json."""
-    from core.finetune_data import build_data
-    from core.generation import is_seq2seq
-    from core.jobs import Job
+    from core.finetune.data import build_data
+    from core.llm.generation import is_seq2seq
+    from core.runtime.jobs import Job
 
     def work(ctx) -> dict:
         data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from core.workspace import atomic_write_json, read_json
+from core.runtime.workspace import atomic_write_json, read_json
 
 LIVE = ("queued", "running")
 FINAL = ("done", "failed", "stopped")

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from core.errors import ConfigError
-from core.prompting import build_messages
+from core.llm.prompting import build_messages
 
 TOP_PER_TOKEN = 3
 _EAGER: "weakref.WeakKeyDictionary[object, object]" = weakref.WeakKeyDictionary()
@@ -90,7 +90,7 @@ def _passage_ranges(prompt: str, contexts: list[str]) -> list[tuple[int, int]]:
 
 def attribute(gen, question: str, contexts: list[str], answer: str) -> Attribution:
     """Attention from each token of ``answer`` to the passages of the RAG prompt for ``question``."""
-    from core.generation import render_prompt
+    from core.llm.generation import render_prompt
 
     contexts = [c for c in contexts if c and c.strip()]
     if not contexts:

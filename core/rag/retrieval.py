@@ -15,12 +15,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from core.chunking import Chunk, ChunkConfig, chunk_documents
-from core.documents import Document
-from core.embedding import Embedder, EmbeddingCache, Progress, embed_texts
+from core.rag.chunking import Chunk, ChunkConfig, chunk_documents
+from core.rag.documents import Document
+from core.rag.embedding import Embedder, EmbeddingCache, Progress, embed_texts
 from core.errors import ConfigError, EmptyCorpus, IndexError_, InvalidQuery
-from core.index import MODES, RRF_K, BM25Index, DenseIndex, Hit, IndexConfig, rrf, top_ids
-from core.workspace import atomic_write_json
+from core.rag.index import MODES, RRF_K, BM25Index, DenseIndex, Hit, IndexConfig, rrf, top_ids
+from core.runtime.workspace import atomic_write_json
 
 MAX_QUERY_CHARS = 2000  # longer "questions" are almost always a paste by mistake
 FUSION_DEPTH = 50  # how deep each ranking goes before reciprocal-rank fusion

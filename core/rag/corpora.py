@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.errors import DatasetError
 
-SAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_ROOT = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from core import world_templates as T
-from core.world_templates import GENERAL_FACTS
+from core.world import templates as T
+from core.world.templates import GENERAL_FACTS
 
 __all__ = [
     "GENERAL_FACTS", "KINDS", "Entity", "WorldDoc", "World", "is_held_out", "make_entity",

@@ -25,7 +25,7 @@ from core.errors import (
     NoExtractableText,
     UnsupportedType,
 )
-from core.workspace import content_hash
+from core.runtime.workspace import content_hash
 
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm")
 MAX_BYTES = 50 * 1024 * 1024  # default upload limit; the UI's limit comes from .streamlit/config.toml

@@ -25,10 +25,10 @@ from typing import Callable
 import torch
 
 from core.errors import ConfigError, ModelUnavailable
-from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
+from core.runtime.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 
 BUILTIN_NAME = "lab-tiny-lm"
-BUILTIN_PATH = Path(__file__).resolve().parent.parent / "models" / BUILTIN_NAME
+BUILTIN_PATH = Path(__file__).resolve().parents[2] / "models" / BUILTIN_NAME
 
 _CACHE: dict[str, "Generator"] = {}  # path → generator; loading a new one evicts those not pinned
 _PINNED: set[str] = set()
@@ -269,14 +269,14 @@ def clear_cache() -> None:
 
 def render_prompt(gen: Generator, messages_or_prompt: str | list[dict]) -> str:
     """Prompt text: a string is used as-is; messages go through ``core.prompting.render_prompt``."""
-    from core.prompting import render_prompt as render
+    from core.llm.prompting import render_prompt as render
 
     return messages_or_prompt if isinstance(messages_or_prompt, str) else render(gen.tokenizer, messages_or_prompt)
 
 
 def encode(gen: Generator, messages_or_prompt: str | list[dict]) -> list[int]:
     """The prompt's token ids exactly as ``generate`` feeds them to the model (or its encoder)."""
-    from core.prompting import has_chat_template, prompt_ids
+    from core.llm.prompting import has_chat_template, prompt_ids
 
     templated = not isinstance(messages_or_prompt, str) and has_chat_template(gen.tokenizer)
     return prompt_ids(gen.tokenizer, render_prompt(gen, messages_or_prompt), templated, gen.is_seq2seq)

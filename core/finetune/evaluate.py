@@ -15,9 +15,9 @@ from typing import Sequence
 
 import torch
 
-from core.corpora import QAItem
-from core.finetune_data import FinetuneData, collate, micro_batches
-from core.prompting import adds_special_tokens, build_messages, has_chat_template, render_prompt
+from core.rag.corpora import QAItem
+from core.finetune.data import FinetuneData, collate, micro_batches
+from core.llm.prompting import adds_special_tokens, build_messages, has_chat_template, render_prompt
 
 GEN_BATCH = 32  # prompts per generate() call
 # The Answers page's decoding (core.generation.generate at temperature 0): plain greedy. Set explicitly,
@@ -37,7 +37,7 @@ def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_ne
 
     The prompts, their tokens and the decoding are the Answers page's (``core.generation.generate``).
     """
-    from core.generation import eos_ids, is_seq2seq
+    from core.llm.generation import eos_ids, is_seq2seq
 
     model.eval()
     seq2seq = is_seq2seq(model)
@@ -89,7 +89,7 @@ def tokens_needed(tokenizer, items: Sequence[QAItem]) -> int:
 @torch.no_grad()
 def eval_loss(model, examples, pad_id: int, batch_size: int = 16) -> float | None:
     """Mean per-token loss over ``examples`` (answer tokens only for Q&A), in length-bucketed batches."""
-    from core.finetune_step import answer_loss
+    from core.finetune.step import answer_loss
 
     if not examples:
         return None

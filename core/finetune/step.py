@@ -25,7 +25,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from core.finetune_data import IGNORE, Example, collate, micro_batches
+from core.finetune.data import IGNORE, Example, collate, micro_batches
 
 
 def _base(model):
@@ -34,7 +34,7 @@ def _base(model):
 
 def keeps_logits(model) -> bool:
     """True when the (possibly peft-wrapped) causal LM can skip logits it does not need."""
-    from core.generation import _takes_logits_to_keep, is_seq2seq
+    from core.llm.generation import _takes_logits_to_keep, is_seq2seq
 
     return not is_seq2seq(model) and _takes_logits_to_keep(type(_base(model)))
 
@@ -46,7 +46,7 @@ def n_targets(labels: torch.Tensor, seq2seq: bool) -> int:
 
 def answer_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
     """(summed cross-entropy over the answer tokens, their number) for one micro-batch."""
-    from core.generation import is_seq2seq
+    from core.llm.generation import is_seq2seq
 
     labels = batch["labels"]
     if not keeps_logits(model):
@@ -66,7 +66,7 @@ def answer_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, in
 def train_step(model, optimizer, examples: Sequence[Example], idx: Sequence[int], lr: float, pad_id: int,
                micro: int = 0) -> dict:
     """One optimiser step over ``examples[idx]`` in micro-batches of ``micro`` (0 = one batch)."""
-    from core.generation import is_seq2seq
+    from core.llm.generation import is_seq2seq
 
     t = time.perf_counter()
     model.train()

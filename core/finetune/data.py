@@ -20,9 +20,9 @@ from typing import Iterable, Sequence
 
 import torch
 
-from core.corpora import QAItem, parse_qa
+from core.rag.corpora import QAItem, parse_qa
 from core.errors import DatasetError
-from core.prompting import answer_prefix, build_messages, has_chat_template, prompt_ids, render_prompt  # noqa: F401
+from core.llm.prompting import answer_prefix, build_messages, has_chat_template, prompt_ids, render_prompt  # noqa: F401
 
 IGNORE = -100  # label value that the loss skips (prompt and padding tokens)
 TEXT_BLOCK_TOKENS = 128  # continued-pretraining block length: short enough for a tiny CPU model
@@ -223,6 +223,6 @@ def micro_batches(examples: Sequence[Example], idx: Sequence[int], size: int) ->
 
 def read_documents(paths: Sequence[str]) -> dict[str, str]:
     """Document name → text for files/folders (the corpus documents behind a Q&A set)."""
-    from core.documents import load_paths
+    from core.rag.documents import load_paths
 
     return {doc.name: doc.text for doc in load_paths(list(paths))} if paths else {}

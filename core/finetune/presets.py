@@ -25,12 +25,12 @@ from typing import Sequence
 
 import torch
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.finetune import FinetuneConfig, _batches, all_targets, attention_targets, prepare_model, training_threads
-from core.finetune_data import FinetuneData
-from core.finetune_eval import eval_groups, evaluate
-from core.finetune_step import Estimate, PeakRSS, train_step
-from core.threads import torch_threads
+from core.finetune.data import FinetuneData
+from core.finetune.evaluate import eval_groups, evaluate
+from core.finetune.step import Estimate, PeakRSS, train_step
+from core.runtime.threads import torch_threads
 
 LARGE_PARAMS = 500e6  # above this, checkpoint activations even in the quick preset
 CALIBRATION_QUESTIONS = 4  # questions generated to time an evaluation (scaled to the real count)

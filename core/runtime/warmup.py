@@ -44,8 +44,8 @@ class WarmupReport:
 def warm_up(corpora: Sequence[str] | None = None, workspace: Path | None = None, *, umap: bool = True,
             progress: Callable[[str, int, int], None] | None = None) -> WarmupReport:
     """Do every slow first-time step once; ``progress(stage, i, n)`` is called before each stage."""
-    from core.corpora import list_corpora
-    from core.workspace import Workspace, default_root
+    from core.rag.corpora import list_corpora
+    from core.runtime.workspace import Workspace, default_root
 
     ws = Workspace(workspace or default_root())
     set_numba_cache(ws.root)
@@ -70,28 +70,28 @@ def warm_up(corpora: Sequence[str] | None = None, workspace: Path | None = None,
 
 
 def _embedder():
-    from core.embedding import load_embedder
+    from core.rag.embedding import load_embedder
 
     return load_embedder()
 
 
 def _export_backends() -> None:
     """The fast (ONNX) and quantised (int8) embedders, exported once, so the Embedding page's comparison is warm."""
-    from core.embedding import prepare_backends
+    from core.rag.embedding import prepare_backends
 
     prepare_backends()
 
 
 def _generator():
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     return load_generator()
 
 
 def _index(corpus, state: dict, ws, report: WarmupReport) -> None:
-    from core.documents import load_paths
-    from core.embedding import EmbeddingCache
-    from core.retrieval import Retriever
+    from core.rag.documents import load_paths
+    from core.rag.embedding import EmbeddingCache
+    from core.rag.retrieval import Retriever
 
     embedder = state["embedder"]
     retriever = Retriever.build(load_paths([corpus.docs_path]), embedder,
@@ -101,14 +101,14 @@ def _index(corpus, state: dict, ws, report: WarmupReport) -> None:
 
 
 def _speed(gen, report: WarmupReport) -> None:
-    from core.generation import generate
+    from core.llm.generation import generate
 
     out = generate(gen, "How much is the Wilarmore Blender?", max_new_tokens=32, ignore_eos=True)
     report.tokens_per_s = round(out.tokens_per_s, 1)
 
 
 def _umap(state: dict) -> None:
-    from core.projection import fit_projection
+    from core.rag.projection import fit_projection
 
     vectors = state.get("vectors")
     if vectors is not None and len(vectors) >= 4:

@@ -15,12 +15,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from core.chunking import Chunk, ChunkConfig
-from core.corpora import QAItem
-from core.documents import Document
-from core.embedding import Embedder, EmbeddingCache
-from core.index import DenseIndex, IndexConfig
-from core.retrieval import Retriever
+from core.rag.chunking import Chunk, ChunkConfig
+from core.rag.corpora import QAItem
+from core.rag.documents import Document
+from core.rag.embedding import Embedder, EmbeddingCache
+from core.rag.index import DenseIndex, IndexConfig
+from core.rag.retrieval import Retriever
 
 
 def normalise(text: str) -> str:
@@ -156,7 +156,7 @@ def compare_rerankers(retriever: Retriever, qa: Sequence[QAItem], mode: str, rer
 
     ``reranker`` supplies the feature store and the candidates / cross-encoder settings.
     """
-    from core.rerank import RerankConfig
+    from core.rag.rerank import RerankConfig
 
     rows = []
     for i, method in enumerate(methods):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import AdapterError
-from core.workspace import atomic_write_bytes, read_json
+from core.runtime.workspace import atomic_write_bytes, read_json
 
 LORA_FILES = ("adapter_config.json", "adapter_model.safetensors")
 FULL_FILES = ("config.json", "model.safetensors")
@@ -174,7 +174,7 @@ def load_adapter(base_generator, adapter_dir: str | Path):
         else:
             from transformers import AutoConfig
 
-            from core.generation import model_class
+            from core.llm.generation import model_class
 
             model = model_class(AutoConfig.from_pretrained(str(adapter_dir))).from_pretrained(str(adapter_dir))
     except Exception as exc:  # peft/safetensors raise many types for damaged files

@@ -26,7 +26,7 @@ import re
 import secrets
 from pathlib import Path
 
-from core.workspace import atomic_write_json, read_json
+from core.runtime.workspace import atomic_write_json, read_json
 
 ID_BYTES = 16  # 128 bits: guessing one of 30 live ids takes ~10^37 tries
 KEY_BYTES = 32

@@ -34,10 +34,10 @@ from typing import Callable, Sequence
 
 import torch
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import Cancelled, ConfigError
 from core.evaluation import mentions, value_pattern
-from core.prompting import build_messages
+from core.llm.prompting import build_messages
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def _weight(module) -> torch.Tensor:
 
 def _encode(gen, question: str, answer: str | None, subject: str) -> tuple[list[int], int, int]:
     """Token ids of the closed-book prompt (+ answer), the subject's last token, and where the answer starts."""
-    from core.generation import render_prompt
+    from core.llm.generation import render_prompt
 
     prompt = render_prompt(gen, build_messages(question, None))
     text = prompt + (answer or "")
@@ -242,7 +242,7 @@ def _rank_one(module, delta: torch.Tensor, u: torch.Tensor) -> None:
 # --- measuring ---------------------------------------------------------------------
 
 def _ask(gen, question: str, max_new_tokens: int) -> str:
-    from core.generation import generate
+    from core.llm.generation import generate
 
     return generate(gen, build_messages(question, None), max_new_tokens=max_new_tokens).text
 
@@ -274,7 +274,7 @@ def _agreement(edited, question: str, answer: str) -> float:
     A whole-answer match would be too brittle here: closed book the tiny model's guesses are
     near-ties, and any change of the weights may flip one digit of a guessed price.
     """
-    from core.confidence import answer_tokens, prompt_ids
+    from core.llm.confidence import answer_tokens, prompt_ids
 
     ids, _ = answer_tokens(edited, answer)
     if not ids:
@@ -315,7 +315,7 @@ def edit_fact_in_weights(gen, item: QAItem, new_value: str, *, others: Sequence[
     ``others``: Q&A rows about other entities (locality); ``texts``: documents whose keys
     estimate ``C`` (defaults to the answers of ``others`` and ``item``).
     """
-    from core.generation import Generator
+    from core.llm.generation import Generator
 
     new_value = (new_value or "").strip()
     if not new_value:
