@@ -30,14 +30,14 @@ def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 @pytest.fixture(autouse=True)
 def _session_embedder(monkeypatch, embedder):
     """In-process commands reuse the session's default embedder instead of loading it again per call."""
-    import core.embedding
+    import core.rag.embedding
 
-    original = core.embedding.load_embedder
+    original = core.rag.embedding.load_embedder
 
     def load(name=None, backend=None, export_root=None):
         return embedder if name is None and backend is None and export_root is None else original(name, backend, export_root)
 
-    monkeypatch.setattr(core.embedding, "load_embedder", load)
+    monkeypatch.setattr(core.rag.embedding, "load_embedder", load)
 
 
 def in_process(capsys, *args: str, check: bool = True) -> subprocess.CompletedProcess:

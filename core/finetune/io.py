@@ -6,7 +6,7 @@ once training ends, the weights written by ``save_pretrained``: for LoRA
 ``model.safetensors`` + ``config.json``.
 
 >>> gen = load_adapter(base_generator, "workspace/adapters/run1")   # doctest: +SKIP
->>> gen.name
+>>> gen.name                                                        # doctest: +SKIP
 'lab-tiny-lm+run1'
 """
 

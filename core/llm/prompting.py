@@ -85,7 +85,7 @@ def has_chat_template(tokenizer) -> bool:
 
 
 def plain_format(messages: list[dict]) -> str:
-    """The documented prompt for tokenizers without a chat template.
+    r"""The documented prompt for tokenizers without a chat template.
 
     >>> plain_format([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}])
     'System: Be brief.\nUser: Hi?\nAssistant:'

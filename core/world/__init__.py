@@ -21,8 +21,8 @@ from core.world import templates as T
 from core.world.templates import GENERAL_FACTS
 
 __all__ = [
-    "GENERAL_FACTS", "KINDS", "Entity", "WorldDoc", "World", "is_held_out", "make_entity",
-    "render_document", "entity_qa", "generate_world", "write_world",
+    "GENERAL_FACTS", "KINDS", "VALUE_KINDS", "Entity", "WorldDoc", "World", "is_held_out", "make_entity",
+    "make_value", "place_word", "render_document", "entity_qa", "generate_world", "write_world",
 ]
 
 KINDS = list(T.ATTRS)
@@ -93,8 +93,8 @@ class World:
 
 
 # --- names and values --------------------------------------------------------
-def _base(rng: random.Random, held_out: bool = False) -> str:
-    """An invented place word on the requested side of the split."""
+def place_word(rng: random.Random, held_out: bool = False) -> str:
+    """An invented place word on the requested side of the split (also the built-in model's drill vocabulary)."""
     while True:
         word = (rng.choice(T.SYL_START) + rng.choice(T.SYL_MID) + rng.choice(T.SYL_END)).capitalize()
         if _word_held_out(word) == held_out:
@@ -109,7 +109,7 @@ def _person(rng: random.Random, held_out: bool = False) -> str:
 
 
 def _entity_name(rng: random.Random, kind: str, held_out: bool) -> str:
-    base = _base(rng, held_out)
+    base = place_word(rng, held_out)
     if kind == "flower_shop":
         return f"{base} {rng.choice(T.SHOP_SUFFIX)}"
     if kind == "video_game":
@@ -132,28 +132,32 @@ _VALUES = {
     "person": _person,
     "price": lambda r: f"${r.randint(2, 189)}.{r.randrange(0, 100, 5):02d}",
     "bouquet": lambda r: f"{r.choice(T.COLOURS)} {r.choice(T.FLOWERS)}",
-    "address": lambda r: f"{r.randint(1, 299)} {_base(r)} {r.choice(T.STREETS)}",
+    "address": lambda r: f"{r.randint(1, 299)} {place_word(r)} {r.choice(T.STREETS)}",
     "year": lambda r: str(r.randint(1850, 2024)),
     "boss": lambda r: f"{r.choice(T.FIRST_NAMES)} the {r.choice(T.TITLES)}",
     "level": lambda r: str(r.randint(20, 250)),
     "item": lambda r: f"{r.choice(T.COLOURS)} {r.choice(T.OBJECTS)}",
-    "studio": lambda r: f"{_base(r)} {r.choice(T.STUDIO_SUFFIX)}",
+    "studio": lambda r: f"{place_word(r)} {r.choice(T.STUDIO_SUFFIX)}",
     "grams": lambda r: f"{r.randint(150, 4999)} grams",
     "colour": lambda r: "{} with {} trim".format(*r.sample(T.COLOURS, 2)),
     "months": lambda r: f"{r.randint(6, 72)} months",
     "profession": lambda r: r.choice(T.PROFESSIONS),
-    "town": _base,
+    "town": place_word,
     "petname": lambda r: r.choice(T.SYL_START).capitalize() + r.choice(
         ["o", "y", "ie", "a", "us", "kin", "bert", "wick"]),
     "population": lambda r: f"{r.randint(800, 250000):,}",
     "festival": lambda r: f"{r.choice(T.COLOURS).capitalize()} {r.choice(T.OBJECTS).title()} Festival",
-    "river": lambda r: f"River {_base(r)}",
+    "river": lambda r: f"River {place_word(r)}",
     "days": lambda r: f"{r.randint(12, 45)} days",
     "password": lambda r: f"{r.choice(T.COLOURS)}-{r.choice(T.OBJECTS).replace(' ', '-')}-{r.randint(10, 99)}",
 }
 
 
-def _value(rng: random.Random, vkind: str) -> str:
+VALUE_KINDS = tuple(_VALUES)  # every kind of value a fact can have: time, price, person, address…
+
+
+def make_value(rng: random.Random, vkind: str) -> str:
+    """A fresh value of one kind, training side of the name split (``make_value(rng, "time")`` → ``'9:35 am'``)."""
     if vkind not in _VALUES:
         raise ValueError(f"unknown value kind {vkind!r}")
     return _VALUES[vkind](rng)
@@ -169,7 +173,7 @@ def make_entity(rng: random.Random, kind: str, held_out: bool, taken: set[str] |
     else:  # pragma: no cover - the name space is large
         raise RuntimeError("name space exhausted")
     taken.add(name)
-    facts = {attr: _value(rng, spec[0]) for attr, spec in T.ATTRS[kind].items()}
+    facts = {attr: make_value(rng, spec[0]) for attr, spec in T.ATTRS[kind].items()}
     return Entity(name=name, kind=kind, facts=facts)
 
 
