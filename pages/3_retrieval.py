@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import ConfigError, InvalidQuery, LabError
 from core.rag.explain import explain_hits
 from core.rag.index import MODES, RRF_K, IndexConfig
-from core.rag.retrieval_metrics import chunk_size_sweep, evaluate_retrieval, index_recall, is_relevant
+from core.rag.retrieval_metrics import (chunk_size_sweep, evaluate_retrieval, index_recall, is_relevant,
+                                       question_at_sizes)
 from core.rag.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD as DEFAULT_RERANK, METHOD_HELP as RERANK_HELP
 from core.rag.rerank import METHODS as RERANK_METHODS, RerankConfig
 from core.rag.retrieval import MAX_QUERY_CHARS, Retriever, check_query
 from core.runtime.workspace import content_hash
-from ui.rag_views import (MODE_COLOURS, MODE_LABELS, bar_html, context_html, corpus_qa, documents_and_retriever,
-                          page_of, preview)
+from ui.rag_views import MODE_LABELS, corpus_qa, documents_and_retriever, preview
 from ui.rerank_views import (SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, edited_retriever, hit_html, score_rerankers,
                              slope_chart)
+from ui.retrieval_views import (METRICS, hit_card, index_chart, index_table, scores_chart, scores_table,
+                                sweep_chart)
 from ui.resources import get_embedder, get_embedding_cache, get_feature_store, get_reranker
 from ui.state import retriever_key
 from ui.widgets import escape
 
 SWEEP_SIZES = {"tokens": [16, 32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
 SWEEP_OVERLAP = 0.2  # the sweep's overlap as a share of the chunk size
-METRICS = {"hit_at_1": "hit@1", "hit_at_5": "hit@5", "mrr": "MRR", "ndcg_at_5": "nDCG@5"}
 ss = st.session_state
 
 st.title("Retrieval hits")
@@ -66,33 +65,6 @@ if k < k_asked:
     st.caption(f"ℹ️ The corpus has only {n_chunks} chunks, so k is {k}, not {k_asked}.")
 
 
-def _badges(chunk_key, ranks: dict[str, dict]) -> str:
-    """Which of the three lists hold this chunk, at which rank: the overlap marker."""
-    out = []
-    for mode in MODES:
-        rank = ranks[mode].get(chunk_key)
-        style = (f"background:{MODE_COLOURS[mode]};color:white" if rank else "background:#f3f4f6;color:#9ca3af")
-        label = f"{mode} #{rank}" if rank else f"not in {mode}"
-        out.append(f"<span style='{style};border-radius:4px;padding:0 4px;font-size:0.72rem'>{label}</span>")
-    return " ".join(out)
-
-
-def _hit_card(hit, ranks: dict[str, dict], bm25_max: float, item) -> str:
-    chunk = hit.chunk
-    cosine, bm25 = hit.details.get("dense", 0.0), hit.details.get("bm25", 0.0)
-    verdict = ""
-    if item is not None:  # the question is from the Q&A set, so we know which chunks hold its answer
-        verdict = " · ✅ holds the answer" if is_relevant(chunk, item) else " · ✗ not the answer"
-    page = page_of(by_id[chunk.doc_id], chunk.start)
-    where = f"page {page}, " if page else ""
-    head = (f"<div style='font-size:0.85rem'><b>#{hit.rank}</b> · score {hit.score:.3f} · <b>{escape(chunk.doc_name)}"
-            f"</b> chunk #{chunk.index} ({where}characters {chunk.start}–{chunk.end}){verdict}</div>")
-    bars = (bar_html("cosine", cosine, cosine, MODE_COLOURS["dense"])
-            + bar_html("BM25", bm25, bm25 / bm25_max if bm25_max > 0 else 0.0, MODE_COLOURS["bm25"]))
-    return (head + f"<div style='margin:2px 0 4px'>{_badges((chunk.doc_id, chunk.index), ranks)}</div>"
-            + bars + context_html(by_id[chunk.doc_id].text, chunk))
-
-
 if not query.strip():
     st.info("💡 Type a question above (or try one from the Q&A set) to see what each retriever finds.")
 else:
@@ -119,7 +91,8 @@ else:
             col.markdown(f"#### {MODE_LABELS[mode]}")
             for hit in hits:
                 with col.container(border=True):
-                    st.html(_hit_card(hit, ranks, bm25_max, item))
+                    st.html(hit_card(hit, by_id[hit.chunk.doc_id], ranks, bm25_max,
+                                     None if item is None else is_relevant(hit.chunk, item)))
 
 
 # --- reranking: before and after, and why each chunk is a hit ------------------------------
@@ -275,39 +248,16 @@ else:
         if "error" in row:
             st.info(f"**IVF:** {row['error']}")
     if ok:
-        table = pd.DataFrame([{"index": r["kind"], f"recall@{k}": round(r["recall_at_k"], 3),
-                               "median ms / question": round(r["p50_ms"], 4), "p95 ms": round(r["p95_ms"], 4),
-                               "build ms": round(r["build_s"] * 1000, 2)} for r in ok])
+        table = pd.DataFrame(index_table(ok, k))
         left, right = st.columns([1, 1])
         left.dataframe(table, hide_index=True, width="stretch")
         left.caption(f"Measured live on {len(queries)} questions"
                      + (" (the Q&A set with its paraphrases)" if qa else " (your question)")
                      + f" over {n_chunks} chunks; recall compares each index's top-{k} with exact search.")
-        chart = go.Figure()
-        chart.add_bar(x=[r["kind"] for r in ok], y=[r["recall_at_k"] for r in ok], name=f"recall@{k}",
-                      marker_color="#2f6fdf", yaxis="y")
-        chart.add_scatter(x=[r["kind"] for r in ok], y=[r["p50_ms"] for r in ok], name="median ms",
-                          mode="markers+lines", marker=dict(size=12, color="#ea580c"), yaxis="y2")
-        chart.update_layout(height=300, margin=dict(t=10, b=30, l=40, r=40),
-                            yaxis=dict(title=f"recall@{k}", range=[0, 1.05]),
-                            yaxis2=dict(title="median ms per question", overlaying="y", side="right", rangemode="tozero"),
-                            legend=dict(orientation="h"))
-        right.plotly_chart(chart, key="ret_index_chart")
+        right.plotly_chart(index_chart(ok, k), key="ret_index_chart")
 
 
 # --- chunk-size sweep ----------------------------------------------------------------------
-
-def _question_at_sizes(sizes: list[int], mode: str, question: str, embedder, cache) -> list[dict]:
-    """The top chunk for ``question`` at each chunk size (same sizes and overlap as the sweep)."""
-    rows = []
-    for size in sizes:
-        sized = Retriever.build(docs, embedder, replace(config, size=size, overlap=int(size * SWEEP_OVERLAP)), cache=cache)
-        top = sized.search(question, 1, mode)[0]
-        rows.append({"size": size, "chunks": len(sized.chunks), "top chunk": f"{top.chunk.doc_name} #{top.chunk.index}",
-                     "tokens": top.chunk.n_tokens, "cosine": round(top.details.get("dense", 0.0), 3),
-                     "text": preview(top.chunk.text, 200)})
-    return rows
-
 
 def _run_sweep(sizes: list[int], mode: str, question: str) -> dict:
     embedder = get_embedder(ss["embedder_name"])
@@ -321,7 +271,9 @@ def _run_sweep(sizes: list[int], mode: str, question: str) -> dict:
                                               overlap_ratio=SWEEP_OVERLAP, progress=progress)
         if question:
             bar.progress(1.0, text="Asking your question at each size…")
-            result["per_size"] = _question_at_sizes(sizes, mode, question, embedder, cache)
+            rows = question_at_sizes(docs, embedder, question, sizes, base=config, mode=mode, cache=cache,
+                                     overlap_ratio=SWEEP_OVERLAP)
+            result["per_size"] = [{**row, "text": preview(row["text"], 200)} for row in rows]
     except ConfigError as exc:
         st.error(str(exc))
     bar.empty()
@@ -344,16 +296,8 @@ elif st.button("▶ Run the sweep", key="ret_sweep_run", disabled=not sizes):
     ss["ret_sweep"] = _run_sweep(sorted(sizes), sweep_mode, question)
 sweep = ss.get("ret_sweep")
 if sweep and sweep["key"] == key and sweep["rows"]:
-    frame = pd.DataFrame(sweep["rows"])
-    fig = go.Figure()
-    for column, colour in (("hit_at_1", "#2f6fdf"), ("hit_at_5", "#16a34a"), ("mrr", "#ea580c")):
-        fig.add_scatter(x=frame["size"], y=frame[column], name=METRICS[column], mode="lines+markers",
-                        line=dict(color=colour), customdata=frame["n_chunks"],
-                        hovertemplate="size %{x}: %{y:.2f} (%{customdata} chunks)<extra></extra>")
-    fig.update_layout(height=320, margin=dict(t=10, b=40, l=40, r=10), yaxis=dict(range=[0, 1.05]),
-                      xaxis_title=f"chunk size ({config.unit})", legend=dict(orientation="h"))
-    st.plotly_chart(fig, key="ret_sweep_chart")
-    st.caption(f"{sweep['mode']} retrieval over {int(frame['n'].iloc[0])} questions. Small chunks are precise "
+    st.plotly_chart(sweep_chart(sweep["rows"], config.unit), key="ret_sweep_chart")
+    st.caption(f"{sweep['mode']} retrieval over {int(sweep['rows'][0]['n'])} questions. Small chunks are precise "
                "but may cut a fact in two; big chunks keep facts whole but blur their meaning into one vector.")
 if sweep and sweep["key"] == key and sweep["per_size"]:
     st.markdown(f"**Your question at each size** ({sweep['mode']}): “{escape(sweep['question'])}”")
@@ -374,20 +318,12 @@ else:
     paraphrases = st.checkbox("Also ask every paraphrased question (same facts, different words)", key="ret_paraphrases")
     with st.spinner("Scoring every question with the three retrievers…"):
         evaluation = _evaluate(key, paraphrases, ss["corpus"], retriever, qa)
-    scores = pd.DataFrame([{"retriever": mode, **{label: round(getattr(s, name), 3) for name, label in METRICS.items()},
-                            "questions": s.n} for mode, (s, _) in evaluation.items()])
+    scores = pd.DataFrame(scores_table(evaluation))
     left, right = st.columns([1, 1])
     left.dataframe(scores, hide_index=True, width="stretch")
     left.caption("hit@1: the first chunk holds the answer. hit@5: one of the top five does. MRR: 1/rank of the "
                  "first relevant chunk, averaged. nDCG@5: like MRR, but credits every relevant chunk in the top five.")
-    bars = go.Figure()
-    for mode in MODES:
-        s = evaluation[mode][0]
-        bars.add_bar(x=list(METRICS.values()), y=[getattr(s, name) for name in METRICS], name=mode,
-                     marker_color=MODE_COLOURS[mode])
-    bars.update_layout(barmode="group", height=300, margin=dict(t=10, b=30, l=40, r=10), yaxis=dict(range=[0, 1.05]),
-                       legend=dict(orientation="h"))
-    right.plotly_chart(bars, key="ret_metrics_chart")
+    right.plotly_chart(scores_chart(evaluation), key="ret_metrics_chart")
     with st.expander("Per question (dense retrieval)"):
         detail = pd.DataFrame(evaluation["dense"][1])
         detail["top_text"] = detail["top_text"].map(preview)

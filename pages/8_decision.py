@@ -8,16 +8,8 @@ import streamlit as st
 
 from core.decision import (CHANGE_RATES, DATA_SIZES, JARGON_LEVELS, LATENCY_LEVELS, RETRAINS_PER_YEAR,
                            STYLE_LEVELS, CostComparison, Recommendation, Situation, recommend, situation_costs)
+from ui.navigation import page_file
 
-PAGE_FILES = {  # url path -> the file app.py registers for it (st.page_link needs the file)
-    "documents": "pages/1_documents.py",
-    "embeddings": "pages/2_embeddings.py",
-    "retrieval": "pages/3_retrieval.py",
-    "prompt": "pages/4_prompt.py",
-    "finetune": "pages/5_finetune.py",
-    "answers": "pages/6_answers.py",
-    "experiments": "pages/7_experiments.py",
-}
 COLOURS = {"prompt engineering": "#9e9e9e", "RAG": "#1f77b4", "fine-tuning": "#ff7f0e", "RAG + fine-tuning": "#2ca02c"}
 LATENCY_HELP = {"relaxed": "relaxed (seconds are fine)", "interactive": "interactive (a chat)",
                 "strict": "strict (sub-second, e.g. autocomplete)"}
@@ -99,7 +91,7 @@ def render_recommendation(rec: Recommendation) -> None:
         st.markdown(f"**{r.criterion}** → *{r.points_to}*. {r.text}  \n"
                     f"<small>Points: {pushes}. See it in the Lab: {r.experiment}.</small>", unsafe_allow_html=True)
         # A short label: a long one is cut mid-word by the link's single line.
-        st.page_link(PAGE_FILES[r.lab_page], label=f"Open the {r.lab_page} page", icon="🔬")
+        st.page_link(page_file(r.lab_page), label=f"Open the {r.lab_page} page", icon="🔬")
 
 
 def cost_chart(c: CostComparison) -> go.Figure:
@@ -169,4 +161,4 @@ st.markdown(
   and let the numbers decide.
 """
 )
-st.page_link(PAGE_FILES["experiments"], label="Batch evaluation and knowledge update experiments", icon="🧫")
+st.page_link(page_file("experiments"), label="Batch evaluation and knowledge update experiments", icon="🧫")

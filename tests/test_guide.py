@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from core.rag.chunking import ChunkConfig
 from core.rag.corpora import list_corpora
 from tests.conftest import ROOT
-from ui.guide import PAGE_FILES
+from ui.navigation import page_file
 from ui.guide_content import DEFAULT_CORPUS, GLOSSARY, PRESETS, TOUR
 
 TERMS = ("chunk", "overlap", "embedding", "cosine", "BM25", "RRF", "HNSW", "IVF", "recall@k", "hit@k", "MRR",
@@ -19,10 +19,10 @@ def test_content_points_at_real_pages_and_a_world_corpus():
     corpora = {c.name: c for c in list_corpora()}
     assert corpora[DEFAULT_CORPUS].builtin_model_reads  # the default is one the built-in model can answer from
     for step in TOUR:
-        assert (ROOT / PAGE_FILES[step.page]).is_file()
+        assert (ROOT / page_file(step.page)).is_file()
         assert not step.question or step.answer in step.options  # every prediction has its answer among the options
     for preset in PRESETS:
-        assert (ROOT / PAGE_FILES[preset.page]).is_file() and preset.corpus in corpora
+        assert (ROOT / page_file(preset.page)).is_file() and preset.corpus in corpora
         ChunkConfig(**preset.chunk)  # valid settings
     assert set(TERMS) <= set(GLOSSARY)
 

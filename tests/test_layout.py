@@ -67,3 +67,11 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, report=True)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name} (see the output)"
+
+
+def test_every_page_file_is_in_the_registry_once():
+    from ui.navigation import PAGES
+
+    files = [p.file for p in PAGES]
+    assert sorted(files) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+    assert len({p.key for p in PAGES}) == len(PAGES)

@@ -15,13 +15,12 @@ from core.decision import Situation
 from core.errors import AdapterError, ModelUnavailable
 from core.evaluation import contains
 from core.finetune import AdapterInfo, list_adapters
+from ui.navigation import page_file
 from ui.resources import get_embedder, get_generator, get_reranker
 from ui.state import session_workspace
 from ui.widgets import escape
 
-DOCUMENTS_PAGE = "pages/1_documents.py"
-FINETUNE_PAGE = "pages/5_finetune.py"
-MODEL_PAGE = "pages/9_model.py"
+DOCUMENTS_PAGE, FINETUNE_PAGE, MODEL_PAGE = page_file("documents"), page_file("finetune"), page_file("model")
 REAL_MODEL_HINT = "HuggingFaceTB/SmolLM2-135M-Instruct"
 PRICES = Situation()  # $ per 1k tokens of a small hosted model, the decision guide's defaults
 SYSTEM_TITLES = {"base": "Base", "rag": "RAG", "lora": "LoRA", "lora+rag": "LoRA + RAG", "long-context": "Long context"}

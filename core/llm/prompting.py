@@ -174,3 +174,24 @@ def assemble_prompt(question: str, contexts: list[str] | None, system: str | Non
 def request_cost(n_input: int, n_output: int, price_in_per_1k: float, price_out_per_1k: float) -> float:
     """Price of one request given prices per 1,000 input and output tokens."""
     return n_input / 1000 * price_in_per_1k + n_output / 1000 * price_out_per_1k
+
+
+CHUNK_ORDERS = {"score": "Best chunk first (by score)", "reversed": "Best chunk last (reversed)",
+                "middle": "Best chunks at the edges, weakest in the middle"}
+
+
+def order_chunks(texts: list[str], order: str) -> list[str]:
+    """Chunks, best first, put in the order the prompt shows them (models read a long context's middle worst).
+
+    >>> order_chunks(["1st", "2nd", "3rd", "4th", "5th"], "middle")
+    ['1st', '3rd', '5th', '4th', '2nd']
+    >>> order_chunks(["1st", "2nd", "3rd"], "reversed")
+    ['3rd', '2nd', '1st']
+    """
+    if order not in CHUNK_ORDERS:
+        raise ValueError(f"unknown chunk order {order!r}; expected one of {', '.join(CHUNK_ORDERS)}")
+    if order == "reversed":
+        return texts[::-1]
+    if order == "middle":  # 1st, 3rd, 5th … then … 4th, 2nd: the weakest land in the middle
+        return texts[0::2] + texts[1::2][::-1]
+    return list(texts)

@@ -15,6 +15,7 @@ splits where the cosine similarity of adjacent sentences drops.
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
@@ -272,3 +273,16 @@ def semantic_breaks(text: str, units: list[tuple[int, int]], embed: EmbedFn, per
     sims = np.sum(vectors[1:] * vectors[:-1], axis=1)  # vectors are normalised: dot = cosine
     threshold = np.percentile(sims, percentile)
     return {i + 1 for i, sim in enumerate(sims) if sim <= threshold}
+
+
+def chunk_stats(chunks: Sequence[Chunk], max_tokens: int) -> dict:
+    """Count and lengths of a chunking run, and how many chunks the embedder truncates (longer than ``max_tokens``).
+
+    >>> c = [Chunk("d", "doc", i, 0, 1, "x", n) for i, n in enumerate((10, 30, 600))]
+    >>> chunk_stats(c, 512)
+    {'chunks': 3, 'mean tokens': 213.3, 'median tokens': 30, 'max tokens': 600, 'truncated': 1}
+    """
+    lengths = [c.n_tokens for c in chunks]
+    return {"chunks": len(lengths), "mean tokens": round(sum(lengths) / len(lengths), 1) if lengths else 0,
+            "median tokens": statistics.median(lengths) if lengths else 0, "max tokens": max(lengths, default=0),
+            "truncated": sum(n > max_tokens for n in lengths)}

@@ -119,6 +119,24 @@ def chunk_size_sweep(docs: Sequence[Document], embedder: Embedder, qa: Sequence[
     return rows
 
 
+def question_at_sizes(docs: Sequence[Document], embedder: Embedder, question: str, sizes: Sequence[int],
+                      base: ChunkConfig = ChunkConfig(), mode: str = "dense", cache: EmbeddingCache | None = None,
+                      overlap_ratio: float = 0.2) -> list[dict]:
+    """The top chunk for one ``question`` at each chunk size (the sizes and overlap of ``chunk_size_sweep``).
+
+    Works without a Q&A set: it shows how one question's best passage changes as chunks grow.
+    """
+    rows = []
+    for size in sizes:
+        config = replace(base, size=int(size), overlap=int(size * overlap_ratio))
+        retriever = Retriever.build(docs, embedder, config, cache=cache)
+        top = retriever.search(question, 1, mode)[0]
+        rows.append({"size": int(size), "chunks": len(retriever.chunks),
+                     "top chunk": f"{top.chunk.doc_name} #{top.chunk.index}", "tokens": top.chunk.n_tokens,
+                     "cosine": round(top.details.get("dense", 0.0), 3), "text": top.chunk.text})
+    return rows
+
+
 def index_recall(retriever: Retriever, queries: Sequence[str], k: int = 5,
                  configs: Sequence[IndexConfig] = (IndexConfig("flat"), IndexConfig("hnsw"), IndexConfig("ivf"))) -> list[dict]:
     """For each index type: recall@k against exact search, build seconds and per-query latency (ms).
