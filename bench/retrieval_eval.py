@@ -3,7 +3,7 @@
 Usage: python bench/retrieval_eval.py [--grid] [--paraphrases] [--rerank METHOD ...] [--candidates N]
 Without --grid it evaluates the default chunker only (the README's table);
 with --grid it sweeps strategies and sizes (how the defaults were chosen).
-Every rerank method (``core.rerank.METHODS`` but the cross-encoder, which needs a model you name)
+Every rerank method (``core.rag.rerank.METHODS`` but the cross-encoder, which needs a model you name)
 reranks each mode's top --candidates; ``none`` is the first stage alone. ``--only-paraphrases``
 scores the paraphrased questions without the originals (a check on questions no choice was made on).
 """

@@ -9,22 +9,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
 from core.rag.corpora import list_corpora, load_qa
 from core.rag.retrieval_metrics import normalise
-from tests.conftest import ROOT
-
-FLOWER = ROOT / "sample_data" / "prose_flower_shop"
-
-
-def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if check:
-        assert out.returncode == 0, out.stderr
-    return out
+from tests.helpers import FLOWER, cli
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +45,7 @@ def in_process(capsys, *args: str, check: bool = True) -> subprocess.CompletedPr
     return subprocess.CompletedProcess(list(args), code, out, err)
 
 
+@pytest.mark.slow
 def test_search_json_shape_and_supporting_passage_at_rank_1():
     item = load_qa(FLOWER / "qa.jsonl")[0]
     hits = json.loads(cli("search", "--docs", str(FLOWER), "--query", item.question, "--json").stdout)

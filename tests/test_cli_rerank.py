@@ -7,11 +7,12 @@ import json
 import pytest
 
 from core.rag.corpora import load_qa
-from tests.test_cli import FLOWER, cli
+from tests.helpers import FLOWER, cli
 
 SHAPE = {"document", "start", "end", "score", "rank", "text", "first_stage_rank", "first_stage_score"}
 
 
+@pytest.mark.slow
 def test_search_reranks_by_default_and_reports_first_stage_ranks():
     item = load_qa(FLOWER / "qa.jsonl")[0]
     hits = json.loads(cli("search", "--docs", str(FLOWER), "--query", item.question, "--json").stdout)
@@ -22,6 +23,7 @@ def test_search_reranks_by_default_and_reports_first_stage_ranks():
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
 
 
+@pytest.mark.slow
 def test_rerank_none_is_the_first_stage_and_candidates_bound_the_ranks():
     query = "How much does delivery to Ashcombe cost?"
     plain = json.loads(cli("search", "--docs", str(FLOWER), "--query", query, "--rerank", "none", "-k", "3",

@@ -14,7 +14,6 @@ from core.evaluation import (
     added_words, contains, content_words, evaluate, exact_match, faithfulness, ovadia_specs, question_variants,
     rows_to_csv, similarities, specs_for, summarise,
 )
-from tests.test_answering import _one_thread, adapter, answerer, generator, model_name, retriever, world  # noqa: F401
 
 
 @pytest.mark.parametrize("answer, target, exact, contained", [

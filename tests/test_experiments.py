@@ -15,9 +15,7 @@ from core.experiments import (
     BackgroundTask, edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update,
 )
 from core.evaluation import mentions
-from tests.test_answering import (  # noqa: F401  (fixtures)
-    _one_thread, adapter, generator, model_name, retriever, save_untrained_adapter, trained_adapter, world,
-)
+from tests.helpers import save_untrained_adapter, trained_adapter
 
 @pytest.fixture(scope="session")
 def trained_adapter_dir(generator, world):

@@ -40,6 +40,7 @@ def test_fresh_session_starts_on_the_world_corpus_with_a_glossary():
     assert any(e.label == "📖 Glossary" for e in at.sidebar.expander)
 
 
+@pytest.mark.slow
 def test_preset_sets_chunking_and_reset_restores_defaults():
     at = start()
     at.selectbox(key="corpus").set_value("prose_flower_shop").run()
@@ -68,6 +69,7 @@ def test_tour_step_panel_asks_before_it_reveals(step):
         assert TOUR[step].why in " ".join(m.value for m in at.sidebar.markdown)
 
 
+@pytest.mark.slow
 def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
     """F5 on ?sid=… is a new Streamlit session (and a restart a new process): the settings come back from disk."""
     from core.runtime.sessions import new_session_id

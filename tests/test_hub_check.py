@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import ModelUnavailable
 from core.llm.hub import check_hub, hub_reachable
-from tests.test_bad_input import MODEL, boxes, start, tiny_model  # noqa: F401
+from tests.helpers import MODEL, start
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from core.llm.generation import BUILTIN_PATH
 ROOT = Path(__file__).resolve().parent.parent
 REPO_ID = "lab/tiny-model"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-SKIPPED = ["model.onnx", "onnx/decoder.onnx", "pytorch_model.bin"]  # matched by core.generation's skip list
+SKIPPED = ["model.onnx", "onnx/decoder.onnx", "pytorch_model.bin"]  # matched by core.llm.generation's skip list
 
 LOAD = r"""
 import json, sys

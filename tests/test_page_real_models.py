@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_page_answers import answers_shown, open_page as open_answers_page
 
 from core.rag.corpora import get_corpus, load_qa
 from core.finetune import train
@@ -23,6 +22,7 @@ from core.finetune.presets import presets_for
 from core.llm.generation import load_generator
 from core.llm.prompting import assemble_prompt
 from tests.tiny_models import ARCHS
+from tests.helpers import answers_shown, open_answers_page
 
 SID = "realmodels"
 CORPUS = "prose_flower_shop"

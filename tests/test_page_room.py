@@ -59,6 +59,7 @@ def test_a_wrong_passcode_shows_nothing(monkeypatch, queue):
     assert not at.metric and not at.dataframe
 
 
+@pytest.mark.slow
 def test_the_teacher_sees_the_queue_and_stops_a_job(monkeypatch, queue, tmp_path):
     monkeypatch.setenv(PASSCODE_ENV, "owl-42")
     release = threading.Event()

@@ -14,7 +14,9 @@ from core.runtime.sessions import (
 )
 from core.runtime.workspace import Workspace, default_root
 from tests.conftest import ROOT
-from tests.test_bad_input import DOCUMENTS, NOTE, _fresh_workspace, upload  # noqa: F401
+from tests.helpers import DOCUMENTS, NOTE, upload
+
+pytestmark = pytest.mark.usefixtures("fresh_embedding_cache")  # counts what gets embedded
 
 TIMEOUT = 240
 

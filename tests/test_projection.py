@@ -1,4 +1,4 @@
-"""core.projection: shapes, determinism, queries placed in the fitted map, k-means."""
+"""core.rag.projection: shapes, determinism, queries placed in the fitted map, k-means."""
 
 from __future__ import annotations
 

@@ -16,8 +16,9 @@ from core.rag.corpora import parse_qa
 from core.rag.documents import ENCODING_LABELS, load_bytes
 from core.errors import ConfigError, CorruptDocument, DatasetError
 from core.finetune import MAX_STEPS, FinetuneConfig
-from tests.test_bad_input import DOCUMENTS, _fresh_workspace, start, upload  # noqa: F401  (autouse fixture)
-from tests.test_cli import FLOWER, cli
+from tests.helpers import DOCUMENTS, FLOWER, cli, start, upload
+
+pytestmark = pytest.mark.usefixtures("fresh_embedding_cache")  # counts what gets embedded
 
 TEXT = "Crème brûlée costs €5 at the greenhouse café.\n\nThe key is under the blue pot."
 

@@ -10,7 +10,7 @@ from core.runtime.workspace import Workspace, default_root
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the embedding model (the first time, its ONNX export takes about half a minute)…")
 def get_embedder(name: str | None = None, backend: str | None = None):
-    """``backend`` None: the process default (core.embed_backends.DEFAULT_BACKEND or $RAGFT_EMBEDDER_BACKEND)."""
+    """``backend`` None: the process default (core.rag.embed_backends.DEFAULT_BACKEND or $RAGFT_EMBEDDER_BACKEND)."""
     return load_embedder(name, backend)
 
 
@@ -45,7 +45,7 @@ def get_reranker(embedder_name: str | None = None, config=None):
 
 
 def get_generator(name: str | None = None):
-    """The generator, from core.generation's process-wide cache (one model at a time unless pinned).
+    """The generator, from core.llm.generation's process-wide cache (one model at a time unless pinned).
 
     Not an ``st.cache_resource``: a second cache here would keep a model alive after core
     has let it go to make room for the next one.

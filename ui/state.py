@@ -2,7 +2,7 @@
 
 A session id lives in the URL (``?sid=…``) so a page refresh reconnects to
 the same workspace folder (uploads, adapters, running training jobs), but only
-in the browser whose cookie holds the session's key (see ``core.sessions``).
+in the browser whose cookie holds the session's key (see ``core.runtime.sessions``).
 """
 
 from __future__ import annotations

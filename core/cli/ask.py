@@ -18,7 +18,7 @@ with ``--reference VALUE`` (or a ``--qa`` row for the question), ``"reference"``
 that value, teacher-forced inside one reference sentence shared by every system (the Q&A row's
 answer, else the first answer that contains the value).
 ``--attribution`` adds ``"attribution"`` to answers that read chunks or documents: ``{"passages": [[{"start",
-"end", "weight"}, …] per source], "tokens": [...], "in_context"}`` (``core.attribution``); null for the others.
+"end", "weight"}, …] per source], "tokens": [...], "in_context"}`` (``core.llm.attribution``); null for the others.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ JSON (``--json``): ``{"final_train_loss", "final_eval_loss", "facts_recalled", "
 ``adapter_model.safetensors``, ``adapter_config.json`` and ``metrics.json``.
 
 Settings start from the model's preset (``--preset auto``: the built-in model's live
-defaults, or "quick" for a real model; see ``core.finetune_presets``); each flag given
+defaults, or "quick" for a real model; see ``core.finetune.presets``); each flag given
 overrides its value. Settings the chosen model cannot use exit with status 2 and one line.
 """
 
@@ -77,7 +77,7 @@ def config_from_args(args, base=None):
 
 
 def load_base(name: str | None, cache: bool = True):
-    """(model, tokenizer, name) through core.generation (a plain local folder also works without it)."""
+    """(model, tokenizer, name) through core.llm.generation (a plain local folder also works without it)."""
     gen = load_generator_for(name, cache)
     return gen.model, gen.tokenizer, gen.name
 

@@ -289,7 +289,7 @@ def lr_at(step: int, total: int, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def _batches(n: int, config: FinetuneConfig) -> list[tuple[int, list[int]]]:
+def batch_plan(n: int, config: FinetuneConfig) -> list[tuple[int, list[int]]]:
     """(epoch, example indices) for every step, seeded; max_steps cycles through epochs as needed."""
     rng = random.Random(config.seed)
     per_epoch = math.ceil(n / config.batch_size)
@@ -334,7 +334,7 @@ def train(
 
 
 def training_threads() -> int:
-    """Threads for LoRA training: 1 on machines with ≤ 2 cores (see ``core.threads``)."""
+    """Threads for LoRA training: 1 on machines with ≤ 2 cores (see ``core.runtime.threads``)."""
     return few_core_threads()
 
 
@@ -349,7 +349,7 @@ def _train(model, report: ParamReport, tokenizer, data, config, out_dir, base_na
     run.write()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
-    plan = _batches(len(data.train), config)
+    plan = batch_plan(len(data.train), config)
 
     def do_eval(step: int) -> None:
         t = time.perf_counter()
@@ -419,7 +419,7 @@ def new_run_dir(folder: str | Path, label: str = "run") -> Path:
 def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: Sequence[QAItem],
                  config: FinetuneConfig, *, documents: dict[str, str] | None = None,
                  general_items: Sequence[QAItem] = (), base_name: str = "", label: str = ""):
-    """A ``core.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json."""
+    """A ``core.runtime.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json."""
     from core.finetune.data import build_data
     from core.llm.generation import is_seq2seq
     from core.runtime.jobs import Job

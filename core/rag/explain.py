@@ -67,7 +67,7 @@ def _ranks(scores: np.ndarray, positive_only: bool = False) -> np.ndarray:
 def explain_hits(retriever, query: str, hits: list[Hit], query_vector: np.ndarray | None = None,
                  store=None) -> list[Explanation]:
     """One ``Explanation`` per hit of this retriever. The closest sentence comes from a reranker's
-    ``best_span``, else from ``store`` (a ``core.rerank.FeatureStore``) when given."""
+    ``best_span``, else from ``store`` (a ``core.rag.rerank.FeatureStore``) when given."""
     from core.rag.rerank import best_sentence
 
     qv = retriever.embed_queries([query])[0] if query_vector is None else np.asarray(query_vector).reshape(-1)

@@ -88,7 +88,7 @@ def evaluate_retrieval(retriever: Retriever, qa: Sequence[QAItem], mode: str = "
                        paraphrases: bool = False, reranker=None) -> tuple[RetrievalScores, list[dict]]:
     """Scores plus one row per question: question, rank of the first relevant hit (None if missed), top hit.
 
-    With a ``core.rerank.Reranker``, the first stage's top-N is reranked before the top ``k`` is scored.
+    With a ``core.rag.rerank.Reranker``, the first stage's top-N is reranked before the top ``k`` is scored.
     """
     pairs = questions_of(qa, paraphrases)
     questions = [q for _, q in pairs]

@@ -12,7 +12,7 @@ import pytest
 
 from core.runtime.sessions import is_session_id
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import upload_files
+from tests.browser.helpers import upload_files
 
 pytestmark = pytest.mark.browser
 
