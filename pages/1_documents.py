@@ -10,16 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from core.rag.chunking import STRATEGIES, UNITS, ChunkConfig, chunk_stats
-from core.errors import ConfigError, DocumentError
-from ui.document_views import chunk_rows, chunk_starts_figure, length_histogram, status_rows
+from core.errors import ConfigError
+from ui.document_views import chunk_rows, chunk_starts_figure, length_histogram
 from ui.rag_views import (
     chars_per_token, chunk_corpus, chunk_doc_cached, legend_html, paint_chunks, unit_mismatch_note,
 )
 from ui.resources import get_embedder
-from ui.state import UPLOADS, current_corpus, current_documents, delete_upload, save_upload, uploaded_documents
+from ui.uploads import documents_section
 
 CHUNKS_PER_PAGE = 25  # painted chunks per page: keeps a 100-page PDF responsive
-UPLOAD_TYPES = ["txt", "md", "pdf", "docx", "html", "htm"]
 STRATEGY_HELP = {
     "characters": "fixed windows of N characters, cut anywhere (even mid-word)",
     "tokens": "fixed windows of N embedder tokens, cut anywhere",
@@ -38,64 +37,7 @@ st.markdown(
 )
 
 
-# --- uploads ----------------------------------------------------------------------
-
-def _on_upload() -> None:
-    """Save files that are new in the uploader (a callback, so it can switch the sidebar's corpus)."""
-    saved, errors = ss.setdefault("doc_saved_files", set()), ss.setdefault("doc_upload_errors", {})
-    new = [f for f in ss.get("doc_upload") or [] if f.file_id not in saved]
-    for file in new:
-        saved.add(file.file_id)
-        try:
-            save_upload(file.name, file.getvalue())
-            errors.pop(file.name, None)
-        except DocumentError as exc:
-            errors[file.name] = str(exc)
-    if new:
-        ss["corpus"] = UPLOADS
-
-
-def _use_uploads() -> None:
-    ss["corpus"] = UPLOADS
-
-
-def _dismiss(name: str) -> None:
-    ss.get("doc_upload_errors", {}).pop(name, None)
-
-
-with st.expander("📤 Upload your own documents", expanded=current_corpus() is None):
-    st.file_uploader("Text, Markdown, PDF, Word or HTML files", type=UPLOAD_TYPES, accept_multiple_files=True,
-                     key="doc_upload", on_change=_on_upload,
-                     help="Files stay in this session's private workspace folder until you delete them.")
-    if current_corpus() is not None:
-        st.button("Use my uploads as the corpus", key="doc_use_uploads", on_click=_use_uploads)
-
-
-corpus = current_corpus()
-if corpus is None:
-    docs, load_errors = uploaded_documents()
-    errors = {**load_errors, **ss.get("doc_upload_errors", {})}
-    st.subheader("📤 My uploads")
-else:
-    docs, errors = current_documents(), {}
-    st.subheader(f"📚 {corpus.title}")
-    st.caption(corpus.description)
-
-if docs or errors:
-    st.dataframe(pd.DataFrame(status_rows(docs, errors)), hide_index=True, width="stretch")
-for message in errors.values():  # each message already names its file and says what to do
-    st.error(message, icon="❌")
-for doc in docs:
-    if doc.metadata.get("warning"):
-        st.warning(doc.metadata["warning"], icon="⚠️")
-if corpus is None:
-    stored = [d.name for d in docs] + [n for n in load_errors]
-    rejected = [n for n in ss.get("doc_upload_errors", {}) if n not in stored]
-    cols = st.columns(4)
-    for i, name in enumerate(stored):
-        cols[i % 4].button(f"🗑 Delete {name}", key=f"doc_del_{i}", on_click=delete_upload, args=(name,))
-    for j, name in enumerate(rejected):
-        cols[(len(stored) + j) % 4].button(f"✖ Dismiss {name}", key=f"doc_dismiss_{j}", on_click=_dismiss, args=(name,))
+docs = documents_section()  # uploads (or the sample corpus), each file's status
 if not docs:
     st.info("No documents yet. Upload files above, or pick a sample corpus in the sidebar.")
     st.stop()

@@ -9,10 +9,10 @@ import streamlit as st
 
 from core.rag.chunking import STRATEGIES
 from core.errors import ConfigError, InvalidQuery
-from core.rag.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
+from core.rag.projection import cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
 from core.runtime.workspace import content_hash
 from ui.backend_views import backend_comparison
-from ui.embedding_views import QueryOnMap, heatmap_figure, map_figure
+from ui.embedding_views import QueryOnMap, heatmap_figure, map_figure, plain_words, projection_note
 from ui.rag_views import chars_per_token, documents_and_retriever, unit_mismatch_note
 from ui.state import current_corpus, get_retriever
 from ui.widgets import escape
@@ -109,19 +109,8 @@ on_map = (None if query_vector is None else
           QueryOnMap(query, projection.transform(query_vector), neighbours, sims))
 st.plotly_chart(map_figure(points, groups, chunks, dims, on_map), key="emb_map")
 
-n_near = min(10, len(chunks) - 1)  # what neighbour_overlap measured: a 4-chunk corpus has 3 neighbours each
-faithful = (f"Of each chunk's {n_near} closest chunks in {vectors.shape[1]} dimensions, {kept * n_near:.1f} on "
-            f"average are still among its {n_near} closest on this map." if n_near >= 1 else "")
-if projection.method == "pca":
-    variance = float(np.sum(projection.model.explained_variance_ratio_))
-    st.caption(f"PCA keeps {variance:.0%} of the spread of the vectors in {dims} directions. {faithful} "
-               "The question is placed with PCA's exact transform.")
-elif projection.method == "umap":
-    st.caption(f"{faithful} The question is placed with UMAP's own transform into the fitted map.")
-else:
-    st.info(f"{faithful} **t-SNE cannot place new points** in a map it has already fitted. The question is "
-            f"placed by an approximation: at the similarity-weighted average position of its "
-            f"{TSNE_NEIGHBOURS} most similar chunks. Its red lines still go to the true nearest chunks.")
+kind, note = projection_note(projection, kept, len(chunks), vectors.shape[1], dims)
+getattr(st, kind)(note)
 if query_vector is not None:
     st.caption(f"Red lines join the question to its {k} nearest chunks by cosine similarity in the full space "
                "(exact search), which is what dense retrieval uses — not the distance on the map."
@@ -167,21 +156,4 @@ backend_comparison(retriever, current_corpus(), content_hash(retriever.embedder.
 # --- plain words ------------------------------------------------------------------------
 
 with st.expander("📖 In plain words: embeddings, cosine similarity and what the map distorts", expanded=False):
-    st.markdown(
-        f"""
-**What is an embedding?** The model ({retriever.embedder.name}) reads a chunk and outputs {vectors.shape[1]}
-numbers. It was trained so that texts with similar meaning get similar numbers, even when they share no words
-("How much is shipping?" and "delivery fee" end up close).
-
-**Why cosine similarity?** Two vectors are compared by the angle between them: cosine 1 means "pointing the
-same way" (same meaning), 0 means unrelated. The Lab's vectors all have length 1, so the cosine is a plain
-dot product, which is what the FAISS index computes. Length would mostly reflect how long a text is, not what it
-says, so the angle is the better measure.
-
-**What does the map distort?** Nobody can look at {vectors.shape[1]} dimensions, so the map squeezes them into
-{dims}. PCA keeps the directions along which the chunks vary most and drops the rest; UMAP and t-SNE try to keep
-each chunk's near neighbours near, at the cost of global distances (the gaps between clusters, and cluster sizes,
-mean little). Two dots that look close may not be close in the full space, which is why the red lines use the
-real similarity. The map is fitted once; questions are placed into it, so the dots never jump while you type.
-"""
-    )
+    st.markdown(plain_words(retriever.embedder.name, vectors.shape[1], dims))

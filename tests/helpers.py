@@ -197,10 +197,26 @@ FLOWER = ROOT / "sample_data" / "prose_flower_shop"
 
 
 def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """A real ``python -m core`` process (exit code, stdout, stderr)."""
     out = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
     if check:
         assert out.returncode == 0, out.stderr
     return out
+
+
+def in_process(capsys, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``core.cli.main(args)`` in this process, answered in the shape of ``cli``'s result."""
+    from core.cli import main
+
+    capsys.readouterr()  # drop whatever earlier code printed
+    try:
+        code = main(list(args))
+    except SystemExit as stop:  # argparse's own errors
+        code = stop.code
+    out, err = capsys.readouterr()
+    if check:
+        assert code == 0, err
+    return subprocess.CompletedProcess(list(args), code, out, err)
 
 
 # --- adapters for the built-in model ---------------------------------------------------------------

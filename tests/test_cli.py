@@ -8,13 +8,12 @@ torch import and model load each time.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
 from core.rag.corpora import list_corpora, load_qa
 from core.rag.retrieval_metrics import normalise
-from tests.helpers import FLOWER, cli
+from tests.helpers import FLOWER, cli, in_process
 
 
 @pytest.fixture(autouse=True)
@@ -28,21 +27,6 @@ def _session_embedder(monkeypatch, embedder):
         return embedder if name is None and backend is None and export_root is None else original(name, backend, export_root)
 
     monkeypatch.setattr(core.rag.embedding, "load_embedder", load)
-
-
-def in_process(capsys, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """``core.cli.main(args)`` in this process, answered in the shape of ``cli``'s result."""
-    from core.cli import main
-
-    capsys.readouterr()  # drop whatever earlier code printed
-    try:
-        code = main(list(args))
-    except SystemExit as stop:  # argparse's own errors
-        code = stop.code
-    out, err = capsys.readouterr()
-    if check:
-        assert code == 0, err
-    return subprocess.CompletedProcess(list(args), code, out, err)
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ def frame_with(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+@pytest.mark.slow
 def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name):
     shutil.copytree(trained_adapter(generator, world["qa"]), session_adapters() / "ft-reg")
     at = open_answers_page(PAGE, world["corpus"].name, model_name)

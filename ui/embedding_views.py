@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.rag.chunking import Chunk
+from core.rag.projection import TSNE_NEIGHBOURS, Projection
 from ui.rag_views import preview
 from ui.widgets import escape
 
@@ -83,3 +84,42 @@ def heatmap_figure(matrix: np.ndarray, names: list[str], height: int) -> go.Figu
                                 hovertemplate="%{y} ↔ %{x}: cosine %{z:.3f}<extra></extra>"))
     heat.update_layout(height=height, margin=dict(t=10, b=10, l=10, r=10), yaxis=dict(autorange="reversed"))
     return heat
+
+
+def projection_note(projection: Projection, kept: float, n_chunks: int, full_dims: int, dims: int) -> tuple[str, str]:
+    """("caption" or "info", what the map keeps and how the question is placed on it).
+
+    ``kept`` is ``neighbour_overlap``'s share of each chunk's 10 nearest neighbours still near on the map.
+    """
+    n_near = min(10, n_chunks - 1)  # what neighbour_overlap measured: a 4-chunk corpus has 3 neighbours each
+    faithful = (f"Of each chunk's {n_near} closest chunks in {full_dims} dimensions, {kept * n_near:.1f} on "
+                f"average are still among its {n_near} closest on this map." if n_near >= 1 else "")
+    if projection.method == "pca":
+        variance = float(np.sum(projection.model.explained_variance_ratio_))
+        return "caption", (f"PCA keeps {variance:.0%} of the spread of the vectors in {dims} directions. {faithful} "
+                           "The question is placed with PCA's exact transform.")
+    if projection.method == "umap":
+        return "caption", f"{faithful} The question is placed with UMAP's own transform into the fitted map."
+    return "info", (f"{faithful} **t-SNE cannot place new points** in a map it has already fitted. The question is "
+                    f"placed by an approximation: at the similarity-weighted average position of its "
+                    f"{TSNE_NEIGHBOURS} most similar chunks. Its red lines still go to the true nearest chunks.")
+
+
+def plain_words(embedder_name: str, full_dims: int, dims: int) -> str:
+    """The page's plain-words explanation of embeddings, cosine similarity and what the map distorts."""
+    return f"""
+**What is an embedding?** The model ({embedder_name}) reads a chunk and outputs {full_dims}
+numbers. It was trained so that texts with similar meaning get similar numbers, even when they share no words
+("How much is shipping?" and "delivery fee" end up close).
+
+**Why cosine similarity?** Two vectors are compared by the angle between them: cosine 1 means "pointing the
+same way" (same meaning), 0 means unrelated. The Lab's vectors all have length 1, so the cosine is a plain
+dot product, which is what the FAISS index computes. Length would mostly reflect how long a text is, not what it
+says, so the angle is the better measure.
+
+**What does the map distort?** Nobody can look at {full_dims} dimensions, so the map squeezes them into
+{dims}. PCA keeps the directions along which the chunks vary most and drops the rest; UMAP and t-SNE try to keep
+each chunk's near neighbours near, at the cost of global distances (the gaps between clusters, and cluster sizes,
+mean little). Two dots that look close may not be close in the full space, which is why the red lines use the
+real similarity. The map is fitted once; questions are placed into it, so the dots never jump while you type.
+"""
