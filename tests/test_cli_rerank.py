@@ -40,7 +40,8 @@ def test_rerank_none_is_the_first_stage_and_candidates_bound_the_ranks():
     (["--rerank", "bogus"], "unknown rerank method 'bogus'"),
     (["--candidates", "0"], "candidates must be between 1 and 200"),
     (["--rerank", "cross-encoder"], "needs a model"),
-    (["--rerank", "cross-encoder", "--rerank-model", "./no/such/folder"], "no cross-encoder folder"),
+    pytest.param(["--rerank", "cross-encoder", "--rerank-model", "./no/such/folder"], "no cross-encoder folder",
+                 marks=pytest.mark.slow),  # loads the embedder and the corpus first: 15-40 s
 ])
 def test_bad_rerank_flags_exit_2_with_one_line(args, message):
     out = cli("search", "--docs", str(FLOWER), "--query", "opening hours", *args, check=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.rag.corpora import list_corpora
@@ -56,6 +57,7 @@ def test_five_answers_with_sources_and_verdicts(world, generator, model_name):
     assert shown and f"`{doc_name}`" in shown[0] and f"{start:,}–{end:,}" in shown[0]
 
 
+@pytest.mark.slow
 def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model_name):
     prose = next(c for c in list_corpora() if not c.builtin_model_reads)
     at = open_answers_page(PAGE, prose.name, model_name, sid="answersnoadapter")

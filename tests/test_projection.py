@@ -23,7 +23,7 @@ VECTORS = _clustered()
 pytestmark = pytest.mark.usefixtures("warm_numba")
 
 
-@pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
+@pytest.mark.parametrize("method", ["pca", "umap", pytest.param("tsne", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("dims", [2, 3])
 def test_shapes(method, dims):
     projection = fit_projection(VECTORS, method, dims, seed=0)
@@ -32,7 +32,7 @@ def test_shapes(method, dims):
     assert projection.transform(VECTORS[0]).shape == (1, dims)  # a single vector works too
 
 
-@pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
+@pytest.mark.parametrize("method", ["pca", "umap", pytest.param("tsne", marks=pytest.mark.slow)])
 def test_same_seed_same_map(method):
     a = fit_projection(VECTORS, method, 2, seed=3).points
     b = fit_projection(VECTORS, method, 2, seed=3).points

@@ -187,6 +187,7 @@ def test_cli_finetune_ask_all_and_eval(tiny_models, tmp_path, arch):
     assert set(json.loads(ev.stdout)["systems"]) == {"base", "rag", "lora", "lora+rag", "long-context"}
 
 
+@pytest.mark.slow  # a real process per case: 9-18 s each
 @pytest.mark.parametrize("arch, flags, message", [
     ("gpt2", ["--targets", "q_proj"], "choose from c_attn, c_fc, c_proj"),
     ("t5", ["--preset", "live"], "choose from quick, thorough"),
