@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.corpora import get_corpus, load_qa  # noqa: E402
+from core.rag.corpora import get_corpus, load_qa  # noqa: E402
 from core.finetune import FinetuneConfig, parameter_report, prepare_model, train  # noqa: E402
-from core.finetune_step import train_step  # noqa: E402
-from core.finetune_data import build_data, read_documents  # noqa: E402
+from core.finetune.step import train_step  # noqa: E402
+from core.finetune.data import build_data, read_documents  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -28,13 +28,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.chunking import ChunkConfig, chunk_documents  # noqa: E402
-from core.corpora import list_corpora, load_qa  # noqa: E402
-from core.documents import Document, load_paths  # noqa: E402
-from core.embed_backends import BACKENDS, DEFAULT_BACKEND  # noqa: E402
-from core.embedding import EmbeddingCache, load_embedder  # noqa: E402
-from core.metrics import evaluate_retrieval  # noqa: E402
-from core.retrieval import Retriever  # noqa: E402
+from core.rag.chunking import ChunkConfig, chunk_documents  # noqa: E402
+from core.rag.corpora import list_corpora, load_qa  # noqa: E402
+from core.rag.documents import Document, load_paths  # noqa: E402
+from core.rag.embed_backends import BACKENDS, DEFAULT_BACKEND  # noqa: E402
+from core.rag.embedding import EmbeddingCache, load_embedder  # noqa: E402
+from core.rag.retrieval_metrics import evaluate_retrieval  # noqa: E402
+from core.rag.retrieval import Retriever  # noqa: E402
 
 
 def corpus_docs(target_chunks: int, embedder) -> list[Document]:

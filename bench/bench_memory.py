@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.corpora import list_corpora, load_qa  # noqa: E402
+from core.rag.corpora import list_corpora, load_qa  # noqa: E402
 from core.finetune import FinetuneConfig, submit_training  # noqa: E402
-from core.generation import BUILTIN_NAME, load_generator, loaded_generators  # noqa: E402
-from core.jobs import QUEUE  # noqa: E402
-from core.memory import release_memory  # noqa: E402
+from core.llm.generation import BUILTIN_NAME, load_generator, loaded_generators  # noqa: E402
+from core.runtime.jobs import QUEUE  # noqa: E402
+from core.runtime.memory import release_memory  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -11,9 +11,9 @@ so the times below are, if anything, pessimistic. Compute per token does not dep
 
 For each model, in its own process (so peak RSS is that model's alone):
 
-1. load it the way the Lab does (``core.generation.load_generator``), take its preset
+1. load it the way the Lab does (``core.llm.generation.load_generator``), take its preset
    (``--preset``; the default for a real model is "quick": 20 facts, q/v at rank 4);
-2. ``core.finetune_presets.calibrate``: one real step and a small evaluation, measured;
+2. ``core.finetune.presets.calibrate``: one real step and a small evaluation, measured;
 3. ``--steps`` more real optimiser steps (median seconds), as ``python -m core finetune`` runs them
    (the loaded model is trained in place, no second copy);
 4. projected training = steps × median step + evaluations × measured evaluation time.
@@ -58,13 +58,13 @@ def build(name: str, workdir: Path) -> Path:
 def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps: int) -> dict:
     import torch
 
-    from core.corpora import get_corpus, load_qa
-    from core.finetune import _batches, prepare_model, training_threads
-    from core.finetune_data import build_data, read_documents
-    from core.finetune_presets import calibrate, planned_evals, preset_named
-    from core.finetune_step import PeakRSS, train_step
-    from core.generation import load_generator
-    from core.threads import torch_threads
+    from core.rag.corpora import get_corpus, load_qa
+    from core.finetune import batch_plan, prepare_model, training_threads
+    from core.finetune.data import build_data, read_documents
+    from core.finetune.presets import calibrate, planned_evals, preset_named
+    from core.finetune.step import PeakRSS, train_step
+    from core.llm.generation import load_generator
+    from core.runtime.threads import torch_threads
 
     gen = load_generator(str(folder), cache=False)
     preset = preset_named(gen.model, gen.is_builtin, preset_name)
@@ -74,7 +74,7 @@ def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps
                       seq2seq=gen.is_seq2seq)
     estimate = calibrate(gen.model, gen.tokenizer, data, config)
     print(f"{name}: calibration {estimate}", file=sys.stderr, flush=True)
-    plan = _batches(len(data.train), config)
+    plan = batch_plan(len(data.train), config)
     times, cpu = [], []
     with torch_threads(training_threads()), PeakRSS() as memory:
         model = prepare_model(gen.model, config, copy_base=False)

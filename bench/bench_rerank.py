@@ -19,12 +19,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.chunking import ChunkConfig  # noqa: E402
-from core.corpora import list_corpora, load_qa  # noqa: E402
-from core.documents import load_paths  # noqa: E402
-from core.embedding import EmbeddingCache, load_embedder  # noqa: E402
-from core.rerank import FeatureStore, RerankConfig, Reranker  # noqa: E402
-from core.retrieval import Retriever  # noqa: E402
+from core.rag.chunking import ChunkConfig  # noqa: E402
+from core.rag.corpora import list_corpora, load_qa  # noqa: E402
+from core.rag.documents import load_paths  # noqa: E402
+from core.rag.embedding import EmbeddingCache, load_embedder  # noqa: E402
+from core.rag.rerank import FeatureStore, RerankConfig, Reranker  # noqa: E402
+from core.rag.retrieval import Retriever  # noqa: E402
 
 
 def padded_retriever(embedder, n_chunks: int) -> Retriever:

@@ -19,13 +19,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.answering import Answerer  # noqa: E402
-from core.corpora import list_corpora, load_qa  # noqa: E402
-from core.documents import load_paths  # noqa: E402
-from core.embedding import EmbeddingCache, load_embedder  # noqa: E402
+from core.rag.corpora import list_corpora, load_qa  # noqa: E402
+from core.rag.documents import load_paths  # noqa: E402
+from core.rag.embedding import EmbeddingCache, load_embedder  # noqa: E402
 from core.evaluation import evaluate, ovadia_specs  # noqa: E402
 from core.experiments import OVADIA_2023, general_items  # noqa: E402
-from core.retrieval import Retriever  # noqa: E402
-from core.workspace import Workspace, default_root  # noqa: E402
+from core.rag.retrieval import Retriever  # noqa: E402
+from core.runtime.workspace import Workspace, default_root  # noqa: E402
 
 VARIANTS = {"lora": 0, "lora (paraphrases)": 1}  # adapter label → paraphrases trained per question
 ORDER = ["base", "rag", "lora", "lora (paraphrases)", "lora+rag", "lora (paraphrases)+rag"]
@@ -34,8 +34,8 @@ ORDER = ["base", "rag", "lora", "lora (paraphrases)", "lora+rag", "lora (paraphr
 def adapter_for(base, corpus, qa, docs, folder: Path, paraphrases: int, args) -> Path:
     """Train (or reuse) a default LoRA adapter for this corpus; evaluations only at the start and end."""
     from core.finetune import FinetuneConfig, train
-    from core.finetune_data import build_data
-    from core.finetune_io import weights_kind
+    from core.finetune.data import build_data
+    from core.finetune.io import weights_kind
 
     out = folder / f"{corpus.name}-{'ft-par' if paraphrases else 'ft-reg'}"
     if weights_kind(out) and not args.retrain:
@@ -93,7 +93,7 @@ def main() -> None:
 
     import torch
 
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     torch.set_num_threads(args.threads)
     base, embedder = load_generator(args.model), load_embedder()

@@ -22,14 +22,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.answering import Answerer, Decoding  # noqa: E402
-from core.confidence import value_probabilities  # noqa: E402
-from core.corpora import get_corpus, load_qa  # noqa: E402
-from core.documents import load_paths  # noqa: E402
-from core.editing import edit_fact_in_weights, locality_questions  # noqa: E402
-from core.embedding import load_embedder  # noqa: E402
+from core.llm.confidence import value_probabilities  # noqa: E402
+from core.rag.corpora import get_corpus, load_qa  # noqa: E402
+from core.rag.documents import load_paths  # noqa: E402
+from core.llm.editing import edit_fact_in_weights, locality_questions  # noqa: E402
+from core.rag.embedding import load_embedder  # noqa: E402
 from core.evaluation import evaluate, specs_for  # noqa: E402
-from core.generation import load_generator  # noqa: E402
-from core.retrieval import Retriever  # noqa: E402
+from core.llm.generation import load_generator  # noqa: E402
+from core.rag.retrieval import Retriever  # noqa: E402
 
 
 def new_value_for(item, qa):

@@ -3,7 +3,7 @@
 Usage: python bench/retrieval_eval.py [--grid] [--paraphrases] [--rerank METHOD ...] [--candidates N]
 Without --grid it evaluates the default chunker only (the README's table);
 with --grid it sweeps strategies and sizes (how the defaults were chosen).
-Every rerank method (``core.rerank.METHODS`` but the cross-encoder, which needs a model you name)
+Every rerank method (``core.rag.rerank.METHODS`` but the cross-encoder, which needs a model you name)
 reranks each mode's top --candidates; ``none`` is the first stage alone. ``--only-paraphrases``
 scores the paraphrased questions without the originals (a check on questions no choice was made on).
 """
@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.chunking import ChunkConfig  # noqa: E402
-from core.corpora import list_corpora, load_qa  # noqa: E402
-from core.documents import load_paths  # noqa: E402
-from core.embedding import EmbeddingCache, load_embedder  # noqa: E402
-from core.metrics import evaluate_retrieval  # noqa: E402
-from core.rerank import DEFAULT_CANDIDATES, METHODS, RerankConfig, make_reranker  # noqa: E402
-from core.retrieval import Retriever  # noqa: E402
-from core.workspace import Workspace, default_root  # noqa: E402
+from core.rag.chunking import ChunkConfig  # noqa: E402
+from core.rag.corpora import list_corpora, load_qa  # noqa: E402
+from core.rag.documents import load_paths  # noqa: E402
+from core.rag.embedding import EmbeddingCache, load_embedder  # noqa: E402
+from core.rag.retrieval_metrics import evaluate_retrieval  # noqa: E402
+from core.rag.rerank import DEFAULT_CANDIDATES, METHODS, RerankConfig, make_reranker  # noqa: E402
+from core.rag.retrieval import Retriever  # noqa: E402
+from core.runtime.workspace import Workspace, default_root  # noqa: E402
 
 GRID = [ChunkConfig("recursive", size, int(size * 0.2), "tokens") for size in (64, 96, 128, 192)] + [
     ChunkConfig(s, 128, 25, "tokens") for s in ("sentences", "markdown", "tokens")]

@@ -28,10 +28,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import ConfigError, LabError, check_numbers
-from core.prompting import build_messages, fit_chunks, prompt_budget
-from core.retrieval import check_query
+from core.llm.prompting import build_messages, fit_chunks, prompt_budget
+from core.rag.retrieval import check_query
 
 SYSTEMS = ("base", "rag", "lora", "lora+rag", "long-context")
 USES_RETRIEVAL = {"base": False, "rag": True, "lora": False, "lora+rag": True, "long-context": False}
@@ -147,7 +147,7 @@ def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]
     (usually the corpus Q&A set the adapter was trained from)."""
     from pathlib import Path
 
-    from core.corpora import load_qa
+    from core.rag.corpora import load_qa
     from core.errors import DatasetError
 
     for name in TRAINING_FILES if adapter_dir else ():
@@ -164,7 +164,7 @@ def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]
 
 def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[str]:
     """Drop the lowest-ranked passages until the prompt is at most ``budget`` tokens (keeps at least one):
-    ``core.prompting.fit_chunks``, the rule the Prompt page shows."""
+    ``core.llm.prompting.fit_chunks``, the rule the Prompt page shows."""
     return fit_chunks(gen.tokenizer, question, list(contexts), budget, seq2seq=bool(getattr(gen, "is_seq2seq", False)))
 
 
@@ -189,7 +189,7 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
     Each document's size comes from ``document_tokens`` (tokenised once per content); the prompt
     itself is counted exactly at the cut and once at the end, not after every document.
     """
-    from core.generation import count_tokens
+    from core.llm.generation import count_tokens
 
     def n_tokens(text: str) -> int:
         return len(gen.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])  # no "too long" warning
@@ -233,7 +233,7 @@ _DOC_TOKENS_LOCK = threading.Lock()
 def document_tokens(tokenizer, texts: Sequence[str]) -> list[int]:
     """Tokens in each text, remembered by content hash: the long-context system and the Prompt page
     tokenise a whole corpus once, not on every question or rerun."""
-    from core.workspace import content_hash
+    from core.runtime.workspace import content_hash
 
     who = f"{getattr(tokenizer, 'name_or_path', '')}|{len(tokenizer)}|{type(tokenizer).__name__}"
     out = []
@@ -298,13 +298,13 @@ class SystemInput:
 class Answerer:
     """Answers questions with any of the four systems; systems without their ingredient raise ConfigError."""
 
-    base: object  # core.generation.Generator
-    retriever: object | None = None  # core.retrieval.Retriever
+    base: object  # core.llm.generation.Generator
+    retriever: object | None = None  # core.rag.retrieval.Retriever
     adapter: object | None = None  # Generator with the LoRA adapter (core.finetune.load_adapter)
     training: TrainingExamples | None = None
     k: int | None = None  # chunks in the prompt; None = default_k(base)
     mode: str = "hybrid"
-    reranker: object | None = None  # core.rerank.Reranker: the first stage's top-N reranked before the top-k
+    reranker: object | None = None  # core.rag.rerank.Reranker: the first stage's top-N reranked before the top-k
     documents: Sequence | None = None  # the corpus's Documents (for long context)
 
     def __post_init__(self) -> None:
@@ -356,7 +356,7 @@ class Answerer:
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
                retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
         """One answer; ``hits`` (found in ``retrieval_s`` seconds) reuses a retrieval made for this question."""
-        from core.generation import generate
+        from core.llm.generation import generate
 
         t0 = time.perf_counter() - (retrieval_s if hits is not None and USES_RETRIEVAL.get(system) else 0.0)
         given = self.prepare(question, system, decoding, hits)  # rag and lora+rag each pay for the shared search

@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.answering import Answer, Answerer, Decoding, SYSTEMS, check_systems
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import Cancelled, ConfigError
 from core.scoring import contains, exact_match, is_correct, mentions, normalise, value_pattern  # noqa: F401 (re-exported)
 

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from core.answering import Answer, Answerer, Decoding
-from core.corpora import QAItem
-from core.documents import Document
+from core.rag.corpora import QAItem
+from core.rag.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
 from core.scoring import is_correct, value_pattern
-from core.retrieval import Retriever
-from core.workspace import content_hash, read_json
+from core.rag.retrieval import Retriever
+from core.runtime.workspace import content_hash, read_json
 
 # Ovadia et al. 2023, "Fine-Tuning or Retrieval?", Table 2 (current events, Mistral-7B).
 OVADIA_2023 = {"model": "Mistral-7B", "base": 0.481, "rag": 0.875, "lora": 0.504, "lora (paraphrases)": 0.588,
@@ -111,7 +111,7 @@ def reindex(old: Retriever, docs: Sequence[Document], cache=None) -> Retriever:
     """
     if cache is not None:
         return Retriever.build(docs, old.embedder, old.chunk_config, old.index_config, cache=cache)
-    from core.embedding import EmbeddingCache
+    from core.rag.embedding import EmbeddingCache
 
     with tempfile.TemporaryDirectory(prefix="lab-reindex-") as tmp:
         private = EmbeddingCache(Path(tmp), old.embedder.cache_key)
@@ -210,11 +210,11 @@ def document_training_accuracy(base, corpus, rewrites: int, *, max_steps: int = 
 
     Returns ``{"corpus", "rewrites", "accuracy", "train_tokens", "steps", "facts_recalled"}``.
     """
-    from core.documents import load_paths
-    from core.corpora import load_qa
+    from core.rag.documents import load_paths
+    from core.rag.corpora import load_qa
     from core.evaluation import SystemSpec, evaluate
     from core.finetune import FinetuneConfig, load_adapter, train
-    from core.finetune_data import build_data
+    from core.finetune.data import build_data
 
     docs, qa = load_paths([corpus.docs_path]), load_qa(corpus.qa_path)
     documents = document_training_set(docs, qa, rewrites, seed)
@@ -230,7 +230,7 @@ def document_training_accuracy(base, corpus, rewrites: int, *, max_steps: int = 
 
 
 def document_training_sweep(base, corpus, rewrites: Sequence[int], *, max_steps: int = 0):
-    """A ``core.jobs.task_job`` function: ``document_training_accuracy`` for each number of rewrites, in order.
+    """A ``core.runtime.jobs.task_job`` function: ``document_training_accuracy`` for each number of rewrites, in order.
 
     Stopping keeps the finished rows (``Cancelled.partial``).
     """

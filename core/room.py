@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import jobs
-from core.workspace import read_json
+from core.runtime import jobs
+from core.runtime.workspace import read_json
 
 PASSCODE_ENV = "RAGFT_TEACHER_PASSCODE"
 

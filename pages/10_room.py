@@ -6,7 +6,7 @@ Listed only when ``RAGFT_TEACHER_PASSCODE`` is set, and shows nothing until the 
 import pandas as pd
 import streamlit as st
 
-from core import jobs
+from core.runtime import jobs
 from core.room import check_passcode, room_snapshot, teacher_passcode
 
 ss = st.session_state

@@ -7,20 +7,18 @@ import statistics
 from dataclasses import asdict
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from core.chunking import STRATEGIES, UNITS, ChunkConfig
-from core.documents import ENCODING_LABELS
-from core.errors import ConfigError, DocumentError
+from core.rag.chunking import STRATEGIES, UNITS, ChunkConfig, chunk_stats
+from core.errors import ConfigError
+from ui.document_views import chunk_rows, chunk_starts_figure, length_histogram
 from ui.rag_views import (
-    chars_per_token, chunk_corpus, chunk_doc_cached, legend_html, page_of, paint_chunks, preview, unit_mismatch_note,
+    chars_per_token, chunk_corpus, chunk_doc_cached, legend_html, paint_chunks, unit_mismatch_note,
 )
 from ui.resources import get_embedder
-from ui.state import UPLOADS, current_corpus, current_documents, delete_upload, save_upload, uploaded_documents
+from ui.uploads import documents_section
 
 CHUNKS_PER_PAGE = 25  # painted chunks per page: keeps a 100-page PDF responsive
-UPLOAD_TYPES = ["txt", "md", "pdf", "docx", "html", "htm"]
 STRATEGY_HELP = {
     "characters": "fixed windows of N characters, cut anywhere (even mid-word)",
     "tokens": "fixed windows of N embedder tokens, cut anywhere",
@@ -39,76 +37,7 @@ st.markdown(
 )
 
 
-# --- uploads ----------------------------------------------------------------------
-
-def _on_upload() -> None:
-    """Save files that are new in the uploader (a callback, so it can switch the sidebar's corpus)."""
-    saved, errors = ss.setdefault("doc_saved_files", set()), ss.setdefault("doc_upload_errors", {})
-    new = [f for f in ss.get("doc_upload") or [] if f.file_id not in saved]
-    for file in new:
-        saved.add(file.file_id)
-        try:
-            save_upload(file.name, file.getvalue())
-            errors.pop(file.name, None)
-        except DocumentError as exc:
-            errors[file.name] = str(exc)
-    if new:
-        ss["corpus"] = UPLOADS
-
-
-def _use_uploads() -> None:
-    ss["corpus"] = UPLOADS
-
-
-def _dismiss(name: str) -> None:
-    ss.get("doc_upload_errors", {}).pop(name, None)
-
-
-with st.expander("📤 Upload your own documents", expanded=current_corpus() is None):
-    st.file_uploader("Text, Markdown, PDF, Word or HTML files", type=UPLOAD_TYPES, accept_multiple_files=True,
-                     key="doc_upload", on_change=_on_upload,
-                     help="Files stay in this session's private workspace folder until you delete them.")
-    if current_corpus() is not None:
-        st.button("Use my uploads as the corpus", key="doc_use_uploads", on_click=_use_uploads)
-
-
-def _status_rows(docs, errors: dict[str, str]) -> list[dict]:
-    rows = []
-    for doc in docs:
-        warning = doc.metadata.get("warning")
-        rows.append({"file": doc.name, "type": doc.metadata.get("type", ""), "characters": len(doc.text),
-                     "pages": doc.metadata.get("pages"),
-                     "encoding": ENCODING_LABELS.get(doc.metadata.get("encoding"), doc.metadata.get("encoding") or ""), "status": f"⚠️ {warning}" if warning else "✅ read"})
-    rows += [{"file": name, "type": name.rsplit(".", 1)[-1] if "." in name else "", "characters": None,
-              "pages": None, "encoding": None, "status": f"❌ {message}"} for name, message in errors.items()]
-    return rows
-
-
-corpus = current_corpus()
-if corpus is None:
-    docs, load_errors = uploaded_documents()
-    errors = {**load_errors, **ss.get("doc_upload_errors", {})}
-    st.subheader("📤 My uploads")
-else:
-    docs, errors = current_documents(), {}
-    st.subheader(f"📚 {corpus.title}")
-    st.caption(corpus.description)
-
-if docs or errors:
-    st.dataframe(pd.DataFrame(_status_rows(docs, errors)), hide_index=True, width="stretch")
-for message in errors.values():  # each message already names its file and says what to do
-    st.error(message, icon="❌")
-for doc in docs:
-    if doc.metadata.get("warning"):
-        st.warning(doc.metadata["warning"], icon="⚠️")
-if corpus is None:
-    stored = [d.name for d in docs] + [n for n in load_errors]
-    rejected = [n for n in ss.get("doc_upload_errors", {}) if n not in stored]
-    cols = st.columns(4)
-    for i, name in enumerate(stored):
-        cols[i % 4].button(f"🗑 Delete {name}", key=f"doc_del_{i}", on_click=delete_upload, args=(name,))
-    for j, name in enumerate(rejected):
-        cols[(len(stored) + j) % 4].button(f"✖ Dismiss {name}", key=f"doc_dismiss_{j}", on_click=_dismiss, args=(name,))
+docs = documents_section()  # uploads (or the sample corpus), each file's status
 if not docs:
     st.info("No documents yet. Upload files above, or pick a sample corpus in the sidebar.")
     st.stop()
@@ -163,15 +92,7 @@ m4.metric("Truncated by the embedder", len(truncated), help=f"Chunks longer than
 # --- length distribution -----------------------------------------------------------
 
 st.subheader("How long are the chunks?")
-fig = go.Figure()
-fig.add_histogram(x=[n for n in lengths if n <= max_tokens], name="fits", marker_color="#2f6fdf", nbinsx=40)
-if truncated:
-    fig.add_histogram(x=[c.n_tokens for c in truncated], name="truncated", marker_color="#dc2626", nbinsx=20)
-fig.add_vline(x=max_tokens, line_dash="dash", line_color="#dc2626",
-              annotation_text=f"embedder reads {max_tokens} tokens", annotation_position="top right")
-fig.update_layout(barmode="overlay", height=300, margin=dict(t=30, b=40, l=40, r=10),
-                  xaxis_title="chunk length (embedder tokens)", yaxis_title="chunks")
-st.plotly_chart(fig, key="doc_hist")
+st.plotly_chart(length_histogram(lengths, max_tokens), key="doc_hist")
 if truncated:
     st.warning(f"{len(truncated)} chunk(s) are longer than the {max_tokens} tokens {embedder.name} reads: their "
                f"ends are cut off before embedding (outlined red below). Lower the chunk size, or use tokens as the unit.")
@@ -216,9 +137,7 @@ st.html(paint_chunks(doc.text, shown, max_tokens))
 # --- table and downloads -------------------------------------------------------------
 
 st.subheader("All chunks")
-table = pd.DataFrame([{"document": c.doc_name, "index": c.index, "page": page_of(by_id[c.doc_id], c.start),
-                       "start": c.start, "end": c.end, "n_tokens": c.n_tokens, "truncated": c.n_tokens > max_tokens,
-                       "preview": preview(c.text)} for c in chunks])
+table = pd.DataFrame(chunk_rows(chunks, by_id, max_tokens))
 st.dataframe(table, hide_index=True, width="stretch", height=300)
 d1, d2, _ = st.columns([1, 1, 3])
 # Callables: the files are built only when a button is pressed, not on every rerun.
@@ -250,21 +169,8 @@ with st.spinner("Chunking with the second strategy…"):
     other_chunks = chunk_doc_cached(doc.id, other.to_dict(), ss["embedder_name"], doc)
 runs = {f"A: {config.strategy} {config.size} {config.unit}": doc_chunks,
         f"B: {other.strategy} {other.size} {other.unit}": other_chunks}
-summary = pd.DataFrame([{"run": label, "chunks": len(cs),
-                         "mean tokens": round(statistics.mean(c.n_tokens for c in cs), 1) if cs else 0,
-                         "median tokens": statistics.median(c.n_tokens for c in cs) if cs else 0,
-                         "max tokens": max((c.n_tokens for c in cs), default=0),
-                         "truncated": sum(c.n_tokens > max_tokens for c in cs)} for label, cs in runs.items()])
+summary = pd.DataFrame([{"run": label, **chunk_stats(cs, max_tokens)} for label, cs in runs.items()])
 st.dataframe(summary, hide_index=True, width="stretch")
-strip = go.Figure()
-for (label, cs), colour in zip(runs.items(), ("#2f6fdf", "#ea580c")):
-    strip.add_scatter(x=[c.start for c in cs], y=[label] * len(cs), mode="markers", name=label,
-                      marker=dict(symbol="line-ns-open", size=22, line_width=2, color=colour),
-                      hovertext=[f"chunk #{c.index}: characters {c.start}–{c.end}, {c.n_tokens} tokens" for c in cs],
-                      hoverinfo="text")
-strip.update_layout(height=200, margin=dict(t=10, b=40, l=10, r=10), showlegend=False,
-                    xaxis=dict(title=f"where each chunk starts (character offset in {doc.name})",
-                               range=[0, max(len(doc.text), 1)]))
-st.plotly_chart(strip, key="doc_strip")
+st.plotly_chart(chunk_starts_figure(runs, doc.name, len(doc.text)), key="doc_strip")
 st.caption("Each tick is where a chunk starts. Ticks that line up are cuts both strategies agree on; fixed-size "
            "strategies tick at regular intervals, sentence-aware ones follow the text.")

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import replace
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from core.chunking import STRATEGIES
+from core.rag.chunking import STRATEGIES
 from core.errors import ConfigError, InvalidQuery
-from core.projection import TSNE_NEIGHBOURS, cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
-from core.workspace import content_hash
+from core.rag.projection import cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
+from core.runtime.workspace import content_hash
 from ui.backend_views import backend_comparison
-from ui.rag_views import chars_per_token, documents_and_retriever, preview, unit_mismatch_note
+from ui.embedding_views import QueryOnMap, heatmap_figure, map_figure, plain_words, projection_note
+from ui.rag_views import chars_per_token, documents_and_retriever, unit_mismatch_note
 from ui.state import current_corpus, get_retriever
 from ui.widgets import escape
 
 METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 COLOUR_BY = {"document": "document", "cluster": "k-means cluster", "run": "chunking run (compare two configs)"}
-PALETTE = ["#2f6fdf", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2", "#ca8a04", "#4b5563", "#dc2626", "#65a30d"]
 HEAT_MAX = 40  # chunks in the within-document heatmap
-WEBGL_FROM = 1500  # above this many points a 2D trace is drawn with WebGL, which stays smooth
 SLOW_FIT = {"umap": 3000, "tsne": 1500}  # chunk counts above which a fit takes a minute or more on a laptop CPU
 ss = st.session_state
 
@@ -44,21 +41,6 @@ def _fit(vectors_key: str, method: str, dims: int, _vectors: np.ndarray):
 @st.cache_data(max_entries=12, show_spinner=False)
 def _clusters(vectors_key: str, k: int, _vectors: np.ndarray) -> np.ndarray:
     return kmeans_labels(_vectors, k, seed=0)
-
-
-def _hover(label: str, text: str) -> str:
-    """Escaped, wrapped hover text (plotly renders a subset of HTML, so user text is escaped)."""
-    lines = textwrap.wrap(preview(text, 240), 60)
-    return "<b>" + escape(label) + "</b><br>" + "<br>".join(escape(line) for line in lines)
-
-
-def _scatter(fig: go.Figure, points: np.ndarray, dims: int, **kwargs) -> None:
-    if dims == 3:
-        fig.add_scatter3d(x=points[:, 0], y=points[:, 1], z=points[:, 2], **kwargs)
-    elif len(points) > WEBGL_FROM:
-        fig.add_scattergl(x=points[:, 0], y=points[:, 1], **kwargs)
-    else:
-        fig.add_scatter(x=points[:, 0], y=points[:, 1], **kwargs)
 
 
 # --- data: the current chunks (and optionally a second chunking run) ------------------
@@ -123,46 +105,12 @@ else:
 
 # --- the map --------------------------------------------------------------------------
 
-fig = go.Figure()
-labels = list(dict.fromkeys(groups))  # in order of first appearance
-group_array = np.array(groups)
-for i, label in enumerate(labels):
-    idx = np.flatnonzero(group_array == label)
-    _scatter(fig, points[idx], dims, mode="markers", name=escape(label),
-             marker=dict(size=5 if dims == 3 else 8, color=PALETTE[i % len(PALETTE)], opacity=0.75),
-             hovertext=[_hover(f"{chunks[j].doc_name} · chunk #{chunks[j].index}", chunks[j].text) for j in idx],
-             hoverinfo="text")
-if query_vector is not None:
-    q_point = projection.transform(query_vector)
-    near = points[neighbours]
-    line = np.full((3 * len(near), dims), np.nan, dtype=np.float32)
-    line[0::3], line[1::3] = q_point[0], near
-    _scatter(fig, line, dims, mode="lines", name="question → neighbours", line=dict(color="#dc2626", width=2),
-             hoverinfo="skip", connectgaps=False)
-    _scatter(fig, near, dims, mode="markers", name=f"top-{k} neighbours",
-             marker=dict(size=9, color="#dc2626", symbol="circle-open") if dims == 3 else
-             dict(size=16, color="rgba(0,0,0,0)", line=dict(color="#dc2626", width=3)),
-             hovertext=[_hover(f"#{r + 1} · cosine {sims[j]:.3f} · {chunks[j].doc_name} #{chunks[j].index}",
-                               chunks[j].text) for r, j in enumerate(neighbours)], hoverinfo="text")
-    _scatter(fig, q_point, dims, mode="markers", name="your question",
-             marker=dict(size=10 if dims == 3 else 20, color="#dc2626", symbol="diamond" if dims == 3 else "star"),
-             hovertext=[_hover("your question", query)], hoverinfo="text")
-fig.update_layout(height=560, margin=dict(t=10, b=10, l=10, r=10), legend=dict(itemsizing="constant"))
-st.plotly_chart(fig, key="emb_map")
+on_map = (None if query_vector is None else
+          QueryOnMap(query, projection.transform(query_vector), neighbours, sims))
+st.plotly_chart(map_figure(points, groups, chunks, dims, on_map), key="emb_map")
 
-n_near = min(10, len(chunks) - 1)  # what neighbour_overlap measured: a 4-chunk corpus has 3 neighbours each
-faithful = (f"Of each chunk's {n_near} closest chunks in {vectors.shape[1]} dimensions, {kept * n_near:.1f} on "
-            f"average are still among its {n_near} closest on this map." if n_near >= 1 else "")
-if projection.method == "pca":
-    variance = float(np.sum(projection.model.explained_variance_ratio_))
-    st.caption(f"PCA keeps {variance:.0%} of the spread of the vectors in {dims} directions. {faithful} "
-               "The question is placed with PCA's exact transform.")
-elif projection.method == "umap":
-    st.caption(f"{faithful} The question is placed with UMAP's own transform into the fitted map.")
-else:
-    st.info(f"{faithful} **t-SNE cannot place new points** in a map it has already fitted. The question is "
-            f"placed by an approximation: at the similarity-weighted average position of its "
-            f"{TSNE_NEIGHBOURS} most similar chunks. Its red lines still go to the true nearest chunks.")
+kind, note = projection_note(projection, kept, len(chunks), vectors.shape[1], dims)
+getattr(st, kind)(note)
 if query_vector is not None:
     st.caption(f"Red lines join the question to its {k} nearest chunks by cosine similarity in the full space "
                "(exact search), which is what dense retrieval uses — not the distance on the map."
@@ -171,15 +119,6 @@ if query_vector is not None:
 
 
 # --- heatmaps ---------------------------------------------------------------------------
-
-def _heatmap(matrix: np.ndarray, names: list[str], key: str, height: int) -> None:
-    heat = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues", zmin=float(min(0.0, matrix.min())),
-                                zmax=1.0, text=[[f"{v:.2f}" for v in row] for row in matrix],
-                                texttemplate="%{text}" if len(names) <= 12 else None,
-                                hovertemplate="%{y} ↔ %{x}: cosine %{z:.3f}<extra></extra>"))
-    heat.update_layout(height=height, margin=dict(t=10, b=10, l=10, r=10), yaxis=dict(autorange="reversed"))
-    st.plotly_chart(heat, key=key)
-
 
 h1, h2 = st.columns(2)
 with h1:
@@ -190,7 +129,7 @@ with h1:
         names = ["question"] + [escape(f"#{r + 1} {chunks[j].doc_name} #{chunks[j].index}")
                                 for r, j in enumerate(neighbours)]
         stacked = np.vstack([query_vector, vectors[neighbours]])
-        _heatmap(cosine_matrix(stacked, stacked), names, "emb_heat_query", 380)
+        st.plotly_chart(heatmap_figure(cosine_matrix(stacked, stacked), names, 380), key="emb_heat_query")
         st.caption("Cosine similarity between the question and its hits, and between the hits themselves. "
                    "Hits that resemble each other strongly may repeat the same information.")
 with h2:
@@ -203,7 +142,8 @@ with h2:
                    "or a smaller chunk size.")
     elif own:
         names = [f"#{retriever.chunks[i].index}" for i in own]
-        _heatmap(cosine_matrix(retriever.vectors[own], retriever.vectors[own]), names, "emb_heat_doc_map", 380)
+        st.plotly_chart(heatmap_figure(cosine_matrix(retriever.vectors[own], retriever.vectors[own]), names, 380),
+                        key="emb_heat_doc_map")
         st.caption("Neighbouring chunks of one text usually resemble each other (bright near the diagonal); "
                    + (f"only the first {HEAT_MAX} chunks are shown." if len(own) == HEAT_MAX else "bright squares are topics."))
 
@@ -216,21 +156,4 @@ backend_comparison(retriever, current_corpus(), content_hash(retriever.embedder.
 # --- plain words ------------------------------------------------------------------------
 
 with st.expander("📖 In plain words: embeddings, cosine similarity and what the map distorts", expanded=False):
-    st.markdown(
-        f"""
-**What is an embedding?** The model ({retriever.embedder.name}) reads a chunk and outputs {vectors.shape[1]}
-numbers. It was trained so that texts with similar meaning get similar numbers, even when they share no words
-("How much is shipping?" and "delivery fee" end up close).
-
-**Why cosine similarity?** Two vectors are compared by the angle between them: cosine 1 means "pointing the
-same way" (same meaning), 0 means unrelated. The Lab's vectors all have length 1, so the cosine is a plain
-dot product, which is what the FAISS index computes. Length would mostly reflect how long a text is, not what it
-says, so the angle is the better measure.
-
-**What does the map distort?** Nobody can look at {vectors.shape[1]} dimensions, so the map squeezes them into
-{dims}. PCA keeps the directions along which the chunks vary most and drops the rest; UMAP and t-SNE try to keep
-each chunk's near neighbours near, at the cost of global distances (the gaps between clusters, and cluster sizes,
-mean little). Two dots that look close may not be close in the full space, which is why the red lines use the
-real similarity. The map is fitted once; questions are placed into it, so the dots never jump while you type.
-"""
-    )
+    st.markdown(plain_words(retriever.embedder.name, vectors.shape[1], dims))

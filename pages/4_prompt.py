@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.answering import default_k, long_context_passages
 from core.decision import Situation
 from core.errors import InvalidQuery
-from core.prompting import (
-    DEFAULT_SYSTEM_RAG, Prompt, assemble_prompt, encode, has_chat_template, request_cost,
+from core.llm.prompting import (
+    CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, assemble_prompt, encode, has_chat_template, order_chunks, request_cost,
 )
 from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.prompt_views import budget_figure, token_spans_html
 from ui.state import current_corpus
-from ui.widgets import escape
 
 PRICES = Situation()  # the decision guide's default $ per 1k tokens for a small hosted model
-ORDERS = {"score": "Best chunk first (by score)", "reversed": "Best chunk last (reversed)",
-          "middle": "Best chunks at the edges, weakest in the middle"}
-PART_COLOURS = {"system": "#636efa", "question": "#00cc96", "template": "#b6b6b6"}
-TOKEN_COLOURS = ("#fde2e4", "#e2ece9", "#dfe7fd", "#fff1c1", "#e8dff5")
 ss = st.session_state
 
 st.title("Prompt assembly")
@@ -39,21 +34,13 @@ docs, retriever = documents_and_retriever()
 qa = corpus_qa()
 
 
-def order_chunks(texts: list[str], order: str) -> list[str]:
-    if order == "reversed":
-        return texts[::-1]
-    if order == "middle":  # 1st, 3rd, 5th … then … 4th, 2nd: the weakest land in the middle
-        return texts[0::2] + texts[1::2][::-1]
-    return texts
-
-
 # --- the parts -----------------------------------------------------------------------
 
 question = st.text_input("Question", qa[0].question if qa else "", key="pr_question")
 system = st.text_area("System instruction", DEFAULT_SYSTEM_RAG, key="pr_system", height=68)
 c1, c2, c3, c4 = st.columns(4)
 k = c1.slider("Chunks (k)", 0, 10, default_k(gen), key="pr_k", help="The RAG default: 1 for the built-in model, 3 for real ones.")
-order = c2.selectbox("Chunk order", list(ORDERS), format_func=ORDERS.get, key="pr_order",
+order = c2.selectbox("Chunk order", list(CHUNK_ORDERS), format_func=CHUNK_ORDERS.get, key="pr_order",
                      help="Models tend to use the start and end of a long context best ('lost in the middle').")
 window = c3.number_input("Context window (tokens)", 64, 1_000_000, int(gen.context_window), key="pr_window",
                          help="Lower it to see what gets cut when a prompt does not fit.")
@@ -89,23 +76,6 @@ if prompt.truncated or prompt.over_budget:
                   if prompt.over_budget else ""))
 
 
-def budget_figure(p: Prompt) -> go.Figure:
-    fig = go.Figure()
-    for part in p.parts:
-        colour = PART_COLOURS.get(part.label, "#ef553b")
-        fig.add_trace(go.Bar(x=[part.n_tokens], y=["prompt"], orientation="h", name=f"{part.label} ({part.n_tokens})",
-                             marker_color=colour, hovertext=part.text[:200], marker_line={"color": "white", "width": 1}))
-    # The two lines are often a few tokens apart: one label left of its line at the top, one right at the bottom.
-    fig.add_vline(x=p.budget, line_dash="dot", annotation_text=f"prompt budget {p.budget:,}",
-                  annotation_position="top left")
-    fig.add_vline(x=p.context_window, line_color="red", annotation_text=f"context window {p.context_window:,}",
-                  annotation_position="bottom right")
-    fig.update_layout(barmode="stack", height=220, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis_title="tokens", xaxis_range=[0, max(p.context_window, p.n_tokens) * 1.05],
-                      legend={"orientation": "h", "y": -0.5})
-    return fig
-
-
 st.subheader("Token budget")
 m = st.columns(3)
 m[0].metric("Prompt tokens", f"{prompt.n_tokens:,}")
@@ -120,12 +90,7 @@ st.dataframe(pd.DataFrame([{"part": p.label, "tokens": p.n_tokens, "text": p.tex
 st.subheader("What the model actually reads: token ids")
 n_show = st.slider("Show the first N tokens", 10, 600, 150, key="pr_n_tokens")
 ids = encode(gen.tokenizer, prompt.messages, gen.is_seq2seq)[:n_show]  # exactly what generate() feeds the model
-spans = "".join(
-    f'<span title="id {i}" style="background:{TOKEN_COLOURS[n % len(TOKEN_COLOURS)]};border-radius:3px;'
-    f'padding:1px 0;white-space:pre-wrap">{escape(gen.tokenizer.decode([i]))}<sub style="color:#888">{i}</sub></span>'
-    for n, i in enumerate(ids)
-)
-st.markdown(f'<div style="font-family:monospace;line-height:2">{spans}</div>', unsafe_allow_html=True)
+st.markdown(token_spans_html(ids, [gen.tokenizer.decode([i]) for i in ids]), unsafe_allow_html=True)
 
 # --- cost ----------------------------------------------------------------------------------
 

@@ -7,19 +7,19 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core import jobs
-from core.corpora import QAItem
+from core.runtime import jobs
+from core.rag.corpora import QAItem
 from core.errors import ConfigError, DatasetError
 from core.finetune import (
     FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, lora_target_candidates,
     parameter_report, read_metrics, submit_training,
 )
-from core.finetune_data import items_from_rows, read_qa_upload
+from core.finetune.data import items_from_rows, read_qa_upload
 from core.experiments import general_items
-from core.finetune_eval import greedy_answers, is_correct
-from core.finetune_presets import calibrate, presets_for
-from core.finetune_data import build_data
-from core.prompting import build_messages
+from core.finetune.evaluate import greedy_answers, is_correct
+from core.finetune.presets import calibrate, presets_for
+from core.finetune.data import build_data
+from core.llm.prompting import build_messages
 from ui.answer_views import adapter_generator, base_generator, model_tier_notice
 from ui.finetune_views import (
     GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,

@@ -7,7 +7,8 @@ import streamlit as st
 from core.answering import SYSTEMS, Decoding, default_k
 from core.errors import LabError
 from core.evaluation import added_words
-from ui.insight_views import attribution_html, confidence_html, reference_probability_figure
+from core.llm.confidence import answers_insight
+from ui.insight_views import render_insight
 from ui.answer_views import (
     SYSTEM_CAPTIONS, SYSTEM_TITLES, adapter_missing_reason, answer_card, base_generator, make_answerer,
     model_tier_notice, no_adapter_prompt, pick_adapter, saved_adapters, show_answer,
@@ -95,48 +96,20 @@ if asked:
 
 def insight_section(result: dict, answerer) -> None:
     """How sure each system was (token probabilities, the right value's probability) and where RAG's answer came from."""
-    from core.attribution import attribute
-    from core.confidence import answer_confidence, reference_frame
-
     st.subheader("How sure was it, and where did the answer come from?")
     st.caption("Each token coloured by the probability the model gave it (red = unsure, green = sure); with a "
                "reference answer, the probability each system gives the right value; for RAG, the words of the "
                "retrieved chunk the answer attended to most.")
     if st.button("Compute confidence and attribution", key="ans_insight_go", icon="🔬"):
-        answers = result["answers"]
-        ref = result["reference"]
-        value, frame = reference_frame(result["question"], list(answers.values()), [ref] if ref else [])
-        out = {"question": result["question"], "value": value, "systems": {}}
         try:
             with st.spinner("One forward pass per system…"):
-                for system, a in answers.items():
-                    out["systems"][system] = answer_confidence(answerer, result["question"], a, value, frame)
-                rag = answers.get("rag")
-                if rag is not None and rag.sources and rag.text:
-                    att = attribute(answerer.base, result["question"], [s.text for s in rag.sources], rag.text)
-                    out["attribution"] = {"texts": [s.text for s in rag.sources], **att.to_dict()}
+                ss["ans_insight"] = answers_insight(answerer, result["question"], result["answers"], result["reference"])
         except LabError as exc:
             st.error(str(exc))
             return
-        ss["ans_insight"] = out
     insight = ss.get("ans_insight")
-    if not insight or insight["question"] != result["question"]:
-        return
-    answers = result["answers"]
-    for col, system in zip(st.columns(len(SYSTEMS)), SYSTEMS):
-        if system in insight["systems"] and system in answers:
-            col.markdown(f"**{system}**")
-            col.markdown(confidence_html(answers[system].text, insight["systems"][system]["tokens"]),
-                         unsafe_allow_html=True)
-    probs = {s: d["reference"]["prob"] for s, d in insight["systems"].items() if d.get("reference")}
-    if probs:
-        st.plotly_chart(reference_probability_figure(probs, insight["value"]), key="ans_ref_prob")
-    att = insight.get("attribution")
-    if att:
-        st.markdown(f"**Where RAG's answer came from**: {att['in_context']:.0%} of the answer's attention "
-                    "(averaged over heads and layers) went to the retrieved chunk(s); darker = more.")
-        for text, spans in zip(att["texts"], att["passages"]):
-            st.markdown(attribution_html(text, spans), unsafe_allow_html=True)
+    if insight and insight["question"] == result["question"]:
+        render_insight(result["answers"], insight)
 
 
 result = ss.get("ans_result")

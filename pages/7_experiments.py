@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import jobs
+from core.runtime import jobs
 from core.answering import Answerer, Decoding
 from core.errors import LabError
 from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
@@ -71,7 +71,7 @@ def card(title: str, answer, good: str | None = None, bad: str | None = None) ->
 
 def weight_edit_section(item, new_value: str) -> None:
     """A third way to change a fact: a rank-one edit of one MLP layer (ROME-style), beside RAG and LoRA."""
-    from core.editing import edit_fact_in_weights, locality_questions
+    from core.llm.editing import edit_fact_in_weights, locality_questions
     from ui.insight_views import edit_table, edit_trials_figure
 
     st.markdown("#### Or write the new fact straight into the weights")
@@ -156,7 +156,7 @@ with tab_update:
         weight_edit_section(item, new_value)
 
 
-# --- background work: evaluations and adapter training, all through core.jobs --------------------
+# --- background work: evaluations and adapter training, all through core.runtime.jobs --------------------
 
 def start_task(name: str, fn, lane: str = "eval") -> None:
     """Queue ``fn(progress, should_stop)`` as this session's job ``name`` (the "eval" lane does not wait for training)."""
@@ -399,7 +399,7 @@ with tab_eval:
 # --- how sure ------------------------------------------------------------------------------
 
 with tab_sure:
-    from core.confidence import value_probabilities
+    from core.llm.confidence import value_probabilities
     from ui.insight_views import accuracy_probability_figure
 
     st.markdown("For each question, the probability each system gives the **right value** (teacher-forced on the "

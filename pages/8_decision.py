@@ -3,22 +3,13 @@
 import json
 from dataclasses import asdict
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.decision import (CHANGE_RATES, DATA_SIZES, JARGON_LEVELS, LATENCY_LEVELS, RETRAINS_PER_YEAR,
-                           STYLE_LEVELS, CostComparison, Recommendation, Situation, recommend, situation_costs)
+                           STYLE_LEVELS, Situation, recommend, situation_costs)
+from ui.decision_views import cost_chart, render_recommendation
+from ui.navigation import page_file
 
-PAGE_FILES = {  # url path -> the file app.py registers for it (st.page_link needs the file)
-    "documents": "pages/1_documents.py",
-    "embeddings": "pages/2_embeddings.py",
-    "retrieval": "pages/3_retrieval.py",
-    "prompt": "pages/4_prompt.py",
-    "finetune": "pages/5_finetune.py",
-    "answers": "pages/6_answers.py",
-    "experiments": "pages/7_experiments.py",
-}
-COLOURS = {"prompt engineering": "#9e9e9e", "RAG": "#1f77b4", "fine-tuning": "#ff7f0e", "RAG + fine-tuning": "#2ca02c"}
 LATENCY_HELP = {"relaxed": "relaxed (seconds are fine)", "interactive": "interactive (a chat)",
                 "strict": "strict (sub-second, e.g. autocomplete)"}
 
@@ -80,45 +71,6 @@ def cost_form() -> dict:
     }
 
 
-def scores_chart(rec: Recommendation) -> go.Figure:
-    fig = go.Figure(go.Bar(x=list(rec.scores.values()), y=list(rec.scores), orientation="h",
-                           marker_color=[COLOURS[a] if a == rec.approach else "#d0d0d0" for a in rec.scores],
-                           text=list(rec.scores.values()), textposition="auto"))
-    fig.update_layout(height=200, margin=dict(l=0, r=10, t=10, b=0), xaxis_title="points",
-                      yaxis=dict(autorange="reversed"))
-    return fig
-
-
-def render_recommendation(rec: Recommendation) -> None:
-    with st.container(border=True):
-        st.markdown(f"### Recommended: {rec.approach}")
-        st.plotly_chart(scores_chart(rec), key="dg_scores_chart")
-    st.markdown("**Why** (strongest first)")
-    for r in sorted(rec.reasons, key=lambda r: -max(abs(p) for p in r.points.values())):
-        pushes = ", ".join(f"{a} {p:+d}" for a, p in r.points.items() if p)
-        st.markdown(f"**{r.criterion}** → *{r.points_to}*. {r.text}  \n"
-                    f"<small>Points: {pushes}. See it in the Lab: {r.experiment}.</small>", unsafe_allow_html=True)
-        # A short label: a long one is cut mid-word by the link's single line.
-        st.page_link(PAGE_FILES[r.lab_page], label=f"Open the {r.lab_page} page", icon="🔬")
-
-
-def cost_chart(c: CostComparison) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(x=c.month, y=c.rag_cumulative, name="RAG (context on every request)", mode="lines+markers",
-                    line_color=COLOURS["RAG"])
-    fig.add_scatter(x=c.month, y=c.finetune_cumulative, name="Fine-tuning (one-off + retraining)",
-                    mode="lines+markers", line_color=COLOURS["fine-tuning"])
-    if c.long_context_cumulative:
-        fig.add_scatter(x=c.month, y=c.long_context_cumulative, name="Long context (every document, every request)",
-                        mode="lines+markers", line_color="#9467bd", line_dash="dot")
-    if c.break_even_month is not None:
-        fig.add_vline(x=c.break_even_month, line_dash="dash", line_color="#2ca02c",
-                      annotation_text=f"break-even: month {c.break_even_month}")
-    fig.update_layout(title="Cumulative cost", xaxis_title="month", yaxis_title="$ spent so far", height=360,
-                      margin=dict(l=0, r=0, t=40, b=0), legend=dict(orientation="h", y=-0.25))
-    return fig
-
-
 def render_costs(s: Situation) -> None:
     c = situation_costs(s, months=24)
     retrains = RETRAINS_PER_YEAR[s.knowledge_change]
@@ -169,4 +121,4 @@ st.markdown(
   and let the numbers decide.
 """
 )
-st.page_link(PAGE_FILES["experiments"], label="Batch evaluation and knowledge update experiments", icon="🧫")
+st.page_link(page_file("experiments"), label="Batch evaluation and knowledge update experiments", icon="🧫")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from core.errors import ModelUnavailable
-from core.generation import pin_generator
+from core.llm.generation import pin_generator
+from core.lm.train import read_train_log
+from ui.model_views import training_curve
 from ui.resources import get_embedder, get_generator, load_with_progress
 
 st.title("🤖 Model")
@@ -79,28 +78,15 @@ if load:
             st.error(f"{failure}\n\n`{gen.name}` stays loaded.")
 
 if gen.is_builtin:
-    from core.generation import BUILTIN_PATH
+    from core.llm.generation import BUILTIN_PATH
 
     folder = BUILTIN_PATH
-    log_path = folder / "train_log.jsonl"
-    if log_path.exists():
-        rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
-        curve = pd.DataFrame([r for r in rows if "loss" in r and "tokens" in r])
-        if not curve.empty:
-            st.subheader("How it was trained")
-            cols = [c for c in ("loss", "lm_loss", "answer_loss", "drill_loss") if c in curve and curve[c].notna().any()]
-            fig = px.line(curve, x="tokens", y=cols, labels={"value": "loss", "tokens": "training tokens"})
-            # where the data mix changed: the one-run recipe's "mix" column, or an older run's "stage"
-            phase = curve["mix"] if "mix" in curve else curve["stage"] if "stage" in curve else None
-            names = {"burst": "drill burst", "reading": "reading comprehension"}
-            if phase is not None:
-                starts = curve.loc[phase.ne(phase.shift()) & phase.isin(names.keys()) & (curve.index > 0)]
-                for tokens_at, mix in zip(starts["tokens"], phase.loc[starts.index]):
-                    fig.add_vline(x=float(tokens_at), line_dash="dot", annotation_text=names[mix])
-            st.plotly_chart(fig, key="model_curve")
-            evals = [r for r in rows if any(k.startswith("open_book") for k in r)]
-            if evals:
-                st.dataframe(pd.DataFrame(evals), hide_index=True)
+    log = read_train_log(folder / "train_log.jsonl")
+    if log is not None and log.curve:
+        st.subheader("How it was trained")
+        st.plotly_chart(training_curve(log), key="model_curve")
+        if log.evals:
+            st.dataframe(pd.DataFrame(log.evals), hide_index=True)
     card = folder / "MODEL_CARD.md"
     if card.exists():
         with st.expander("Model card", expanded=False):

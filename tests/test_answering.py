@@ -1,119 +1,17 @@
-"""The four systems with the real built-in model on a world corpus; shared fixtures for the answer tests.
-
-Other answer/experiment test modules import the fixtures defined here.
-"""
+"""The systems with the real built-in model on a world corpus (the shared fixtures are in ``conftest.py``)."""
 
 from __future__ import annotations
 
-import copy
 import json
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
-
 from core.answering import (
-    SYSTEMS, Answerer, Decoding, TrainingExamples, default_k, fit_contexts, training_items,
+    SYSTEMS, Answerer, Decoding, default_k, fit_contexts, training_items,
 )
-from core.corpora import list_corpora, load_qa
 from core.errors import ConfigError
-from core.generation import BUILTIN_PATH
-from core.prompting import build_messages
-from tests.conftest import ROOT
-
-SMOKE = ROOT / "runs" / "smoke-model"  # a developer's stand-in while the built-in model is being trained
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _one_thread():
-    """One torch thread: several times faster for a 2.5M-parameter model on shared cores."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def model_name() -> str | None:
-    if (BUILTIN_PATH / "config.json").exists():
-        return None
-    if (SMOKE / "config.json").exists():
-        return str(SMOKE)
-    pytest.skip("the built-in model is not built yet")
-
-
-@pytest.fixture(scope="session")
-def generator(model_name):
-    from core.generation import load_generator
-
-    return load_generator(model_name)
-
-
-@pytest.fixture(scope="session")
-def world(model_name) -> dict:
-    corpus = next(c for c in list_corpora() if c.builtin_model_reads)
-    return {"corpus": corpus, "docs": corpus.docs_path, "qa_path": corpus.qa_path, "qa": load_qa(corpus.qa_path),
-            "model_args": ["--model", model_name] if model_name else []}
-
-
-@pytest.fixture(scope="session")
-def retriever(world, embedder):
-    from core.documents import load_paths
-    from core.retrieval import Retriever
-
-    return Retriever.build(load_paths([world["docs"]]), embedder)
-
-
-def save_untrained_adapter(generator, out_dir: Path, seconds: float = 12.5) -> Path:
-    """A real LoRA adapter folder whose update is still zero (answers equal the base model's)."""
-    from peft import LoraConfig, get_peft_model
-
-    model = get_peft_model(copy.deepcopy(generator.model),
-                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
-    model.save_pretrained(str(out_dir))
-    (out_dir / "metrics.json").write_text(json.dumps({
-        "status": "done", "config": {"method": "lora", "rank": 4, "paraphrases": 0},
-        "summary": {"seconds": seconds, "facts_recalled": 0.0}, "base_model": generator.name, "started_at": time.time()}))
-    return out_dir
-
-
-def trained_adapter(generator, qa, n_facts: int = 5) -> Path:
-    """A real LoRA adapter trained on the first ``n_facts`` rows (seconds on the built-in model); trained once per process."""
-    key = (generator.name, n_facts)
-    if key not in _TRAINED:
-        from core.finetune import FinetuneConfig, train
-        from core.finetune_data import build_data
-
-        config = FinetuneConfig(max_steps=40, eval_every=1000, max_eval_questions=n_facts, val_fraction=0,
-                                open_book_mix=0)
-        out = Path(tempfile.mkdtemp(prefix="lab-test-adapter-")) / "ft-reg"
-        train(generator.model, generator.tokenizer, build_data(generator.tokenizer, qa[:n_facts], config, {}), config,
-              out, base_name=generator.name)
-        _TRAINED[key] = out
-    return _TRAINED[key]
-
-
-_TRAINED: dict = {}
-
-
-@pytest.fixture(scope="session")
-def adapter(generator, tmp_path_factory):
-    from core.finetune import load_adapter
-
-    return load_adapter(generator, save_untrained_adapter(generator, tmp_path_factory.mktemp("adapter") / "run1"))
-
-
-@pytest.fixture(scope="session")
-def answerer(generator, retriever, adapter, world, embedder) -> Answerer:
-    from core.documents import load_paths
-
-    return Answerer(generator, retriever, adapter, TrainingExamples.build(embedder, world["qa"]),
-                    documents=load_paths([world["docs"]]))
-
+from core.llm.prompting import build_messages
+from tests.helpers import save_untrained_adapter
 
 # --- tests -------------------------------------------------------------------------------------
 
@@ -173,7 +71,7 @@ def test_missing_adapter_is_explained(generator, retriever):
 
 def test_fit_contexts_drops_the_lowest_ranked_passages(generator):
     passages = ["word " * 200, "other " * 200, "third " * 200]
-    from core.generation import count_tokens
+    from core.llm.generation import count_tokens
 
     one = count_tokens(generator, build_messages("Q?", passages[:1]))
     assert fit_contexts(generator, "Q?", passages, one + 5) == passages[:1]

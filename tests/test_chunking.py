@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.chunking import STRATEGIES, ChunkConfig, chunk_document, pack_spans, sentence_spans, token_windows
-from core.documents import Document
+from core.rag.chunking import STRATEGIES, ChunkConfig, chunk_document, pack_spans, sentence_spans, token_windows
+from core.rag.documents import Document
 from core.errors import ConfigError
 
 TEXT = """# Petal care

@@ -8,53 +8,28 @@ torch import and model load each time.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from core.corpora import list_corpora, load_qa
-from core.metrics import normalise
-from tests.conftest import ROOT
-
-FLOWER = ROOT / "sample_data" / "prose_flower_shop"
-
-
-def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if check:
-        assert out.returncode == 0, out.stderr
-    return out
+from core.rag.corpora import list_corpora, load_qa
+from core.rag.retrieval_metrics import normalise
+from tests.helpers import FLOWER, cli, in_process
 
 
 @pytest.fixture(autouse=True)
 def _session_embedder(monkeypatch, embedder):
     """In-process commands reuse the session's default embedder instead of loading it again per call."""
-    import core.embedding
+    import core.rag.embedding
 
-    original = core.embedding.load_embedder
+    original = core.rag.embedding.load_embedder
 
     def load(name=None, backend=None, export_root=None):
         return embedder if name is None and backend is None and export_root is None else original(name, backend, export_root)
 
-    monkeypatch.setattr(core.embedding, "load_embedder", load)
+    monkeypatch.setattr(core.rag.embedding, "load_embedder", load)
 
 
-def in_process(capsys, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """``core.cli.main(args)`` in this process, answered in the shape of ``cli``'s result."""
-    from core.cli import main
-
-    capsys.readouterr()  # drop whatever earlier code printed
-    try:
-        code = main(list(args))
-    except SystemExit as stop:  # argparse's own errors
-        code = stop.code
-    out, err = capsys.readouterr()
-    if check:
-        assert code == 0, err
-    return subprocess.CompletedProcess(list(args), code, out, err)
-
-
+@pytest.mark.slow
 def test_search_json_shape_and_supporting_passage_at_rank_1():
     item = load_qa(FLOWER / "qa.jsonl")[0]
     hits = json.loads(cli("search", "--docs", str(FLOWER), "--query", item.question, "--json").stdout)
@@ -106,8 +81,8 @@ def test_ingest_saves_a_loadable_index(tmp_path, capsys):
     out = in_process(capsys, "ingest", str(FLOWER), "--workspace", str(tmp_path), "--json").stdout
     summary = json.loads(out)
     assert summary["documents"] == len(list(FLOWER.glob("*.*"))) - 2  # minus qa.jsonl and corpus.json
-    from core.embedding import load_embedder
-    from core.retrieval import Retriever
+    from core.rag.embedding import load_embedder
+    from core.rag.retrieval import Retriever
 
     loaded = Retriever.load(summary["index"], load_embedder())
     assert len(loaded.chunks) == summary["chunks"]

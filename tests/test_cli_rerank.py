@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from core.corpora import load_qa
-from tests.test_cli import FLOWER, cli
+from core.rag.corpora import load_qa
+from tests.helpers import FLOWER, cli
 
 SHAPE = {"document", "start", "end", "score", "rank", "text", "first_stage_rank", "first_stage_score"}
 
 
+@pytest.mark.slow
 def test_search_reranks_by_default_and_reports_first_stage_ranks():
     item = load_qa(FLOWER / "qa.jsonl")[0]
     hits = json.loads(cli("search", "--docs", str(FLOWER), "--query", item.question, "--json").stdout)
@@ -22,6 +23,7 @@ def test_search_reranks_by_default_and_reports_first_stage_ranks():
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
 
 
+@pytest.mark.slow
 def test_rerank_none_is_the_first_stage_and_candidates_bound_the_ranks():
     query = "How much does delivery to Ashcombe cost?"
     plain = json.loads(cli("search", "--docs", str(FLOWER), "--query", query, "--rerank", "none", "-k", "3",
@@ -38,7 +40,8 @@ def test_rerank_none_is_the_first_stage_and_candidates_bound_the_ranks():
     (["--rerank", "bogus"], "unknown rerank method 'bogus'"),
     (["--candidates", "0"], "candidates must be between 1 and 200"),
     (["--rerank", "cross-encoder"], "needs a model"),
-    (["--rerank", "cross-encoder", "--rerank-model", "./no/such/folder"], "no cross-encoder folder"),
+    pytest.param(["--rerank", "cross-encoder", "--rerank-model", "./no/such/folder"], "no cross-encoder folder",
+                 marks=pytest.mark.slow),  # loads the embedder and the corpus first: 15-40 s
 ])
 def test_bad_rerank_flags_exit_2_with_one_line(args, message):
     out = cli("search", "--docs", str(FLOWER), "--query", "opening hours", *args, check=False)

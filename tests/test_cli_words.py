@@ -11,7 +11,7 @@ import pytest
 
 from core.cli import build_parser
 from core.cli.eval import PROSE_WARNING, warn_if_unreadable
-from core.corpora import builtin_model_reads_paths
+from core.rag.corpora import builtin_model_reads_paths
 from core.world import generate_world, write_world
 from tests.conftest import ROOT
 

@@ -13,21 +13,21 @@ import time
 
 import pytest
 
-from core.corpora import list_corpora, load_qa
+from core.rag.corpora import list_corpora, load_qa
 from core.finetune import FinetuneConfig, training_job
-from core.generation import count_tokens, generate, load_generator
-from core.jobs import JobQueue
-from core.prompting import build_messages
+from core.llm.generation import count_tokens, generate, load_generator
+from core.runtime.jobs import JobQueue
+from core.llm.prompting import build_messages
 
 MIN_SECONDS = 30
 
 
 @pytest.mark.slow
 def test_training_with_evaluation_while_others_generate(tmp_path, monkeypatch):
-    import core.finetune_eval
+    import core.finetune.evaluate
 
     # small evaluation batches: many batched tokenisations, each a chance to meet another session's call
-    monkeypatch.setattr(core.finetune_eval, "GEN_BATCH", 4)
+    monkeypatch.setattr(core.finetune.evaluate, "GEN_BATCH", 4)
     gen = load_generator()
     corpus = next(c for c in list_corpora() if c.builtin_model_reads)
     qa = load_qa(corpus.qa_path)[:24]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import re
 from dataclasses import replace
 
 import pytest
@@ -11,9 +10,9 @@ import pytest
 import core.decision as decision
 from core.decision import (APPROACHES, CRITERIA, RETRAINS_PER_YEAR, Situation, cost_comparison, recommend,
                            situation_costs)
-from tests.conftest import ROOT
+from ui.navigation import PAGES
 
-APP_PAGES = set(re.findall(r'url_path="([^"]+)"', (ROOT / "app.py").read_text()))
+APP_PAGES = {p.key for p in PAGES if p.key}  # the addresses of the app's pages (ui/navigation.py)
 PE, RAG, FT, BOTH = APPROACHES
 
 

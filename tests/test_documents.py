@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 
 import pytest
 
 from core import errors
-from core.documents import expand_paths, load_bytes, load_path
-
-
-def make_pdf(pages: list[str], password: str | None = None) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        if text:
-            pdf.multi_cell(0, 8, text)
-        else:
-            pdf.rect(20, 20, 100, 100)  # a page with a drawing and no text layer, like a scan
-    if password:
-        pdf.set_encryption(owner_password="owner", user_password=password)
-    return bytes(pdf.output())
-
-
-def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
-    import docx
-
-    document = docx.Document()
-    document.add_heading("Handbook", level=1)
-    for p in paragraphs:
-        document.add_paragraph(p)
-    if table:
-        t = document.add_table(rows=len(table), cols=len(table[0]))
-        for r, row in enumerate(table):
-            for c, cell in enumerate(row):
-                t.cell(r, c).text = cell
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+from core.rag.documents import expand_paths, load_bytes, load_path
+from tests.helpers import make_docx, make_pdf, zip_bomb
 
 
 @pytest.mark.parametrize(
@@ -100,14 +66,6 @@ def test_docx_paragraphs_headings_and_tables():
     assert "# Handbook" in doc.text
     assert "Annual leave is 25 days." in doc.text
     assert "Taxi | $40" in doc.text
-
-
-def zip_bomb() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", b"\0" * (30 * 1024 * 1024))
-    return buffer.getvalue()
 
 
 BAD_INPUTS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.documents import load_bytes
+from core.rag.documents import load_bytes
 
 PAGE = (b"<html><head><title>Rides</title><style>p{}</style></head><body><h1>Timetable</h1>"
         b"<p>The <b>Spring Ride</b> leaves <a href='#'>at\n   nine</a>.<br>Bring <i>water</i>.</p><!-- a comment -->"

@@ -8,10 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from core import embed_backends
-from core.embed_backends import compare_backends
+from core.rag import embed_backends
+from core.rag.embed_backends import compare_backends
 from core.cli import main
-from core.embedding import EmbeddingCache, embed_texts, load_embedder, prepare_backends, resolve_embedder_path
+from core.rag.embedding import EmbeddingCache, embed_texts, load_embedder, prepare_backends, resolve_embedder_path
 from tests.conftest import ROOT
 
 TEXTS = ["Roses need six hours of sun a day.", "The shop opens at nine on weekdays.",
@@ -82,9 +82,9 @@ def test_cli_takes_the_backend_flag(capsys, tmp_path):
 
 @pytest.mark.slow  # embeds a corpus with three backends: 141 s on a busy machine
 def test_compare_backends_rows_against_fp32(embedder, torch_embedder, int8_embedder):
-    from core.chunking import ChunkConfig, chunk_documents
-    from core.corpora import load_qa
-    from core.documents import load_paths
+    from core.rag.chunking import ChunkConfig, chunk_documents
+    from core.rag.corpora import load_qa
+    from core.rag.documents import load_paths
 
     folder = ROOT / "sample_data" / "prose_flower_shop"
     docs = load_paths([folder])[:2]  # two documents and their questions keep this a quick test

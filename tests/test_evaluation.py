@@ -8,13 +8,12 @@ import json
 
 import pytest
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import Cancelled, ConfigError
 from core.evaluation import (
     added_words, contains, content_words, evaluate, exact_match, faithfulness, ovadia_specs, question_variants,
     rows_to_csv, similarities, specs_for, summarise,
 )
-from tests.test_answering import _one_thread, adapter, answerer, generator, model_name, retriever, world  # noqa: F401
 
 
 @pytest.mark.parametrize("answer, target, exact, contained", [

@@ -7,16 +7,14 @@ import json
 import pytest
 
 from core.answering import Answerer, Decoding
-from core.corpora import QAItem
-from core.documents import Document
+from core.rag.corpora import QAItem
+from core.rag.documents import Document
 from core.errors import ConfigError, DatasetError
 from core.experiments import (
     edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update,
 )
 from core.evaluation import mentions
-from tests.test_answering import (  # noqa: F401  (fixtures)
-    _one_thread, adapter, generator, model_name, retriever, save_untrained_adapter, trained_adapter, world,
-)
+from tests.helpers import save_untrained_adapter, trained_adapter
 
 @pytest.fixture(scope="session")
 def trained_adapter_dir(generator, world):
@@ -66,7 +64,7 @@ def test_finetune_seconds_from_metrics(tmp_path, generator):
 
 
 def test_knowledge_update_rag_follows_lora_stays_stale(generator, retriever, world, trained_adapter_dir, model_name):
-    from core.documents import load_paths
+    from core.rag.documents import load_paths
     from core.finetune import load_adapter
 
     item = world["qa"][0]

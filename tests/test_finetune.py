@@ -1,8 +1,7 @@
 """Fine-tuning core: config validation, parameter counts, a real short run, adapter I/O, data errors, CLI.
 
-Models are tiny random LlamaForCausalLMs built in tmp folders (the shipped
-model's tokenizer when it exists, else a small BPE trained in a second), so the
-whole file runs in well under a minute on 2 CPU cores.
+Models are tiny random LlamaForCausalLMs built in tmp folders with the built-in
+model's tokenizer, so the whole file runs in well under a minute on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -11,24 +10,21 @@ import copy
 import dataclasses
 import json
 import zipfile
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import torch
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.errors import AdapterError, ConfigError, DatasetError
 from core.finetune import (
     FinetuneConfig, export_adapter_zip, list_adapters, load_adapter, lora_target_candidates,
     parameter_report, train,
 )
-from core.finetune_data import IGNORE, build_data, qa_example, read_qa_upload
-from core.finetune_eval import greedy_answers
-from core.prompting import build_messages
-from tests.conftest import ROOT
+from core.finetune.data import IGNORE, build_data, qa_example, read_qa_upload
+from core.finetune.evaluate import greedy_answers
+from core.llm.prompting import build_messages
+from tests.helpers import tiny_model_dir
 
-SHIPPED = ROOT / "models" / "lab-tiny-lm"
 ITEMS = [
     QAItem("Who owns Elmby Blooms?", "Ada Vance owns Elmby Blooms.", "Ada Vance", ("Who is the owner of Elmby Blooms?",),
            "Elmby Blooms is owned by Ada Vance."),
@@ -41,42 +37,6 @@ TINY = FinetuneConfig(rank=4, alpha=8, target_modules=("q_proj", "v_proj"), lear
                       batch_size=8, eval_every=3, val_fraction=0.25, max_new_tokens=6, open_book_mix=0.5)
 
 
-def tiny_tokenizer():
-    from transformers import AutoTokenizer
-
-    if (SHIPPED / "tokenizer.json").exists():
-        return AutoTokenizer.from_pretrained(str(SHIPPED))
-    from core.lm.tokenizer import train_tokenizer
-
-    texts = [f"{it.question} {it.answer} {it.supporting_text}" for it in ITEMS] * 4 + ["Answer the question."] * 4
-    return train_tokenizer(texts, vocab_size=400)
-
-
-def tiny_model_dir(folder: Path) -> Path:
-    """A random 2-layer Llama (hidden 32) with a chat-template tokenizer, saved like the shipped model."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    tok = tiny_tokenizer()
-    torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
-                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-                      tie_word_embeddings=True)
-    LlamaForCausalLM(cfg).save_pretrained(str(folder))
-    tok.save_pretrained(str(folder))
-    return folder
-
-
-@dataclass
-class StandInGenerator:  # core.generation.Generator's fields, for when that module is not there yet
-    model: object
-    tokenizer: object
-    name: str
-    is_builtin: bool = False
-    n_params: int = 0
-    context_window: int = 512
-
-
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     return tiny_model_dir(tmp_path_factory.mktemp("tiny-lm"))
@@ -86,8 +46,11 @@ def model_dir(tmp_path_factory):
 def base(model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    return StandInGenerator(AutoModelForCausalLM.from_pretrained(str(model_dir)).eval(),
-                            AutoTokenizer.from_pretrained(str(model_dir)), "tiny-test")
+    from core.llm.generation import Generator
+
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir)).eval()
+    return Generator(model, AutoTokenizer.from_pretrained(str(model_dir)), "tiny-test", is_builtin=False,
+                     n_params=sum(p.numel() for p in model.parameters()), context_window=512)
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +125,7 @@ def test_build_data_mixes_paraphrases_and_open_book(base):
 
 
 def test_table_rows_skip_blanks_and_nan():
-    from core.finetune_data import items_from_rows
+    from core.finetune.data import items_from_rows
 
     rows = [{"question": "Who?", "answer": "Ada.", "value": float("nan")}, {"question": "", "answer": "x"},
             {"question": None, "answer": None, "value": None}]

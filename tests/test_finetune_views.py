@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from ui.finetune_views import good_enough, probe_table, run_progress
 
 METRICS = {"config": {"max_steps": 40}, "started_at": 1000.0,

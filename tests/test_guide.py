@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.chunking import ChunkConfig
-from core.corpora import list_corpora
+from core.rag.chunking import ChunkConfig
+from core.rag.corpora import list_corpora
 from tests.conftest import ROOT
-from ui.guide import PAGE_FILES
+from ui.navigation import page_file
 from ui.guide_content import DEFAULT_CORPUS, GLOSSARY, PRESETS, TOUR
 
 TERMS = ("chunk", "overlap", "embedding", "cosine", "BM25", "RRF", "HNSW", "IVF", "recall@k", "hit@k", "MRR",
@@ -19,10 +19,10 @@ def test_content_points_at_real_pages_and_a_world_corpus():
     corpora = {c.name: c for c in list_corpora()}
     assert corpora[DEFAULT_CORPUS].builtin_model_reads  # the default is one the built-in model can answer from
     for step in TOUR:
-        assert (ROOT / PAGE_FILES[step.page]).is_file()
+        assert (ROOT / page_file(step.page)).is_file()
         assert not step.question or step.answer in step.options  # every prediction has its answer among the options
     for preset in PRESETS:
-        assert (ROOT / PAGE_FILES[preset.page]).is_file() and preset.corpus in corpora
+        assert (ROOT / page_file(preset.page)).is_file() and preset.corpus in corpora
         ChunkConfig(**preset.chunk)  # valid settings
     assert set(TERMS) <= set(GLOSSARY)
 
@@ -40,6 +40,7 @@ def test_fresh_session_starts_on_the_world_corpus_with_a_glossary():
     assert any(e.label == "📖 Glossary" for e in at.sidebar.expander)
 
 
+@pytest.mark.slow
 def test_preset_sets_chunking_and_reset_restores_defaults():
     at = start()
     at.selectbox(key="corpus").set_value("prose_flower_shop").run()
@@ -68,9 +69,10 @@ def test_tour_step_panel_asks_before_it_reveals(step):
         assert TOUR[step].why in " ".join(m.value for m in at.sidebar.markdown)
 
 
+@pytest.mark.slow
 def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
     """F5 on ?sid=… is a new Streamlit session (and a restart a new process): the settings come back from disk."""
-    from core.sessions import new_session_id
+    from core.runtime.sessions import new_session_id
     from ui.resources import get_workspace
 
     get_workspace.clear()  # this test's RAGFT_WORKSPACE

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from core.errors import ModelUnavailable
-from core.hub import check_hub, hub_reachable
-from tests.test_bad_input import MODEL, boxes, start, tiny_model  # noqa: F401
+from core.llm.hub import check_hub, hub_reachable
+from tests.helpers import MODEL, start
 
 
 @pytest.fixture

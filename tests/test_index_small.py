@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.index import DenseIndex, IndexConfig, ivf_lists
+from core.rag.index import DenseIndex, IndexConfig, ivf_lists
 
 
 @pytest.mark.parametrize("n, requested, lists", [(38, 0, 6), (4, 0, 1), (1, 0, 1), (38, 20, 9), (10_000, 0, 100)])

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from core.jobs import Job, JobQueue, status_from_disk, task_job
+from core.runtime.jobs import Job, JobQueue, status_from_disk, task_job
 
 
 def blocking_work(started: threading.Event, release: threading.Event):

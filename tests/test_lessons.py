@@ -8,17 +8,17 @@ import json
 import pytest
 
 from core.answering import Answerer, long_context_passages
-from core.attribution import attribute
-from core.confidence import reference_frame, token_probabilities, value_probability
-from core.corpora import list_corpora, load_qa
-from core.documents import load_paths
+from core.llm.attribution import attribute
+from core.llm.confidence import reference_frame, token_probabilities, value_probability
+from core.rag.corpora import list_corpora, load_qa
+from core.rag.documents import load_paths
 from core.errors import ConfigError
-from core.prompting import build_messages
+from core.llm.prompting import build_messages
 
 
 @pytest.fixture(scope="module")
 def gen():
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     return load_generator()
 
@@ -81,7 +81,7 @@ def test_long_context_reads_documents_in_order_until_the_window_is_full(gen, wor
     names = [s.document for s in fitted.sources]
     assert names == [d.name for d in world["docs"]][: len(names)]  # in order
     assert 0 < fitted.share < 1  # a 1,024-token model holds only part of this corpus
-    from core.generation import count_tokens
+    from core.llm.generation import count_tokens
 
     assert count_tokens(gen, build_messages("How much?", fitted.passages)) <= 600
     small = long_context_passages(gen, "How much?", world["docs"][:1], 900)
@@ -113,7 +113,7 @@ def test_ask_cli_long_context_and_confidence(world, capsys):
 
 @pytest.mark.slow
 def test_rank_one_edit_changes_the_fact_and_keeps_others(gen, world):
-    from core.editing import EditConfig, edit_fact_in_weights, locality_questions
+    from core.llm.editing import EditConfig, edit_fact_in_weights, locality_questions
 
     item = world["item"]
     before = [p.detach().clone() for p in gen.model.parameters()]
@@ -126,7 +126,7 @@ def test_rank_one_edit_changes_the_fact_and_keeps_others(gen, world):
 
 
 def test_edit_refuses_bad_input(gen, world):
-    from core.editing import edit_fact_in_weights
+    from core.llm.editing import edit_fact_in_weights
 
     with pytest.raises(ConfigError):
         edit_fact_in_weights(gen, world["item"], "  ")
@@ -198,8 +198,8 @@ def test_edit_cli_json(world, capsys):
 
 @pytest.mark.parametrize("arch", ["llama", "qwen2", "gpt2", "t5"])
 def test_lessons_run_on_every_architecture(arch, tiny_models, world):
-    from core.editing import EditConfig, edit_fact_in_weights, locality_questions
-    from core.generation import load_generator
+    from core.llm.editing import EditConfig, edit_fact_in_weights, locality_questions
+    from core.llm.generation import load_generator
 
     gen = load_generator(str(tiny_models[arch]))
     item, passage = world["item"], world["passage"][:300]

@@ -9,9 +9,9 @@ import pytest
 
 @pytest.mark.slow
 def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
-    from core.generation import generate, load_generator
+    from core.llm.generation import generate, load_generator
     from core.lm.train import main
-    from core.prompting import build_messages
+    from core.llm.prompting import build_messages
 
     out, ckpt = tmp_path / "model", tmp_path / "ckpt"
     assert main(["--out", str(out), "--ckpt", str(ckpt), "--smoke", "--tokens", "45000", "--threads", "1", "--batch-tokens", "4096",

@@ -3,55 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.corpora import list_corpora
+from core.rag.corpora import list_corpora
 from tests.conftest import ROOT
-from tests.test_answering import _one_thread, generator, model_name, trained_adapter, world  # noqa: F401
+from tests.helpers import SID, answers_shown, open_answers_page, session_adapters, trained_adapter
 
 PAGE = "pages/6_answers.py"
-SID = "answerstest"
-ANSWER_DIV = "<div style='font-size:1.05rem"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_workspace():
-    """The workspace root comes from this test's RAGFT_WORKSPACE (conftest), not an earlier test's."""
-    from ui.resources import get_workspace
-
-    get_workspace.clear()
-    yield
-
-
-def session_adapters() -> Path:
-    return Path(os.environ["RAGFT_WORKSPACE"]) / "sessions" / SID / "adapters"
-
-
-def open_page(page: str, corpus: str, model: str | None, sid: str = SID) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state["sid"] = sid
-    if model:
-        at.session_state["generator_name"] = model
-    at.run()
-    at.selectbox(key="corpus").set_value(corpus)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def answers_shown(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith(ANSWER_DIV)]
 
 
 def test_five_answers_with_sources_and_verdicts(world, generator, model_name):
     shutil.copytree(trained_adapter(generator, world["qa"]), session_adapters() / "ft-reg")
-    at = open_page(PAGE, world["corpus"].name, model_name)
+    at = open_answers_page(PAGE, world["corpus"].name, model_name)
     assert at.selectbox(key="ans_adapter").value == "ft-reg"
     question = world["qa"][0].question
     at.selectbox(key="ans_pick").set_value(question).run()
@@ -91,9 +57,10 @@ def test_five_answers_with_sources_and_verdicts(world, generator, model_name):
     assert shown and f"`{doc_name}`" in shown[0] and f"{start:,}–{end:,}" in shown[0]
 
 
+@pytest.mark.slow
 def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model_name):
     prose = next(c for c in list_corpora() if not c.builtin_model_reads)
-    at = open_page(PAGE, prose.name, model_name, sid="answersnoadapter")
+    at = open_answers_page(PAGE, prose.name, model_name, sid="answersnoadapter")
     assert any("No LoRA adapter trained yet" in i.value for i in at.info)
     if model_name is None:  # the built-in model: prose needs a real model, and the page says how to load one
         assert any("only reads documents of its own invented world" in w.value and "SmolLM2" in w.value
@@ -107,7 +74,7 @@ def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model
 
 
 def test_confidence_and_attribution_under_the_answers(world, model_name):
-    at = open_page(PAGE, world["corpus"].name, model_name, sid="answersinsight")
+    at = open_answers_page(PAGE, world["corpus"].name, model_name, sid="answersinsight")
     item = world["qa"][0]
     at.selectbox(key="ans_pick").set_value(item.question).run()
     at.slider(key="ans_max_tokens").set_value(24)

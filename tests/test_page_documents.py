@@ -5,75 +5,18 @@ Also holds the helpers the other RAG page tests import (``open_page``, ``figures
 
 from __future__ import annotations
 
-import base64
 import json
 
-import numpy as np
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.chunking import STRATEGIES
-from tests.conftest import ROOT
+from core.rag.chunking import STRATEGIES
+from tests.helpers import figures, open_page, rendered_bodies, text_uploads
 
 TIMEOUT = 180
 PAGE = "pages/1_documents.py"
 XSS = "<script>alert(1)</script> and <img src=x onerror=alert(1)>"
-NOTES = {  # three small documents: a tiny corpus keeps the tests fast
-    "roses.txt": "Roses need six hours of sun a day. Water roses at the base, never on the leaves.\n\n"
-                 "Prune roses in late winter, just before new growth starts.",
-    "delivery.md": "# Delivery\n\nDelivery to Ashcombe costs $9.95. Same-day delivery closes at 1 pm.\n\n"
-                   "## Returns\n\nFlowers cannot be returned, but we replace a damaged bouquet for free.",
-    "tulips.txt": "Tulips keep growing in the vase. Trim the stems every two days and use cold water.",
-}
-
-
-def open_page(page: str, corpus: str | None = None, uploads: dict[str, bytes] | None = None) -> AppTest:
-    """Start the app, optionally upload files (on the Documents page) or pick a corpus, then open ``page``."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    if uploads:
-        at.switch_page(PAGE)
-        at.run()
-        files = [(name, data, "text/plain") for name, data in uploads.items()]
-        at.file_uploader(key="doc_upload").set_value(files)
-        at.run()
-    if corpus:
-        at.selectbox(key="corpus").set_value(corpus)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def text_uploads(extra: dict[str, str] | None = None) -> dict[str, bytes]:
-    return {name: text.encode() for name, text in {**NOTES, **(extra or {})}.items()}
-
-
-def figures(at: AppTest) -> list[dict]:
-    """Every plotly figure on the page, as the JSON the browser receives (typed arrays decoded to lists)."""
-    return [_decode(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
-
-
-def _decode(node):
-    """Plotly ships numpy arrays as ``{"dtype", "bdata", "shape"}``; turn them back into lists."""
-    if isinstance(node, dict) and "bdata" in node and "dtype" in node:
-        array = np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"])
-        if "shape" in node:
-            array = array.reshape([int(n) for n in str(node["shape"]).split(",")])
-        return array.tolist()
-    if isinstance(node, dict):
-        return {k: _decode(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_decode(v) for v in node]
-    return node
-
-
-def rendered_bodies(at: AppTest) -> list[str]:
-    """Everything the browser renders as markdown or HTML."""
-    bodies = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    bodies += [e.value for kind in ("info", "warning", "error", "success") for e in getattr(at, kind)]
-    return bodies + [h.proto.body for h in at.get("html")]
 
 
 def _metric(at: AppTest, label: str) -> str:

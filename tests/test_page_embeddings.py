@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chunking import ChunkConfig
+from core.rag.chunking import ChunkConfig
+from tests.helpers import figures, open_page, text_uploads
 
-from tests.test_page_documents import figures, open_page, text_uploads
 
 PAGE = "pages/2_embeddings.py"
 

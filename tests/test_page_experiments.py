@@ -8,9 +8,8 @@ import pytest
 import shutil
 
 from streamlit.testing.v1 import AppTest
+from tests.helpers import open_answers_page, session_adapters, trained_adapter
 
-from tests.test_answering import _one_thread, generator, model_name, trained_adapter, world  # noqa: F401
-from tests.test_page_answers import _fresh_workspace, open_page, session_adapters  # noqa: F401
 
 PAGE = "pages/7_experiments.py"
 
@@ -28,9 +27,10 @@ def frame_with(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+@pytest.mark.slow
 def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name):
     shutil.copytree(trained_adapter(generator, world["qa"]), session_adapters() / "ft-reg")
-    at = open_page(PAGE, world["corpus"].name, model_name)
+    at = open_answers_page(PAGE, world["corpus"].name, model_name)
     item = world["qa"][0]
 
     # knowledge update: edit the first fact, re-index, ask again
@@ -89,7 +89,7 @@ def test_knowledge_update_batch_eval_and_forgetting(world, generator, model_name
 
 @pytest.mark.slow
 def test_how_sure_tab_and_weight_edit(world, generator, model_name):
-    at = open_page(PAGE, world["corpus"].name, model_name, sid="experimentssure")
+    at = open_answers_page(PAGE, world["corpus"].name, model_name, sid="experimentssure")
     at.slider(key="exp_sure_n").set_value(3)
     at.button(key="exp_sure_run").click().run()
     assert not at.exception, [e.value for e in at.exception]

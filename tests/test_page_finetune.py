@@ -6,9 +6,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
+from core.runtime import jobs
 from tests.conftest import ROOT
-from tests.test_finetune import tiny_model_dir
+from tests.helpers import tiny_model_dir
 
 PAGE = "pages/5_finetune.py"
 

@@ -6,9 +6,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.prompting import assemble_prompt, build_messages, render_chat, request_cost
+from core.llm.prompting import assemble_prompt, build_messages, render_chat, request_cost
 from tests.conftest import ROOT
-from tests.test_finetune import tiny_model_dir, tiny_tokenizer
+from tests.helpers import tiny_model_dir, tiny_tokenizer
 
 CHUNKS = ["Elmby Blooms is owned by Ada Vance.", "Zone A delivery costs $6.50.", "The shop opens at 8am."]
 

@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_page_answers import answers_shown, open_page as open_answers_page
 
-from core.corpora import get_corpus, load_qa
+from core.rag.corpora import get_corpus, load_qa
 from core.finetune import train
-from core.finetune_data import build_data
-from core.finetune_presets import presets_for
-from core.generation import load_generator
-from core.prompting import assemble_prompt
+from core.finetune.data import build_data
+from core.finetune.presets import presets_for
+from core.llm.generation import load_generator
+from core.llm.prompting import assemble_prompt
 from tests.tiny_models import ARCHS
+from tests.helpers import answers_shown, open_answers_page
 
 SID = "realmodels"
 CORPUS = "prose_flower_shop"
@@ -85,7 +85,7 @@ def test_answers_page_five_systems(tiny_models, arch):
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHS)
 def test_finetune_page_preset_measure_and_train(tiny_models, arch):
-    from core import jobs
+    from core.runtime import jobs
 
     at = open_page("pages/5_finetune.py", str(tiny_models[arch]))
     assert at.radio(key="ft_preset").value == "quick"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from tests.helpers import figures, open_page, text_uploads
 
-from tests.test_page_documents import figures, open_page, text_uploads
 
 PAGE = "pages/3_retrieval.py"
 SCRIPT = "spam.txt"

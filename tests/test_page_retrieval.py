@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from core.corpora import get_corpus, load_qa
+from core.rag.corpora import get_corpus, load_qa
 from ui.widgets import escape
+from tests.helpers import figures, open_page, text_uploads
 
-from tests.test_page_documents import figures, open_page, text_uploads
 
 PAGE = "pages/3_retrieval.py"
 SAMPLE = "prose_flower_shop"  # the smallest sample corpus with a Q&A set
@@ -61,6 +61,7 @@ def test_uploads_have_no_qa_set(uploads_page):
     assert "no Q&A set" in infos
 
 
+@pytest.mark.slow
 def test_sample_corpus_metrics_indexes_and_sweep():
     at = open_page(PAGE, corpus=SAMPLE)
     assert not at.error

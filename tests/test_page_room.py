@@ -7,7 +7,7 @@ import threading
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
+from core.runtime import jobs
 from core.room import PASSCODE_ENV, learner_tag, room_snapshot
 from tests.conftest import ROOT
 
@@ -59,6 +59,7 @@ def test_a_wrong_passcode_shows_nothing(monkeypatch, queue):
     assert not at.metric and not at.dataframe
 
 
+@pytest.mark.slow
 def test_the_teacher_sees_the_queue_and_stops_a_job(monkeypatch, queue, tmp_path):
     monkeypatch.setenv(PASSCODE_ENV, "owl-42")
     release = threading.Event()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.chunking import ChunkConfig
-from tests.test_bad_input import _fresh_workspace  # noqa: F401
-from tests.test_page_documents import open_page, text_uploads
+from core.rag.chunking import ChunkConfig
+from tests.helpers import open_page, text_uploads
+
+pytestmark = pytest.mark.usefixtures("fresh_embedding_cache")  # counts what gets embedded
 
 PAGES = ["pages/0_home.py", "pages/1_documents.py", "pages/2_embeddings.py", "pages/3_retrieval.py",
          "pages/4_prompt.py", "pages/5_finetune.py", "pages/6_answers.py", "pages/7_experiments.py",

@@ -9,12 +9,14 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.sessions import (
+from core.runtime.sessions import (
     OWNER_FILE, claim, is_browser_key, is_session_id, new_browser_key, new_session_id, owns, resolve_session,
 )
-from core.workspace import Workspace, default_root
+from core.runtime.workspace import Workspace, default_root
 from tests.conftest import ROOT
-from tests.test_bad_input import DOCUMENTS, NOTE, _fresh_workspace, upload  # noqa: F401
+from tests.helpers import DOCUMENTS, NOTE, upload
+
+pytestmark = pytest.mark.usefixtures("fresh_embedding_cache")  # counts what gets embedded
 
 TIMEOUT = 240
 

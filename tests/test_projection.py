@@ -1,4 +1,4 @@
-"""core.projection: shapes, determinism, queries placed in the fitted map, k-means."""
+"""core.rag.projection: shapes, determinism, queries placed in the fitted map, k-means."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from core.errors import ConfigError
-from core.projection import cosine_matrix, fit_projection, kmeans_labels, neighbour_mean
+from core.rag.projection import cosine_matrix, fit_projection, kmeans_labels, neighbour_mean
 
 
 def _clustered(n_per: int = 12, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -23,7 +23,7 @@ VECTORS = _clustered()
 pytestmark = pytest.mark.usefixtures("warm_numba")
 
 
-@pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
+@pytest.mark.parametrize("method", ["pca", "umap", pytest.param("tsne", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("dims", [2, 3])
 def test_shapes(method, dims):
     projection = fit_projection(VECTORS, method, dims, seed=0)
@@ -32,7 +32,7 @@ def test_shapes(method, dims):
     assert projection.transform(VECTORS[0]).shape == (1, dims)  # a single vector works too
 
 
-@pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
+@pytest.mark.parametrize("method", ["pca", "umap", pytest.param("tsne", marks=pytest.mark.slow)])
 def test_same_seed_same_map(method):
     a = fit_projection(VECTORS, method, 2, seed=3).points
     b = fit_projection(VECTORS, method, 2, seed=3).points
@@ -112,7 +112,7 @@ def test_cosine_matrix():
 
 
 def test_neighbour_overlap_measures_how_much_a_map_keeps():
-    from core.projection import neighbour_overlap
+    from core.rag.projection import neighbour_overlap
 
     good = fit_projection(VECTORS, "pca", 2).points
     shuffled = good[np.random.default_rng(0).permutation(len(good))]
@@ -123,7 +123,7 @@ def test_neighbour_overlap_measures_how_much_a_map_keeps():
 
 
 def test_neighbour_overlap_samples_large_inputs():
-    from core.projection import neighbour_overlap
+    from core.rag.projection import neighbour_overlap
 
     points = fit_projection(VECTORS, "pca", 2).points
     sampled = neighbour_overlap(VECTORS, points, k=3, max_points=20)

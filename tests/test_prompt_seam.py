@@ -9,12 +9,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.answering import Answerer, Decoding
-from core.chunking import Chunk
+from core.rag.chunking import Chunk
 from core.errors import InvalidQuery
-from core.generation import encode as model_ids
-from core.generation import load_generator, render_prompt
-from core.index import Hit
-from core.prompting import assemble_prompt, build_messages, encode, fit_chunks, prompt_budget, render
+from core.llm.generation import encode as model_ids
+from core.llm.generation import load_generator, render_prompt
+from core.rag.index import Hit
+from core.llm.prompting import assemble_prompt, build_messages, encode, fit_chunks, prompt_budget, render
 from tests.conftest import ROOT
 
 QUESTION = "Who owns Elmby Blooms?"

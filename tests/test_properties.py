@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.chunking import STRATEGIES, UNITS, ChunkConfig, chunk_documents
-from core.documents import Document
+from core.rag.chunking import STRATEGIES, UNITS, ChunkConfig, chunk_documents
+from core.rag.documents import Document
 from core.errors import LabError
-from core.index import KINDS, MODES, IndexConfig
-from core.retrieval import Retriever
+from core.rag.index import KINDS, MODES, IndexConfig
+from core.rag.retrieval import Retriever
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 WORDS = ["the", "and", "of", "a", "roses", "delivery", "costs", "$9.95", "Ashcombe", "é", "日本", "\n\n", "#", "-", " ", "."]

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.chunking import ChunkConfig, chunk_documents
-from core.documents import load_paths
-from core.index import top_ids
-from core.retrieval import Retriever
+from core.rag.chunking import ChunkConfig, chunk_documents
+from core.rag.documents import load_paths
+from core.rag.index import top_ids
+from core.rag.retrieval import Retriever
 from tests.conftest import ROOT
 
 

@@ -15,16 +15,16 @@ import sys
 import pytest
 import torch
 
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 from core.finetune import (
     FinetuneConfig, attention_targets, load_adapter, lora_target_candidates, parameter_report, prepare_model, train,
 )
-from core.finetune_data import IGNORE, build_data, qa_example
-from core.finetune_eval import greedy_answers
-from core.finetune_presets import calibrate, presets_for
-from core.finetune_step import train_step
-from core.generation import count_tokens, generate, load_generator
-from core.prompting import assemble_prompt, build_messages, plain_format, render_prompt
+from core.finetune.data import IGNORE, build_data, qa_example
+from core.finetune.evaluate import greedy_answers
+from core.finetune.presets import calibrate, presets_for
+from core.finetune.step import train_step
+from core.llm.generation import count_tokens, generate, load_generator
+from core.llm.prompting import assemble_prompt, build_messages, plain_format, render_prompt
 from tests.conftest import ROOT
 from tests.tiny_models import ARCHS
 
@@ -187,6 +187,7 @@ def test_cli_finetune_ask_all_and_eval(tiny_models, tmp_path, arch):
     assert set(json.loads(ev.stdout)["systems"]) == {"base", "rag", "lora", "lora+rag", "long-context"}
 
 
+@pytest.mark.slow  # a real process per case: 9-18 s each
 @pytest.mark.parametrize("arch, flags, message", [
     ("gpt2", ["--targets", "q_proj"], "choose from c_attn, c_fc, c_proj"),
     ("t5", ["--preset", "live"], "choose from quick, thorough"),
@@ -203,7 +204,7 @@ def test_cli_finetune_bad_settings_for_the_model_exit_2_with_one_line(tiny_model
 # --- memory hygiene ------------------------------------------------------------------------
 
 def test_loading_a_model_frees_the_previous_one_unless_pinned(tiny_models):
-    from core.generation import is_loaded, pin_generator
+    from core.llm.generation import is_loaded, pin_generator
 
     llama, gpt2, t5 = (str(tiny_models[a]) for a in ("llama", "gpt2", "t5"))
     load_generator(llama)
@@ -222,7 +223,7 @@ def test_loading_a_model_frees_the_previous_one_unless_pinned(tiny_models):
 def test_generator_cache_is_lru_bounded_and_frees_what_it_evicts(tiny_models):
     import weakref
 
-    from core.generation import is_loaded, loaded_generators, set_cache_size
+    from core.llm.generation import is_loaded, loaded_generators, set_cache_size
 
     llama, gpt2, t5 = (str(tiny_models[a]) for a in ("llama", "gpt2", "t5"))
     old = set_cache_size(2)
@@ -242,7 +243,7 @@ def test_generator_cache_is_lru_bounded_and_frees_what_it_evicts(tiny_models):
 def test_a_slow_download_does_not_block_loading_another_model(tiny_models, monkeypatch):
     import threading
 
-    import core.generation as generation
+    import core.llm.generation as generation
 
     slow, fast = str(tiny_models["gpt2"]), str(tiny_models["llama"])
     real, release = generation._load, threading.Event()
@@ -272,7 +273,7 @@ def test_adapters_share_one_copy_of_the_base_and_answer_as_their_own_model(tiny_
 
     from peft import PeftModel
 
-    from core.finetune_io import merge_adapter
+    from core.finetune.io import merge_adapter
 
     gen = load_generator(str(tiny_models["qwen2"]))
     config = dataclasses.replace(presets_for(gen.model, False)[0].config, max_steps=3, eval_every=3,

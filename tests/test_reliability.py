@@ -12,12 +12,13 @@ import math
 import pytest
 
 from core.answering import Decoding
-from core.corpora import parse_qa
-from core.documents import ENCODING_LABELS, load_bytes
+from core.rag.corpora import parse_qa
+from core.rag.documents import ENCODING_LABELS, load_bytes
 from core.errors import ConfigError, CorruptDocument, DatasetError
 from core.finetune import MAX_STEPS, FinetuneConfig
-from tests.test_bad_input import DOCUMENTS, _fresh_workspace, start, upload  # noqa: F401  (autouse fixture)
-from tests.test_cli import FLOWER, cli
+from tests.helpers import DOCUMENTS, FLOWER, cli, in_process, start, upload
+
+pytestmark = pytest.mark.usefixtures("fresh_embedding_cache")  # counts what gets embedded
 
 TEXT = "Crème brûlée costs €5 at the greenhouse café.\n\nThe key is under the blue pot."
 
@@ -96,9 +97,10 @@ def test_decoding_refuses_unbounded_values(field, value, words):
     (["--lr", "inf"], "learning_rate must be a finite number"),
     (["--epochs", "99999999"], "epochs must be between 0 and 1,000"),
 ])
-def test_cli_finetune_bounds_exit_2_with_one_line(tmp_path, flags, words):
+def test_cli_finetune_bounds_exit_2_with_one_line(tmp_path, flags, words, capsys):
     qa = FLOWER / "qa.jsonl"
-    one_line_error(cli("finetune", "--qa", str(qa), "--out", str(tmp_path / "run"), *flags, check=False), words)
+    one_line_error(in_process(capsys, "finetune", "--qa", str(qa), "--out", str(tmp_path / "run"), *flags, check=False),
+                   words)
     assert not (tmp_path / "run").exists()
 
 
@@ -122,10 +124,10 @@ def test_qa_rows_with_nulls_and_text_still_load():
     assert items[0].answer == "Now" and items[0].paraphrases == ("At what time?",)
 
 
-def test_cli_finetune_refuses_a_qa_file_with_numbers(tmp_path):
+def test_cli_finetune_refuses_a_qa_file_with_numbers(tmp_path, capsys):
     qa = tmp_path / "qa.jsonl"
     qa.write_text(json.dumps({"question": "How many?", "answer": 3}) + "\n")
-    one_line_error(cli("finetune", "--qa", str(qa), "--out", str(tmp_path / "run"), check=False),
+    one_line_error(in_process(capsys, "finetune", "--qa", str(qa), "--out", str(tmp_path / "run"), check=False),
                    "'answer' must be text, not a number")
 
 

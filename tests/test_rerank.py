@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chunking import ChunkConfig
-from core.corpora import get_corpus, load_qa
-from core.documents import load_bytes, load_paths
+from core.rag.chunking import ChunkConfig
+from core.rag.corpora import get_corpus, load_qa
+from core.rag.documents import load_bytes, load_paths
 from core.errors import ConfigError, ModelUnavailable
-from core.metrics import evaluate_retrieval
-from core.rerank import (FeatureStore, RerankConfig, Reranker, best_sentence, make_reranker, mmr_order, standardise,
+from core.rag.retrieval_metrics import evaluate_retrieval
+from core.rag.rerank import (FeatureStore, RerankConfig, Reranker, best_sentence, make_reranker, mmr_order, standardise,
                          token_vectors)
-from core.retrieval import Retriever
-from core.workspace import Workspace
+from core.rag.retrieval import Retriever
+from core.runtime.workspace import Workspace
 
 FACTS = [
     ("opening.md", "Our shop is on the High Street. It opens at 8:30 am on weekdays. Parking is behind the bakery."),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.chunking import ChunkConfig
-from core.documents import Document
-from core.embedding import EmbeddingCache, embed_texts
+from core.rag.chunking import ChunkConfig
+from core.rag.documents import Document
+from core.rag.embedding import EmbeddingCache, embed_texts
 from core.errors import Cancelled, ConfigError, EmptyCorpus, IndexError_, InvalidQuery
-from core.index import BM25Index, DenseIndex, IndexConfig, rrf
-from core.retrieval import MAX_QUERY_CHARS, Retriever
+from core.rag.index import BM25Index, DenseIndex, IndexConfig, rrf
+from core.rag.retrieval import MAX_QUERY_CHARS, Retriever
 
 DOCS = [
     Document("a", "hours.md", "# Opening hours\n\nThe shop opens at 8am and closes at 6pm on weekdays. "
@@ -47,7 +47,7 @@ def test_cache_reembeds_only_new_texts(embedder, tmp_path):
 
 
 def test_newly_embedded_counts_only_this_builds_chunks_when_another_session_embeds_at_once(embedder, tmp_path):
-    from core.workspace import content_hash
+    from core.runtime.workspace import content_hash
 
     cache = EmbeddingCache(tmp_path, embedder.name)
     others = ["another session's chunk one", "another session's chunk two", "and a third"]

@@ -6,7 +6,7 @@ import pytest
 
 from core import scoring
 from core.answering import Answer
-from core.corpora import QAItem
+from core.rag.corpora import QAItem
 
 # (answer, target, correct?)
 CASES = [
@@ -37,7 +37,7 @@ def marks(answer: str, target: str) -> dict[str, bool]:
     """The mark each place of the Lab gives ``answer`` for ``target``."""
     from core.evaluation import score_answer
     from core.experiments import UpdateResult
-    from core.finetune_eval import is_correct as recalled
+    from core.finetune.evaluate import is_correct as recalled
     from ui.answer_views import verdict
     from ui.finetune_views import probe_table
 
@@ -60,24 +60,24 @@ def test_every_place_gives_the_same_mark(answer, target, expected):
 
 
 def test_the_rule_is_one_function_wherever_it_is_imported():
-    import core.confidence
-    import core.editing
+    import core.llm.confidence
+    import core.llm.editing
     import core.evaluation
     import core.experiments
-    import core.finetune_eval
+    import core.finetune.evaluate
     import core.lm.evaluate
-    import core.metrics
+    import core.rag.retrieval_metrics
 
-    for module in (core.evaluation, core.finetune_eval, core.experiments, core.lm.evaluate, core.editing,
-                   core.confidence):
+    for module in (core.evaluation, core.finetune.evaluate, core.experiments, core.lm.evaluate, core.llm.editing,
+                   core.llm.confidence):
         assert module.is_correct is scoring.is_correct, module.__name__
-    assert core.metrics.is_relevant is scoring.is_relevant and core.evaluation.mentions is scoring.mentions
+    assert core.rag.retrieval_metrics.is_relevant is scoring.is_relevant and core.evaluation.mentions is scoring.mentions
 
 
 def test_training_curve_scores_generated_answers_by_the_rule(monkeypatch):
     """``scored_accuracy`` (facts recalled during training) marks the generated text with the same rule."""
-    import core.finetune_eval as fe
-    from core.generation import load_generator
+    import core.finetune.evaluate as fe
+    from core.llm.generation import load_generator
 
     rows = [(QAItem(f"Q{i}?", f"It is {t}.", t), f"Q{i}?", None) for i, (_, t, _) in enumerate(CASES) if t]
     answers = [a for a, t, _ in CASES if t]
@@ -92,7 +92,7 @@ def test_training_curve_scores_generated_answers_by_the_rule(monkeypatch):
     ("Tickets cost $129.50.", "a.md", False),  # not the value
 ])
 def test_chunk_relevance_uses_the_same_value_test(text, document, expected):
-    from core.chunking import Chunk
+    from core.rag.chunking import Chunk
 
     chunk = Chunk(doc_id="x", doc_name=document, index=0, start=0, end=len(text), text=text, n_tokens=5)
     value = "$12" if "$" in text else "8:30 am"

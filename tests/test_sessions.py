@@ -14,12 +14,14 @@ import pytest
 import streamlit as st
 import torch
 
-from core import jobs
-from core.corpora import QAItem
+from core.runtime import jobs
+from core.rag.corpora import QAItem
 from core.finetune import FinetuneConfig, load_adapter, new_run_dir, training_job
-from core.generation import load_generator
-from core.workspace import Workspace, default_root
-from tests.test_bad_input import DOCUMENTS, FINETUNE, NOTE, _fresh_workspace, start, tiny_model, upload  # noqa: F401
+from core.llm.generation import load_generator
+from core.runtime.workspace import Workspace, default_root
+from tests.helpers import DOCUMENTS, FINETUNE, NOTE, start, upload
+
+pytestmark = pytest.mark.usefixtures("fresh_embedding_cache")  # counts what gets embedded
 
 FACTS = [QAItem("When does the greenhouse open?", "At nine.", "nine"),
          QAItem("Where is the key?", "Under the blue pot.", "blue pot"),

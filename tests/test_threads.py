@@ -9,7 +9,7 @@ import threading
 
 import torch
 
-from core.threads import torch_threads
+from core.runtime.threads import torch_threads
 
 
 def test_a_block_sets_its_own_threads_count_and_restores_it():

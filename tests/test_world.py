@@ -6,7 +6,7 @@ import json
 import random
 from collections import Counter
 
-from core import world_templates as T
+from core.world import templates as T
 from core.world import GENERAL_FACTS, KINDS, generate_world, is_held_out, make_entity, write_world
 
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 import streamlit as st
 
 from core.answering import Answer, Answerer, TrainingExamples, estimated_cost, training_items
-from core.corpora import CorpusInfo, QAItem
+from core.rag.corpora import CorpusInfo, QAItem
 from core.decision import Situation
 from core.errors import AdapterError, ModelUnavailable
 from core.scoring import is_correct
 from core.finetune import AdapterInfo, list_adapters
+from ui.navigation import page_file
 from ui.resources import get_embedder, get_generator, get_reranker
 from ui.state import session_workspace
 from ui.widgets import escape
 
-DOCUMENTS_PAGE = "pages/1_documents.py"
-FINETUNE_PAGE = "pages/5_finetune.py"
-MODEL_PAGE = "pages/9_model.py"
+DOCUMENTS_PAGE, FINETUNE_PAGE, MODEL_PAGE = page_file("documents"), page_file("finetune"), page_file("model")
 REAL_MODEL_HINT = "HuggingFaceTB/SmolLM2-135M-Instruct"
 PRICES = Situation()  # $ per 1k tokens of a small hosted model, the decision guide's defaults
 SYSTEM_TITLES = {"base": "Base", "rag": "RAG", "lora": "LoRA", "lora+rag": "LoRA + RAG", "long-context": "Long context"}
@@ -65,8 +64,8 @@ def model_tier_notice(gen, corpus: CorpusInfo | None) -> None:
 @st.cache_data(show_spinner=False)
 def builtin_scores() -> dict | None:
     """The built-in model's measured accuracy (``eval_results.json`` beside its weights), or None."""
-    from core.generation import BUILTIN_PATH
-    from core.workspace import read_json
+    from core.llm.generation import BUILTIN_PATH
+    from core.runtime.workspace import read_json
 
     scores = read_json(BUILTIN_PATH / "eval_results.json")
     return scores if scores and "all" in scores and "questions" in scores else None
@@ -113,7 +112,7 @@ def adapter_missing_reason(info: AdapterInfo | None) -> str:
 @st.cache_resource(max_entries=4, show_spinner="Loading the LoRA adapter…")
 def _adapter_generator(base_name: str | None, path: str, mtime: float):
     from core.finetune import load_adapter
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     return load_adapter(load_generator(base_name), path)  # no spinner element inside a cached function
 

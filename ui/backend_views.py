@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.corpora import load_qa
-from core.embed_backends import BACKENDS, compare_backends
+from core.rag.corpora import load_qa
+from core.rag.embed_backends import BACKENDS, compare_backends
 from ui.resources import get_embedder
 
 LABELS = {"torch": "PyTorch fp32 (reference)", "onnx": "ONNX, optimised (fp32)", "onnx-int8": "ONNX int8 (quantised)"}

@@ -149,7 +149,7 @@ def preset_widget_values(config, candidates: list[str]) -> dict:
 
 
 def show_estimate(estimate) -> None:
-    """The measured cost of the run as set (a ``core.finetune_step.Estimate``), or how to measure it."""
+    """The measured cost of the run as set (a ``core.finetune.step.Estimate``), or how to measure it."""
     if estimate is None:
         st.caption("Time and memory on this machine: press **Measure** (a few seconds for the built-in model, "
                    "under a minute for a 500M model). The numbers are measured, not guessed.")

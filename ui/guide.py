@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.chunking import ChunkConfig
-from core.corpora import get_corpus, load_qa
+from core.rag.chunking import ChunkConfig
+from core.rag.corpora import get_corpus, load_qa
 from core.errors import LabError
-from core.index import IndexConfig
+from core.rag.index import IndexConfig
 from ui.guide_content import DEFAULT_CORPUS, GLOSSARY, PRESETS, TOUR, Preset
+from ui.navigation import page_file
 from ui.state import forget_settings
 
-PAGE_FILES = {
-    "": "pages/0_home.py", "documents": "pages/1_documents.py", "embeddings": "pages/2_embeddings.py",
-    "retrieval": "pages/3_retrieval.py", "prompt": "pages/4_prompt.py", "finetune": "pages/5_finetune.py",
-    "answers": "pages/6_answers.py", "experiments": "pages/7_experiments.py", "decision": "pages/8_decision.py",
-    "model": "pages/9_model.py",
-}
 # Widget keys that mirror ss["chunk_config"] / ss["index_config"]: dropped so pages re-read the configs.
 MIRROR_KEYS = ("doc_strategy", "doc_size", "doc_overlap", "doc_unit", "doc_semantic_pct",
                "ret_hnsw_m", "ret_ef", "ret_nlist", "ret_nprobe")
@@ -74,7 +69,7 @@ def follow_goto() -> None:
     """Called by app.py after st.navigation: switch to the page a callback asked for."""
     target = st.session_state.pop("_goto", None)
     if target is not None:
-        st.switch_page(PAGE_FILES[target])
+        st.switch_page(page_file(target))
 
 
 def render_tour() -> None:
@@ -86,7 +81,7 @@ def render_tour() -> None:
     step = TOUR[i]
     with st.container(border=True):
         st.markdown(f"**🧭 Tour {i + 1}/{len(TOUR)}: {step.title}**")
-        st.page_link(PAGE_FILES[step.page], label="Open this step's page", icon="➡️")
+        st.page_link(page_file(step.page), label="Open this step's page", icon="➡️")
         st.markdown(f"**Do this:** {step.do}")
         if step.question:
             guess = st.radio(f"Predict first: {step.question}", step.options, index=None, key=f"tour_guess_{i}")
@@ -125,7 +120,7 @@ def render_glossary() -> None:
 
 def render_warmup() -> None:
     """The teacher's warm-up: models into this server's caches, samples embedded, UMAP compiled, speed measured."""
-    from core.warmup import warm_up
+    from core.runtime.warmup import warm_up
     from ui.resources import get_embedder, get_generator, get_workspace
 
     with st.expander("🔥 Before a class: warm up this server (about 1–5 minutes on 2 cores)"):

@@ -1,4 +1,4 @@
-"""Render-only views of how sure an answer was and where it came from (core.confidence, core.attribution).
+"""Render-only views of how sure an answer was and where it came from (core.llm.confidence, core.llm.attribution).
 
 Every function takes plain data (the dicts core returns) and escapes all model and document text.
 """
@@ -6,6 +6,9 @@ Every function takes plain data (the dicts core returns) and escapes all model a
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import streamlit as st
+
+from core.answering import SYSTEMS
 
 from ui.widgets import escape
 
@@ -109,3 +112,21 @@ def rewrites_figure(rows: list[dict], paper: dict | None = None) -> go.Figure:
                       xaxis_title="rewrites of each document in the training text", yaxis=dict(range=[0, 1.05],
                       title="accuracy (answer contains the value)"), height=320, margin=dict(t=50, b=40, l=40, r=10))
     return fig
+
+
+def render_insight(answers: dict, insight: dict) -> None:
+    """Each system's answer coloured by confidence, the right value's probability per system, RAG's attention."""
+    for col, system in zip(st.columns(len(SYSTEMS)), SYSTEMS):
+        if system in insight["systems"] and system in answers:
+            col.markdown(f"**{system}**")
+            col.markdown(confidence_html(answers[system].text, insight["systems"][system]["tokens"]),
+                         unsafe_allow_html=True)
+    probs = {s: d["reference"]["prob"] for s, d in insight["systems"].items() if d.get("reference")}
+    if probs:
+        st.plotly_chart(reference_probability_figure(probs, insight["value"]), key="ans_ref_prob")
+    att = insight.get("attribution")
+    if att:
+        st.markdown(f"**Where RAG's answer came from**: {att['in_context']:.0%} of the answer's attention "
+                    "(averaged over heads and layers) went to the retrieved chunk(s); darker = more.")
+        for text, spans in zip(att["texts"], att["passages"]):
+            st.markdown(attribution_html(text, spans), unsafe_allow_html=True)

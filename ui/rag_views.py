@@ -12,12 +12,12 @@ from typing import Sequence
 
 import streamlit as st
 
-from core.chunking import Chunk, ChunkConfig, chunk_document
-from core.corpora import QAItem, load_qa
-from core.documents import Document
-from core.embedding import embed_texts
+from core.rag.chunking import Chunk, ChunkConfig, chunk_document
+from core.rag.corpora import QAItem, load_qa
+from core.rag.documents import Document
+from core.rag.embedding import embed_texts
 from core.errors import DatasetError, EmptyCorpus
-from core.retrieval import Retriever
+from core.rag.retrieval import Retriever
 from ui.resources import get_embedder, get_embedding_cache
 from ui.state import current_corpus, current_documents, get_retriever
 from ui.widgets import escape

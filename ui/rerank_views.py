@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.explain import Explanation
-from core.index import Hit
+from core.rag.explain import Explanation
+from core.rag.index import Hit
 from ui.widgets import escape
 
 TERM_COLOUR = "#fde047"  # BM25 term matches
@@ -122,8 +122,8 @@ def score_rerankers(retriever, qa, mode: str, config, store) -> list[dict]:
     """Every rerank method on the Q&A set, with a progress bar (the cross-encoder only when one is chosen)."""
     import streamlit as st
 
-    from core.metrics import compare_rerankers
-    from core.rerank import METHODS, Reranker
+    from core.rag.retrieval_metrics import compare_rerankers
+    from core.rag.rerank import METHODS, Reranker
 
     methods = [m for m in METHODS if m != "cross-encoder" or config.method == "cross-encoder"]
     bar = st.progress(0.0, text=f"Scoring {len(methods)} rerankers on {len(qa)} questions…")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.embedding import EmbeddingCache, load_embedder
-from core.workspace import Workspace, default_root
+from core.rag.embedding import EmbeddingCache, load_embedder
+from core.runtime.workspace import Workspace, default_root
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the embedding model (the first time, its ONNX export takes about half a minute)…")
 def get_embedder(name: str | None = None, backend: str | None = None):
-    """``backend`` None: the process default (core.embed_backends.DEFAULT_BACKEND or $RAGFT_EMBEDDER_BACKEND)."""
+    """``backend`` None: the process default (core.rag.embed_backends.DEFAULT_BACKEND or $RAGFT_EMBEDDER_BACKEND)."""
     return load_embedder(name, backend)
 
 
@@ -30,7 +30,7 @@ def get_embedding_cache(model_name: str) -> EmbeddingCache:
 def get_feature_store(embedder_name: str | None = None):
     """Rerankers' per-chunk features (sentence and token vectors), shared like the embedding cache:
     keyed by chunk-text hash, on disk under the server workspace."""
-    from core.rerank import FeatureStore
+    from core.rag.rerank import FeatureStore
 
     embedder = get_embedder(embedder_name)
     return FeatureStore(embedder, get_embedding_cache(embedder.cache_key),
@@ -39,18 +39,18 @@ def get_feature_store(embedder_name: str | None = None):
 
 def get_reranker(embedder_name: str | None = None, config=None):
     """A reranker with ``config`` (default: the Lab's default method) over the shared feature store."""
-    from core.rerank import RerankConfig, Reranker
+    from core.rag.rerank import RerankConfig, Reranker
 
     return Reranker(config or RerankConfig(), get_feature_store(embedder_name))
 
 
 def get_generator(name: str | None = None):
-    """The generator, from core.generation's process-wide cache (one model at a time unless pinned).
+    """The generator, from core.llm.generation's process-wide cache (one model at a time unless pinned).
 
     Not an ``st.cache_resource``: a second cache here would keep a model alive after core
     has let it go to make room for the next one.
     """
-    from core.generation import is_loaded, load_generator
+    from core.llm.generation import is_loaded, load_generator
 
     if is_loaded(name):
         return load_generator(name)
@@ -66,8 +66,8 @@ def load_with_progress(name: str) -> None:
     """
     import threading
 
-    from core.generation import DownloadProgress, load_generator
-    from core.hub import check_hub
+    from core.llm.generation import DownloadProgress, load_generator
+    from core.llm.hub import check_hub
 
     check_hub(name)  # seconds, not half a minute of retries, when the hub is unreachable
     progress, outcome = DownloadProgress(), {}

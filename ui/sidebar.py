@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.corpora import list_corpora
-from core.embed_backends import check_backend
+from core.rag.corpora import list_corpora
+from core.rag.embed_backends import check_backend
 from ui.guide import render_glossary, render_tour
 from ui.report_views import report_snapshot, session_report
 from ui.state import UPLOADS

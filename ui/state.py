@@ -2,7 +2,7 @@
 
 A session id lives in the URL (``?sid=…``) so a page refresh reconnects to
 the same workspace folder (uploads, adapters, running training jobs), but only
-in the browser whose cookie holds the session's key (see ``core.sessions``).
+in the browser whose cookie holds the session's key (see ``core.runtime.sessions``).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.chunking import ChunkConfig
-from core.corpora import CorpusInfo, list_corpora
-from core.documents import Document, load_bytes, load_paths
+from core.rag.chunking import ChunkConfig
+from core.rag.corpora import CorpusInfo, list_corpora
+from core.rag.documents import Document, load_bytes, load_paths
 from core.errors import DocumentError, LabError
-from core.index import IndexConfig
-from core.retrieval import Retriever
-from core.sessions import is_browser_key, new_browser_key, resolve_session
-from core.workspace import Workspace, atomic_write_bytes, atomic_write_json, content_hash, read_json
+from core.rag.index import IndexConfig
+from core.rag.retrieval import Retriever
+from core.runtime.sessions import is_browser_key, new_browser_key, resolve_session
+from core.runtime.workspace import Workspace, atomic_write_bytes, atomic_write_json, content_hash, read_json
 from ui.guide_content import DEFAULT_CORPUS
 from ui.resources import get_embedder, get_embedding_cache, get_workspace
 

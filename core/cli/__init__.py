@@ -62,13 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="RAG ⇄ Fine-Tune Lab command line")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"core.cli.{name}")
-        except ModuleNotFoundError as exc:  # a subcommand not written yet
-            if exc.name != f"core.cli.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+        importlib.import_module(f"core.cli.{name}").add_parser(sub)
     for name, command in sub.choices.items():
         command.formatter_class = functools.partial(HelpFormatter, config=CONFIG_DEFAULTS.get(name))
         command.description = plain(command.description)
@@ -86,10 +80,8 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     logging.getLogger("transformers").setLevel(logging.ERROR)
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        return
+    from transformers.utils import logging as hf_logging
+
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
 

@@ -18,7 +18,7 @@ with ``--reference VALUE`` (or a ``--qa`` row for the question), ``"reference"``
 that value, teacher-forced inside one reference sentence shared by every system (the Q&A row's
 answer, else the first answer that contains the value).
 ``--attribution`` adds ``"attribution"`` to answers that read chunks or documents: ``{"passages": [[{"start",
-"end", "weight"}, …] per source], "tokens": [...], "in_context"}`` (``core.attribution``); null for the others.
+"end", "weight"}, …] per source], "tokens": [...], "in_context"}`` (``core.llm.attribution``); null for the others.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def run(args) -> int:
     import sys
 
     from core.answering import SYSTEMS
-    from core.corpora import load_qa
+    from core.rag.corpora import load_qa
     from core.errors import ConfigError
 
     questions = text_inputs(args, "question")
@@ -67,14 +67,14 @@ def run(args) -> int:
     results = [answerer.answer_all(q, systems, decoding) for q in questions]
     dicts = [[a.to_dict() for a in answers] for answers in results]
     if args.confidence:
-        from core.confidence import answer_confidence, reference_frame
+        from core.llm.confidence import answer_confidence, reference_frame
 
         for question, answers, rows in zip(questions, results, dicts):
             value, frame = reference_frame(question, answers, qa, args.reference)
             for a, row in zip(answers, rows):
                 row.update(answer_confidence(answerer, question, a, value, frame))
     if args.attribution:
-        from core.attribution import attribute_answer
+        from core.llm.attribution import attribute_answer
 
         for question, answers, rows in zip(questions, results, dicts):
             for a, row in zip(answers, rows):

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from core.chunking import STRATEGIES, UNITS, ChunkConfig
-from core.embed_backends import BACKENDS, DEFAULT_BACKEND
-from core.index import KINDS, MODES, IndexConfig
+from core.rag.chunking import STRATEGIES, UNITS, ChunkConfig
+from core.rag.embed_backends import BACKENDS, DEFAULT_BACKEND
+from core.rag.index import KINDS, MODES, IndexConfig
 
 _DEFAULT_CHUNK = ChunkConfig()
 
@@ -37,7 +37,7 @@ def add_retrieval_args(parser: argparse.ArgumentParser, docs_required: bool = Tr
 
 def add_rerank_args(parser: argparse.ArgumentParser) -> None:
     """``--rerank METHOD --candidates N [--rerank-model NAME_OR_PATH]`` (search, ask, eval)."""
-    from core.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD, METHODS
+    from core.rag.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD, METHODS
 
     parser.add_argument("--rerank", default=DEFAULT_METHOD, metavar="METHOD",
                         help=f"rerank the first stage's top candidates: {', '.join(METHODS)} (default {DEFAULT_METHOD})")
@@ -49,20 +49,20 @@ def add_rerank_args(parser: argparse.ArgumentParser) -> None:
 
 def rerank_config(args: argparse.Namespace):
     """The validated ``RerankConfig`` of ``add_rerank_args``' flags (raises ConfigError: exit 2)."""
-    from core.rerank import RerankConfig
+    from core.rag.rerank import RerankConfig
 
     return RerankConfig(args.rerank, args.candidates, args.rerank_model)
 
 
 def reranker_from(args: argparse.Namespace, embedder):
     """A reranker with its features cached in the workspace (unless --no-cache)."""
-    from core.rerank import make_reranker
+    from core.rag.rerank import make_reranker
 
     return make_reranker(embedder, rerank_config(args), None if args.no_cache else workspace_of(args))
 
 
 def workspace_of(args: argparse.Namespace):
-    from core.workspace import Workspace, default_root
+    from core.runtime.workspace import Workspace, default_root
 
     return Workspace(Path(args.workspace) if args.workspace else default_root())
 
@@ -73,9 +73,9 @@ def chunk_config(args: argparse.Namespace) -> ChunkConfig:
 
 def build_retriever(args: argparse.Namespace, docs=None):
     """Load documents and the embedder, then chunk, embed (cached) and index them."""
-    from core.documents import load_paths
-    from core.embedding import EmbeddingCache, load_embedder
-    from core.retrieval import Retriever
+    from core.rag.documents import load_paths
+    from core.rag.embedding import EmbeddingCache, load_embedder
+    from core.rag.retrieval import Retriever
 
     config = chunk_config(args)  # validate flags before loading anything slow
     if hasattr(args, "rerank"):

@@ -47,7 +47,7 @@ def warn_if_unreadable(args) -> None:
     """One line on stderr when the built-in model meets documents it cannot read (prose)."""
     import sys
 
-    from core.corpora import builtin_model_reads_paths
+    from core.rag.corpora import builtin_model_reads_paths
 
     if args.model is None and not builtin_model_reads_paths(args.docs):
         print(PROSE_WARNING, file=sys.stderr)
@@ -58,7 +58,7 @@ def answerer_from(args, training_fallback=()):
     import torch
 
     from core.answering import Answerer, TrainingExamples, training_items
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     torch.set_num_threads(max(1, args.threads))
     decoding_from(args)  # validate before loading anything slow
@@ -91,7 +91,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import sys
 
-    from core.corpora import load_qa
+    from core.rag.corpora import load_qa
     from core.evaluation import evaluate, rows_to_csv, specs_for
 
     qa = load_qa(args.qa)

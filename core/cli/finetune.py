@@ -6,7 +6,7 @@ JSON (``--json``): ``{"final_train_loss", "final_eval_loss", "facts_recalled", "
 ``adapter_model.safetensors``, ``adapter_config.json`` and ``metrics.json``.
 
 Settings start from the model's preset (``--preset auto``: the built-in model's live
-defaults, or "quick" for a real model; see ``core.finetune_presets``); each flag given
+defaults, or "quick" for a real model; see ``core.finetune.presets``); each flag given
 overrides its value. Settings the chosen model cannot use exit with status 2 and one line.
 """
 
@@ -77,23 +77,23 @@ def config_from_args(args, base=None):
 
 
 def load_base(name: str | None, cache: bool = True):
-    """(model, tokenizer, name) through core.generation (a plain local folder also works without it)."""
+    """(model, tokenizer, name) through core.llm.generation (a plain local folder also works without it)."""
     gen = load_generator_for(name, cache)
     return gen.model, gen.tokenizer, gen.name
 
 
 def load_generator_for(name: str | None, cache: bool = True):
-    from core.generation import load_generator
+    from core.llm.generation import load_generator
 
     return load_generator(name, cache=cache)
 
 
 def run(args) -> int:
-    from core.corpora import load_qa
+    from core.rag.corpora import load_qa
     from core.errors import ConfigError
     from core.finetune import check_targets, train
-    from core.finetune_data import build_data, read_documents
-    from core.finetune_presets import preset_named
+    from core.finetune.data import build_data, read_documents
+    from core.finetune.presets import preset_named
 
     config_from_args(args)  # validate the flags before loading anything slow
     items = load_qa(args.qa)

@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.workspace import Workspace, default_root
+    from core.runtime.workspace import Workspace, default_root
 
     args.docs = args.paths
     retriever, docs = build_retriever(args)

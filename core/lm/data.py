@@ -23,12 +23,11 @@ import random
 import re
 from functools import lru_cache
 
-from core import world_templates as T
+from core.world import templates as T
 from core.lm.tokenizer import BOS, EOS, render_chat
-from core.prompting import build_messages
-from core.world import GENERAL_FACTS, KINDS, Entity, WorldDoc, make_entity, render_document
-from core.world import _VALUES
-from core.world import _base as place_word
+from core.llm.prompting import build_messages
+from core.world import (GENERAL_FACTS, KINDS, VALUE_KINDS, Entity, WorldDoc, make_entity, make_value, place_word,
+                        render_document)
 
 # System-instruction variants the model is trained on (the defaults come first).
 SYSTEM_RAG_VARIANTS = [
@@ -168,7 +167,7 @@ def _drill_word(rng: random.Random) -> str:
 
 def _world_value(rng: random.Random) -> str:
     """A value of a random kind, as documents state it (times, prices, festival names, addresses…)."""
-    return _VALUES[rng.choice(list(_VALUES))](rng)
+    return make_value(rng, rng.choice(VALUE_KINDS))
 
 
 def _drill_item(rng: random.Random) -> str:

@@ -17,9 +17,9 @@ import random
 import re
 
 from core.answering import Decoding
-from core.generation import Generator, generate, load_generator
+from core.llm.generation import Generator, generate, load_generator
 from core.scoring import is_correct
-from core.prompting import build_messages
+from core.llm.prompting import build_messages
 from core.world import generate_world
 
 def chunk_text(text: str, size: int = 400) -> list[str]:
@@ -40,8 +40,8 @@ def world_answerer(gen: Generator, world, embedder, k: int | None = None):
     """The app's own pipeline over a world's documents: default chunking, MiniLM, hybrid search, top-k
     (``k=None``: the app's default for this model, ``core.answering.default_k``)."""
     from core.answering import Answerer
-    from core.documents import Document
-    from core.retrieval import Retriever
+    from core.rag.documents import Document
+    from core.rag.retrieval import Retriever
 
     docs = [Document(d.name, d.name, d.text) for d in world.documents]
     return Answerer(gen, Retriever.build(docs, embedder), k=k)
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     gen = load_generator(args.model, cache=False)
-    from core.embedding import load_embedder
+    from core.rag.embedding import load_embedder
 
     embedder = load_embedder()
     worlds = [evaluate_world(gen, s, embedder, args.entities, args.k, args.limit) for s in args.seeds]

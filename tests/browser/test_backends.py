@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import choose, goto, no_errors
+from tests.browser.helpers import choose, goto, no_errors
 
 
 def test_compare_backends_on_a_click(page, lab_url):

@@ -1,101 +1,19 @@
 """What a workshop participant does, in a real Chromium against ``streamlit run app.py``.
 
-The tests share one session id and run in file order, as one person would: upload a PDF and a DOCX,
-ask the retrievers a question, train a tiny LoRA run (and refresh the page while it trains), then
-compare the five answers with that adapter. A screenshot of each step goes to test-artifacts.
+Each test is one thing a participant does, in its own session, so the tests run in any order: upload a
+PDF and a DOCX, ask the retrievers a question, train a tiny LoRA run (refreshing the page while it
+trains) and compare the five answers with that adapter. A screenshot of each step goes to test-artifacts.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlparse
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.test_documents import make_docx, make_pdf
+from tests.helpers import make_docx, make_pdf
+from tests.browser.helpers import ask, choose, goto, no_errors, painted_html, run_line, set_number, upload_files
 
-SID = "flowtour01"
 QUESTION = "How many days of annual leave do employees get?"
-
-
-_SESSIONS: dict[str, tuple[str, list[dict]]] = {}  # test name of a session -> (its real id, its browser's cookies)
-
-
-def real_sid(sid: str) -> str:
-    """The generated session id behind the name a test gave its session (after its first ``goto``)."""
-    return _SESSIONS[sid][0]
-
-
-def goto(page, lab_url: str, path: str, sid: str = SID) -> None:
-    """Open ``path`` in the session the tests call ``sid``, as the browser that made it (its cookie, its URL)."""
-    if sid not in _SESSIONS:
-        page.goto(f"{lab_url}/{path}")
-        wait_idle(page)
-        page.wait_for_function("document.cookie.includes('ragft_browser=')")
-        real = parse_qs(urlparse(page.url).query)["sid"][0]
-        _SESSIONS[sid] = real, [c for c in page.context.cookies() if c["name"] == "ragft_browser"]
-        return
-    real, cookies = _SESSIONS[sid]
-    page.context.add_cookies(cookies)
-    page.goto(f"{lab_url}/{path}?sid={real}")
-    wait_idle(page)
-
-
-def upload_files(page, paths) -> None:
-    """Open the upload expander if needed, pick the files in the browser's file chooser, wait for the rerun."""
-    dropzone = page.locator("[data-testid='stFileUploaderDropzone']")
-    if not dropzone.is_visible():
-        page.get_by_text("Upload your own documents").click()
-    with page.expect_file_chooser() as chooser:
-        dropzone.locator("button").first.click()
-    chooser.value.set_files([str(p) for p in paths])
-    page.wait_for_timeout(1500)  # the upload and the rerun it starts
-    wait_idle(page)
-
-
-def ask(page, label: str, text: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(text)
-    box.press("Enter")
-    page.wait_for_timeout(500)
-    wait_idle(page)
-
-
-def set_number(page, label: str, value: int) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    page.wait_for_timeout(300)
-    wait_idle(page)
-
-
-def no_errors(page) -> None:
-    for testid in ("stException", "stAlertContentError"):
-        boxes = page.locator(f"[data-testid='{testid}']")
-        assert boxes.count() == 0, boxes.all_inner_texts()
-
-
-def painted_html(page) -> str:
-    """The chunk painting: the st.html block holding the numbered chunk badges."""
-    return page.locator("[data-testid='stHtml']").filter(has=page.locator("sup")).first.inner_html()
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox labelled exactly ``label`` (retrying the click if a rerun swallowed it)."""
-    wait_idle(page)
-    box = page.locator("[data-testid='stSelectbox']").filter(
-        has=page.locator("[data-testid='stWidgetLabel']").get_by_text(label, exact=True)).first
-    wanted = page.get_by_role("option").filter(has_text=option).first
-    for _ in range(3):
-        box.click()
-        try:
-            wanted.wait_for(timeout=15_000)
-            break
-        except Exception:  # the dropdown closed during a rerun: open it again
-            page.keyboard.press("Escape")
-            wait_idle(page)
-    wanted.click()
-    page.wait_for_timeout(300)
-    wait_idle(page)
 
 
 def test_upload_pdf_and_docx_and_see_their_chunks(page, lab_url, tmp_path):
@@ -104,7 +22,7 @@ def test_upload_pdf_and_docx_and_see_their_chunks(page, lab_url, tmp_path):
                               "Bouquets are replaced for free when they arrive damaged."]))
     docx = tmp_path / "handbook.docx"
     docx.write_bytes(make_docx(["Annual leave is 25 days a year.", "Expenses need a receipt above 40 dollars."]))
-    goto(page, lab_url, "documents")
+    goto(page, lab_url, "documents", sid="upload-flow")
     upload_files(page, [pdf, docx])
     no_errors(page)
     body = page.inner_text("body")
@@ -120,8 +38,8 @@ def test_upload_pdf_and_docx_and_see_their_chunks(page, lab_url, tmp_path):
 
 
 def test_ask_a_question_and_see_three_retrievers(page, lab_url):
-    goto(page, lab_url, "retrieval")
-    choose(page, "Corpus", "Corvid Analytics employee handbook")  # the session keeps the uploads chosen above
+    goto(page, lab_url, "retrieval", sid="ask-flow")
+    choose(page, "Corpus", "Corvid Analytics employee handbook")
     ask(page, "Your question", QUESTION)
     no_errors(page)
     for heading in ("Dense (embeddings)", "BM25 (keywords)", "Hybrid (RRF)"):
@@ -133,15 +51,12 @@ def test_ask_a_question_and_see_three_retrievers(page, lab_url):
     screenshot(page, "flow-retrieval")
 
 
-def run_line(page):
-    """The live panel's headline: "Run <name> — <icon> <state>" (the fragment redraws it every second)."""
-    return page.locator("[data-testid='stMarkdown']").filter(has_text=re.compile(r"^Run \S+ — ")).first
-
-
-def test_training_survives_refresh_and_draws_its_curve(page, lab_url):
-    """Train 3 LoRA steps on 5 Q&A rows; reload the same ?sid= URL mid-run: the run is still listed, then finishes."""
-    goto(page, lab_url, "finetune")
-    choose(page, "Corpus", "Synthetic world: arcade")  # the session keeps the uploads chosen above (issue 18)
+def test_training_survives_refresh_and_its_adapter_answers(page, lab_url):
+    """Train 3 LoRA steps on 5 Q&A rows; reload the same ?sid= URL mid-run: the run is still listed, then
+    finishes; then the five answers use that adapter."""
+    sid = "train-flow"
+    goto(page, lab_url, "finetune", sid)
+    choose(page, "Corpus", "Synthetic world: arcade")
     page.get_by_text("Type rows in a table").click()  # five Q&A rows from the corpus: evaluation stays quick
     page.wait_for_timeout(300)
     wait_idle(page)
@@ -152,7 +67,7 @@ def test_training_survives_refresh_and_draws_its_curve(page, lab_url):
     run = run_line(page).locator("code").inner_text()
     screenshot(page, "flow-finetune-started")
 
-    goto(page, lab_url, "finetune")  # the refresh: a new browser session, the same sid in the URL
+    goto(page, lab_url, "finetune", sid)  # the refresh: a new browser session, the same sid in the URL
     status = run_line(page).inner_text()
     assert run in status and any(s in status for s in ("queued", "running", "done")), status
 
@@ -165,9 +80,7 @@ def test_training_survives_refresh_and_draws_its_curve(page, lab_url):
     page.get_by_role("heading", name="3 · Train").scroll_into_view_if_needed()
     screenshot(page, "flow-finetune")
 
-
-def test_compare_five_answers(page, lab_url):
-    goto(page, lab_url, "answers")
+    goto(page, lab_url, "answers", sid)
     assert page.get_by_text("No LoRA adapter trained yet").count() == 0  # the run above is this session's adapter
     ask(page, "Your question", QUESTION)
     page.get_by_role("button", name="Ask all five").click()

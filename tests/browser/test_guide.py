@@ -12,8 +12,7 @@ import re
 import pytest
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import choose, goto, no_errors, real_sid, set_number
-
+from tests.browser.helpers import choose, goto, no_errors, real_sid, set_number
 
 
 def click(page, name: str) -> None:

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from core.sessions import is_session_id
+from core.runtime.sessions import is_session_id
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import upload_files
+from tests.browser.helpers import upload_files
 
 pytestmark = pytest.mark.browser
 

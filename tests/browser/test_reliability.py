@@ -22,7 +22,7 @@ import time
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, screenshot, start_server, wait_idle
-from tests.browser.test_flows import run_line, set_number
+from tests.browser.helpers import run_line, set_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 N_SESSIONS = 20

@@ -8,8 +8,7 @@ import re
 import pytest
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import ask, goto
-from tests.browser.test_watch_cost import start_run
+from tests.browser.helpers import ask, goto, start_run
 
 SID = "reportsession1"
 pytestmark = pytest.mark.slow

@@ -4,8 +4,7 @@ are <mark>ed, and a chunk holding ``<script>`` stays inert text."""
 from __future__ import annotations
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_flows import ask, goto, no_errors, upload_files
-from tests.browser.test_xss import LIVE, PAYLOAD
+from tests.browser.helpers import LIVE, PAYLOAD, ask, goto, no_errors, upload_files
 
 SID = "rerankview01"
 

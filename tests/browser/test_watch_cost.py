@@ -15,25 +15,9 @@ import time
 import pytest
 
 from tests.browser.conftest import wait_idle
-from tests.browser.test_flows import goto, real_sid, run_line, set_number
+from tests.browser.helpers import real_sid, start_run
 
-STEPS = 12
-FULL = bool(os.environ.get("RAGFT_WATCH_FULL"))  # the default 40-step run on the corpus Q&A set (README figure)
 pytestmark = pytest.mark.slow
-
-
-def start_run(page, lab_url: str, sid: str, steps: int = STEPS) -> str:
-    """Start a LoRA run on five typed Q&A rows (or the default run when FULL); return the run's name."""
-    goto(page, lab_url, "finetune", sid)  # private sessions: the browser that made it, with its cookie
-    if not FULL:
-        page.get_by_text("Type rows in a table").click()  # five Q&A rows: the evaluations stay short
-        page.wait_for_timeout(300)
-        wait_idle(page)
-        set_number(page, "Training steps", steps)
-        set_number(page, "Evaluate every (steps)", steps)
-    page.get_by_role("button", name="▶ Start training").click()
-    run_line(page).wait_for(timeout=60_000)
-    return run_line(page).locator("code").inner_text()
 
 
 def _wait_done(workspace, sid: str, run: str, timeout: float = 900) -> dict:

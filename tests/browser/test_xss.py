@@ -12,21 +12,14 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import ask, goto, no_errors, upload_files
+from tests.browser.helpers import LIVE, PAYLOAD, ask, goto, no_errors, upload_files
 
 SID = "xsscheck01"
-PAYLOAD = '<script>window.__xss=1</script> <img src=x onerror="window.__xss=1"> <b>bold-marker</b>'
 TXT = f"Notes about the vault. {PAYLOAD} The vault code is 7731 and the vault opens at noon."
 HTML = ("<html><body><h1>Vault</h1><p>The vault code is 7731. "
         "&lt;script&gt;window.__xss=1&lt;/script&gt; &lt;img src=x onerror=\"window.__xss=1\"&gt; "
         "&lt;b&gt;bold-marker&lt;/b&gt;</p><script>window.__xss=1</script>"
         "<img src=x onerror=\"window.__xss=1\"></body></html>")
-LIVE = """() => ({
-    xss: window.__xss,
-    bold: [...document.querySelectorAll('b')].filter(b => b.textContent.trim() === 'bold-marker').length,
-    img: document.querySelectorAll('img[src="x"]').length,
-    script: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('__xss')).length,
-})"""
 
 
 def assert_inert(page, where: str) -> None:

@@ -1,0 +1,117 @@
+"""Training presets chosen by model size, and what a run will cost on THIS machine (measured, not guessed).
+
+The built-in model keeps its live defaults (``FinetuneConfig()``: seconds on a laptop).
+A real model (SmolLM2-135M, Qwen2.5-0.5B, GPT-2, Flan-T5) gets:
+
+- **quick**: 20 facts, the query/value projections at rank 4, a learning rate for
+  pretrained weights, small micro-batches, light evaluation (8 questions), and an early
+  stop once facts recalled reaches 0.8. It finishes in minutes on 2 cores.
+- **thorough**: every fact, attention and MLP layers at rank 16, the open-book mix and
+  full evaluation. It takes longer; ``calibrate`` says how long before it starts.
+
+>>> [p.name for p in presets_for(gen.model, gen.is_builtin)]          # doctest: +SKIP
+['quick', 'thorough']
+>>> calibrate(gen.model, gen.tokenizer, data, preset.config).total_seconds   # doctest: +SKIP
+212.4
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from core.rag.corpora import QAItem
+from core.finetune import FinetuneConfig, all_targets, attention_targets, batch_plan, prepare_model, training_threads
+from core.finetune.data import FinetuneData
+from core.finetune.evaluate import eval_groups, evaluate
+from core.finetune.step import Estimate, PeakRSS, train_step
+from core.runtime.threads import torch_threads
+
+LARGE_PARAMS = 500e6  # above this, checkpoint activations even in the quick preset
+CALIBRATION_QUESTIONS = 4  # questions generated to time an evaluation (scaled to the real count)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str  # "live" | "quick" | "thorough"
+    label: str
+    why: str  # one sentence for the page
+    config: FinetuneConfig
+
+
+def presets_for(model, is_builtin: bool) -> list[Preset]:
+    """The presets for this model, the default first."""
+    if is_builtin:
+        return [Preset("live", "Live (built-in model)", "Today's defaults: every fact, all layers, seconds per step.",
+                       FinetuneConfig())]
+    n_params = sum(p.numel() for p in model.parameters())
+    big = n_params > LARGE_PARAMS
+    quick = FinetuneConfig(
+        rank=4, alpha=8.0, target_modules=attention_targets(model),
+        learning_rate=2e-3,  # pretrained weights: ~5× lower than the built-in's 1e-2, still enough for 15 steps
+        max_steps=15, batch_size=20, micro_batch_size=4, eval_every=5, max_eval_questions=8, max_new_tokens=24,
+        max_facts=20, val_fraction=0.0, open_book_mix=0.0, stop_at_recall=0.8, gradient_checkpointing=big)
+    thorough = FinetuneConfig(
+        rank=16, alpha=32.0, target_modules=all_targets(model), learning_rate=5e-4, epochs=8, batch_size=16,
+        micro_batch_size=4, eval_every=10, max_eval_questions=24, max_new_tokens=32, gradient_checkpointing=big)
+    return [Preset("quick", "Quick (minutes)", "20 facts, query/value layers at rank 4, stops at 80% recalled.",
+                   quick),
+            Preset("thorough", "Thorough", "Every fact, attention and MLP layers at rank 16, the open-book mix.",
+                   thorough)]
+
+
+def preset_named(model, is_builtin: bool, name: str = "auto") -> Preset:
+    """A preset by name ("auto" = the default for this model); ConfigError when the model has no such preset."""
+    from core.errors import ConfigError
+
+    presets = presets_for(model, is_builtin)
+    if name == "auto":
+        return presets[0]
+    for preset in presets:
+        if preset.name == name:
+            return preset
+    raise ConfigError(f"preset {name!r} is not offered for this model; choose from "
+                      f"{', '.join(p.name for p in presets)} (or auto)")
+
+
+def planned_evals(steps: int, eval_every: int) -> int:
+    """Evaluations a run makes: before training, every ``eval_every`` steps, and after the last step."""
+    return 1 + len(range(eval_every, steps, eval_every)) + 1
+
+
+def calibrate(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig,
+              general_items: Sequence[QAItem] = ()) -> Estimate:
+    """Train one real step (the run's first batch) and time one small evaluation, on a copy of the model.
+
+    The time per step and the peak resident memory (weights, optimiser state and
+    activations) are measured; the evaluation time is scaled from ``CALIBRATION_QUESTIONS``
+    questions to the number a real evaluation asks.
+    """
+    plan = batch_plan(len(data.train), config)
+    with torch_threads(training_threads()), PeakRSS() as memory:
+        model = prepare_model(base_model, config)
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
+        cpu = time.process_time()
+        step_s = train_step(model, optimizer, data.train, plan[0][1], config.learning_rate, tokenizer.pad_token_id,
+                            config.micro_batch_size)["seconds"]
+        step_cpu = time.process_time() - cpu
+        small = dataclasses.replace(config, max_eval_questions=CALIBRATION_QUESTIONS)
+        t, cpu = time.perf_counter(), time.process_time()
+        evaluate(model, tokenizer, dataclasses.replace(data, val=data.val[:CALIBRATION_QUESTIONS]), small,
+                 general_items)
+        eval_s, eval_cpu = time.perf_counter() - t, time.process_time() - cpu
+    asked = sum(len(rows) for rows in eval_groups(data, small, general_items).values())
+    full = sum(len(rows) for rows in eval_groups(data, config, general_items).values())
+    scale = max(1.0, full / max(1, asked))
+    eval_s, eval_cpu = eval_s * scale, eval_cpu * scale
+    del model, optimizer
+    gc.collect()
+    n_evals = planned_evals(len(plan), config.eval_every)
+    return Estimate(round(step_s, 3), round(eval_s, 2), len(plan), n_evals,
+                    round(len(plan) * step_s + n_evals * eval_s, 1), round(memory.peak_mb, 1),
+                    round(memory.peak_mb - memory.start_mb, 1), round(step_cpu, 3), round(eval_cpu, 2))

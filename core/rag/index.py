@@ -1,0 +1,194 @@
+"""Search structures over chunk vectors and chunk text.
+
+- Dense: FAISS inner product on normalised vectors (= cosine). ``flat`` is
+  exact; ``hnsw`` (graph) and ``ivf`` (clustered lists) are approximate and
+  exist so the Lab can show the recall/latency trade-off.
+- Sparse: BM25 from ``bm25s`` (fast, pure numpy/scipy, maintained, English stopwords).
+- Hybrid: reciprocal-rank fusion of the dense and BM25 rankings (Cormack et al. 2009).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.rag.chunking import Chunk
+from core.errors import ConfigError, IndexError_
+
+KINDS = ("flat", "hnsw", "ivf")
+MODES = ("dense", "bm25", "hybrid")
+IVF_MIN_PER_LIST = 4  # fewer training points per list and the k-means clusters mean nothing
+MAX_PARAM = 100_000  # far above any useful M, efSearch, nlist or nprobe; stops runaway values
+RRF_K = 60  # the constant from the RRF paper; damps the weight of the very top ranks
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    kind: str = "flat"  # exact search: at Lab corpus sizes it is fast enough and never misses
+    hnsw_m: int = 32  # graph degree: higher = better recall, more memory
+    hnsw_ef_search: int = 64  # candidates explored per query: higher = better recall, slower
+    ivf_nlist: int = 0  # number of clusters; 0 = about sqrt(n), bounded by the training rule
+    ivf_nprobe: int = 4  # clusters visited per query
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ConfigError(f"unknown index kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        numbers = (self.hnsw_m, self.hnsw_ef_search, self.ivf_nlist, self.ivf_nprobe)
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in numbers):
+            raise ConfigError("index parameters must be whole numbers")
+        if max(numbers) > MAX_PARAM:
+            raise ConfigError(f"index parameters must be at most {MAX_PARAM:,}")
+        if self.hnsw_m < 2 or self.hnsw_ef_search < 1 or self.ivf_nprobe < 1 or self.ivf_nlist < 0:
+            raise ConfigError("index parameters must be positive (hnsw_m ≥ 2, ef_search ≥ 1, nprobe ≥ 1)")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result. ``score`` is cosine (dense), BM25, or RRF (hybrid); ``rank`` starts at 1."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    details: dict = field(default_factory=dict, compare=False, hash=False)  # per-retriever scores/ranks
+
+
+class DenseIndex:
+    """A FAISS index over normalised float32 vectors."""
+
+    def __init__(self, vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> None:
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) == 0:
+            raise IndexError_("There are no chunk vectors to index: the corpus produced zero chunks.")
+        self.config = config
+        n, dim = vectors.shape
+        if config.kind == "flat":
+            index = faiss.IndexFlatIP(dim)
+        elif config.kind == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efSearch = config.hnsw_ef_search
+        else:
+            index = self._ivf(vectors, config)
+        index.add(vectors)
+        self.index = index
+        self.size = n
+
+    @staticmethod
+    def _ivf(vectors: np.ndarray, config: IndexConfig):
+        import faiss
+
+        n, dim = vectors.shape
+        nlist = ivf_lists(n, config.ivf_nlist)
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.min_points_per_centroid = 1  # small corpora are the Lab's normal case: no FAISS warning
+        index.train(vectors)
+        index.nprobe = min(config.ivf_nprobe, nlist)
+        return index
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each shape (len(queries), k'); k' = min(k, size). Missing slots have id -1."""
+        k = min(k, self.size)
+        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, config: IndexConfig) -> "DenseIndex":
+        import faiss
+
+        self = cls.__new__(cls)
+        try:
+            self.index = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            raise IndexError_(f"The saved index at {path} is damaged; rebuild it.") from exc
+        self.config, self.size = config, self.index.ntotal
+        return self
+
+
+def ivf_lists(n: int, requested: int = 0) -> int:
+    """The IVF lists used for ``n`` vectors: ``requested`` (0 = about √n), lowered so each list gets at least
+    IVF_MIN_PER_LIST training points. Small corpora get fewer lists rather than an error.
+
+    >>> ivf_lists(38), ivf_lists(4), ivf_lists(10_000), ivf_lists(38, requested=20)
+    (6, 1, 100, 9)
+    """
+    wanted = requested or max(1, int(math.sqrt(n)))
+    return max(1, min(wanted, n // IVF_MIN_PER_LIST))
+
+
+class BM25Index:
+    """BM25 over chunk texts (lower-cased words, English stopwords removed)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import bm25s
+
+        if not texts:
+            raise IndexError_("There are no chunks to index: the corpus produced zero chunks.")
+        self.size = len(texts)
+        tokenized = bm25s.tokenize(texts, stopwords="en", show_progress=False)
+        # Chunks of stop words or single characters leave no terms: bm25s cannot index
+        # an empty vocabulary, and every query would score 0 anyway.
+        self.bm25 = None
+        if tokenized.vocab:
+            self.bm25 = bm25s.BM25()
+            self.bm25.index(tokenized, show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for ``query`` (zeros when no query word is in the corpus)."""
+        import bm25s
+
+        if self.bm25 is None:
+            return np.zeros(self.size, dtype=np.float32)
+        words = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+        known = [w for w in words if w in self.bm25.vocab_dict]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.scores(query)
+        ids = top_ids(scores, k)
+        return scores[ids], ids
+
+
+def top_ids(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first, ties in index order: ``argsort(-scores, stable)[:k]``.
+
+    Sorting 100k BM25 scores per query costs milliseconds; most are zero, so the k-th best is
+    found among the positive ones, and only the scores above it are sorted (exactly the full sort's order).
+
+    >>> top_ids(np.array([0.0, 2.0, 1.0, 2.0]), 2).tolist()
+    [1, 3]
+    """
+    k = min(k, len(scores))
+    positive = np.flatnonzero(scores > 0)
+    kth = np.partition(scores[positive], len(positive) - k)[len(positive) - k] if len(positive) > k > 0 else 0.0
+    above = np.flatnonzero(scores > kth)  # in index order, so the stable sort keeps ties in it
+    ties = np.flatnonzero(scores == kth)[: k - len(above)]  # e.g. the many zeros of a rare query word
+    if len(above) + len(ties) < k:  # negative scores reach the top k: sort them all
+        return np.argsort(-scores, kind="stable")[:k]
+    return np.concatenate([above[np.argsort(-scores[above], kind="stable")], ties])[:k]
+
+
+def rrf(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion: score(id) = Σ 1 / (k + rank). Returns (id, score), best first.
+
+    >>> rrf([[1, 2], [2, 3]])[0][0]
+    2
+    """
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -1,0 +1,237 @@
+"""The Lab's one owner of background work: a process-wide queue with a lane per kind of work.
+
+The Lab runs on a couple of CPU cores, so within a lane jobs run one after another
+in a single worker thread; the others wait and can see their queue position. Two
+lanes: ``"train"`` (fine-tuning runs) and ``"eval"`` (batch evaluations), so a
+short evaluation does not wait behind a long training run. A training job writes
+its progress to ``run_dir/metrics.json``, so a page refresh (a new Streamlit
+session) or an app restart can still show it from disk. Jobs carry an ``owner``
+(the session's workspace folder) so users only list their own. A finished job
+keeps only its status and result: its ``work`` (which holds models, tokenizer and
+documents) is dropped, so the memory goes with it.
+
+>>> job_id = submit(Job(owner="ws/sessions/abc", run_dir=Path("ws/adapters/run1"), work=my_work))  # doctest: +SKIP
+>>> status(job_id)                                                                                 # doctest: +SKIP
+JobStatus(id='…', state='running', position=None, metrics={'step': 12, 'loss': 1.9, …}, message='', …)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from core.errors import Cancelled
+from core.runtime.memory import release_memory
+from core.runtime.workspace import atomic_write_json, read_json
+
+LIVE = ("queued", "running")
+FINAL = ("done", "failed", "stopped")
+LANES = ("train", "eval")
+
+
+@dataclass
+class JobContext:
+    """What a job's ``work`` function gets: a stop flag to check each step and a way to report progress."""
+
+    should_stop: Callable[[], bool]
+    report: Callable[[dict], None]
+
+
+@dataclass
+class Job:
+    owner: str  # who may see it: the session's workspace folder
+    run_dir: Path | None  # where the job writes metrics.json (and its results); None: nothing on disk
+    work: Callable[[JobContext], object] | None  # runs in the worker thread; may return {"status": "stopped"}
+    label: str = ""
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    lane: str = "train"  # one of LANES: jobs of a lane run one at a time, lanes side by side
+
+    def __post_init__(self) -> None:
+        if self.lane not in LANES:
+            raise ValueError(f"lane must be one of {', '.join(LANES)} (got {self.lane!r})")
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    id: str
+    state: str  # queued | running | done | failed | stopped | interrupted (was live when the app stopped)
+    position: int | None  # 1 = next to run; None unless queued
+    metrics: dict  # the latest progress the job reported
+    message: str  # why it failed, in words
+    run_dir: Path | None
+    label: str = ""
+    owner: str = ""
+    result: object = None  # what ``work`` returned (or a stopped job's partial result), once finished
+    lane: str = "train"
+    started_at: float | None = None  # when it began running (time.time())
+
+
+class JobQueue:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, deque[Job]] = {lane: deque() for lane in LANES}
+        self._jobs: dict[str, Job] = {}
+        self._state: dict[str, str] = {}
+        self._metrics: dict[str, dict] = {}
+        self._message: dict[str, str] = {}
+        self._result: dict[str, object] = {}
+        self._started: dict[str, float] = {}
+        self._stop: dict[str, threading.Event] = {}
+        self._workers: dict[str, threading.Thread] = {}
+
+    def submit(self, job: Job) -> str:
+        if job.run_dir is not None:
+            Path(job.run_dir).mkdir(parents=True, exist_ok=True)
+            if read_json(Path(job.run_dir) / "metrics.json") is None:
+                atomic_write_json(Path(job.run_dir) / "metrics.json",
+                                  {"status": "queued", "label": job.label, "started_at": time.time()})
+        with self._lock:
+            self._jobs[job.id], self._state[job.id] = job, "queued"
+            self._stop[job.id] = threading.Event()
+            self._waiting[job.lane].append(job)
+            worker = self._workers.get(job.lane)
+            if worker is None or not worker.is_alive():
+                worker = threading.Thread(target=self._run_all, args=(job.lane,), name=f"lab-jobs-{job.lane}",
+                                          daemon=True)
+                self._workers[job.lane] = worker
+                worker.start()
+        return job.id
+
+    def status(self, job_id: str) -> JobStatus | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            position = next((i for i, j in enumerate(self._waiting[job.lane], 1) if j.id == job_id), None)
+            return JobStatus(job_id, self._state[job_id], position, dict(self._metrics.get(job_id, {})),
+                             self._message.get(job_id, ""), Path(job.run_dir) if job.run_dir is not None else None,
+                             job.label, job.owner, self._result.get(job_id), job.lane, self._started.get(job_id))
+
+    def stop(self, job_id: str) -> bool:
+        """Stop a running job after its current step, or take a queued one off the queue."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or self._state[job_id] not in LIVE:
+                return False
+            self._stop[job_id].set()
+            if self._state[job_id] == "queued":
+                self._waiting[job.lane].remove(job)
+                self._state[job_id] = "stopped"
+                self._jobs[job_id] = replace(job, work=None)
+                if job.run_dir is not None:
+                    _merge_metrics(job.run_dir, {"status": "stopped", "message": "Stopped before it started."})
+        return True
+
+    def jobs(self, owner: str | None = None) -> list[JobStatus]:
+        with self._lock:
+            ids = [i for i, j in self._jobs.items() if owner is None or j.owner == owner]
+        return [s for s in (self.status(i) for i in ids) if s is not None]
+
+    def live(self, owner: str | None = None) -> list[JobStatus]:
+        """The queued or running jobs (of ``owner``): a page polls only while this is not empty."""
+        return [s for s in self.jobs(owner) if s.state in LIVE]
+
+    def find(self, run_dir: str | Path) -> JobStatus | None:
+        """The live-or-finished job writing to ``run_dir`` in this process, if any."""
+        target = Path(run_dir).resolve()
+        matches = [s for s in self.jobs() if s.run_dir is not None and Path(s.run_dir).resolve() == target]
+        return matches[-1] if matches else None
+
+    def wait(self, job_id: str, timeout: float = 600.0, poll: float = 0.1) -> JobStatus | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.status(job_id)
+            if st is None or st.state not in LIVE:
+                return st
+            time.sleep(poll)
+        return self.status(job_id)
+
+    def _run_all(self, lane: str) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting[lane]:
+                    self._workers.pop(lane, None)
+                    return
+                job = self._waiting[lane].popleft()
+                self._state[job.id], self._started[job.id] = "running", time.time()
+            self._run_one(job)
+            job = None  # the last reference to its work: the run's model copy, optimiser and batches are garbage
+            release_memory()
+
+    def _run_one(self, job: Job) -> None:
+        stop = self._stop[job.id]
+
+        def report(metrics: dict) -> None:
+            with self._lock:
+                self._metrics[job.id] = dict(metrics)
+
+        result, message = None, ""
+        try:
+            result = job.work(JobContext(stop.is_set, report))
+            said = result.get("status") if isinstance(result, dict) else None
+            state = said if said in FINAL else ("stopped" if stop.is_set() else "done")
+        except Cancelled as exc:  # stopped on request: keep what was finished (``exc.partial``)
+            state, result = "stopped", getattr(exc, "partial", None)
+        except Exception as exc:  # a failed job must never kill the worker
+            state, message = "failed", f"{exc.__class__.__name__}: {exc}"
+            if job.run_dir is not None:
+                _merge_metrics(job.run_dir, {"status": "failed", "message": message,
+                                             "traceback": traceback.format_exc(limit=5)})
+        with self._lock:
+            self._state[job.id], self._message[job.id], self._result[job.id] = state, message, result
+            self._jobs[job.id] = replace(job, work=None)  # only the status stays: the models can be freed
+            self._stop.pop(job.id, None)
+
+
+def _merge_metrics(run_dir: Path, update: dict) -> None:
+    path = Path(run_dir) / "metrics.json"
+    metrics = read_json(path, {}) or {}
+    metrics.update(update)
+    atomic_write_json(path, metrics)
+
+
+def status_from_disk(run_dir: str | Path, metrics: dict | None = None) -> str:
+    """A run's state from its metrics.json (or ``metrics``, already read): a "running" run with
+    no live job was interrupted."""
+    metrics = metrics if metrics is not None else read_json(Path(run_dir) / "metrics.json") or {}
+    state = metrics.get("status", "unknown")
+    live = QUEUE.find(run_dir)
+    if live is not None:
+        return live.state
+    return "interrupted" if state in LIVE else state
+
+
+QUEUE = JobQueue()  # one per process: every Streamlit session shares this worker
+
+
+def submit(job: Job) -> str:
+    return QUEUE.submit(job)
+
+
+def status(job_id: str) -> JobStatus | None:
+    return QUEUE.status(job_id)
+
+
+def stop(job_id: str) -> bool:
+    return QUEUE.stop(job_id)
+
+
+def jobs(owner: str | None = None) -> list[JobStatus]:
+    return QUEUE.jobs(owner)
+
+
+def task_job(owner: str, label: str, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], object],
+             lane: str = "eval") -> Job:
+    """A job for work written as ``fn(progress, should_stop)`` (``progress(done, total)``, e.g.
+    ``core.evaluation.evaluate``): its progress becomes the job's metrics ``{"done", "total"}``; a
+    ``Cancelled`` it raises stops the job with ``exc.partial`` as the result."""
+    def work(ctx: JobContext):
+        return fn(lambda done, total: ctx.report({"done": done, "total": total}), ctx.should_stop)
+
+    return Job(owner=str(owner), run_dir=None, work=work, label=label, lane=lane)

@@ -1,0 +1,134 @@
+"""Helpers the browser tests share: sessions, widgets, a training run, the XSS probe.
+
+Every test opens its own named session with ``goto`` (the first visit creates it, with its cookie), so a
+test never depends on another having run first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import parse_qs, urlparse
+
+from tests.browser.conftest import wait_idle
+
+# --- sessions and widgets ----------------------------------------------------------------------
+
+FLOW_SID = "flowtour01"  # the session ``goto`` opens when a test names none
+
+
+_SESSIONS: dict[str, tuple[str, list[dict]]] = {}  # test name of a session -> (its real id, its browser's cookies)
+
+
+def real_sid(sid: str) -> str:
+    """The generated session id behind the name a test gave its session (after its first ``goto``)."""
+    return _SESSIONS[sid][0]
+
+
+def goto(page, lab_url: str, path: str, sid: str = FLOW_SID) -> None:
+    """Open ``path`` in the session the tests call ``sid``, as the browser that made it (its cookie, its URL)."""
+    if sid not in _SESSIONS:
+        page.goto(f"{lab_url}/{path}")
+        wait_idle(page)
+        page.wait_for_function("document.cookie.includes('ragft_browser=')")
+        real = parse_qs(urlparse(page.url).query)["sid"][0]
+        _SESSIONS[sid] = real, [c for c in page.context.cookies() if c["name"] == "ragft_browser"]
+        return
+    real, cookies = _SESSIONS[sid]
+    page.context.add_cookies(cookies)
+    page.goto(f"{lab_url}/{path}?sid={real}")
+    wait_idle(page)
+
+
+def upload_files(page, paths) -> None:
+    """Open the upload expander if needed, pick the files in the browser's file chooser, wait for the rerun."""
+    dropzone = page.locator("[data-testid='stFileUploaderDropzone']")
+    if not dropzone.is_visible():
+        page.get_by_text("Upload your own documents").click()
+    with page.expect_file_chooser() as chooser:
+        dropzone.locator("button").first.click()
+    chooser.value.set_files([str(p) for p in paths])
+    page.wait_for_timeout(1500)  # the upload and the rerun it starts
+    wait_idle(page)
+
+
+def ask(page, label: str, text: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(text)
+    box.press("Enter")
+    page.wait_for_timeout(500)
+    wait_idle(page)
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def no_errors(page) -> None:
+    for testid in ("stException", "stAlertContentError"):
+        boxes = page.locator(f"[data-testid='{testid}']")
+        assert boxes.count() == 0, boxes.all_inner_texts()
+
+
+def painted_html(page) -> str:
+    """The chunk painting: the st.html block holding the numbered chunk badges."""
+    return page.locator("[data-testid='stHtml']").filter(has=page.locator("sup")).first.inner_html()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled exactly ``label`` (retrying the click if a rerun swallowed it)."""
+    wait_idle(page)
+    box = page.locator("[data-testid='stSelectbox']").filter(
+        has=page.locator("[data-testid='stWidgetLabel']").get_by_text(label, exact=True)).first
+    wanted = page.get_by_role("option").filter(has_text=option).first
+    for _ in range(3):
+        box.click()
+        try:
+            wanted.wait_for(timeout=15_000)
+            break
+        except Exception:  # the dropdown closed during a rerun: open it again
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    wanted.click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def run_line(page):
+    """The live panel's headline: "Run <name> — <icon> <state>" (the fragment redraws it every second)."""
+    return page.locator("[data-testid='stMarkdown']").filter(has_text=re.compile(r"^Run \S+ — ")).first
+
+
+# --- training -----------------------------------------------------------------------------------
+
+STEPS = 12
+FULL = bool(os.environ.get("RAGFT_WATCH_FULL"))  # the default 40-step run on the corpus Q&A set (README figure)
+
+
+def start_run(page, lab_url: str, sid: str, steps: int = STEPS) -> str:
+    """Start a LoRA run on five typed Q&A rows (or the default run when FULL); return the run's name."""
+    goto(page, lab_url, "finetune", sid)  # private sessions: the browser that made it, with its cookie
+    if not FULL:
+        page.get_by_text("Type rows in a table").click()  # five Q&A rows: the evaluations stay short
+        page.wait_for_timeout(300)
+        wait_idle(page)
+        set_number(page, "Training steps", steps)
+        set_number(page, "Evaluate every (steps)", steps)
+    page.get_by_role("button", name="▶ Start training").click()
+    run_line(page).wait_for(timeout=60_000)
+    return run_line(page).locator("code").inner_text()
+
+
+# --- markup that must stay inert ------------------------------------------------------------------
+
+PAYLOAD = '<script>window.__xss=1</script> <img src=x onerror="window.__xss=1"> <b>bold-marker</b>'
+LIVE = """() => ({
+    xss: window.__xss,
+    bold: [...document.querySelectorAll('b')].filter(b => b.textContent.trim() === 'bold-marker').length,
+    img: document.querySelectorAll('img[src="x"]').length,
+    script: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('__xss')).length,
+})"""
