@@ -100,7 +100,7 @@ def plain_format(messages: list[dict]) -> str:
     r"""The documented prompt for tokenizers without a chat template.
 
     >>> plain_format([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}])
-    'System: Be brief.\\nUser: Hi?\\nAssistant:'
+    'System: Be brief.\nUser: Hi?\nAssistant:'
     """
     return "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages) + "\nAssistant:"
 
