@@ -23,7 +23,7 @@ from ui.rerank_views import (SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, edited_r
                              slope_chart)
 from ui.resources import get_embedder, get_embedding_cache, get_feature_store, get_reranker
 from ui.state import retriever_key
-from ui.widgets import escape
+from ui.widgets import download_table, escape
 
 SWEEP_SIZES = {"tokens": [16, 32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
 SWEEP_OVERLAP = 0.2  # the sweep's overlap as a share of the chunk size
@@ -199,6 +199,8 @@ if qa:
     table = ss.get("ret_rr_scores")
     if table and table["key"] == rr_key:
         st.dataframe(pd.DataFrame(table["rows"]), hide_index=True, width="stretch")
+        download_table(table["rows"], "reranker_comparison", "Reranker comparison", "ret_rr_dl",
+                       {"first_stage": first_mode, "candidates": candidates})
         st.caption(f"{first_mode} first stage, top {candidates} reranked, top 5 scored. `none` is the first stage "
                    "alone; MMR trades relevance for variety, so it is not meant to win hit@1.")
 
@@ -280,6 +282,9 @@ else:
                                "build ms": round(r["build_s"] * 1000, 2)} for r in ok])
         left, right = st.columns([1, 1])
         left.dataframe(table, hide_index=True, width="stretch")
+        download_table(table, "index_comparison", "Index comparison", "ret_index_dl",
+                       {"n_chunks": n_chunks, "n_questions": len(queries), "configs": [c.to_dict() for c in configs]},
+                       where=left)
         left.caption(f"Measured live on {len(queries)} questions"
                      + (" (the Q&A set with its paraphrases)" if qa else " (your question)")
                      + f" over {n_chunks} chunks; recall compares each index's top-{k} with exact search.")
@@ -353,11 +358,15 @@ if sweep and sweep["key"] == key and sweep["rows"]:
     fig.update_layout(height=320, margin=dict(t=10, b=40, l=40, r=10), yaxis=dict(range=[0, 1.05]),
                       xaxis_title=f"chunk size ({config.unit})", legend=dict(orientation="h"))
     st.plotly_chart(fig, key="ret_sweep_chart")
+    download_table(frame, "chunk_size_sweep", "Sweep", "ret_sweep_dl", {"corpus": ss["corpus"], "mode": sweep["mode"],
+                   "strategy": config.strategy, "unit": config.unit, "overlap_ratio": SWEEP_OVERLAP})
     st.caption(f"{sweep['mode']} retrieval over {int(frame['n'].iloc[0])} questions. Small chunks are precise "
                "but may cut a fact in two; big chunks keep facts whole but blur their meaning into one vector.")
 if sweep and sweep["key"] == key and sweep["per_size"]:
     st.markdown(f"**Your question at each size** ({sweep['mode']}): “{escape(sweep['question'])}”")
     st.dataframe(pd.DataFrame(sweep["per_size"]), hide_index=True, width="stretch")
+    download_table(sweep["per_size"], "question_at_each_size", "Your question at each size", "ret_per_size_dl",
+                   {"question": sweep["question"], "mode": sweep["mode"]})
 
 
 # --- metrics over the Q&A set --------------------------------------------------------------
@@ -378,6 +387,8 @@ else:
                             "questions": s.n} for mode, (s, _) in evaluation.items()])
     left, right = st.columns([1, 1])
     left.dataframe(scores, hide_index=True, width="stretch")
+    download_table(scores, "retrieval_comparison", "Comparison", "ret_scores_dl", {"corpus": ss["corpus"], "k": 5,
+                   "paraphrases": paraphrases, "chunk_config": config.to_dict()}, where=left)
     left.caption("hit@1: the first chunk holds the answer. hit@5: one of the top five does. MRR: 1/rank of the "
                  "first relevant chunk, averaged. nDCG@5: like MRR, but credits every relevant chunk in the top five.")
     bars = go.Figure()
