@@ -18,6 +18,9 @@ from ui.rag_views import (
 )
 from ui.resources import get_embedder
 from ui.state import UPLOADS, current_corpus, current_documents, delete_upload, save_upload, uploaded_documents
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 CHUNKS_PER_PAGE = 25  # painted chunks per page: keeps a 100-page PDF responsive
 UPLOAD_TYPES = ["txt", "md", "pdf", "docx", "html", "htm"]

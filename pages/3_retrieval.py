@@ -24,6 +24,9 @@ from ui.rerank_views import (SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, edited_r
 from ui.resources import get_embedder, get_embedding_cache, get_feature_store, get_reranker
 from ui.state import retriever_key
 from ui.widgets import download_table, escape
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 SWEEP_SIZES = {"tokens": [16, 32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
 SWEEP_OVERLAP = 0.2  # the sweep's overlap as a share of the chunk size

@@ -8,6 +8,9 @@ import streamlit as st
 
 from core.decision import (CHANGE_RATES, DATA_SIZES, JARGON_LEVELS, LATENCY_LEVELS, RETRAINS_PER_YEAR,
                            STYLE_LEVELS, CostComparison, Recommendation, Situation, recommend, situation_costs)
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 PAGE_FILES = {  # url path -> the file app.py registers for it (st.page_link needs the file)
     "documents": "pages/1_documents.py",

@@ -11,6 +11,9 @@ import streamlit as st
 from core.errors import ModelUnavailable
 from core.generation import pin_generator
 from ui.resources import get_embedder, get_generator, load_with_progress
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 st.title("🤖 Model")
 ss = st.session_state
