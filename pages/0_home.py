@@ -3,6 +3,9 @@
 import streamlit as st
 
 from ui.guide import render_presets, render_warmup, start_tour
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 st.title("🧪 RAG ⇄ Fine-Tune Lab")
 st.markdown(

@@ -8,6 +8,9 @@ import streamlit as st
 
 from core.runtime import jobs
 from core.room import check_passcode, room_snapshot, teacher_passcode
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 ss = st.session_state
 st.title("🧑‍🏫 Room view")

@@ -17,6 +17,9 @@ from ui.rag_views import (
 )
 from ui.resources import get_embedder
 from ui.uploads import documents_section
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 CHUNKS_PER_PAGE = 25  # painted chunks per page: keeps a 100-page PDF responsive
 STRATEGY_HELP = {

@@ -16,6 +16,9 @@ from ui.embedding_views import QueryOnMap, heatmap_figure, map_figure, plain_wor
 from ui.rag_views import chars_per_token, documents_and_retriever, unit_mismatch_note
 from ui.state import current_corpus, get_retriever
 from ui.widgets import escape
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 COLOUR_BY = {"document": "document", "cluster": "k-means cluster", "run": "chunking run (compare two configs)"}

@@ -13,6 +13,9 @@ from ui.retrieval_sections import index_section, metrics_section, reranking_sect
 from ui.retrieval_views import hit_card
 from ui.state import retriever_key
 from ui.widgets import escape
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 ss = st.session_state
 

@@ -15,6 +15,9 @@ from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.prompt_views import budget_figure, token_spans_html
 from ui.state import current_corpus
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 PRICES = Situation()  # the decision guide's default $ per 1k tokens for a small hosted model
 ss = st.session_state

@@ -27,6 +27,9 @@ from ui.finetune_views import (
 )
 from ui.rag_views import corpus_qa
 from ui.state import current_corpus, current_documents, session_workspace
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 RANKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 LRS = [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2]

@@ -15,6 +15,9 @@ from ui.answer_views import (
 )
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.state import current_corpus
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 ss = st.session_state
 OWN = "✍️ my own question"

@@ -22,6 +22,9 @@ from ui.answer_views import (
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.resources import get_embedding_cache, get_reranker
 from ui.state import current_corpus, session_workspace
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 PAPER_SETTING = {"lora": "LoRA on the documents", "lora (paraphrases)": "LoRA on rewritten documents",
                  "lora+rag": "documents + RAG", "lora (paraphrases)+rag": "rewritten documents + RAG"}

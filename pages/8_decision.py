@@ -9,6 +9,9 @@ from core.decision import (CHANGE_RATES, DATA_SIZES, JARGON_LEVELS, LATENCY_LEVE
                            STYLE_LEVELS, Situation, recommend, situation_costs)
 from ui.decision_views import cost_chart, render_recommendation
 from ui.navigation import page_file
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 LATENCY_HELP = {"relaxed": "relaxed (seconds are fine)", "interactive": "interactive (a chat)",
                 "strict": "strict (sub-second, e.g. autocomplete)"}

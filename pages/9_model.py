@@ -10,6 +10,9 @@ from core.llm.generation import pin_generator
 from core.lm.train import read_train_log
 from ui.model_views import training_curve
 from ui.resources import get_embedder, get_generator, load_with_progress
+from ui.entry import through_app
+
+through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
 st.title("🤖 Model")
 ss = st.session_state

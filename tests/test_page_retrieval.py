@@ -109,6 +109,9 @@ def test_sample_corpus_metrics_indexes_and_sweep():
     sweep = next(f for f in figures(at) if f["layout"].get("xaxis", {}).get("title", {}).get("text", "").startswith("chunk size"))
     assert [t["name"] for t in sweep["data"]] == ["hit@1", "hit@5", "MRR"]
     assert sweep["data"][0]["x"] == [128, 192]
+    labels = {b.proto.label for b in at.get("download_button")}  # the numbers go home as CSV and JSON
+    for what in ("Comparison", "Index comparison", "Sweep"):
+        assert {f"⬇ {what} (CSV)", f"⬇ {what} (JSON)"} <= labels, labels
 
 
 def test_sweep_asks_the_same_question_at_each_size_without_a_qa_set(uploads_page):

@@ -49,3 +49,29 @@ def test_a_large_index_searches_without_rebuilding_bm25(embedder, monkeypatch):
         assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     bm25 = retriever.search("Ashcombe delivery", 5, "bm25")
     assert all("Ashcombe" in h.chunk.text for h in bm25)  # the keyword chunks win among 5,000
+
+
+def test_a_large_flat_index_prescans_int8_and_returns_the_exact_top_k(tmp_path):
+    import faiss
+
+    from core.rag.index import PRESCAN_FROM, DenseIndex, IndexConfig
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(PRESCAN_FROM + 500, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[:40] + 0.3 * rng.normal(size=(40, 64)).astype(np.float32)  # each near one stored vector
+    exact = faiss.IndexFlatIP(64)
+    exact.add(vectors)
+    want_scores, want_ids = exact.search(queries, 5)
+    index = DenseIndex(vectors, IndexConfig("flat"))
+    assert isinstance(index.index, faiss.IndexScalarQuantizer)  # a quarter of the bytes to scan
+    for one_by_one in (False, True):
+        got = [index.search(q[None], 5) for q in queries] if one_by_one else [index.search(queries, 5)]
+        scores, ids = (np.concatenate(parts) for parts in zip(*got))
+        assert ids.tolist() == want_ids.tolist()
+        np.testing.assert_allclose(scores, want_scores, rtol=1e-5)  # re-scored in float32, not the int8 estimate
+    index.save(tmp_path / "dense.faiss")
+    loaded = DenseIndex.load(tmp_path / "dense.faiss", IndexConfig("flat"), vectors)
+    assert loaded.search(queries, 5)[1].tolist() == want_ids.tolist()
+    small = DenseIndex(vectors[:1000], IndexConfig("flat"))
+    assert isinstance(small.index, faiss.IndexFlatIP)  # below the threshold the scan is cheap: plain exact search

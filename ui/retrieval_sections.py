@@ -25,7 +25,7 @@ from ui.rerank_views import (SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, edited_r
                              slope_chart)
 from ui.resources import get_embedder, get_embedding_cache, get_feature_store, get_reranker
 from ui.retrieval_views import METRICS, index_chart, index_table, scores_chart, scores_table, sweep_chart
-from ui.widgets import escape
+from ui.widgets import download_table, escape
 
 SWEEP_SIZES = {"tokens": [16, 32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
 SWEEP_OVERLAP = 0.2  # the sweep's overlap as a share of the chunk size
@@ -140,6 +140,8 @@ def reranking_section(retriever: Retriever, key: str, query: str, k: int, qa) ->
         table = ss.get("ret_rr_scores")
         if table and table["key"] == rr_key:
             st.dataframe(pd.DataFrame(table["rows"]), hide_index=True, width="stretch")
+            download_table(table["rows"], "reranker_comparison", "Reranker comparison", "ret_rr_dl",
+                           {"first_stage": first_mode, "candidates": candidates})
             st.caption(f"{first_mode} first stage, top {candidates} reranked, top 5 scored. `none` is the first stage "
                        "alone; MMR trades relevance for variety, so it is not meant to win hit@1.")
 
@@ -213,6 +215,9 @@ def index_section(retriever: Retriever, key: str, query: str, k: int, qa) -> Non
             table = pd.DataFrame(index_table(ok, k))
             left, right = st.columns([1, 1])
             left.dataframe(table, hide_index=True, width="stretch")
+            download_table(table, "index_comparison", "Index comparison", "ret_index_dl",
+                           {"n_chunks": n_chunks, "n_questions": len(queries),
+                            "configs": [c.to_dict() for c in configs]}, where=left)
             left.caption(f"Measured live on {len(queries)} questions"
                          + (" (the Q&A set with its paraphrases)" if qa else " (your question)")
                          + f" over {n_chunks} chunks; recall compares each index's top-{k} with exact search.")
@@ -239,11 +244,16 @@ def sweep_section(docs, retriever: Retriever, key: str, query: str, qa) -> None:
     sweep = ss.get("ret_sweep")
     if sweep and sweep["key"] == key and sweep["rows"]:
         st.plotly_chart(sweep_chart(sweep["rows"], config.unit), key="ret_sweep_chart")
+        download_table(sweep["rows"], "chunk_size_sweep", "Sweep", "ret_sweep_dl",
+                       {"corpus": ss["corpus"], "mode": sweep["mode"], "strategy": config.strategy,
+                        "unit": config.unit, "overlap_ratio": SWEEP_OVERLAP})
         st.caption(f"{sweep['mode']} retrieval over {int(sweep['rows'][0]['n'])} questions. Small chunks are precise "
                    "but may cut a fact in two; big chunks keep facts whole but blur their meaning into one vector.")
     if sweep and sweep["key"] == key and sweep["per_size"]:
         st.markdown(f"**Your question at each size** ({sweep['mode']}): “{escape(sweep['question'])}”")
         st.dataframe(pd.DataFrame(sweep["per_size"]), hide_index=True, width="stretch")
+        download_table(sweep["per_size"], "question_at_each_size", "Your question at each size", "ret_per_size_dl",
+                       {"question": sweep["question"], "mode": sweep["mode"]})
 
 
 def metrics_section(retriever: Retriever, key: str, qa) -> None:
@@ -258,6 +268,9 @@ def metrics_section(retriever: Retriever, key: str, qa) -> None:
         scores = pd.DataFrame(scores_table(evaluation))
         left, right = st.columns([1, 1])
         left.dataframe(scores, hide_index=True, width="stretch")
+        download_table(scores, "retrieval_comparison", "Comparison", "ret_scores_dl",
+                       {"corpus": ss["corpus"], "k": 5, "paraphrases": paraphrases,
+                        "chunk_config": retriever.chunk_config.to_dict()}, where=left)
         left.caption("hit@1: the first chunk holds the answer. hit@5: one of the top five does. MRR: 1/rank of the "
                      "first relevant chunk, averaged. nDCG@5: like MRR, but credits every relevant chunk in the top five.")
         right.plotly_chart(scores_chart(evaluation), key="ret_metrics_chart")

@@ -199,6 +199,10 @@ def embed_counted(
     found = cache.get(keys) if cache is not None else {}
     missing = list(dict.fromkeys(k for k in keys if k not in found))
     text_of = dict(zip(keys, texts))
+    # Longest first, as SentenceTransformer.encode orders one call: each batch then holds texts of
+    # about one length, so little of it is padding (in input order, every batch of 64 padded to its
+    # longest chunk).
+    missing.sort(key=lambda k: -len(text_of[k]))
     total, new_keys, new_vectors = len(missing), [], []
     if progress:
         progress(0, total)

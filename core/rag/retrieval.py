@@ -207,6 +207,6 @@ class Retriever:
         if meta["embedder"] != embedder.name:
             raise IndexError_(f"The index at {folder} was built with {meta['embedder']!r}, not {embedder.name!r}.")
         index_config = IndexConfig(**meta["index_config"])
-        dense = DenseIndex.load(folder / "dense.faiss", index_config)
+        dense = DenseIndex.load(folder / "dense.faiss", index_config, vectors)
         return cls(chunks, vectors, embedder, ChunkConfig(**meta["chunk_config"]), index_config, dense,
                    BM25Index([c.text for c in chunks]))

@@ -6,11 +6,12 @@ test never depends on another having run first.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from urllib.parse import parse_qs, urlparse
 
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import ROOT, wait_idle
 
 # --- sessions and widgets ----------------------------------------------------------------------
 
@@ -132,3 +133,15 @@ LIVE = """() => ({
     img: document.querySelectorAll('img[src="x"]').length,
     script: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('__xss')).length,
 })"""
+
+
+# --- numbers the README quotes ----------------------------------------------------------------------
+
+RESULTS = ROOT / "test-artifacts" / "reliability.json"
+
+
+def record(key: str, value) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data[key] = value
+    RESULTS.write_text(json.dumps(data, indent=2))

@@ -22,20 +22,12 @@ import time
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, screenshot, start_server, wait_idle
-from tests.browser.helpers import run_line, set_number
+from tests.browser.helpers import RESULTS, record, run_line, set_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 N_SESSIONS = 20
 WORDS = ["amber", "basalt", "cobalt", "dune", "ember", "fjord", "garnet", "harbor", "indigo", "jasper",
          "kestrel", "lagoon", "marble", "nectar", "onyx", "pepper", "quartz", "russet", "sable", "tundra"]
-RESULTS = ROOT / "test-artifacts" / "reliability.json"
-
-
-def record(key: str, value) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data[key] = value
-    RESULTS.write_text(json.dumps(data, indent=2))
 
 
 async def _idle(page, timings: list[float], started: float) -> None:
@@ -121,8 +113,6 @@ def test_twenty_sessions_at_once_without_cross_talk(lab_url, tmp_path):
                         "cpu_cores": os.cpu_count()})
 
 
-@pytest.mark.xfail(strict=False, reason="timing-sensitive on a loaded 2-core machine: passed alone and in the first "
-                   "full run, failed in the second (after the 20-session test); kept running, not yet made robust")
 def test_training_killed_by_sigkill_shows_interrupted_and_a_new_run_starts(browser, tmp_path):
     workspace, log = tmp_path / "workspace", tmp_path / "server.log"
     proc, url = start_server(workspace, log)
@@ -148,8 +138,12 @@ def test_training_killed_by_sigkill_shows_interrupted_and_a_new_run_starts(brows
         page.goto(f"{url}/finetune?sid={sid}")  # the same browser (its cookie) reconnects to its session
         wait_idle(page)
         assert re.search(r"sid=([0-9a-f]{32})", page.url).group(1) == sid
-        listed = page.locator("[data-testid='stMarkdown']").filter(has_text=killed_run).filter(has_text="interrupted")
-        listed.first.wait_for(timeout=120_000)
+        # The first page after a restart loads every model cold (minutes on a loaded 2-core machine): wait for
+        # the run's headline in whatever state, then check the state, so slowness and a wrong state read differently.
+        headline = page.locator("[data-testid='stMarkdown']").filter(
+            has_text=re.compile(rf"^Run {re.escape(killed_run)} — "))
+        headline.first.wait_for(timeout=600_000)
+        assert "interrupted" in headline.first.inner_text(), headline.first.inner_text()
         screenshot(page, "restart-interrupted")
 
         page.get_by_text("Type rows in a table").click()
@@ -168,3 +162,4 @@ def test_training_killed_by_sigkill_shows_interrupted_and_a_new_run_starts(brows
     finally:
         context.close()
         proc.kill()
+

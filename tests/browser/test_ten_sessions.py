@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT
-from tests.browser.test_reliability import record
+from tests.browser.helpers import record
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 N_SESSIONS = 10
