@@ -4,6 +4,8 @@ Causal LMs (with or without a chat template) and encoder-decoder models (T5 / Fl
 the prompt is the encoder's input, the answer the decoder's output) load the same way.
 
 ``load_generator()`` returns the Lab's built-in tiny model (``models/lab-tiny-lm``);
+``load_generator("lab-english-reader")`` the built-in English reader (``core.builtin_models``
+says which of the two reads a corpus);
 ``load_generator("some/hub-id")`` or ``load_generator("/a/local/folder")`` go
 through the same code path. Loaded generators are cached and shared: never
 change their weights in place (copy the model, e.g. before attaching a LoRA
@@ -24,11 +26,16 @@ from typing import Callable
 
 import torch
 
+from core.builtin_models import restore_spelling, wants_restoring
 from core.errors import ConfigError, ModelUnavailable
 from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 
 BUILTIN_NAME = "lab-tiny-lm"
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "models" / BUILTIN_NAME
+READER_PATH = BUILTIN_PATH.parent / "lab-english-reader"
+BUILTIN_PATHS = {BUILTIN_NAME: BUILTIN_PATH, READER_PATH.name: READER_PATH}  # name → folder of each built-in model
+REBUILD = {BUILTIN_NAME: "python -m core.lm.train --out models/lab-tiny-lm",
+           READER_PATH.name: "python -m core.lm.reader_train --out models/lab-english-reader"}
 
 _CACHE: dict[str, "Generator"] = {}  # path → generator; loading a new one evicts those not pinned
 _PINNED: set[str] = set()
@@ -177,6 +184,11 @@ def _context_window(cfg, tokenizer) -> int:
     return 512
 
 
+def _builtin(name: str) -> str | None:
+    """The built-in model's name for ``name`` ("builtin" and "built-in" mean the tiny LM), else None."""
+    return BUILTIN_NAME if name in {BUILTIN_NAME, "builtin", "built-in"} else (name if name in BUILTIN_PATHS else None)
+
+
 def _load(name: str, path: str, is_builtin: bool, is_local: bool,
           progress: DownloadProgress | None = None) -> Generator:
     from transformers import AutoConfig, AutoTokenizer
@@ -192,7 +204,7 @@ def _load(name: str, path: str, is_builtin: bool, is_local: bool,
         if is_builtin:
             raise ModelUnavailable(
                 f"the built-in model files at {path} are missing or damaged. Reinstall the Lab, or rebuild "
-                "them with: python -m core.lm.train --out models/lab-tiny-lm") from exc
+                f"them with: {REBUILD[name]}") from exc
         raise ModelUnavailable(_explain(name, exc, is_local)) from exc
     model.eval()
     if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
@@ -211,13 +223,14 @@ def load_generator(name_or_path: str | None = None, *, cache: bool = True,
     an actionable message when the model cannot be loaded.
     """
     name = (name_or_path or "").strip() or BUILTIN_NAME
-    is_builtin = name in {BUILTIN_NAME, "builtin", "built-in"}
+    is_builtin = _builtin(name) is not None
     if is_builtin:
-        name, path, is_local = BUILTIN_NAME, str(BUILTIN_PATH), True
-        if not (BUILTIN_PATH / "config.json").exists():
+        name = _builtin(name)
+        path, is_local = str(BUILTIN_PATHS[name]), True
+        if not (BUILTIN_PATHS[name] / "config.json").exists():
             raise ModelUnavailable(
-                f"the built-in model files are missing at {BUILTIN_PATH}. Reinstall the Lab, or rebuild "
-                "them with: python -m core.lm.train --out models/lab-tiny-lm")
+                f"the built-in model files are missing at {path}. Reinstall the Lab, or rebuild "
+                f"them with: {REBUILD[name]}")
     else:
         p = Path(name).expanduser()
         is_local = p.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
@@ -241,8 +254,8 @@ def load_generator(name_or_path: str | None = None, *, cache: bool = True,
 
 def _key(name_or_path: str | None) -> str:
     name = (name_or_path or "").strip() or BUILTIN_NAME
-    if name in {BUILTIN_NAME, "builtin", "built-in"}:
-        return str(BUILTIN_PATH)
+    if _builtin(name):
+        return str(BUILTIN_PATHS[_builtin(name)])
     p = Path(name).expanduser()
     return str(p.resolve()) if p.exists() or name.startswith((".", "/", "~")) else name
 
@@ -394,5 +407,7 @@ def generate(
         if on_token is None and not stop:
             text = tok.decode(out_ids, skip_special_tokens=True)
     latency = time.perf_counter() - t0
+    if wants_restoring(tok):  # an uncased reader: give copied spans the prompt's own spelling
+        text = restore_spelling(text, render_prompt(gen, messages_or_prompt))
     return Generation(text=text.strip(), prompt_tokens=len(ids), completion_tokens=len(out_ids),
                       latency_s=latency, settings=settings)
