@@ -44,6 +44,11 @@ def builtin_for(reads_world: bool) -> BuiltinChoice:
                                       "tiny LM cannot read; the English reader was trained to read English passages")
 
 
+def builtin_label(name: str) -> str:
+    """How pages name a built-in model."""
+    return {TINY_NAME: "the built-in tiny LM", READER_NAME: "the built-in English reader"}.get(name, f"`{name}`")
+
+
 READER_CAN = ("reads plain-English passages and answers by copying the sentence that holds the fact (so answers "
               "are often a whole sentence); learns your facts closed-book with LoRA in about a minute")
 READER_CANNOT = ("does not rephrase, reason over several passages, do arithmetic, or know facts by heart: without "

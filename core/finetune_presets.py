@@ -44,8 +44,25 @@ class Preset:
     config: FinetuneConfig
 
 
+# The English reader's live defaults (measured in its MODEL_CARD: 20 plain-English Q&A pairs on 2 cores).
+# Every attention and MLP layer; a learning rate for pretrained weights; full-batch steps; a light
+# open-book mix so the adapter keeps reading; it stops as soon as the facts are recalled.
+READER_LIVE = FinetuneConfig(
+    rank=16, alpha=32.0, target_modules=("query", "key", "value", "dense"), learning_rate=3e-3, max_steps=40,
+    batch_size=24, micro_batch_size=24, eval_every=10, max_eval_questions=24, max_new_tokens=40,
+    val_fraction=0.0, open_book_mix=0.1, stop_at_recall=0.9)
+
+
+def is_reader(model) -> bool:
+    """True for the built-in English reader (a BERT-style decoder), whose layers have BERT's names."""
+    return getattr(getattr(model, "config", None), "model_type", "") == "bert"
+
+
 def presets_for(model, is_builtin: bool) -> list[Preset]:
     """The presets for this model, the default first."""
+    if is_builtin and is_reader(model):
+        return [Preset("live", "Live (English reader)", "Every attention and MLP layer at rank 16, full-batch steps, "
+                       "stops once 90% of the facts are recalled: about a minute for 20 facts.", READER_LIVE)]
     if is_builtin:
         return [Preset("live", "Live (built-in model)", "Today's defaults: every fact, all layers, seconds per step.",
                        FinetuneConfig())]
