@@ -15,7 +15,6 @@ from typing import Sequence
 
 import torch
 
-from core.builtin_models import restore_spelling, wants_restoring
 from core.corpora import QAItem
 from core.finetune_data import FinetuneData, collate, micro_batches
 from core.prompting import adds_special_tokens, build_messages, has_chat_template, render_prompt
@@ -54,8 +53,6 @@ def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_ne
         gen = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                              eos_token_id=eos_ids(model, tokenizer), **GREEDY)
         texts = tokenizer.batch_decode(gen if seq2seq else gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-        if wants_restoring(tokenizer):  # the English reader: the same decode step as core.generation.generate
-            texts = [restore_spelling(t, prompts[i]) for i, t in zip(idx, texts)]
         out.update({i: t.strip() for i, t in zip(idx, texts)})
     return [out[i] for i in range(len(prompts))]
 

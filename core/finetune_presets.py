@@ -25,6 +25,7 @@ from typing import Sequence
 
 import torch
 
+from core.builtin_models import is_reader
 from core.corpora import QAItem
 from core.finetune import FinetuneConfig, _batches, all_targets, attention_targets, prepare_model, training_threads
 from core.finetune_data import FinetuneData
@@ -51,11 +52,6 @@ READER_LIVE = FinetuneConfig(
     rank=16, alpha=32.0, target_modules=("query", "key", "value", "dense"), learning_rate=3e-3, max_steps=40,
     batch_size=24, micro_batch_size=24, eval_every=10, max_eval_questions=24, max_new_tokens=40,
     val_fraction=0.0, open_book_mix=0.1, stop_at_recall=0.9)
-
-
-def is_reader(model) -> bool:
-    """True for the built-in English reader (a BERT-style decoder), whose layers have BERT's names."""
-    return getattr(getattr(model, "config", None), "model_type", "") == "bert"
 
 
 def presets_for(model, is_builtin: bool) -> list[Preset]:

@@ -26,7 +26,6 @@ from typing import Callable
 
 import torch
 
-from core.builtin_models import restore_spelling, wants_restoring
 from core.errors import ConfigError, ModelUnavailable
 from core.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 
@@ -407,7 +406,5 @@ def generate(
         if on_token is None and not stop:
             text = tok.decode(out_ids, skip_special_tokens=True)
     latency = time.perf_counter() - t0
-    if wants_restoring(tok):  # an uncased reader: give copied spans the prompt's own spelling
-        text = restore_spelling(text, render_prompt(gen, messages_or_prompt))
     return Generation(text=text.strip(), prompt_tokens=len(ids), completion_tokens=len(out_ids),
                       latency_s=latency, settings=settings)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.builtin_models import READER_NAME, TINY_NAME, builtin_for, restore_spelling, tidy_wordpiece
+from core.builtin_models import READER_NAME, TINY_NAME, builtin_for, is_reader
 from core.corpora import load_qa
 from core.generation import READER_PATH
 
@@ -31,18 +31,20 @@ def test_the_reader_loads_with_the_auto_classes_and_fits_100_mb():
 
     model = AutoModelForCausalLM.from_pretrained(READER_PATH)
     tok = AutoTokenizer.from_pretrained(READER_PATH)
-    assert type(model).__name__ == "BertLMHeadModel" and model.config.is_decoder
-    assert tok.eos_token == "[SEP]" and tok.chat_template
+    assert type(model).__name__ == "LlamaForCausalLM" and tok.chat_template and is_reader(model)
     assert sum(f.stat().st_size for f in READER_PATH.iterdir()) < 100e6
 
 
 def test_the_reader_is_a_builtin_model_with_the_labs_prompt_format(reader):
     from core.prompting import build_messages, render_prompt
 
-    assert reader.is_builtin and reader.name == READER_NAME and reader.context_window == 512
-    text = render_prompt(reader.tokenizer, build_messages("When does it open?", ["It opens at 9:30."]))
-    assert text.startswith("[CLS]Answer the question using the context passages below.")
-    assert text.endswith("question: When does it open? [SEP] answer:")
+    from core.generation import load_generator
+
+    tiny = load_generator(TINY_NAME)
+    assert reader.is_builtin and reader.name == READER_NAME and reader.context_window == 1024
+    assert not is_reader(tiny.model)
+    messages = build_messages("When does it open?", ["It opens at 9:30."])
+    assert render_prompt(reader.tokenizer, messages) == render_prompt(tiny.tokenizer, messages)
 
 
 def test_it_answers_a_plain_english_passage(reader):
@@ -67,19 +69,6 @@ def test_the_cli_reads_prose_with_the_reader_and_worlds_with_the_tiny_lm(capsys)
     assert default_model([str(WORLD / "docs")]) == TINY_NAME
     warn_if_unreadable(argparse.Namespace(docs=[str(PROSE)], model=None))
     assert READER_NAME in capsys.readouterr().err and READER_NAME in PROSE_WARNING
-
-
-@pytest.mark.parametrize("raw, source, expected", [
-    ("same - day delivery ends at 13 : 00.", "Same-day delivery ends at 13:00 sharp.", "Same-day delivery ends at 13:00."),
-    ("it costs $ 6. 50 in zone a.", "Zone A: it costs $6.50 in Zone A.", "It costs $6.50 in Zone A."),
-    ("ask rosalind achebe.", "", "Ask rosalind achebe."),  # nothing to copy from: spacing fixed, no casing guessed
-])
-def test_copied_spans_get_the_documents_spelling_back(raw, source, expected):
-    assert restore_spelling(raw, source) == expected
-
-
-def test_wordpiece_spacing_is_undone():
-    assert tidy_wordpiece("it ' s $ 18. 50 ( mon - fri )") == "it's $18.50 (mon-fri)"
 
 
 def test_the_reader_has_live_lora_defaults_for_its_own_layers(reader):
@@ -129,7 +118,8 @@ def test_reading_bar_on_the_held_out_prose(reader, embedder):
 def test_speed_bar_50_new_tokens_per_second(reader):
     from core.generation import generate
 
-    prompt = "[CLS]" + " ".join(["the shop opens early on market days"] * 43) + " [SEP] answer:"
-    assert 290 <= len(reader.tokenizer(prompt, add_special_tokens=False)["input_ids"]) <= 310
+    text = (HELD_OUT / "docs" / "campsite-guide.md").read_text() * 2
+    prompt = reader.tokenizer.decode(reader.tokenizer(text, add_special_tokens=False)["input_ids"][:300])
+    assert 290 <= len(reader.tokenizer(prompt)["input_ids"]) <= 310
     best = max(generate(reader, prompt, max_new_tokens=64, ignore_eos=True).tokens_per_s for _ in range(3))
     assert best >= 50

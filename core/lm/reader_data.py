@@ -84,6 +84,22 @@ def question_for(sentence: str, start: int, end: int, kind: str, rng: random.Ran
     return f"{rng.choice(words)} {' '.join(tokens)}?"
 
 
+def clause_around(sentence: str, start: int, end: int, max_chars: int = 150) -> str:
+    """The sentence, or when longer than ``max_chars`` the clauses around the span (an answer fits 48 tokens).
+
+    >>> clause_around("Members pay 35 euros a year, which includes repairs, tools and a locker.", 12, 20, 40)
+    'Members pay 35 euros a year'
+    """
+    if len(sentence) <= max_chars:
+        return sentence
+    cuts = [0] + [m.end() for m in re.finditer(r"[,;:]\s|\s(?:and|but|which|while)\s", sentence)] + [len(sentence)]
+    lo = max(c for c in cuts if c <= start)
+    hi = min(c for c in cuts if c >= end)
+    while hi - lo < max_chars // 2 and hi < len(sentence):  # too short alone: take the next clause too
+        hi = min(c for c in cuts if c > hi)
+    return sentence[lo:hi].strip(" ,;:").rstrip() if hi - lo <= max_chars * 1.5 else sentence[max(0, start - 60):end + 60]
+
+
 def sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", paragraph) if s.strip()]
 
@@ -146,7 +162,8 @@ def _passage(paras: list[str], i: int, rng: random.Random, max_chars: int) -> st
     return text[:max_chars * 2]
 
 
-def make_example(docs: list[list[str]], rng: random.Random, max_chars: int = 600) -> Example | None:
+def make_example(docs: list[list[str]], rng: random.Random, max_chars: int = 600,
+                 distractors: tuple[int, ...] = (0, 0, 1, 1, 2)) -> Example | None:
     """One question about one sentence, with its passage among 0-2 distractor passages (or none: closed book)."""
     paras = rng.choice(docs)
     i = rng.randrange(len(paras))
@@ -155,21 +172,26 @@ def make_example(docs: list[list[str]], rng: random.Random, max_chars: int = 600
         return None
     sentence, (kind, a, b) = rng.choice(options)
     question = question_for(sentence, a, b, kind, rng)
+    answer = clause_around(sentence, a, b)
     if rng.random() < CLOSED_BOOK_SHARE:
-        return Example(build_messages(question, None), sentence)
+        return Example(build_messages(question, None), answer)
     passages = [_passage(paras, i, rng, max_chars)]
-    for _ in range(rng.choice([0, 0, 1, 1, 2])):
+    for _ in range(rng.choice(distractors)):
         other = rng.choice([paras, rng.choice(docs)])
         passages.append(_passage(other, rng.randrange(len(other)), rng, max_chars))
     rng.shuffle(passages)
-    return Example(build_messages(question, passages), sentence)
+    return Example(build_messages(question, passages), answer)
 
 
-def examples(docs: list[list[str]], n: int, seed: int = 0) -> list[Example]:
-    """``n`` examples; asserts that no held-out sentence is among the passages or answers."""
+def examples(docs: list[list[str]], n: int, seed: int = 0, short: bool = False) -> list[Example]:
+    """``n`` examples; asserts that no held-out sentence is among the passages or answers.
+
+    ``short``: one passage of at most 300 characters and no distractor: cheap steps in which
+    copying forms, before the full-length mix.
+    """
     rng, out, banned = random.Random(seed), [], held_out_sentences()
     while len(out) < n:
-        ex = make_example(docs, rng)
+        ex = make_example(docs, rng, 300, (0,)) if short else make_example(docs, rng)
         if ex is not None:
             out.append(ex)
     text = " ".join(m["content"].lower() for ex in out for m in ex.messages)
