@@ -49,9 +49,8 @@ class Preset:
 # Every attention and MLP layer; a learning rate for pretrained weights; full-batch steps; a light
 # open-book mix so the adapter keeps reading; it stops as soon as the facts are recalled.
 READER_LIVE = FinetuneConfig(
-    rank=16, alpha=32.0, target_modules=("query", "key", "value", "dense"), learning_rate=3e-3, max_steps=40,
-    batch_size=24, micro_batch_size=24, eval_every=10, max_eval_questions=24, max_new_tokens=40,
-    val_fraction=0.0, open_book_mix=0.1, stop_at_recall=0.9)
+    rank=16, alpha=32.0, learning_rate=1e-2, max_steps=80, batch_size=32, eval_every=10, max_eval_questions=24,
+    max_new_tokens=48, val_fraction=0.0, open_book_mix=0.1, stop_at_recall=0.9)
 
 
 def presets_for(model, is_builtin: bool) -> list[Preset]:

@@ -83,10 +83,10 @@ def save(model, tok, out: Path, metrics: dict) -> None:
 
 
 def train(out: Path, minutes: float, seed: int, batch_size: int, lr: float, threads: int,
-          checkpoint_minutes: float, n_examples: int, short_share: float = 0.3) -> dict:
+          checkpoint_minutes: float, n_examples: int, short_share: float = 0.3, init: Path = TINY_PATH) -> dict:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    model, tok = base_model_and_tokenizer()
+    model, tok = base_model_and_tokenizer(init)
     docs = reader_data.documents(reader_data.source_files(_site_packages()))
     data = [e for e in (encode(tok, x) for x in reader_data.examples(docs, n_examples, seed)) if e]
     short = [e for e in (encode(tok, x) for x in reader_data.examples(docs, n_examples // 2, seed + 1, short=True))
@@ -129,7 +129,7 @@ def train(out: Path, minutes: float, seed: int, batch_size: int, lr: float, thre
     metrics = {"steps": step, "examples_seen": seen, "train_seconds": round(time.time() - t0), "threads": threads,
                "batch_size": batch_size, "learning_rate": lr, "seed": seed, "documents": len(docs), "tokens": tokens,
                "short_share": short_share,
-               "examples_built": len(data), "init": "models/lab-tiny-lm",
+               "examples_built": len(data), "init": str(init),
                "source": "python3.11-doc sources, common-licenses, package READMEs"}
     save(model, tok, out, metrics)
     return metrics
@@ -153,9 +153,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--checkpoint-minutes", type=float, default=8.0)
     ap.add_argument("--examples", type=int, default=20000)
     ap.add_argument("--short-share", type=float, default=0.3, help="share of the budget on short single passages")
+    ap.add_argument("--init", type=Path, default=TINY_PATH, help="weights to start from (default: the tiny LM; "
+                    "give a previous run's folder to continue it)")
     args = ap.parse_args(argv)
     print(json.dumps(train(args.out, args.minutes, args.seed, args.batch_size, args.lr, args.threads,
-                           args.checkpoint_minutes, args.examples, args.short_share)))
+                           args.checkpoint_minutes, args.examples, args.short_share, args.init)))
 
 
 if __name__ == "__main__":
