@@ -27,12 +27,13 @@ st.button("🧭 Start the tour", key="home_tour", type="primary", on_click=start
           help="Eight steps across the pages: do this → notice that, with a guess before each key result.")
 st.markdown(
     """
-**🧪 world vs 📄 prose corpora.** The Lab's built-in model is tiny (it runs on any laptop) and was trained to
-read one kind of text: the Lab's invented worlds (the **🧪 world** corpora, e.g. an arcade whose products and
-prices exist nowhere else). On those it answers from retrieved passages almost perfectly, and without them it
-can only guess, which is exactly the lesson. The **📄 prose** corpora (a handbook, a flower shop, game lore) and
-your own uploads are ordinary English: chunking, embeddings and retrieval work on them fully, but to *generate*
-answers from them, load a real model on the Model page. The Lab starts on a 🧪 world corpus.
+**🧪 world vs 📄 prose corpora.** The Lab has two built-in models, both tiny (they run on any laptop), and picks
+one for the corpus. The **tiny LM** was trained to read the Lab's invented worlds (the **🧪 world** corpora, e.g.
+an arcade whose products and prices exist nowhere else): on those it answers from retrieved passages almost
+perfectly, and without them it can only guess, which is exactly the lesson. The **📄 prose** corpora (a handbook,
+a flower shop, game lore) and your own uploads are ordinary English: the **English reader** reads them, copying
+the sentence that holds the fact, and LoRA teaches it your facts in about a minute. For fluent, rephrased
+answers load a real model on the Model page. The Lab starts on a 🧪 world corpus.
 
 **A walk through the Lab**
 1. **Documents & chunking**: pick a corpus in the sidebar or upload files, and watch them being split.

@@ -11,6 +11,7 @@ from core.errors import InvalidQuery
 from core.llm.prompting import (
     CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, assemble_prompt, encode, has_chat_template, order_chunks, request_cost,
 )
+from core.llm.builtin_models import builtin_label
 from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.prompt_views import budget_figure, token_spans_html
@@ -30,7 +31,7 @@ st.markdown(
 )
 gen = base_generator()
 model_tier_notice(gen, current_corpus())
-tier = "the built-in tiny LM" if gen.is_builtin else f"`{gen.name}`"
+tier = builtin_label(gen.name) if gen.is_builtin else f"`{gen.name}`"
 st.caption(f"Tokenizer and context window of {tier}: {gen.context_window:,} tokens "
            "(`max_position_embeddings`). Token counts differ between models: each has its own tokenizer.")
 docs, retriever = documents_and_retriever()

@@ -20,6 +20,7 @@ from core.finetune.evaluate import greedy_answers, is_correct
 from core.finetune.presets import calibrate, presets_for
 from core.finetune.data import build_data
 from core.llm.prompting import build_messages
+from core.llm.builtin_models import builtin_label
 from ui.answer_views import adapter_generator, base_generator, model_tier_notice
 from ui.finetune_views import (
     GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,
@@ -50,10 +51,11 @@ st.markdown(
 gen = base_generator()
 corpus = current_corpus()
 model_tier_notice(gen, corpus)
-tier = "the built-in tiny LM" if gen.is_builtin else f"`{gen.name}`"
+tier = builtin_label(gen.name) if gen.is_builtin else f"`{gen.name}`"
 st.caption(f"Generator: {tier} ({gen.n_params / 1e6:.1f}M parameters). Memorising Q&A pairs works on 📄 prose "
            "corpora too: the model learns question → answer by heart, no reading needed. Reading a passage "
-           "(open-book accuracy) needs a model that understands the corpus's language.")
+           "(open-book accuracy) needs a model that understands the corpus's language: the English reader does for "
+           "plain English, the tiny LM only for the 🧪 world corpora.")
 workspace = session_workspace()
 adapters_dir = workspace.path("adapters")
 candidates = lora_target_candidates(gen.model)

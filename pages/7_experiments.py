@@ -15,6 +15,7 @@ from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
 from core.scoring import is_correct
 from core.experiments import OVADIA_2023, forgetting_check, knowledge_update
 from core.finetune import FinetuneConfig, submit_training
+from core.llm.builtin_models import READER_CAN, READER_CANNOT, READER_NAME
 from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, base_generator, make_answerer, model_tier_notice,
     no_adapter_prompt, pick_adapter, render_sources, saved_adapters,
@@ -385,13 +386,17 @@ with tab_eval:
             with st.expander("Per-question answers"):
                 st.dataframe(pd.DataFrame(result.rows).drop(columns=["sources"]), hide_index=True)
     paper_setting_section()
-    if base.is_builtin:
+    if base.is_builtin and base.name == READER_NAME:
+        st.markdown(
+            f"**What the built-in English reader can and cannot do.** It {READER_CAN}. It {READER_CANNOT}. Compare "
+            "the **ordering** of the systems with the paper's Table 2, not the values.")
+    elif base.is_builtin:
         st.markdown(
             "**What the built-in tiny model can and cannot do.** It is a 2.5M-parameter model trained only on the "
             "Lab's invented world. It *reads* passages of that world well, so RAG scores high; it knows nothing about "
             "these held-out entities, so the base model only guesses (it gets the format right and the value wrong); "
             "LoRA writes the facts into its weights, and with paraphrase training recalls them from other wordings "
-            "more often. It cannot read ordinary prose (load a real model for that), and its absolute numbers are not "
+            "more often. It cannot read ordinary prose (the English reader does, for 📄 prose corpora), and its absolute numbers are not "
             "comparable with Mistral-7B on news questions: compare the **ordering** of the systems, not the values.")
     else:
         st.markdown(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.llm.builtin_models import READER_CAN, READER_CANNOT, READER_NAME, builtin_label
 from core.errors import ModelUnavailable
 from core.llm.generation import pin_generator
 from core.lm.train import read_train_log
 from ui.model_views import training_curve
+from ui.answer_views import builtin_choice, session_generator_name
 from ui.resources import get_embedder, get_generator, load_with_progress
 from ui.entry import through_app
 
@@ -18,7 +20,7 @@ st.title("🤖 Model")
 ss = st.session_state
 
 try:
-    gen = get_generator(ss["generator_name"])
+    gen = get_generator(session_generator_name())
 except ModelUnavailable as exc:  # a chosen model vanished from the cache, or the built-in files are missing
     st.error(str(exc))
     if ss["generator_name"] is None:
@@ -30,16 +32,20 @@ left, right = st.columns([2, 1])
 with left:
     st.subheader("Generator in use")
     st.markdown(
-        f"**{gen.name}** · {'built-in tiny LM (offline)' if gen.is_builtin else 'hub / local model'}  \n"
+        f"**{gen.name}** · {builtin_label(gen.name) + ' (offline)' if gen.is_builtin else 'hub / local model'}  \n"
         f"{gen.n_params / 1e6:.2f} M parameters · vocabulary {len(gen.tokenizer):,} tokens · "
         f"context window {gen.context_window:,} tokens"
     )
     if gen.is_builtin:
-        st.info(
-            "The built-in model was trained by this repository on the Lab's generated world. It reads documents "
-            "written in that world (the 🧪 world corpora) and answers from the context it is given. It does **not** "
-            "read arbitrary English: for your own documents, load a small real instruct model below."
-        )
+        st.info(f"The Lab has two built-in models and picks one for the corpus: {builtin_choice().why}.")
+        if gen.name == READER_NAME:
+            st.info(f"The built-in English reader {READER_CAN}. It {READER_CANNOT}. For fluent, rephrased answers "
+                    "load a small real instruct model below.")
+        else:
+            st.info(
+                "The built-in tiny LM was trained by this repository on the Lab's generated world. It reads documents "
+                "written in that world (the 🧪 world corpora) and answers from the context it is given. It does "
+                "**not** read arbitrary English: the English reader does that (📄 prose corpora and uploads).")
 with right:
     emb = get_embedder(ss["embedder_name"])
     st.subheader("Embedder")
@@ -66,7 +72,7 @@ if load:
     else:
         failure = None
         with st.status(f"Loading {name.strip()}…", expanded=True) as status:
-            pin_generator(ss["generator_name"], keep)
+            pin_generator(session_generator_name(), keep)
             try:
                 load_with_progress(name.strip())
                 get_generator(name.strip())  # now a cache hit
@@ -81,9 +87,9 @@ if load:
             st.error(f"{failure}\n\n`{gen.name}` stays loaded.")
 
 if gen.is_builtin:
-    from core.llm.generation import BUILTIN_PATH
+    from core.llm.generation import BUILTIN_PATHS
 
-    folder = BUILTIN_PATH
+    folder = BUILTIN_PATHS[gen.name]
     log = read_train_log(folder / "train_log.jsonl")
     if log is not None and log.curve:
         st.subheader("How it was trained")

@@ -106,8 +106,9 @@ def test_generating_pages_say_which_model_reads_this_corpus(page):
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("This corpus is read by the built-in tiny LM" in c.value and "% right" in c.value for c in at.caption)
-    at.selectbox(key="corpus").set_value("prose_flower_shop").run()
-    assert any("only reads documents of its own invented world" in w.value for w in at.warning)
+    at.selectbox(key="corpus").set_value("prose_flower_shop").run()  # plain English: the English reader, and why
+    assert any("read by the built-in English reader" in i.value and "plain English" in i.value for i in at.info)
+    assert not any("real model is needed" in w.value for w in at.warning)
 
 
 def test_session_report_builds_outside_the_script_run():

@@ -62,9 +62,8 @@ def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model
     prose = next(c for c in list_corpora() if not c.builtin_model_reads)
     at = open_answers_page(PAGE, prose.name, model_name, sid="answersnoadapter")
     assert any("No LoRA adapter trained yet" in i.value for i in at.info)
-    if model_name is None:  # the built-in model: prose needs a real model, and the page says how to load one
-        assert any("only reads documents of its own invented world" in w.value and "SmolLM2" in w.value
-                   for w in at.warning)
+    if model_name is None:  # the built-in models: the English reader reads prose, and the page says what it can do
+        assert any("read by the built-in English reader" in i.value and "SmolLM2" in i.value for i in at.info)
     at.text_input(key="ans_question").set_value("How many days of holiday do I get a year?")
     at.slider(key="ans_max_tokens").set_value(12)
     at.button(key="ans_ask").click().run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.llm.builtin_models import READER_CAN, READER_CANNOT, READER_NAME, BuiltinChoice, builtin_for
 from core.answering import Answer, Answerer, TrainingExamples, estimated_cost, training_items
 from core.rag.corpora import CorpusInfo, QAItem
 from core.decision import Situation
@@ -17,7 +18,7 @@ from core.scoring import is_correct
 from core.finetune import AdapterInfo, list_adapters
 from ui.navigation import page_file
 from ui.resources import get_embedder, get_generator, get_reranker
-from ui.state import session_workspace
+from ui.state import current_corpus, session_workspace
 from ui.widgets import escape
 
 DOCUMENTS_PAGE, FINETUNE_PAGE, MODEL_PAGE = page_file("documents"), page_file("finetune"), page_file("model")
@@ -29,10 +30,22 @@ SYSTEM_CAPTIONS = {"base": "no retrieval, no adapter", "rag": "retrieved chunks 
                    "long-context": "every document in the prompt, until the window is full"}
 
 
+def builtin_choice() -> BuiltinChoice:
+    """The built-in model for the current corpus: the tiny LM for a 🧪 world corpus, else the English reader."""
+    corpus = current_corpus()
+    return builtin_for(corpus is not None and corpus.builtin_model_reads)
+
+
+def session_generator_name() -> str:
+    """The Model page's choice, else the built-in model that reads the current corpus."""
+    return st.session_state.get("generator_name") or builtin_choice().name
+
+
 def base_generator():
-    """The session's generator (Model page choice, else the built-in tiny LM); stops the page if it cannot load."""
+    """The session's generator (Model page choice, else the built-in model for the corpus); stops the page if it
+    cannot load."""
     try:
-        return get_generator(st.session_state.get("generator_name"))
+        return get_generator(session_generator_name())
     except ModelUnavailable as exc:
         st.error(f"The generator cannot be loaded: {exc}")
         st.page_link(MODEL_PAGE, label="Choose another model on the Model page", icon="🤖")
@@ -40,25 +53,43 @@ def base_generator():
 
 
 def model_tier_notice(gen, corpus: CorpusInfo | None) -> None:
-    """Say which model tier answers, and why a prose corpus needs a real model."""
+    """Say which model reads this corpus and why, and what it can and cannot do."""
     if not gen.is_builtin:
         st.caption(f"Generator: `{gen.name}` ({gen.n_params / 1e6:,.0f}M parameters, reads {gen.context_window:,} tokens).")
         return
-    if corpus is not None and corpus.builtin_model_reads:
+    world = corpus is not None and corpus.builtin_model_reads
+    if gen.name == READER_NAME:
+        scores = reader_scores()
+        how_well = (f" Measured on a held-out set of plain-English documents it never saw: RAG answers contain the "
+                    f"fact for {scores['heldout']['rag']:.0%} of {scores['heldout']['n']} questions."
+                    if scores else "")
+        st.info(f"📖 **This corpus is read by the built-in English reader** ({gen.n_params / 1e6:.1f}M parameters), "
+                f"because {builtin_for(world).why}. It {READER_CAN}. It {READER_CANNOT}.{how_well} For fluent, "
+                f"rephrased answers load a real instruct model (e.g. `{REAL_MODEL_HINT}`) on the Model page.")
+        return
+    if world:
         scores = builtin_scores()
         how_well = (f" Measured on {scores['questions']} questions about fresh worlds it never saw: RAG answers "
                     f"{scores['all']['rag']:.0%} right, the model alone {scores['all']['base']:.0%}."
                     if scores else "")
-        st.caption(f"🧪 **This corpus is read by the built-in tiny LM** ({gen.n_params / 1e6:.1f}M parameters), trained "
-                   "on this corpus's invented world: it reads these documents, but knows none of these facts by "
-                   f"heart.{how_well}")
+        st.caption(f"🧪 **This corpus is read by the built-in tiny LM** ({gen.n_params / 1e6:.1f}M parameters), because "
+                   f"{builtin_for(True).why}: it reads these documents, but knows none of these facts by heart.{how_well}")
         return
     st.warning(
-        "**The built-in tiny model only reads documents of its own invented world** (the 🧪 world corpora). "
-        "On this corpus its answers below are real but poor: it has never seen ordinary prose. To answer "
-        f"these documents, load a real instruct model, e.g. `{REAL_MODEL_HINT}`, on the Model page "
-        f"(or `--model {REAL_MODEL_HINT}` on the command line).")
-    st.page_link(MODEL_PAGE, label="Load a real model on the Model page", icon="🤖")
+        "**The built-in tiny LM only reads documents of its own invented world** (the 🧪 world corpora), and it was "
+        f"chosen on the Model page. For plain English the Lab's built-in English reader (`{READER_NAME}`) is the "
+        "default: go back to the built-in models on the Model page.")
+    st.page_link(MODEL_PAGE, label="Choose the model on the Model page", icon="🤖")
+
+
+@st.cache_data(show_spinner=False)
+def reader_scores() -> dict | None:
+    """The English reader's measured scores (``eval_results.json`` beside its weights), or None."""
+    from core.llm.generation import READER_PATH
+    from core.runtime.workspace import read_json
+
+    scores = read_json(READER_PATH / "eval_results.json")
+    return scores if scores and "heldout" in scores else None
 
 
 @st.cache_data(show_spinner=False)
@@ -130,7 +161,7 @@ def adapter_generator(info: AdapterInfo | None):
     weights = info.path / "adapter_model.safetensors"
     mtime = (weights if weights.exists() else info.path / "metrics.json").stat().st_mtime
     try:
-        return _adapter_generator(st.session_state.get("generator_name"), str(info.path), mtime)
+        return _adapter_generator(session_generator_name(), str(info.path), mtime)
     except AdapterError as exc:
         st.error(str(exc))
         return None

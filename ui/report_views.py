@@ -20,7 +20,7 @@ def report_snapshot(corpus_title: str) -> dict:
     ss = st.session_state
     task = jobs.status(ss.get("exp_task_ids", {}).get("eval") or "")  # the last batch evaluation's job
     return {"corpus": corpus_title, "chunk": ss["chunk_config"].to_dict(), "index": ss["index_config"].to_dict(),
-            "generator": ss.get("generator_name") or "built-in tiny LM",
+            "generator": ss.get("generator_name") or "built-in (tiny LM for 🧪 world corpora, English reader for prose)",
             "embedder": ss.get("embedder_name") or "all-MiniLM-L6-v2", "answers": ss.get("ans_result"),
             "adapters": session_workspace().path("adapters"),
             "eval": task.result if task is not None and task.state not in jobs.LIVE and task.result is not None

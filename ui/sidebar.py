@@ -8,6 +8,7 @@ from core.rag.corpora import list_corpora
 from core.rag.embed_backends import check_backend
 from ui.guide import render_glossary, render_tour
 from ui.report_views import report_snapshot, session_report
+from ui.answer_views import session_generator_name
 from ui.state import UPLOADS
 
 
@@ -27,12 +28,12 @@ def render_sidebar() -> None:
         if ss["corpus"] not in options:
             ss["corpus"] = options[0]
         st.selectbox("Corpus", options, key="corpus", format_func=corpus_label,
-                     help="🧪 world corpora are written in the built-in model's world; 📄 prose corpora need a real model "
-                          "to generate answers (retrieval works on both). Upload your own on the Documents page.")
+                     help="🧪 world corpora are read by the built-in tiny LM (they are written in its world); 📄 prose "
+                          "corpora and your uploads by the built-in English reader. Upload your own on the Documents page.")
         st.caption("**Models**")
         st.caption(f"Embedder: `{ss['embedder_name'] or 'all-MiniLM-L6-v2'}` · {check_backend(None)} · offline")
-        st.caption(f"Generator: `{ss['generator_name'] or 'built-in tiny LM'}` · "
-                   f"{'offline' if not ss['generator_name'] else 'hub/local'}")
+        st.caption(f"Generator: `{session_generator_name()}` · "
+                   f"{'built-in, offline' if not ss['generator_name'] else 'hub/local'}")
         render_glossary()
         snapshot = ss["_report_snapshot"] = report_snapshot(corpus_label(ss["corpus"]))  # refreshed after the page
         st.download_button("⬇ Session report (HTML)", lambda: session_report(snapshot), "lab-session-report.html",

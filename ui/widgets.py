@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+import streamlit as st
+
 
 def escape(text: str) -> str:
     """HTML-escape user text before it goes into any markdown/HTML we render."""

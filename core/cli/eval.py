@@ -23,7 +23,8 @@ def add_answer_args(parser) -> None:
     add_retrieval_args(parser, k_default=None,  # None: core.answering.default_k
                        k_help="chunks in the RAG prompt (default 1 for the built-in model, 3 for real models)")
     add_rerank_args(parser)
-    parser.add_argument("--model", default=None, help="generator: hub id or local folder (default: built-in tiny LM)")
+    parser.add_argument("--model", default=None, help="generator: hub id or local folder (default: the built-in model for the documents: "
+                        "lab-tiny-lm for 🧪 world corpora, lab-english-reader for plain English)")
     parser.add_argument("--adapter", default=None, metavar="DIR", help="LoRA adapter folder (enables lora, lora+rag)")
     parser.add_argument("--max-new-tokens", type=int, default=48, help="answer length cap in tokens (default 48)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
@@ -38,19 +39,27 @@ def decoding_from(args):
     return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p)
 
 
-PROSE_WARNING = ("warning: the built-in tiny model reads only the Lab's 🧪 world corpora (sample_data/world_*, "
-                 "python -m core world); its answers from these documents will be poor. For your own documents "
+PROSE_WARNING = ("note: these documents are plain English, not a 🧪 world corpus, so the built-in English reader "
+                 "(lab-english-reader) answers: it copies the sentence that holds the fact. For fluent answers "
                  "add --model HuggingFaceTB/SmolLM2-135M-Instruct (downloaded once).")
 
 
 def warn_if_unreadable(args) -> None:
-    """One line on stderr when the built-in model meets documents it cannot read (prose)."""
+    """One line on stderr when the built-in English reader, not the tiny LM, reads the documents (prose)."""
     import sys
 
     from core.rag.corpora import builtin_model_reads_paths
 
     if args.model is None and not builtin_model_reads_paths(args.docs):
         print(PROSE_WARNING, file=sys.stderr)
+
+
+def default_model(docs) -> str:
+    """The built-in model for these documents: the tiny LM for 🧪 world corpora, else the English reader."""
+    from core.llm.builtin_models import builtin_for
+    from core.rag.corpora import builtin_model_reads_paths
+
+    return builtin_for(builtin_model_reads_paths(docs)).name
 
 
 def answerer_from(args, training_fallback=()):
@@ -64,7 +73,7 @@ def answerer_from(args, training_fallback=()):
     decoding_from(args)  # validate before loading anything slow
     warn_if_unreadable(args)
     retriever, docs = build_retriever(args)
-    base = load_generator(args.model)
+    base = load_generator(args.model or default_model(args.docs))
     adapter, training = None, None
     if args.adapter:
         from core.finetune import load_adapter

@@ -4,6 +4,8 @@ Causal LMs (with or without a chat template) and encoder-decoder models (T5 / Fl
 the prompt is the encoder's input, the answer the decoder's output) load the same way.
 
 ``load_generator()`` returns the Lab's built-in tiny model (``models/lab-tiny-lm``);
+``load_generator("lab-english-reader")`` the built-in English reader (``core.llm.builtin_models``
+says which of the two reads a corpus);
 ``load_generator("some/hub-id")`` or ``load_generator("/a/local/folder")`` go
 through the same code path. Loaded generators are cached and shared: never
 change their weights in place (copy the model, e.g. before attaching a LoRA
@@ -30,6 +32,10 @@ from core.runtime.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_thr
 
 BUILTIN_NAME = "lab-tiny-lm"
 BUILTIN_PATH = Path(__file__).resolve().parents[2] / "models" / BUILTIN_NAME
+READER_PATH = BUILTIN_PATH.parent / "lab-english-reader"
+BUILTIN_PATHS = {BUILTIN_NAME: BUILTIN_PATH, READER_PATH.name: READER_PATH}  # name → folder of each built-in model
+REBUILD = {BUILTIN_NAME: "python -m core.lm.train --out models/lab-tiny-lm",
+           READER_PATH.name: "python -m core.lm.reader_train --out models/lab-english-reader"}
 
 # Loaded generators, least recently used first. At most ``_MAX_LOADED`` unpinned ones are kept (pinned ones
 # stay, on top); a 500M model is 2 GB, so the default keeps one: loading the next frees the previous.
@@ -196,6 +202,11 @@ def _context_window(cfg, tokenizer) -> int:
     return 512
 
 
+def _builtin(name: str) -> str | None:
+    """The built-in model's name for ``name`` ("builtin" and "built-in" mean the tiny LM), else None."""
+    return BUILTIN_NAME if name in {BUILTIN_NAME, "builtin", "built-in"} else (name if name in BUILTIN_PATHS else None)
+
+
 def _load(name: str, path: str, is_builtin: bool, is_local: bool,
           progress: DownloadProgress | None = None) -> Generator:
     from transformers import AutoConfig, AutoTokenizer
@@ -211,7 +222,7 @@ def _load(name: str, path: str, is_builtin: bool, is_local: bool,
         if is_builtin:
             raise ModelUnavailable(
                 f"the built-in model files at {path} are missing or damaged. Reinstall the Lab, or rebuild "
-                "them with: python -m core.lm.train --out models/lab-tiny-lm") from exc
+                f"them with: {REBUILD[name]}") from exc
         raise ModelUnavailable(_explain(name, exc, is_local)) from exc
     model.eval()
     if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
@@ -230,13 +241,14 @@ def load_generator(name_or_path: str | None = None, *, cache: bool = True,
     an actionable message when the model cannot be loaded.
     """
     name = (name_or_path or "").strip() or BUILTIN_NAME
-    is_builtin = name in {BUILTIN_NAME, "builtin", "built-in"}
+    is_builtin = _builtin(name) is not None
     if is_builtin:
-        name, path, is_local = BUILTIN_NAME, str(BUILTIN_PATH), True
-        if not (BUILTIN_PATH / "config.json").exists():
+        name = _builtin(name)
+        path, is_local = str(BUILTIN_PATHS[name]), True
+        if not (BUILTIN_PATHS[name] / "config.json").exists():
             raise ModelUnavailable(
-                f"the built-in model files are missing at {BUILTIN_PATH}. Reinstall the Lab, or rebuild "
-                "them with: python -m core.lm.train --out models/lab-tiny-lm")
+                f"the built-in model files are missing at {path}. Reinstall the Lab, or rebuild "
+                f"them with: {REBUILD[name]}")
     else:
         p = Path(name).expanduser()
         is_local = p.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
@@ -285,8 +297,8 @@ def set_cache_size(n: int) -> int:
 
 def _key(name_or_path: str | None) -> str:
     name = (name_or_path or "").strip() or BUILTIN_NAME
-    if name in {BUILTIN_NAME, "builtin", "built-in"}:
-        return str(BUILTIN_PATH)
+    if _builtin(name):
+        return str(BUILTIN_PATHS[_builtin(name)])
     p = Path(name).expanduser()
     return str(p.resolve()) if p.exists() or name.startswith((".", "/", "~")) else name
 
