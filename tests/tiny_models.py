@@ -33,10 +33,10 @@ QWEN_TEMPLATE = ("{% if messages[0]['role'] != 'system' %}{{ '<|im_start|>system
 
 
 def _texts() -> list[str]:
-    """Plain text from the sample corpora: enough to train a few hundred tokens."""
+    """Plain text from the sample corpora: enough to train a few hundred tokens (never the held-out set)."""
     texts = []
     for path in sorted((ROOT / "sample_data").glob("*/*")):
-        if path.suffix in {".md", ".txt", ".jsonl"}:
+        if path.suffix in {".md", ".txt", ".jsonl"} and path.parent.name != "heldout_prose":
             texts.append(path.read_text(encoding="utf-8"))
     return texts
 

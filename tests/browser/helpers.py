@@ -6,6 +6,7 @@ test never depends on another having run first.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -145,3 +146,15 @@ def record(key: str, value) -> None:
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     data[key] = value
     RESULTS.write_text(json.dumps(data, indent=2))
+
+
+def run_async(coroutine):
+    """Run an async Playwright scenario to its end from a test.
+
+    The sync ``browser``/``page`` fixtures keep an event loop running in the test's thread once any earlier
+    test used them, and ``asyncio.run`` refuses to start inside a running loop; a thread of its own has none.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

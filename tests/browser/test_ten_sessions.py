@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT
-from tests.browser.helpers import record
+from tests.browser.helpers import record, run_async
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 N_SESSIONS = 10
@@ -94,7 +94,7 @@ async def run_learners(url: str) -> tuple[list[dict], float]:
 
 
 def test_ten_sessions_answer_and_train_at_once(lab_url):
-    results, wall = asyncio.run(run_learners(lab_url))
+    results, wall = run_async(run_learners(lab_url))
     failed = [r for r in results if "failed" in r]
     record("ten_sessions", {"sessions": N_SESSIONS, "completed": N_SESSIONS - len(failed), "wall_s": round(wall, 1),
                             "answered_s": sorted(r.get("answered_s", 0) for r in results),

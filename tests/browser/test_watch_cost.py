@@ -8,7 +8,6 @@ open the whole time (the live panel polling), once with the browser on another p
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 
