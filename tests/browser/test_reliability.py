@@ -21,7 +21,7 @@ import time
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, screenshot, start_server, wait_idle
-from tests.browser.helpers import RESULTS, record, run_async, run_line, set_number
+from tests.browser.helpers import LOAD_TEST, RESULTS, record, run_async, run_line, set_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 N_SESSIONS = 20
@@ -87,8 +87,9 @@ async def run_learners(url: str, tmp_path) -> tuple[list[dict], list[float], flo
     return list(results), timings, wall
 
 
-@pytest.mark.xfail(reason="unfinished: the test's own step that picks 'My uploads' in the sidebar times out "
-                          "(its locator); 1 of 20 learners completed on a loaded 2-core machine", strict=False)
+@LOAD_TEST
+@pytest.mark.xfail(reason="not yet seen to pass: runs stopped in the test's own upload step (it left the page "
+                          "before the server had saved the file; it now waits for the saved text)", strict=False)
 def test_twenty_sessions_at_once_without_cross_talk(lab_url, tmp_path):
     results, timings, wall = run_async(run_learners(lab_url, tmp_path))
     failed = [r for r in results if "failed" in r]

@@ -16,9 +16,9 @@ import time
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT
-from tests.browser.helpers import record, run_async
+from tests.browser.helpers import LOAD_TEST, record, run_async
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, LOAD_TEST]
 N_SESSIONS = 10
 QUESTION = "How much is the Wilarmore Blender?"  # world_arcade, the default corpus of a new session
 PRICE = "$70.35"
