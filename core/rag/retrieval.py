@@ -120,36 +120,65 @@ class Retriever:
             raise ConfigError(f"k must be at least 1 (got {k})")
         qv = self.embed_queries([query]) if query_vector is None and mode != "bm25" else query_vector
         bm25_all = self.bm25.scores(query)
+        dense_list: list[tuple[int, float]] = []  # the dense ranking this search read, best first
+        coarse = None  # a prescanned index's bfloat16 scores of every chunk, when hybrid search made them
         if mode == "dense":
             scores, ids = self.dense.search(qv.reshape(1, -1), k)
-            ranked = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            ranked = dense_list = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         elif mode == "bm25":
             ids = top_ids(bm25_all, k)
             ranked = [(int(i), float(bm25_all[i])) for i in ids]
         else:
-            ranked = self._hybrid(bm25_all, qv, k)
-        dense_all = None if qv is None else self.vectors @ np.asarray(qv, dtype=np.float32).reshape(-1)
-        return [self._hit(dense_all, bm25_all, i, s, r) for r, (i, s) in enumerate(ranked, start=1)]
+            ranked, dense_list, coarse = self._hybrid(bm25_all, qv, k)
+        dense = None if qv is None else self._dense_details(np.asarray(qv, dtype=np.float32).reshape(-1),
+                                                             [i for i, _ in ranked], dense_list, coarse)
+        return [self._hit(dense, bm25_all, i, s, r) for r, (i, s) in enumerate(ranked, start=1)]
+
+    def _dense_details(self, qv: np.ndarray, ids: list[int], dense_list: list[tuple[int, float]],
+                       coarse: np.ndarray | None = None) -> dict:
+        """{chunk id: (cosine, dense rank)} for the hits. A small index scores every chunk (exact, cheap);
+        a prescanned one (100k chunks: the scan is what costs) reads the ranks off the dense list it
+        already has, whose scores are exact; a hit outside that list (a BM25 find in hybrid mode) is ranked
+        on a bfloat16 copy, within about 1% of its exact rank."""
+        if not self.dense.prescanned:
+            dense_all = self.vectors @ qv
+            return {i: (float(dense_all[i]), int((dense_all > dense_all[i]).sum()) + 1) for i in ids}
+        listed = dict(dense_list)
+        out = {}
+        for i in ids:
+            score = listed.get(i, float(self.vectors[i] @ qv))
+            if i in listed:
+                rank = sum(s > score for s in listed.values()) + 1
+            else:  # beyond the list: counted on the index's bfloat16 copy, within about 1% of the exact rank
+                coarse = self.dense.coarse_scores(qv) if coarse is None else coarse
+                rank = max(int((coarse > score).sum()), len(listed)) + 1
+            out[i] = (score, rank)
+        return out
 
     def search_many(self, queries: Sequence[str], k: int = 5, mode: str = "dense") -> list[list[Hit]]:
         """Batch version of ``search``: queries are embedded in one call."""
         vectors = self.embed_queries(queries) if mode != "bm25" else [None] * len(queries)
         return [self.search(q, k, mode, v) for q, v in zip(queries, vectors)]
 
-    def _hybrid(self, bm25_all: np.ndarray, qv: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def _hybrid(self, bm25_all: np.ndarray, qv: np.ndarray, k: int) -> tuple[list, list, np.ndarray | None]:
+        """(the fused top ``k``, the dense ranking that went into the fusion, a prescanned index's coarse
+        scores of every chunk or None)."""
         depth = max(FUSION_DEPTH, k)
-        _, dense_ids = self.dense.search(qv.reshape(1, -1), depth)
+        if self.dense.prescanned:
+            dense_scores, dense_ids, coarse = self.dense.search_ranked(qv, depth)
+        else:
+            (dense_scores, dense_ids), coarse = self.dense.search(qv.reshape(1, -1), depth), None
+        dense_list = [(int(i), float(s)) for i, s in zip(dense_ids[0], dense_scores[0]) if i >= 0]
         bm25_ids = top_ids(bm25_all, depth)
         bm25_ranking = [int(i) for i in bm25_ids if bm25_all[i] > 0]
-        return rrf([[int(i) for i in dense_ids[0] if i >= 0], bm25_ranking], k=self.rrf_k)[:k]
+        return rrf([[i for i, _ in dense_list], bm25_ranking], k=self.rrf_k)[:k], dense_list, coarse
 
-    def _hit(self, dense_all: np.ndarray | None, bm25_all: np.ndarray, i: int, score: float, rank: int) -> Hit:
+    def _hit(self, dense: dict | None, bm25_all: np.ndarray, i: int, score: float, rank: int) -> Hit:
         """A hit, with each retriever's score and rank for chunk ``i`` (a rank counts the chunks scored higher)."""
         details = {"bm25": float(bm25_all[i]),
                    "bm25_rank": int((bm25_all > bm25_all[i]).sum()) + 1 if bm25_all[i] > 0 else None}
-        if dense_all is not None:
-            details["dense"] = float(dense_all[i])
-            details["dense_rank"] = int((dense_all > dense_all[i]).sum()) + 1
+        if dense is not None:
+            details["dense"], details["dense_rank"] = dense[i]
         return Hit(self.chunks[i], score, rank, details)
 
     def with_rrf_k(self, rrf_k: int) -> "Retriever":
