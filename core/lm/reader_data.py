@@ -9,8 +9,9 @@ target is the evidence sentence itself, copied from the passage: the Lab scores 
 whether it *contains* the fact, and copying the sentence that holds it is the skill that pays.
 
 The text is real English that a Debian machine ships offline (never committed to the repo):
-Python's documentation sources (``python3.11-doc``), the licence texts in
-``/usr/share/common-licenses`` and the README/licence files of installed Python packages.
+Python's documentation sources (``python3.11-doc``), the Debian Administrator's Handbook
+(``debian-handbook``, English pages), the licence texts in ``/usr/share/common-licenses`` and the
+README/licence files of installed Python packages.
 
 >>> s = "Annual membership costs 35 euros and includes two free repairs."
 >>> [(k, s[a:b]) for k, a, b in answer_spans(s)][:2]
@@ -100,6 +101,33 @@ def clause_around(sentence: str, start: int, end: int, max_chars: int = 150) -> 
     return sentence[lo:hi].strip(" ,;:").rstrip() if hi - lo <= max_chars * 1.5 else sentence[max(0, start - 60):end + 60]
 
 
+def short_answer(sentence: str, start: int, end: int, before: int = 6, after: int = 3) -> str:
+    """The span with the few words that lead to it in its clause (as readers answer: "costs 35 euros").
+
+    A short target is a short copy: the reader starts where the question's words sit in the passage and
+    stops soon after the fact, so there are few tokens in which to drift into another sentence.
+
+    >>> s = "Members pay 35 euros a year, which includes repairs, tools and a locker."
+    >>> short_answer(s, 12, 20)
+    'Members pay 35 euros a year.'
+    >>> short_answer("Birch Meadow is reserved for quiet camping and nothing else.", 0, 12)
+    'Birch Meadow is reserved for.'
+    """
+    head = re.split(r"[,;:()]\s|\s(?:and|but|which|while|so)\s", sentence[:start])[-1].split()[-before:]
+    tail = re.split(r"[,;:.!?()]", sentence[end:])[0].split()[:after]
+    text = " ".join(head + [sentence[start:end]] + tail).strip(" ,;:")
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def keyword_question(sentence: str, start: int, end: int, kind: str, rng: random.Random) -> str:
+    """A terse question from the content words nearest the span ("How much yearly membership cost?"): readers'
+    questions share a few words with the passage, not the whole sentence."""
+    words = {k: w for k, _, w in SPAN_PATTERNS}.get(kind, ["What"])
+    left = [w for w in re.findall(r"[\w'-]+", sentence[:start]) if w.lower() not in QUESTION_STOP][-rng.randint(2, 4):]
+    right = [w for w in re.findall(r"[\w'-]+", sentence[end:]) if w.lower() not in QUESTION_STOP][:rng.randint(0, 2)]
+    return f"{rng.choice(words)} {' '.join(left + right)}?"
+
+
 def sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", paragraph) if s.strip()]
 
@@ -122,10 +150,21 @@ def _clean_rst(text: str) -> list[str]:
     return out
 
 
+def _html_paragraphs(html: str) -> str:
+    """The paragraphs (``<p>``, or Publican's ``<div class="para">``) of an HTML page as plain text."""
+    import html as html_lib
+
+    paras = [re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", "", p))).strip()
+             for p in re.findall(r"<p(?:\s[^>]*)?>(.*?)</p>|<div class=\"para\"[^>]*>(.*?)</div>", html, flags=re.S)
+             for p in [p[0] or p[1]]]
+    return "\n\n".join(p for p in paras if p)
+
+
 def source_files(site_packages: str | None = None) -> list[str]:
     """Real English text files on this machine (read at build time, never committed)."""
     files = sorted(glob.glob("/usr/share/doc/python3.11/html/_sources/**/*.txt", recursive=True))
     files += sorted(glob.glob("/usr/share/common-licenses/*"))
+    files += sorted(glob.glob("/usr/share/doc/debian-handbook/html/en-US/*.html"))  # apt-get install debian-handbook
     if site_packages:
         for pattern in ("*/README*", "*.dist-info/LICENSE*", "*/docs/*.rst", "*/*.md"):
             files += sorted(glob.glob(os.path.join(site_packages, pattern)))
@@ -137,7 +176,8 @@ def documents(files: list[str]) -> list[list[str]]:
     docs = []
     for path in files:
         try:
-            paras = _clean_rst(Path(path).read_text(encoding="utf-8", errors="ignore"))
+            text = Path(path).read_text(encoding="utf-8", errors="ignore")
+            paras = _clean_rst(_html_paragraphs(text) if path.endswith(".html") else text)
         except OSError:
             continue
         if len(paras) >= 3:
@@ -163,7 +203,7 @@ def _passage(paras: list[str], i: int, rng: random.Random, max_chars: int) -> st
 
 
 def make_example(docs: list[list[str]], rng: random.Random, max_chars: int = 600,
-                 distractors: tuple[int, ...] = (0, 0, 1, 1, 2)) -> Example | None:
+                 distractors: tuple[int, ...] = (0, 0, 1, 1, 2), short_answers: bool = False) -> Example | None:
     """One question about one sentence, with its passage among 0-2 distractor passages (or none: closed book)."""
     paras = rng.choice(docs)
     i = rng.randrange(len(paras))
@@ -171,8 +211,11 @@ def make_example(docs: list[list[str]], rng: random.Random, max_chars: int = 600
     if not options:
         return None
     sentence, (kind, a, b) = rng.choice(options)
-    question = question_for(sentence, a, b, kind, rng)
-    answer = clause_around(sentence, a, b)
+    if short_answers and rng.random() < 0.4:
+        question = keyword_question(sentence, a, b, kind, rng)
+    else:
+        question = question_for(sentence, a, b, kind, rng)
+    answer = short_answer(sentence, a, b) if short_answers else clause_around(sentence, a, b)
     if rng.random() < CLOSED_BOOK_SHARE:
         return Example(build_messages(question, None), answer)
     passages = [_passage(paras, i, rng, max_chars)]
@@ -183,7 +226,8 @@ def make_example(docs: list[list[str]], rng: random.Random, max_chars: int = 600
     return Example(build_messages(question, passages), answer)
 
 
-def examples(docs: list[list[str]], n: int, seed: int = 0, short: bool = False) -> list[Example]:
+def examples(docs: list[list[str]], n: int, seed: int = 0, short: bool = False,
+             short_answers: bool = False) -> list[Example]:
     """``n`` examples; asserts that no held-out sentence is among the passages or answers.
 
     ``short``: one passage of at most 300 characters and no distractor: cheap steps in which
@@ -191,7 +235,8 @@ def examples(docs: list[list[str]], n: int, seed: int = 0, short: bool = False) 
     """
     rng, out, banned = random.Random(seed), [], held_out_sentences()
     while len(out) < n:
-        ex = make_example(docs, rng, 300, (0,)) if short else make_example(docs, rng)
+        ex = (make_example(docs, rng, 300, (0,), short_answers=short_answers) if short
+              else make_example(docs, rng, short_answers=short_answers))
         if ex is not None:
             out.append(ex)
     text = " ".join(m["content"].lower() for ex in out for m in ex.messages)
