@@ -36,7 +36,7 @@ def test_the_reader_loads_with_the_auto_classes_and_fits_100_mb():
 
 
 def test_the_reader_is_a_builtin_model_with_the_labs_prompt_format(reader):
-    from core.llm.prompting import build_messages, render_prompt
+    from core.llm.prompting import build_messages, render
 
     from core.llm.generation import load_generator
 
@@ -44,7 +44,7 @@ def test_the_reader_is_a_builtin_model_with_the_labs_prompt_format(reader):
     assert reader.is_builtin and reader.name == READER_NAME and reader.context_window == 1024
     assert not is_reader(tiny.model)
     messages = build_messages("When does it open?", ["It opens at 9:30."])
-    assert render_prompt(reader.tokenizer, messages) == render_prompt(tiny.tokenizer, messages)
+    assert render(reader.tokenizer, messages) == render(tiny.tokenizer, messages)
 
 
 def test_it_answers_a_plain_english_passage(reader):

@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.llm.prompting import assemble_prompt, build_messages, render_chat, request_cost
+from core.llm.prompting import assemble_prompt, build_messages, render, request_cost
 from tests.conftest import ROOT
 from tests.helpers import tiny_model_dir, tiny_tokenizer
 
@@ -20,7 +20,7 @@ def tok():
 
 def test_parts_add_up_to_the_final_string(tok):
     p = assemble_prompt("Who owns Elmby Blooms?", CHUNKS, None, tok, 1024, 48)
-    assert p.text == render_chat(tok, build_messages("Who owns Elmby Blooms?", CHUNKS))
+    assert p.text == render(tok, build_messages("Who owns Elmby Blooms?", CHUNKS))
     assert p.n_tokens == len(tok(p.text, add_special_tokens=False)["input_ids"])
     assert sum(part.n_tokens for part in p.parts) == p.n_tokens
     assert [part.label for part in p.parts] == ["system", "chunk 1", "chunk 2", "chunk 3", "question", "template"]

@@ -24,7 +24,7 @@ from core.finetune.evaluate import greedy_answers
 from core.finetune.presets import calibrate, presets_for
 from core.finetune.step import train_step
 from core.llm.generation import count_tokens, generate, load_generator
-from core.llm.prompting import assemble_prompt, build_messages, plain_format, render_prompt
+from core.llm.prompting import assemble_prompt, build_messages, plain_format, render
 from tests.conftest import ROOT
 from tests.tiny_models import ARCHS
 
@@ -55,7 +55,7 @@ def test_each_architecture_loads_with_its_own_class(tiny_models):
 
 def test_prompt_is_the_chat_template_or_the_documented_plain_format(gen):
     messages = build_messages("Who owns Elmby Blooms?", ["Elmby Blooms is owned by Ada Vance."])
-    text = render_prompt(gen.tokenizer, messages)
+    text = render(gen.tokenizer, messages)
     if arch_of(gen) in ("gpt2", "t5"):
         assert text == plain_format(messages)
         assert text.startswith("System: Answer the question") and text.endswith("\nUser: Who owns Elmby Blooms?\nAssistant:")
@@ -69,7 +69,7 @@ def test_prompt_page_count_is_what_the_model_reads(gen):
     prompt = assemble_prompt("Who owns Elmby Blooms?", contexts, None, gen.tokenizer, gen.context_window, 8,
                              seq2seq=gen.is_seq2seq)
     messages = build_messages("Who owns Elmby Blooms?", contexts)
-    assert prompt.text == render_prompt(gen.tokenizer, messages)
+    assert prompt.text == render(gen.tokenizer, messages)
     out = generate(gen, messages, max_new_tokens=4)
     assert prompt.n_tokens == out.prompt_tokens == count_tokens(gen, messages)
     assert sum(p.n_tokens for p in prompt.parts) == prompt.n_tokens
@@ -98,7 +98,7 @@ def test_training_examples_learn_the_answer_only(gen):
     assert decoded == "Ada Vance owns it."
     if gen.is_seq2seq:  # the encoder reads the prompt, the decoder writes the answer
         assert ex.labels == answer and ex.input_ids == gen.tokenizer(
-            render_prompt(gen.tokenizer, build_messages("Who owns Elmby Blooms?", None)))["input_ids"]
+            render(gen.tokenizer, build_messages("Who owns Elmby Blooms?", None)))["input_ids"]
     else:
         n_prompt = len(ex.input_ids) - len(answer)
         assert ex.labels[:n_prompt] == [IGNORE] * n_prompt and ex.input_ids[n_prompt:] == answer

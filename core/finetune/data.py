@@ -1,7 +1,7 @@
 """Training sets for fine-tuning: Q&A pairs, raw document text, paraphrases, open-book mix.
 
 Every Q&A example is the Lab's ONE prompt format (``build_messages``) rendered
-by ``core.llm.prompting.render_prompt`` (the chat template, or the plain format),
+by ``core.llm.prompting.render`` (the chat template, or the plain format),
 followed by the answer and the end-of-sequence token; the loss is computed on the
 answer tokens only (prompt tokens get label -100). For an encoder-decoder model
 (``seq2seq=True``) the prompt is the encoder input and the labels are the answer alone.
@@ -22,7 +22,7 @@ import torch
 
 from core.rag.corpora import QAItem, parse_qa
 from core.errors import DatasetError
-from core.llm.prompting import answer_prefix, build_messages, encode, render, render_prompt  # noqa: F401
+from core.llm.prompting import answer_prefix, build_messages, encode, render
 
 IGNORE = -100  # label value that the loss skips (prompt and padding tokens)
 TEXT_BLOCK_TOKENS = 128  # continued-pretraining block length: short enough for a tiny CPU model

@@ -117,8 +117,6 @@ def render(tokenizer, messages: list[dict] | str) -> str:
     return plain_format(messages)
 
 
-render_prompt = render_chat = render  # earlier names, kept for callers
-
 
 def encode(tokenizer, messages: list[dict] | str, seq2seq: bool = False) -> list[int]:
     """The prompt's token ids exactly as the model (or its encoder) receives them; ``len`` is its token count."""

@@ -48,9 +48,9 @@ def base_model_and_tokenizer(init: Path = TINY_PATH):
 
 def encode(tok, ex: reader_data.Example) -> tuple[list[int], list[int]] | None:
     """(prompt ids, answer ids + EOS) exactly as the Lab renders them; None when too long."""
-    from core.llm.prompting import render_prompt
+    from core.llm.prompting import render
 
-    prompt = tok(render_prompt(tok, ex.messages), add_special_tokens=False)["input_ids"]
+    prompt = tok(render(tok, ex.messages), add_special_tokens=False)["input_ids"]
     answer = tok(ex.answer, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
     return (prompt, answer) if len(prompt) + len(answer) <= MAX_LEN else None
 
