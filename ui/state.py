@@ -31,7 +31,7 @@ CONFIGS = {"chunk_config": ChunkConfig, "index_config": IndexConfig}
 PLAIN_KEYS = ("corpus", "ft_run", "ft_probe_run")  # session keys no widget owns (or the sidebar's, always drawn)
 # Widget keys: Streamlit forgets them when their page is left, so they are put back from the file on every run.
 WIDGET_KEYS = ("ans_question", "emb_query", "ret_query", "pr_question", "exp_new_value",
-               "ret_k", "ret_hnsw_m", "ret_ef", "ret_nlist", "ret_nprobe")
+               "ret_k", "ret_hnsw_m", "ret_ef", "ret_nlist", "ret_nprobe", "ans_adapter")
 
 
 def init_state() -> None:
