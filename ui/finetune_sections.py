@@ -30,6 +30,7 @@ from ui.finetune_views import (
     GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,
     run_progress, runs_table, show_curves, show_estimate, show_latest,
 )
+from ui.progress import cost_note, timings
 from ui.rag_views import corpus_qa
 from ui.state import current_documents
 
@@ -159,7 +160,8 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
         estimate_key = (gen.name, repr(config), len(items), items[0].question)
         if st.button("⏱ Measure time and memory", key="ft_calibrate",
                      help="Trains one real step and times one small evaluation on a copy of the model."):
-            with st.status("Measuring: one training step and a small evaluation on a copy of the model…") as box:
+            with st.status("Measuring: one training step and a small evaluation on a copy of the model "
+                           f"({cost_note('calibrate')})…") as box, timings().measure("calibrate"):
                 documents = {d.name: d.text for d in current_documents()}
                 data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
                 ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,

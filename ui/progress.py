@@ -3,7 +3,7 @@
 The one home for it in the UI. The numbers come from ``core.runtime.timings`` (measured on this server,
 shared by every session), never from a canned string:
 
-* ``cost_note(op, items)``: the words for a button's help or a caption, before anything is chosen;
+* ``cost_note(op, items)`` and ``costs_line``: words for a button's help or a caption, before anything is chosen;
 * ``waiting(op, text, items)``: a spinner for one call that reports no progress (a fit, a cached score),
   with the expected time and the elapsed seconds; the run is timed for next time;
 * ``progress_bar(op, text, items)``: a bar for work that reports ``(done, total)``, with the time left
@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
-from core.runtime.timings import SLOW_S, TIMINGS_FILE, Timings, about, expectation, progress_words
+from core.runtime.timings import TIMINGS_FILE, Timings, about, expectation, progress_words
 from ui.resources import get_workspace
 
 
@@ -32,10 +32,12 @@ def cost_note(op: str, items: int = 1) -> str:
     return expectation(timings(), op, items)
 
 
-def slow_suffix(op: str, items: int = 1) -> str:
-    """' (about 40 s here)' for an option measured as slow on this machine, else '' (for labels and menus)."""
-    seconds = timings().estimate(op, items)
-    return f" ({about(seconds)} here)" if seconds is not None and seconds >= SLOW_S else ""
+def costs_line(choices: dict[str, tuple[str, int]]) -> str:
+    """One caption for heavy options, before one is chosen: {label: (op, items)} → their measured times here."""
+    t = timings()
+    parts = [f"{label} {about(t.estimate(op, items))}" if t.estimate(op, items) is not None
+             else f"{label} not timed yet (its first run measures it)" for label, (op, items) in choices.items()]
+    return "⏳ On this machine: " + ", ".join(parts) + "."
 
 
 @contextmanager
@@ -47,25 +49,30 @@ def waiting(op: str, text: str, items: int = 1) -> Iterator[None]:
 
 
 @contextmanager
-def progress_bar(op: str, text: str, items: int = 1) -> Iterator[Callable[[float, float], None]]:
-    """A progress bar; the block gets ``tick(done, total)`` to call as work advances.
+def progress_bar(op: str, text: str, items: int | None = None) -> Iterator[Callable[..., None]]:
+    """A progress bar; the block gets ``tick(done, total, what=None)`` to call as work advances.
 
-    ``items`` is the size the estimate scales with (chunks, questions…), which may differ from the
-    steps ``tick`` counts. The bar is removed afterwards, and a finished run is recorded for next time.
+    ``items`` is the size the estimate scales with (chunks, questions…), which may differ from the steps
+    ``tick`` counts; ``None``: the first tick's ``total``. The bar is removed afterwards, and a run that
+    finished is recorded for next time.
     """
     t = timings()
-    expected = t.estimate(op, items)
-    bar = st.progress(0.0, text=progress_words(text, 0, 0, 0.0, expected))
+    size = {"items": items}
+    expected = {"s": t.estimate(op, items) if items else None}
+    bar = st.progress(0.0, text=progress_words(text, 0, 0, 0.0, expected["s"]))
     start = time.perf_counter()
 
-    def tick(done: float, total: float) -> None:
+    def tick(done: float, total: float, what: str | None = None) -> None:
+        if size["items"] is None and total:
+            size["items"], expected["s"] = int(total), t.estimate(op, int(total))
         fraction = min(max(done / total, 0.0), 1.0) if total else 1.0
-        words = progress_words(text, int(done), int(total), time.perf_counter() - start, expected)
+        words = progress_words(what or text, int(done), int(total), time.perf_counter() - start, expected["s"])
         bar.progress(fraction, text=words)
 
     try:
-        with t.measure(op, items):
-            yield tick
+        yield tick
+        if size["items"]:
+            t.record(op, time.perf_counter() - start, size["items"])
     finally:
         bar.empty()
 
@@ -86,4 +93,4 @@ def job_progress(op: str, text: str, metrics: dict, started_at: float | None, it
     done, total = int(metrics.get("done") or 0), int(metrics.get("total") or 0)
     elapsed = time.time() - (started_at or time.time())
     words = progress_words(text, done, total, elapsed, timings().estimate(op, items))
-    st.progress(done / total if total else 0.0, text=words if total else f"{text}… starting")
+    st.progress(min(done / total, 1.0) if total else 0.0, text=words)

@@ -53,7 +53,7 @@ def seconds_left(elapsed: float, done: int, total: int) -> float | None:
 def about(seconds: float | None) -> str:
     """Rounded words for a duration: what a learner needs to decide whether to wait.
 
-    >>> [about(s) for s in (0.2, 4.4, 42, 95, 600, None)]
+    >>> [about(s) for s in (0.2, 4.4, 42, 130, 600, None)]
     ['under a second', 'about 4 s', 'about 40 s', 'about 2 min', 'about 10 min', 'unknown']
     """
     if seconds is None or math.isnan(seconds):
@@ -62,7 +62,7 @@ def about(seconds: float | None) -> str:
         return "under a second"
     if seconds < 10:
         return f"about {seconds:.0f} s"
-    if seconds < 90:
+    if seconds < 100:
         return f"about {round(seconds, -1):.0f} s"
     return f"about {max(2, round(seconds / 60)):.0f} min"
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot, wait_idle
 from tests.browser.helpers import choose, goto, no_errors, real_sid, set_number
 
@@ -28,12 +30,14 @@ def test_tour_reaches_four_answers_on_the_default_world_corpus(page, lab_url):
     click(page, "🧭 Start the tour")
     assert page.get_by_role("heading", name="Documents & chunking").count() >= 1 or "documents" in page.url
     sidebar = page.locator("[data-testid='stSidebar']")
-    assert sidebar.get_by_text("Tour 1/8").count() == 1
-    for _ in range(4):  # documents → embeddings → retrieval → prompt → answers
+    expect(sidebar.get_by_text("Tour 1/8")).to_have_count(1)
+    for step in range(2, 6):  # documents → embeddings → retrieval → prompt → answers
+        # Until the page switch has finished, the old page's panel may still be drawn beside the new one.
+        expect(sidebar.get_by_role("button", name="▶", exact=True)).to_have_count(1, timeout=120_000)
         sidebar.get_by_role("button", name="▶", exact=True).click()
-        page.wait_for_timeout(800)
+        expect(sidebar.get_by_text(f"Tour {step}/8")).to_have_count(1, timeout=120_000)
         wait_idle(page)
-    assert "answers" in page.url and sidebar.get_by_text("Tour 5/8").count() == 1
+    assert "answers" in page.url
     sidebar.get_by_text("No, it will make one up").click()  # predict first …
     page.wait_for_timeout(300)
     wait_idle(page)
