@@ -8,7 +8,8 @@ from core.rag.embedding import EmbeddingCache, load_embedder
 from core.runtime.workspace import Workspace, default_root
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the embedding model (the first time, its ONNX export takes about half a minute)…")
+@st.cache_resource(max_entries=4, show_spinner="Loading the embedding model (on a machine not warmed up, it is first "
+                   "exported to ONNX; `python -m core warmup` does that before a class)…")
 def get_embedder(name: str | None = None, backend: str | None = None):
     """``backend`` None: the process default (core.rag.embed_backends.DEFAULT_BACKEND or $RAGFT_EMBEDDER_BACKEND)."""
     return load_embedder(name, backend)
