@@ -234,7 +234,9 @@ def train_section(gen, workspace, adapters_dir, items: list[QAItem], config, rep
         if state == "interrupted":
             st.warning("The app stopped while this run was training; its curves up to then are shown.")
         if state == "running":
-            done, words = run_progress(metrics, job.metrics if job else None, time.time())
+            measured = ss.get("ft_estimate")  # "Measure" timed one evaluation of this model here
+            done, words = run_progress(metrics, job.metrics if job else None, time.time(),
+                                       measured[1].seconds_per_eval if measured else None)
             st.progress(done, text=words)
         if state in jobs.LIVE:
             if good_enough(metrics, job.metrics if job else None):
