@@ -45,7 +45,7 @@ def test_cache_hits_and_failed_runs_are_not_measurements(tmp_path):
         with t.measure("umap", 40):
             raise RuntimeError("the fit failed")
     assert t.estimate("umap", 40) is None
-    assert expectation(t, "umap", 40) == "not timed on this machine yet: this run measures it"
+    assert expectation(t, "umap", 40) == "not timed on this machine yet, so this run measures it"
 
 
 def test_a_damaged_file_means_not_measured(tmp_path):

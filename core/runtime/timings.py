@@ -121,14 +121,14 @@ def expectation(timings: Timings, op: str, items: int = 1) -> str:
     >>> import tempfile
     >>> t = Timings(Path(tempfile.mkdtemp()) / "timings.json")
     >>> expectation(t, "sweep size", 5)
-    'not timed on this machine yet: this run measures it'
+    'not timed on this machine yet, so this run measures it'
     >>> t.record("sweep size", 12.0, 4)
     >>> expectation(t, "sweep size", 5)
     'about 20 s here (measured on this machine)'
     """
     seconds = timings.estimate(op, items)
     if seconds is None:
-        return "not timed on this machine yet: this run measures it"
+        return "not timed on this machine yet, so this run measures it"
     return f"{about(seconds)} here (measured on this machine)"
 
 
