@@ -78,8 +78,7 @@ else:
     groups = [c.doc_name for c in chunks]
 
 vectors_key = content_hash(vectors.tobytes())
-c1.caption(costs_line({f"{METHODS[m]} on {len(chunks):,} chunks": (f"projection {m}", len(chunks))
-                       for m in ("umap", "tsne")}))
+st.caption(costs_line({METHODS[m]: (f"projection {m}", len(chunks)) for m in ("umap", "tsne")}, len(chunks)))
 with waiting(f"projection {method}", f"Fitting {METHODS[method]} on {len(chunks)} chunks (once per corpus and "
              "settings)", len(chunks)):
     projection, kept = _fit(vectors_key, method, dims, vectors)

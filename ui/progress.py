@@ -32,12 +32,13 @@ def cost_note(op: str, items: int = 1) -> str:
     return expectation(timings(), op, items)
 
 
-def costs_line(choices: dict[str, tuple[str, int]]) -> str:
+def costs_line(choices: dict[str, tuple[str, int]], n_chunks: int | None = None) -> str:
     """One caption for heavy options, before one is chosen: {label: (op, items)} → their measured times here."""
     t = timings()
     parts = [f"{label} {about(t.estimate(op, items))}" if t.estimate(op, items) is not None
              else f"{label} not timed yet (its first run measures it)" for label, (op, items) in choices.items()]
-    return "⏳ On this machine: " + ", ".join(parts) + "."
+    where = f"On this machine, for these {n_chunks:,} chunks" if n_chunks is not None else "On this machine"
+    return f"⏳ {where}: " + ", ".join(parts) + "."
 
 
 @contextmanager
