@@ -78,9 +78,10 @@ else:
     groups = [c.doc_name for c in chunks]
 
 vectors_key = content_hash(vectors.tobytes())
-st.caption(costs_line({METHODS[m]: (f"projection {m}", len(chunks)) for m in ("umap", "tsne")}, len(chunks)))
+# Timed per fit, not per chunk: on a few hundred chunks the fixed cost (numba compiling UMAP) dominates.
+st.caption(costs_line({METHODS[m]: (f"projection {m}", 1) for m in ("umap", "tsne")}, len(chunks)))
 with waiting(f"projection {method}", f"Fitting {METHODS[method]} on {len(chunks)} chunks (once per corpus and "
-             "settings)", len(chunks)):
+             "settings)"):
     projection, kept = _fit(vectors_key, method, dims, vectors)
 points = projection.points
 if projection.note:
