@@ -15,6 +15,7 @@ from ui.document_views import chunk_rows, chunk_starts_figure, length_histogram
 from ui.rag_views import (
     chars_per_token, chunk_corpus, chunk_doc_cached, legend_html, paint_chunks, unit_mismatch_note,
 )
+from ui.progress import cost_note, waiting
 from ui.resources import get_embedder
 from ui.uploads import documents_section
 from ui.entry import through_app
@@ -49,24 +50,28 @@ if not docs:
 # --- chunking controls -------------------------------------------------------------
 
 st.header("1 · Split into chunks")
+n_kchars = max(1, sum(len(d.text) for d in docs) // 1000)  # what chunking time scales with (semantic embeds it all)
 current: ChunkConfig = ss["chunk_config"]
-for key, value in (("doc_strategy", current.strategy), ("doc_size", current.size), ("doc_overlap", current.overlap),
-                   ("doc_unit", current.unit), ("doc_semantic_pct", current.semantic_percentile)):
-    ss.setdefault(key, value)
-if ss["doc_strategy"] in ("characters", "tokens"):
+# Each box starts at the session's setting (value=/index=), not at its first option or its minimum: a
+# refreshed page (F5 on ?sid=…) or a remounted box must never show, or send back, a chunk size of 1.
+if ss.get("doc_strategy", current.strategy) in ("characters", "tokens") and \
+        ss.get("doc_unit", current.unit) != ss.get("doc_strategy", current.strategy):
     ss["doc_unit"] = ss["doc_strategy"]  # the fixed strategies define their own unit
 
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1.4])
-strategy = c1.selectbox("Strategy", STRATEGIES, key="doc_strategy",
+strategy = c1.selectbox("Strategy", STRATEGIES, index=STRATEGIES.index(current.strategy), key="doc_strategy",
                         format_func=lambda s: f"{s} — {STRATEGY_HELP[s]}")
-size = c2.number_input("Chunk size", min_value=1, max_value=20000, step=16, key="doc_size")
-overlap = c3.number_input("Overlap", min_value=0, max_value=20000, step=8, key="doc_overlap",
+size = c2.number_input("Chunk size", min_value=1, max_value=20000, value=current.size, step=16, key="doc_size")
+overlap = c3.number_input("Overlap", min_value=0, max_value=20000, value=current.overlap, step=8, key="doc_overlap",
                           help="How much of the end of one chunk is repeated at the start of the next.")
-unit = c4.radio("Unit", UNITS, key="doc_unit", horizontal=True, disabled=strategy in ("characters", "tokens"),
+unit = c4.radio("Unit", UNITS, index=UNITS.index(current.unit), key="doc_unit", horizontal=True,
+                disabled=strategy in ("characters", "tokens"),
                 help="Tokens are what the embedding model counts; the fixed strategies define their own unit.")
-percentile = ss["doc_semantic_pct"]
+c1.caption(f"⏳ semantic embeds every sentence of these documents first: {cost_note('chunk semantic', n_kchars)}.")
+percentile = ss.get("doc_semantic_pct", current.semantic_percentile)
 if strategy == "semantic":
-    percentile = st.slider("Split at the weakest x % of sentence-to-sentence links", 1.0, 99.0, key="doc_semantic_pct")
+    percentile = st.slider("Split at the weakest x % of sentence-to-sentence links", 1.0, 99.0,
+                           float(current.semantic_percentile), key="doc_semantic_pct")
 
 try:
     config = ChunkConfig(strategy, int(size), int(overlap), unit, float(percentile))
@@ -79,7 +84,7 @@ else:
 
 embedder = get_embedder(ss["embedder_name"])
 max_tokens = embedder.max_seq_length
-with st.spinner(f"Chunking {len(docs)} document(s)…"):
+with waiting(f"chunk {config.strategy}", f"Chunking {len(docs)} document(s) ({config.strategy})", n_kchars):
     chunks = chunk_corpus(docs, config)
 
 lengths = [c.n_tokens for c in chunks]
@@ -155,10 +160,10 @@ d2.download_button("⬇ Chunks as JSON", lambda: json.dumps({"config": config.to
 st.header("2 · Compare two strategies on the same document")
 others = [s for s in STRATEGIES if s != config.strategy]
 ss.setdefault("doc_cmp_strategy", others[0])
-ss.setdefault("doc_cmp_size", config.size)
 k1, k2 = st.columns(2)
 other_strategy = k1.selectbox("Compare with", STRATEGIES, key="doc_cmp_strategy")
-other_size = k2.number_input("Its chunk size", min_value=1, max_value=20000, step=16, key="doc_cmp_size")
+other_size = k2.number_input("Its chunk size", min_value=1, max_value=20000, value=config.size, step=16,
+                             key="doc_cmp_size")
 try:
     other = ChunkConfig(other_strategy, int(other_size), min(config.overlap, int(other_size) - 1), config.unit,
                         config.semantic_percentile)
@@ -168,7 +173,7 @@ except ConfigError as exc:
 
 if note := unit_mismatch_note(config, other, chars_per_token(doc_chunks)):
     st.info(note)
-with st.spinner("Chunking with the second strategy…"):
+with waiting(f"chunk {other.strategy}", f"Chunking with {other.strategy}", max(1, len(doc.text) // 1000)):
     other_chunks = chunk_doc_cached(doc.id, other.to_dict(), ss["embedder_name"], doc)
 runs = {f"A: {config.strategy} {config.size} {config.unit}": doc_chunks,
         f"B: {other.strategy} {other.size} {other.unit}": other_chunks}

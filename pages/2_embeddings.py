@@ -13,6 +13,7 @@ from core.rag.projection import cosine_matrix, fit_projection, kmeans_labels, ne
 from core.runtime.workspace import content_hash
 from ui.backend_views import backend_comparison
 from ui.embedding_views import QueryOnMap, heatmap_figure, map_figure, plain_words, projection_note
+from ui.progress import costs_line, waiting
 from ui.rag_views import chars_per_token, documents_and_retriever, unit_mismatch_note
 from ui.state import current_corpus, get_retriever
 from ui.widgets import escape
@@ -23,7 +24,6 @@ through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 COLOUR_BY = {"document": "document", "cluster": "k-means cluster", "run": "chunking run (compare two configs)"}
 HEAT_MAX = 40  # chunks in the within-document heatmap
-SLOW_FIT = {"umap": 3000, "tsne": 1500}  # chunk counts above which a fit takes a minute or more on a laptop CPU
 ss = st.session_state
 
 st.title("Embedding space")
@@ -78,9 +78,10 @@ else:
     groups = [c.doc_name for c in chunks]
 
 vectors_key = content_hash(vectors.tobytes())
-if len(chunks) > SLOW_FIT.get(method, len(chunks)):
-    st.caption(f"⏳ {METHODS[method]} on {len(chunks):,} chunks takes a while on a CPU; PCA is instant.")
-with st.spinner(f"Fitting {METHODS[method]} on {len(chunks)} chunks (once per corpus and settings)…"):
+# Timed per fit, not per chunk: on a few hundred chunks the fixed cost (numba compiling UMAP) dominates.
+st.caption(costs_line({METHODS[m]: (f"projection {m}", 1) for m in ("umap", "tsne")}, len(chunks)))
+with waiting(f"projection {method}", f"Fitting {METHODS[method]} on {len(chunks)} chunks (once per corpus and "
+             "settings)"):
     projection, kept = _fit(vectors_key, method, dims, vectors)
 points = projection.points
 if projection.note:

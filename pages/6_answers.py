@@ -13,6 +13,7 @@ from ui.answer_views import (
     SYSTEM_CAPTIONS, SYSTEM_TITLES, adapter_missing_reason, answer_card, base_generator, make_answerer,
     model_tier_notice, no_adapter_prompt, pick_adapter, saved_adapters, show_answer,
 )
+from ui.progress import waiting
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.state import current_corpus
 from ui.entry import through_app
@@ -105,7 +106,7 @@ def insight_section(result: dict, answerer) -> None:
                "retrieved chunk the answer attended to most.")
     if st.button("Compute confidence and attribution", key="ans_insight_go", icon="🔬"):
         try:
-            with st.spinner("One forward pass per system…"):
+            with waiting("answer insight system", "One forward pass per system", len(result["answers"])):
                 ss["ans_insight"] = answers_insight(answerer, result["question"], result["answers"], result["reference"])
         except LabError as exc:
             st.error(str(exc))

@@ -14,6 +14,7 @@ METRICS = {"config": {"max_steps": 40}, "started_at": 1000.0,
 @pytest.mark.parametrize("metrics, live, now, fraction, words", [
     ({}, None, 0.0, 0.0, "Preparing"),
     ({**METRICS, "steps": []}, None, 1010.0, 0.0, "measuring the base model first"),
+    ({**METRICS, "steps": []}, None, 1010.0, 0.0, "· 10 s so far"),
     (METRICS, None, 1020.0, 0.25, "Step 10 / 40 · 20 s so far · about 60 s left"),
     (METRICS, {"step": 20}, 1020.0, 0.5, "Step 20 / 40 · 20 s so far · about 20 s left"),  # the job's newer step
 ])
@@ -21,6 +22,11 @@ def test_run_progress_estimates_from_the_pace_so_far(metrics, live, now, fractio
     done, text = run_progress(metrics, live, now)
     assert done == pytest.approx(fraction)
     assert words in text
+
+
+def test_the_first_evaluation_counts_down_from_its_measured_time():
+    _, text = run_progress({**METRICS, "steps": []}, None, 1010.0, eval_s=25.0)
+    assert text.endswith("· 10 s so far · about 15 s left (measured)")
 
 
 def test_good_enough_at_eighty_percent():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -86,7 +88,15 @@ def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
     at.switch_page("pages/3_retrieval.py").run()
     at.text_input(key="ret_query").input("How much are roses?").run()
     at.slider(key="ret_nprobe").set_value(3).run()
-    at.switch_page("pages/0_home.py").run()  # the retrieval widgets are off screen now
+    for name, started in (("older-run", 1.0), ("newer-run", 2.0)):  # two adapters on disk (never loaded here)
+        run = get_workspace().session(sid).path("adapters", name)
+        run.mkdir(parents=True)
+        (run / "metrics.json").write_text(json.dumps({"status": "done", "started_at": started, "config": {"rank": 8}}))
+        for weights in ("adapter_config.json", "adapter_model.safetensors"):
+            (run / weights).write_text("{}")
+    at.switch_page("pages/6_answers.py").run()
+    at.selectbox(key="ans_adapter").set_value("older-run").run()  # not the default (the newest)
+    at.switch_page("pages/0_home.py").run()  # the retrieval and answers widgets are off screen now
     assert not at.exception, [e.value for e in at.exception]
 
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -98,6 +108,8 @@ def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
     assert not again.exception, [e.value for e in again.exception]
     assert again.text_input(key="ret_query").value == "How much are roses?"
     assert again.slider(key="ret_nprobe").value == 3
+    again.switch_page("pages/6_answers.py").run()
+    assert again.selectbox(key="ans_adapter").value == "older-run"
 
 
 @pytest.mark.parametrize("page", ["pages/4_prompt.py", "pages/5_finetune.py", "pages/6_answers.py"])

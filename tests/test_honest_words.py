@@ -28,3 +28,13 @@ def test_pages_make_no_untrue_promises():
     text = " ".join(p.read_text(encoding="utf-8") for p in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")])
     assert "fraction of a percent" not in text  # the share metric says 8% for the tiny model
     assert "a few seconds to a minute" not in text
+
+
+def test_waiting_times_are_measured_not_written_in():
+    """Durations on screen come from runs timed on this machine (ui/progress.py), never from a canned string."""
+    canned = re.compile(r"(about|~) ?\d+(–\d+)? ?(s|sec|seconds|min|minutes)\b|on 2 cores|half a minute")
+    for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
+        if path.name == "progress.py":  # its docstrings show what a measured estimate looks like
+            continue
+        strings = re.findall(r'"[^"\n]*"', path.read_text(encoding="utf-8"))
+        assert not [s for s in strings if canned.search(s)], path.name

@@ -126,3 +126,21 @@ def test_sweep_asks_the_same_question_at_each_size_without_a_qa_set(uploads_page
     assert list(per_size["size"]) == [16, 64]
     assert per_size["chunks"].iloc[0] > per_size["chunks"].iloc[1]  # smaller chunks, more of them
     assert per_size["text"].str.contains("rune").all()  # "Prune roses…" is found at both sizes
+
+
+def test_the_sweep_says_how_long_it_takes_here_before_it_is_run(uploads_page):
+    """Before the click: 'not timed yet' on a fresh machine, then the time measured here, scaled to the sizes chosen."""
+    import os
+    from pathlib import Path
+
+    from core.runtime.timings import TIMINGS_FILE, Timings
+
+    at = uploads_page
+    at.text_input(key="ret_query").set_value("When should roses be pruned?")
+    at.multiselect(key="ret_sweep_sizes").set_value([16, 64])
+    at.run()
+    assert "not timed on this machine yet" in at.button(key="ret_sweep_run").proto.help
+    Timings(Path(os.environ["RAGFT_WORKSPACE"]) / TIMINGS_FILE).record("sweep size", 40.0, items=2)  # 20 s a size
+    at.multiselect(key="ret_sweep_sizes").set_value([16, 32, 64])
+    at.run()
+    assert "3 sizes: about 60 s here (measured on this machine)" in at.button(key="ret_sweep_run").proto.help

@@ -121,6 +121,8 @@ def pick_adapter(adapters: list[AdapterInfo], label: str, key: str, prefer=None)
         return None
     default = next((i for i, a in enumerate(adapters) if prefer and prefer(a)), 0)
     names = [a.name for a in adapters]
+    if st.session_state.get(key) not in (None, *names):
+        del st.session_state[key]  # a saved choice (e.g. restored after a refresh) whose adapter is gone
     name = st.selectbox(label, names, index=default, key=key, format_func=lambda n: adapter_label(adapters[names.index(n)]))
     return adapters[names.index(name)]
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.rag.corpora import load_qa
 from core.rag.embed_backends import BACKENDS, compare_backends
+from ui.progress import cost_note, progress_bar
 from ui.resources import get_embedder
 
 LABELS = {"torch": "PyTorch fp32 (reference)", "onnx": "ONNX, optimised (fp32)", "onnx-int8": "ONNX int8 (quantised)"}
@@ -22,21 +23,19 @@ def backend_comparison(retriever, corpus, key: str) -> None:
     )
     qa = load_qa(corpus.qa_path) if corpus is not None and corpus.qa_path else []
     results = st.session_state.setdefault("emb_backend_results", {})
+    n_chunks = len(retriever.chunks)
     if st.button("⚡ Compare the three backends on this corpus", key="emb_backend_go"):
-        bar = st.progress(0.0, text="Loading the three backends (the first time, each ONNX export takes ~30 s)…")
-        embedders = {name: get_embedder(st.session_state.get("embedder_name"), name) for name in BACKENDS}
-        for notice in dict.fromkeys(e.notice for e in embedders.values() if e.notice):
-            st.info(notice)  # e.g. no ONNX Runtime: those rows are PyTorch again
-
-        def progress(done: int, total: int, name: str) -> None:
-            bar.progress(done / total, text=f"Measured {LABELS[name]} ({done} of {total})")
-
-        bar.progress(0.0, text=f"Embedding {len(retriever.chunks)} chunks with each backend…")
-        results[key] = compare_backends(retriever.chunks, embedders, qa, progress=progress)
-        bar.empty()
+        with progress_bar("backend comparison chunk", "Loading the three backends, then embedding "
+                          f"{n_chunks} chunks with each", n_chunks) as tick:
+            embedders = {name: get_embedder(st.session_state.get("embedder_name"), name) for name in BACKENDS}
+            for notice in dict.fromkeys(e.notice for e in embedders.values() if e.notice):
+                st.info(notice)  # e.g. no ONNX Runtime: those rows are PyTorch again
+            results[key] = compare_backends(retriever.chunks, embedders, qa, progress=lambda done, total, name: tick(
+                done, total, f"Measured {LABELS[name]}"))
     rows = results.get(key)
     if rows is None:
-        st.caption("Runs on a click: it embeds every chunk three times, from seconds to a minute on a laptop.")
+        st.caption(f"Runs on a click: it embeds every chunk three times "
+                   f"({cost_note('backend comparison chunk', n_chunks)}).")
         return
     _show(rows, bool(qa))
 

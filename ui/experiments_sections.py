@@ -24,6 +24,8 @@ from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, make_answerer, no_adapter_prompt, pick_adapter,
     render_sources,
 )
+from core.runtime.timings import about, seconds_left
+from ui.progress import cost_note, job_progress, progress_bar, timed_work, waiting
 from ui.resources import get_embedding_cache, get_reranker
 from ui.state import session_workspace
 
@@ -69,16 +71,16 @@ def weight_edit_section(base, qa, docs, item, new_value: str) -> None:
     if not item.extra.get("entity"):
         st.info("This Q&A row names no entity, so there is no subject to edit (the 🧪 world corpora have one).")
         return
-    if st.button("Edit the weights (rank-one)", key="exp_rome_run", disabled=not new_value.strip()):
-        bar = st.progress(0.0, text="Editing each layer in turn (about 10–60 s on 2 cores)…")
+    if st.button("Edit the weights (rank-one)", key="exp_rome_run", disabled=not new_value.strip(),
+                 help=f"One edit per layer, each measured: {cost_note('weight edit')}."):
         try:
-            result = edit_fact_in_weights(
-                base, item, new_value, others=locality_questions(qa, item, 8), texts=[d.text for d in docs],
-                on_progress=lambda f, what: bar.progress(f, text=f"{what}…"))
+            with progress_bar("weight edit", "Editing each layer in turn", 1) as tick:
+                result = edit_fact_in_weights(
+                    base, item, new_value, others=locality_questions(qa, item, 8), texts=[d.text for d in docs],
+                    on_progress=lambda f, what: tick(round(f * 100), 100, what))
             ss["exp_rome_result"] = result.to_dict()
         except LabError as exc:
             st.error(str(exc))
-        bar.empty()
     r = ss.get("exp_rome_result")
     if r is None or r["question"] != item.question:
         return
@@ -110,7 +112,7 @@ def knowledge_update_tab(docs, retriever, qa, base, adapters, decoding) -> None:
         if st.button("Edit, re-index and ask again", key="exp_ku_run", type="primary"):
             answerer = make_answerer(base, retriever, info, qa)
             try:
-                with st.spinner("Asking, editing the document, re-indexing, asking again…"):
+                with waiting("knowledge update", "Asking, editing the document, re-indexing, asking again"):
                     ss["exp_ku_result"] = knowledge_update(
                         docs, item, new_value, answerer=answerer, cache=get_embedding_cache(retriever.embedder.cache_key),
                         decoding=decoding, adapter_dir=info.path if info else None)
@@ -144,11 +146,16 @@ def knowledge_update_tab(docs, retriever, qa, base, adapters, decoding) -> None:
 
 # --- background work: evaluations and adapter training, all through core.runtime.jobs --------------------
 
-def start_task(name: str, fn, lane: str = "eval") -> None:
-    """Queue ``fn(progress, should_stop)`` as this session's job ``name`` (the "eval" lane does not wait for training)."""
+TASK_OPS = {"eval": "batch eval answer", "paper": "document training adapter"}  # what each task's time scales with
+
+
+def start_task(name: str, fn, lane: str = "eval", items: int = 1) -> None:
+    """Queue ``fn(progress, should_stop)`` as this session's job ``name`` (the "eval" lane does not wait for training);
+    ``items`` (answers, adapters) scales its measured time into the next run's estimate."""
     label = {"eval": "batch evaluation", "paper": "adapters trained on documents"}.get(name, name)
-    job = jobs.task_job(str(session_workspace().root), label, fn, lane)
+    job = jobs.task_job(str(session_workspace().root), label, timed_work(TASK_OPS[name], items, fn), lane)
     ss.setdefault("exp_task_ids", {})[name] = jobs.submit(job)
+    ss.setdefault("exp_task_items", {})[name] = items
 
 
 def task_status(name: str):
@@ -182,10 +189,8 @@ def task_progress(name: str, status) -> None:
     if status.state == "queued":
         st.progress(0.0, text=f"Queued (position {status.position}): starts when the one before it ends")
     else:
-        seconds = time.time() - (status.started_at or time.time())
-        st.progress(m["done"] / m["total"] if m.get("total") else 0.0,
-                    text=f"{'Training' if name == 'paper' else 'Evaluating'}… {m.get('done', 0)}/{m.get('total') or '?'} "
-                         f"{what} ({seconds:.0f} s)")
+        job_progress(TASK_OPS[name], f"{'Training' if name == 'paper' else 'Evaluating'} ({what})", m,
+                     status.started_at, ss.get("exp_task_items", {}).get(name, 1))
 
 
 def task_monitor() -> None:
@@ -207,9 +212,12 @@ def task_monitor() -> None:
                 jobs.stop(status.id)
         for kind, status in training.items():
             m = status.metrics
+            epochs, elapsed = FinetuneConfig().epochs, time.time() - (status.started_at or time.time())
+            left = seconds_left(elapsed, m.get("epoch", 0), epochs)  # the pace so far
             where = f"queued (position {status.position})" if status.state == "queued" else \
-                f"step {m.get('step', 0)}, loss {m.get('loss', float('nan')):.3f}"
-            st.progress(0.0 if status.state == "queued" else min(1.0, m.get("epoch", 0) / FinetuneConfig().epochs),
+                f"step {m.get('step', 0)}, loss {m.get('loss', float('nan')):.3f}, {elapsed:.0f} s so far" + \
+                (f", {about(left)} left" if left is not None else "")
+            st.progress(0.0 if status.state == "queued" else min(1.0, m.get("epoch", 0) / epochs),
                         text=f"Training {status.label}: {where}")
             if st.button("Stop training", key=f"exp_stop_job_{kind}"):
                 jobs.stop(status.id)
@@ -305,10 +313,11 @@ def paper_setting_section(base, corpus) -> None:
     if not world_corpus:
         st.caption("Rewrites need a 🧪 world corpus (its Q&A rows name each fact's entity and attribute); "
                    "here only the documents as they are can be trained on.")
-    st.caption("Each run trains for the default 40 epochs: about 1–3 minutes per adapter with the built-in model.")
+    st.caption(f"Each run trains for the default {FinetuneConfig().epochs} epochs; {max(len(picked), 1)} adapter(s): "
+               f"{cost_note(TASK_OPS['paper'], max(len(picked), 1))}.")
     if st.button("Train on the documents and ask closed book (background)", key="exp_paper_run",
                  disabled=running("paper") or not picked):
-        start_task("paper", document_training_sweep(base, corpus, sorted(picked)), lane="train")
+        start_task("paper", document_training_sweep(base, corpus, sorted(picked)), lane="train", items=len(picked))
         st.rerun()
     task = task_status("paper")
     if task is not None and task.state == "failed":
@@ -343,11 +352,14 @@ def batch_evaluation_tab(docs, retriever, qa, base, corpus, adapters, decoding) 
             train_button("par", 1, base, qa, corpus, docs)
     if ad_qa is None and ad_par is None:
         st.page_link(FINETUNE_PAGE, label="Or train adapters with your own settings", icon="🎛️")
-    if st.button("Run the batch evaluation", key="exp_eval_run", type="primary", disabled=running("eval")):
+    n_systems = 3 + 2 * sum(a is not None for a in (ad_qa, ad_par))  # base, RAG, long context + each adapter ±RAG
+    n_answers = n_systems * n_questions * (1 + n_para)
+    if st.button("Run the batch evaluation", key="exp_eval_run", type="primary", disabled=running("eval"),
+                 help=f"About {n_answers} answers: {cost_note(TASK_OPS['eval'], n_answers)}."):
         specs, items = eval_specs(base, retriever, qa, docs, ad_qa, ad_par), qa[:n_questions]
         start_task("eval", lambda progress, stop: evaluate(
             specs, items, paraphrases=n_para, decoding=decoding, embedder=retriever.embedder,
-            progress=progress, should_stop=stop))
+            progress=progress, should_stop=stop), items=n_answers)
         ss["exp_eval_meta"] = {"model": base.name, "corpus": corpus.title if corpus else "uploads",
                                "adapters": [a.name for a in (ad_qa, ad_par) if a]}
         st.rerun()
@@ -401,14 +413,11 @@ def how_sure_tab(base, retriever, qa, docs, adapters) -> None:
     if st.button("Measure the probabilities", key="exp_sure_run"):
         answerer = make_answerer(base, retriever, sure_info, qa, documents=docs)
         systems = answerer.available()
-        bar = st.progress(0.0, text="Scoring…")
         try:
-            ss["exp_sure_rows"] = value_probabilities(
-                answerer, qa[:n_sure], systems,
-                progress=lambda done, total: bar.progress(done / total, text=f"Scoring… {done}/{total}"))
+            with progress_bar("value probability", "Scoring", n_sure * len(systems)) as tick:
+                ss["exp_sure_rows"] = value_probabilities(answerer, qa[:n_sure], systems, progress=tick)
         except LabError as exc:
             st.error(str(exc))
-        bar.empty()
     sure_rows = ss.get("exp_sure_rows")
     if sure_rows:
         st.plotly_chart(accuracy_probability_figure(sure_rows), key="exp_sure_chart")
@@ -426,7 +435,7 @@ def forgetting_tab(base, adapters, decoding) -> None:
     elif st.button("Ask the general questions before and after LoRA", key="exp_fg_run"):
         adapter = adapter_generator(fg_info)
         if adapter is not None:
-            with st.spinner("Asking…"):
+            with waiting("forgetting check", "Asking the general questions with and without the adapter"):
                 ss["exp_fg_result"] = {"adapter": fg_info.name,
                                        **forgetting_check(Answerer(base, adapter=adapter), decoding=decoding)}
     fg = ss.get("exp_fg_result")

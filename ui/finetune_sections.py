@@ -30,6 +30,7 @@ from ui.finetune_views import (
     GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,
     run_progress, runs_table, show_curves, show_estimate, show_latest,
 )
+from ui.progress import cost_note, timings
 from ui.rag_views import corpus_qa
 from ui.state import current_documents
 
@@ -159,7 +160,8 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
         estimate_key = (gen.name, repr(config), len(items), items[0].question)
         if st.button("⏱ Measure time and memory", key="ft_calibrate",
                      help="Trains one real step and times one small evaluation on a copy of the model."):
-            with st.status("Measuring: one training step and a small evaluation on a copy of the model…") as box:
+            with st.status("Measuring: one training step and a small evaluation on a copy of the model "
+                           f"({cost_note('calibrate')})…") as box, timings().measure("calibrate"):
                 documents = {d.name: d.text for d in current_documents()}
                 data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
                 ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,
@@ -232,7 +234,9 @@ def train_section(gen, workspace, adapters_dir, items: list[QAItem], config, rep
         if state == "interrupted":
             st.warning("The app stopped while this run was training; its curves up to then are shown.")
         if state == "running":
-            done, words = run_progress(metrics, job.metrics if job else None, time.time())
+            measured = ss.get("ft_estimate")  # "Measure" timed one evaluation of this model here
+            done, words = run_progress(metrics, job.metrics if job else None, time.time(),
+                                       measured[1].seconds_per_eval if measured else None)
             st.progress(done, text=words)
         if state in jobs.LIVE:
             if good_enough(metrics, job.metrics if job else None):

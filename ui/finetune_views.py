@@ -166,21 +166,23 @@ def show_estimate(estimate) -> None:
 GOOD_ENOUGH = 0.8  # facts recalled at which the live panel offers to stop the run early
 
 
-def run_progress(metrics: dict, live: dict | None, now: float) -> tuple[float, str]:
+def run_progress(metrics: dict, live: dict | None, now: float, eval_s: float | None = None) -> tuple[float, str]:
     """(fraction done, words) of a live run: its step against the total, and the time left at the pace so far.
 
     ``metrics`` is the run's metrics.json, ``live`` the newer numbers the job reported in memory.
-    The estimate is wall-clock (evaluations included): elapsed × steps left / steps done.
+    The estimate is wall-clock (evaluations included): elapsed × steps left / steps done. Before the first
+    step (the base model's evaluation), ``eval_s``, one evaluation as measured here, stands in for the pace.
     """
     latest = {**latest_numbers(metrics), **(live or {})}
     total = (metrics.get("config") or {}).get("max_steps") or 0
     step = int(latest.get("step") or 0)
     if not total:
         return 0.0, "Preparing the training set…"
-    if step == 0:
-        return 0.0, (f"Step 0 / {total} · measuring the base model first (asking the training questions "
-                     "before any training, so the curves start from the truth)…")
     elapsed = max(now - float(metrics.get("started_at") or now), 0.0)
+    if step == 0:
+        left = f" · about {max(eval_s - elapsed, 0):.0f} s left (measured)" if eval_s else ""
+        return 0.0, (f"Step 0 / {total} · measuring the base model first (asking the training questions "
+                     f"before any training, so the curves start from the truth) · {elapsed:.0f} s so far{left}")
     left = elapsed * (total - step) / step
     return min(step / total, 1.0), f"Step {step} / {total} · {elapsed:.0f} s so far · about {left:.0f} s left"
 

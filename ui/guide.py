@@ -14,6 +14,7 @@ from core.errors import LabError
 from core.rag.index import IndexConfig
 from ui.guide_content import DEFAULT_CORPUS, GLOSSARY, PRESETS, TOUR, Preset
 from ui.navigation import page_file
+from ui.progress import cost_note, progress_bar
 from ui.state import forget_settings
 
 # Widget keys that mirror ss["chunk_config"] / ss["index_config"]: dropped so pages re-read the configs.
@@ -123,20 +124,15 @@ def render_warmup() -> None:
     from core.runtime.warmup import warm_up
     from ui.resources import get_embedder, get_generator, get_workspace
 
-    with st.expander("🔥 Before a class: warm up this server (about 1–5 minutes on 2 cores)"):
+    with st.expander(f"🔥 Before a class: warm up this server ({cost_note('warm-up')})"):
         st.caption("Loads the models, embeds and indexes every sample corpus, compiles UMAP once (kept on disk for "
                    "later processes) and measures this machine. The same as `python -m core warmup`.")
         if not st.button("Warm up now", key="home_warmup"):
             return
         with st.status("Warming up…", expanded=True) as status:
-            bar = st.progress(0.0)
-
-            def progress(stage: str, i: int, n: int) -> None:
-                bar.progress(i / n, text=f"{stage} ({i + 1}/{n})")
-
-            get_embedder(None), get_generator(None)  # this server's cached models
-            report = warm_up(workspace=get_workspace().root, progress=progress)
-            bar.progress(1.0, text="done")
+            with progress_bar("warm-up", "Warming up", 1) as tick:
+                get_embedder(None), get_generator(None)  # this server's cached models
+                report = warm_up(workspace=get_workspace().root, progress=lambda stage, i, n: tick(i, n, stage))
             status.update(label=f"Warm: {sum(report.stages.values()):.0f} s; the built-in model generates "
                                 f"{report.tokens_per_s:,.0f} tokens/s here", state="complete")
             st.dataframe([{"stage": k, "seconds": v} for k, v in report.stages.items()], hide_index=True)

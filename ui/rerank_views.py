@@ -120,17 +120,13 @@ def edited_retriever(retriever, key: str, edits: dict[int, str], cache):
 
 def score_rerankers(retriever, qa, mode: str, config, store) -> list[dict]:
     """Every rerank method on the Q&A set, with a progress bar (the cross-encoder only when one is chosen)."""
-    import streamlit as st
-
     from core.rag.retrieval_metrics import compare_rerankers
     from core.rag.rerank import METHODS, Reranker
+    from ui.progress import progress_bar
 
     methods = [m for m in METHODS if m != "cross-encoder" or config.method == "cross-encoder"]
-    bar = st.progress(0.0, text=f"Scoring {len(methods)} rerankers on {len(qa)} questions…")
-    rows = compare_rerankers(retriever, qa, mode, Reranker(config, store), methods,
-                             progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} rerankers"))
-    bar.empty()
-    return rows
+    with progress_bar("rerank eval", f"Scoring {len(methods)} rerankers on {len(qa)} questions", len(qa)) as tick:
+        return compare_rerankers(retriever, qa, mode, Reranker(config, store), methods, progress=tick)
 
 
 def chunk_moves(original, edited, query: str, mode: str, reranker, positions: list[int]) -> list[str]:

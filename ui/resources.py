@@ -8,7 +8,8 @@ from core.rag.embedding import EmbeddingCache, load_embedder
 from core.runtime.workspace import Workspace, default_root
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the embedding model (the first time, its ONNX export takes about half a minute)…")
+@st.cache_resource(max_entries=4, show_spinner="Loading the embedding model (on a machine not warmed up, it is first "
+                   "exported to ONNX; `python -m core warmup` does that before a class)…")
 def get_embedder(name: str | None = None, backend: str | None = None):
     """``backend`` None: the process default (core.rag.embed_backends.DEFAULT_BACKEND or $RAGFT_EMBEDDER_BACKEND)."""
     return load_embedder(name, backend)
@@ -51,10 +52,11 @@ def get_generator(name: str | None = None):
     has let it go to make room for the next one.
     """
     from core.llm.generation import is_loaded, load_generator
+    from ui.progress import waiting  # ui.progress reads the workspace from this module
 
     if is_loaded(name):
         return load_generator(name)
-    with st.spinner("Loading the generator…"):
+    with waiting(f"load generator {name or 'built-in'}", f"Loading the generator `{name or 'built-in'}`"):
         return load_generator(name)
 
 
@@ -65,9 +67,11 @@ def load_with_progress(name: str) -> None:
     thread polls the byte count instead, so the page stays alive and shows real progress.
     """
     import threading
+    import time
 
     from core.llm.generation import DownloadProgress, load_generator
     from core.llm.hub import check_hub
+    from core.runtime.timings import about, seconds_left
 
     check_hub(name)  # seconds, not half a minute of retries, when the hub is unreachable
     progress, outcome = DownloadProgress(), {}
@@ -81,11 +85,14 @@ def load_with_progress(name: str) -> None:
     worker = threading.Thread(target=work, name="model-load", daemon=True)
     worker.start()
     bar = st.progress(0.0, text="Loading (the first time, this downloads the model)…")
+    start = time.perf_counter()
     while worker.is_alive():
         worker.join(0.5)
         if progress.total:
+            left = seconds_left(time.perf_counter() - start, progress.done, progress.total)  # at the speed so far
             bar.progress(progress.fraction, text=f"Downloading: {progress.done / 1e6:,.1f} of "
-                                                 f"{progress.total / 1e6:,.1f} MB")
+                                                 f"{progress.total / 1e6:,.1f} MB"
+                                                 + (f" · {about(left)} left" if left is not None else ""))
     bar.empty()
     if "error" in outcome:
         raise outcome["error"]

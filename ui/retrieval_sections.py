@@ -20,6 +20,7 @@ from core.rag.rerank import METHODS as RERANK_METHODS, RerankConfig
 from core.rag.retrieval import MAX_QUERY_CHARS, Retriever
 from core.rag.retrieval_metrics import chunk_size_sweep, evaluate_retrieval, index_recall, question_at_sizes
 from core.runtime.workspace import content_hash
+from ui.progress import cost_note, progress_bar, waiting
 from ui.rag_views import preview
 from ui.rerank_views import (SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, edited_retriever, hit_html, score_rerankers,
                              slope_chart)
@@ -46,21 +47,19 @@ def _index_rows(retriever_id: str, queries: tuple[str, ...], k: int, configs: tu
 def _run_sweep(docs, config, key: str, qa, sizes: list[int], mode: str, question: str) -> dict:
     embedder = get_embedder(ss["embedder_name"])
     cache = get_embedding_cache(embedder.cache_key)
-    bar = st.progress(0.0, text="Chunking, embedding and scoring…")
-    progress = lambda done, total: bar.progress(done / total, text=f"Chunk size {done}/{total} done")  # noqa: E731
     result = {"key": key, "mode": mode, "rows": [], "question": question, "per_size": []}
     try:
-        if qa:
-            result["rows"] = chunk_size_sweep(docs, embedder, qa, sizes, base=config, mode=mode, cache=cache,
-                                              overlap_ratio=SWEEP_OVERLAP, progress=progress)
-        if question:
-            bar.progress(1.0, text="Asking your question at each size…")
-            rows = question_at_sizes(docs, embedder, question, sizes, base=config, mode=mode, cache=cache,
-                                     overlap_ratio=SWEEP_OVERLAP)
-            result["per_size"] = [{**row, "text": preview(row["text"], 200)} for row in rows]
+        with progress_bar("sweep size", "Chunking, embedding and scoring each size", len(sizes)) as tick:
+            if qa:
+                result["rows"] = chunk_size_sweep(docs, embedder, qa, sizes, base=config, mode=mode, cache=cache,
+                                                  overlap_ratio=SWEEP_OVERLAP, progress=tick)
+            if question:
+                tick(len(sizes), len(sizes), "Asking your question at each size")
+                rows = question_at_sizes(docs, embedder, question, sizes, base=config, mode=mode, cache=cache,
+                                         overlap_ratio=SWEEP_OVERLAP)
+                result["per_size"] = [{**row, "text": preview(row["text"], 200)} for row in rows]
     except ConfigError as exc:
         st.error(str(exc))
-    bar.empty()
     return result
 
 
@@ -105,7 +104,7 @@ def reranking_section(retriever: Retriever, key: str, query: str, k: int, qa) ->
         qv = tuned.embed_queries([clean_query])[0]
         before = reranker.with_config(RerankConfig("none")).search(tuned, clean_query, k, first_mode)
         try:
-            with st.spinner("Reranking…"):
+            with waiting(f"rerank {method}", f"Reranking with {method}"):
                 after = reranker.search(tuned, clean_query, k, first_mode)
         except LabError as exc:
             st.error(str(exc))
@@ -128,14 +127,15 @@ def reranking_section(retriever: Retriever, key: str, query: str, k: int, qa) ->
         st.markdown(f"**Fusion you can tune:** hybrid search (first stage only) over the {len(qa)} Q&A questions "
                     f"with RRF constant {rrf_k}, against the paper's {RRF_K}.")
         edits_id = content_hash(json.dumps(sorted(edits.items())))
-        with st.spinner("Scoring hybrid search…"):
+        with waiting("retrieval eval question", "Scoring hybrid search on the Q&A set", 2 * len(qa)):
             tuned_scores = _fusion_scores(key, edits_id, rrf_k, tuned, qa)
             default_scores = _fusion_scores(key, edits_id, RRF_K, tuned.with_rrf_k(RRF_K), qa)
         for col, (name, label) in zip(st.columns(4), METRICS.items()):
             col.metric(f"hybrid {label}", f"{tuned_scores[name]:.3f}",
                        delta=f"{tuned_scores[name] - default_scores[name]:+.3f}" if rrf_k != RRF_K else None)
         rr_key = [key, edits_id, first_mode, candidates, rrf_k, (ce_model or "").strip()]
-        if st.button("📊 Score every reranker on the Q&A set", key="ret_rr_score", disabled=rr_config is None):
+        if st.button("📊 Score every reranker on the Q&A set", key="ret_rr_score", disabled=rr_config is None,
+                     help=f"Every method on {len(qa)} questions: {cost_note('rerank eval', len(qa))}."):
             ss["ret_rr_scores"] = {"key": rr_key, "rows": score_rerankers(tuned, qa, first_mode, rr_config, store)}
         table = ss.get("ret_rr_scores")
         if table and table["key"] == rr_key:
@@ -200,7 +200,7 @@ def index_section(retriever: Retriever, key: str, query: str, k: int, qa) -> Non
             st.stop()
         if st.button("⏱ Measure again", key="ret_remeasure"):
             ss["ret_nonce"] = ss.get("ret_nonce", 0) + 1
-        with st.spinner(f"Searching {len(queries)} questions with three indexes…"):
+        with waiting("index recall question", f"Searching {len(queries)} questions with three indexes", len(queries)):
             try:
                 rows = _index_rows(key, tuple(queries), k, tuple(c.to_dict() for c in configs), ss.get("ret_nonce", 0),
                                    retriever)
@@ -239,7 +239,8 @@ def sweep_section(docs, retriever: Retriever, key: str, query: str, qa) -> None:
     if not qa and not question:
         st.info("This corpus has no Q&A set (questions with known answers), so retrieval quality cannot be scored. "
                 "Type a question above to see how its best chunk changes with the chunk size.")
-    elif st.button("▶ Run the sweep", key="ret_sweep_run", disabled=not sizes):
+    elif st.button("▶ Run the sweep", key="ret_sweep_run", disabled=not sizes,
+                   help=f"{len(sizes)} sizes: {cost_note('sweep size', len(sizes))}."):
         ss["ret_sweep"] = _run_sweep(docs, config, key, qa, sorted(sizes), sweep_mode, question)
     sweep = ss.get("ret_sweep")
     if sweep and sweep["key"] == key and sweep["rows"]:
@@ -263,7 +264,8 @@ def metrics_section(retriever: Retriever, key: str, qa) -> None:
         st.info("No Q&A set for this corpus, so there is nothing to score against. Pick a sample corpus in the sidebar.")
     else:
         paraphrases = st.checkbox("Also ask every paraphrased question (same facts, different words)", key="ret_paraphrases")
-        with st.spinner("Scoring every question with the three retrievers…"):
+        n_asked = sum(1 + len(item.paraphrases) for item in qa) if paraphrases else len(qa)
+        with waiting("retrieval eval question", f"Scoring {n_asked} questions with the three retrievers", 3 * n_asked):
             evaluation = _evaluate(key, paraphrases, ss["corpus"], retriever, qa)
         scores = pd.DataFrame(scores_table(evaluation))
         left, right = st.columns([1, 1])

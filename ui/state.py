@@ -21,6 +21,7 @@ from core.rag.retrieval import Retriever
 from core.runtime.sessions import is_browser_key, new_browser_key, resolve_session
 from core.runtime.workspace import Workspace, atomic_write_bytes, atomic_write_json, content_hash, read_json
 from ui.guide_content import DEFAULT_CORPUS
+from ui.progress import progress_bar
 from ui.resources import get_embedder, get_embedding_cache, get_workspace
 
 UPLOADS = "uploads"  # the corpus name for a session's own files
@@ -31,7 +32,7 @@ CONFIGS = {"chunk_config": ChunkConfig, "index_config": IndexConfig}
 PLAIN_KEYS = ("corpus", "ft_run", "ft_probe_run")  # session keys no widget owns (or the sidebar's, always drawn)
 # Widget keys: Streamlit forgets them when their page is left, so they are put back from the file on every run.
 WIDGET_KEYS = ("ans_question", "emb_query", "ret_query", "pr_question", "exp_new_value",
-               "ret_k", "ret_hnsw_m", "ret_ef", "ret_nlist", "ret_nprobe")
+               "ret_k", "ret_hnsw_m", "ret_ef", "ret_nlist", "ret_nprobe", "ans_adapter")
 
 
 def init_state() -> None:
@@ -186,14 +187,9 @@ def get_retriever(docs: list[Document] | None = None, chunk_config: ChunkConfig 
     store: dict = ss["_retrievers"]
     if key not in store:
         embedder = get_embedder(ss["embedder_name"])
-        bar = st.progress(0.0, text="Embedding chunks…")
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / total if total else 1.0, text=f"Embedding chunks… {done}/{total} new")
-
-        store[key] = Retriever.build(docs, embedder, chunk_config, index_config,
-                                     cache=get_embedding_cache(embedder.cache_key), progress=progress)
-        bar.empty()
+        with progress_bar("embed chunk", "Embedding new chunks") as tick:  # items: the new chunks, once known
+            store[key] = Retriever.build(docs, embedder, chunk_config, index_config,
+                                         cache=get_embedding_cache(embedder.cache_key), progress=tick)
         while len(store) > MAX_RETRIEVERS:
             store.pop(next(iter(store)))
     return store[key]
