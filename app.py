@@ -14,9 +14,7 @@ from ui.report_views import refresh_snapshot  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402  (after set_page_config)
 from ui.state import init_state, save_settings  # noqa: E402
 from core.room import teacher_passcode  # noqa: E402
-from core.runtime.warmup import import_model_libraries  # noqa: E402
 
-import_model_libraries()  # before any session loads a model: transformers' first lookups are not thread-safe
 init_state()
 page = st.navigation(navigation(teacher=bool(teacher_passcode())))  # the room view needs a passcode
 follow_goto()  # a tour step or a preset asked for another page

@@ -40,8 +40,8 @@ def import_model_libraries() -> None:
     transformers 5 looks its classes up lazily on first use, and two threads doing that first lookup
     at once can fail: on a freshly started server, two sessions loading the embedder and the generator
     together got ``ImportError: cannot import name 'AutoConfig' from 'transformers'``
-    (tests/browser/test_reliability.py). The entrypoint calls this on every run; after the first
-    it returns at once.
+    (tests/browser/test_reliability.py). The embedder and generator loaders call this first (so a page
+    that loads no model, like the Overview, does not wait for it); after the first call it returns at once.
     """
     global _imported
     if _imported:
