@@ -8,6 +8,7 @@ The browser half of "survives a page refresh" is ``tests/browser/test_flows.py::
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,7 +20,7 @@ from core.rag.corpora import QAItem
 from core.finetune import FinetuneConfig, load_adapter, new_run_dir, training_job
 from core.llm.generation import load_generator
 from core.runtime.workspace import Workspace, default_root
-from tests.helpers import DOCUMENTS, FINETUNE, NOTE, start, upload
+from tests.helpers import ANSWERS, DOCUMENTS, FINETUNE, NOTE, answers_shown, start, upload
 
 pytestmark = pytest.mark.usefixtures("fresh_embedding_cache")  # counts what gets embedded
 
@@ -220,3 +221,84 @@ def test_second_training_job_waits_with_its_queue_position(queue, tiny_model):
         for s in queue.jobs():  # let the worker finish before the interpreter exits (torch threads abort otherwise)
             queue.wait(s.id, 120)
     assert queue.wait(blocker, 30).state in ("done", "stopped")
+
+
+N_LEARNERS = 10
+
+
+def one_learner(i: int, corpus: str, qa: list[QAItem], barrier: threading.Barrier) -> dict:
+    """A learner's first minutes: ask the Answers page a corpus question, train a 2-step run, look again."""
+    try:
+        at = start(f"learner{i:02d}", ANSWERS, corpus=corpus)
+    except BaseException:
+        barrier.abort()  # the others stop waiting; this thread's own error is the one reported
+        raise
+    barrier.wait(timeout=600)  # everybody asks at once
+    t0 = time.perf_counter()
+    item = qa[i % len(qa)]
+    at.text_input(key="ans_question").set_value(item.question)
+    at.slider(key="ans_max_tokens").set_value(16)
+    at.button(key="ans_ask").click().run()
+    seen = {"item": item, "answers": answers_shown(at), "answered_s": time.perf_counter() - t0,
+            "verdicts": [m.value for m in at.markdown if m.value.startswith(("✅", "❌"))],
+            "errors": [e.value for e in at.exception]}
+
+    at.switch_page(FINETUNE)
+    at.run()
+    at.radio(key="ft_source").set_value("table").run()  # five typed rows: a short evaluation
+    at.number_input(key="ft_steps").set_value(2)
+    at.number_input(key="ft_eval_every").set_value(2)
+    at.number_input(key="ft_eval_n").set_value(2)
+    # a rank and paraphrase count of its own: run names are made of both (and the second), so no two
+    # sessions' runs share a name and a run shown in the wrong session would be seen
+    at.select_slider(key="ft_rank").set_value([1, 2, 4, 8, 16][i % 5])
+    at.slider(key="ft_paraphrases").set_value(i // 5)
+    at.button(key="ft_start").click().run()
+    seen["errors"] += [e.value for e in at.exception]
+    run = seen["run"] = at.session_state["ft_run"]
+    seen["job"] = jobs.QUEUE.wait(jobs.QUEUE.find(session_ws(f"learner{i:02d}").path("adapters", run)).id, 900)
+    at.run()  # the page after the run: its headline, the saved adapters
+    seen["finetune_text"] = " ".join(m.value for m in at.markdown)
+    at.switch_page(ANSWERS)
+    at.run()  # the adapter picker lists this session's adapters only
+    picker = at.selectbox(key="ans_adapter") if "ans_adapter" in at.session_state else None
+    seen["adapters"] = [o.split(" (rank")[0] for o in picker.options] if picker else []  # "name (rank r · …)"
+    seen["errors"] += [e.value for e in at.exception]
+    seen["owned_jobs"] = [s.run_dir.name for s in jobs.jobs(str(session_ws(f"learner{i:02d}").root))]
+    seen["trained_s"] = time.perf_counter() - t0
+    return seen
+
+
+@pytest.mark.slow
+def test_ten_sessions_answer_and_train_at_once(one_runtime, queue, one_torch_thread, world):
+    """Ten sessions in ten threads, one server's runtime: each asks a question on the Answers page (built-in
+    model, world corpus) and trains its own 2-step LoRA run through the fine-tuning page; the runs queue
+    on the one training lane while the others keep asking. Every answer is well formed, every run is done,
+    and each session sees only its own run and adapter."""
+    corpus, qa = world["corpus"].name, world["qa"]
+    start("ten-warm-up", ANSWERS, corpus=corpus)  # models load once, as on a server that is already up
+    barrier = threading.Barrier(N_LEARNERS)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(N_LEARNERS) as pool:
+        futures = [pool.submit(one_learner, i, corpus, qa, barrier) for i in range(N_LEARNERS)]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    first_cause = next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), None)
+    if first_cause or errors:
+        raise first_cause or errors[0]
+    results = [f.result() for f in futures]
+    wall = time.perf_counter() - t0
+    runs = [r["run"] for r in results]
+    assert len(set(runs)) == N_LEARNERS, runs  # ten runs, one per session
+    for i, r in enumerate(results):
+        assert r["errors"] == [], r["errors"]
+        assert len(r["answers"]) == 3, r["answers"]  # base, RAG, long context (no adapter yet)
+        assert len(r["verdicts"]) == 3 and all(r["item"].target in v for v in r["verdicts"]), r["verdicts"]
+        assert r["job"] is not None and r["job"].state == "done", r["job"]
+        assert f"`{r['run']}`** — ✅ done" in r["finetune_text"]
+        assert not any(other in r["finetune_text"] for other in runs if other != r["run"])  # no cross-talk
+        assert r["adapters"] == [r["run"]], r["adapters"]
+        assert r["owned_jobs"] == [r["run"]]
+        assert [p.name for p in session_ws(f"learner{i:02d}").path("adapters").iterdir()] == [r["run"]]
+    timings = sorted(round(r["trained_s"], 1) for r in results)
+    print(f"\n{N_LEARNERS} sessions: wall {wall:.0f} s; answered in {sorted(round(r['answered_s'], 1) for r in results)} s;"
+          f" trained by {timings} s")

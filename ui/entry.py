@@ -14,11 +14,22 @@ import streamlit as st
 
 def through_app() -> None:
     """Called first by every page: when Streamlit ran this page without app.py, leave the legacy mode
-    (what ``st.navigation`` itself does) and run again, now through app.py, on the same page."""
-    if "sid" in st.session_state:
+    (what ``st.navigation`` itself does) and run again, now through app.py, on the same page.
+
+    The mode is one flag for the whole process, read when a run starts. Two sessions can both start in
+    the legacy mode (a reconnecting tab and a fresh one, while the first page's imports still load), and
+    the first to get here switches the flag off: the other must rerun too, whatever the flag says now, or
+    it would go on without a session (``KeyError: 'sid'``). Once per session, so a page run alone for
+    good (a script without app.py) fails as before rather than rerunning forever.
+    """
+    ss = st.session_state
+    if "sid" in ss or ss.get(_RERUN_KEY):
         return
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:  # only then: otherwise a rerun would come straight back here
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    PagesManager.uses_pages_directory = False
+    ss[_RERUN_KEY] = True
+    st.rerun()
+
+
+_RERUN_KEY = "_entry_rerun"  # this session already asked for its run through app.py

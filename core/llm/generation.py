@@ -29,6 +29,7 @@ import torch
 from core.errors import ConfigError, ModelUnavailable
 from core.runtime.memory import release_memory
 from core.runtime.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
+from core.runtime.warmup import import_model_libraries
 
 BUILTIN_NAME = "lab-tiny-lm"
 BUILTIN_PATH = Path(__file__).resolve().parents[2] / "models" / BUILTIN_NAME
@@ -209,6 +210,7 @@ def _builtin(name: str) -> str | None:
 
 def _load(name: str, path: str, is_builtin: bool, is_local: bool,
           progress: DownloadProgress | None = None) -> Generator:
+    import_model_libraries()  # another session may be loading the embedder right now
     from transformers import AutoConfig, AutoTokenizer
 
     kwargs = {"local_files_only": True} if (is_local or _offline()) else {}

@@ -17,6 +17,7 @@ import numpy as np
 
 from core.rag.chunking import TokenCounter
 from core.errors import Cancelled, ModelUnavailable
+from core.runtime.warmup import import_model_libraries
 from core.runtime.workspace import atomic_write_bytes, content_hash
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
@@ -69,6 +70,7 @@ def load_embedder(name: str | None = None, backend: str | None = None, export_ro
     ONNX models are exported once into ``export_root`` and loaded from there; without
     ONNX Runtime the PyTorch model is used and ``Embedder.notice`` says so.
     """
+    import_model_libraries()  # another session may be loading the generator right now
     from sentence_transformers import SentenceTransformer
 
     from core.rag import embed_backends

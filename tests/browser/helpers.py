@@ -160,6 +160,6 @@ def run_async(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-# Many sessions at once on one 2-core server take 10-20 minutes: load tests run when asked (RAGFT_LOAD_TESTS=1).
+# 20 browser sessions at once on one 2-core server take 5-10 minutes: load tests run when asked (RAGFT_LOAD_TESTS=1).
 LOAD_TEST = __import__("pytest").mark.skipif(not os.environ.get("RAGFT_LOAD_TESTS"),
-                                             reason="load test (10-20 min on 2 cores): set RAGFT_LOAD_TESTS=1")
+                                             reason="load test (5-10 min on 2 cores): set RAGFT_LOAD_TESTS=1")
