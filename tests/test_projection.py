@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,6 +54,15 @@ def test_transform_puts_a_chunk_near_its_own_point(method):
     centres = np.stack([projection.points[labels == c].mean(axis=0) for c in range(3)])
     nearest = np.argmin(np.linalg.norm(placed[:, None] - centres[None], axis=2), axis=1)
     assert (nearest == labels).mean() > 0.9
+
+
+def test_umap_kernels_are_kept_on_disk_for_the_next_process():
+    """umap-learn compiles most kernels without numba's file cache; the Lab switches it on (one fit has run)."""
+    from core.runtime.warmup import keep_umap_kernels
+
+    kept = {path.name.split("-")[0] for path in Path(os.environ["NUMBA_CACHE_DIR"]).glob("umap_*/*.nbi")}
+    assert {"umap_.smooth_knn_dist", "layouts._optimize_layout_euclidean_single_epoch"} <= kept, kept
+    assert keep_umap_kernels() == 0  # every kernel is switched already
 
 
 def test_pca_transform_is_exact():

@@ -88,11 +88,13 @@ def _fit_pca(vectors: np.ndarray, dims: int, seed: int) -> Projection:
 
 
 def _fit_umap(vectors: np.ndarray, dims: int, seed: int) -> Projection:
-    from core.runtime.warmup import set_numba_cache
+    from core.runtime.warmup import keep_umap_kernels, set_numba_cache
     from core.runtime.workspace import default_root
 
     set_numba_cache(default_root())  # numba's compiled code persists in the workspace (``python -m core warmup``)
     import umap
+
+    keep_umap_kernels()  # umap's own kernels too, or each new process compiles them again
 
     neighbours = max(2, min(15, len(vectors) - 1))  # UMAP's default, capped for small corpora
     with warnings.catch_warnings():
