@@ -62,13 +62,14 @@ def test_search_text_output_and_file_arguments(capsys):
     (["--chunk-size", "50", "--overlap", "60"], "smaller than the chunk size"),
     (["--query", ""], "empty"),
 ])
-def test_bad_flags_give_a_clear_error_and_exit_2(args, message, capsys):
+def test_bad_flags_give_a_clear_error_and_exit_2(args, message, capsys, tmp_path):
     base = ["search", "--docs", str(FLOWER)]
     if "--query" not in args:
         base += ["--query", "opening hours"]
     out = in_process(capsys, *base, *args, check=False)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
+    assert not list(tmp_path.rglob("vectors.npy"))  # refused before the corpus was embedded
 
 
 def test_a_real_process_exits_2_with_one_line():
