@@ -44,7 +44,8 @@ def test_queries_file_gives_a_list_per_query_in_order(tmp_path, capsys):
     qa = load_qa(FLOWER / "qa.jsonl")[:3]
     path = tmp_path / "queries.txt"
     path.write_text("\n".join(q.question for q in qa) + "\n\n")
-    result = json.loads(in_process(capsys, "search", "--docs", str(FLOWER), "--queries-file", str(path), "-k", "2",
+    # one document: 300-character sentence chunks of the whole corpus took 6 s to embed for a test of the shape
+    result = json.loads(in_process(capsys, "search", "--docs", str(FLOWER / "faq.md"), "--queries-file", str(path), "-k", "2",
                             "--mode", "bm25", "--chunker", "sentences", "--chunk-size", "300", "--overlap", "30",
                             "--unit", "characters", "--json").stdout)
     assert len(result) == 3 and all(len(hits) == 2 for hits in result)
