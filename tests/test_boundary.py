@@ -6,6 +6,8 @@ import ast
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -19,6 +21,7 @@ def test_no_streamlit_import_in_core_source():
     assert not offenders, offenders
 
 
+@pytest.mark.slow  # a fresh interpreter imports every core module: 5 s at load 6 (the AST check above stays quick)
 def test_importing_core_modules_does_not_load_streamlit():
     code = ("import importlib, pkgutil, sys, core\n"
             "for m in pkgutil.walk_packages(core.__path__, 'core.'):\n"

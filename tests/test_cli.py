@@ -44,7 +44,8 @@ def test_queries_file_gives_a_list_per_query_in_order(tmp_path, capsys):
     qa = load_qa(FLOWER / "qa.jsonl")[:3]
     path = tmp_path / "queries.txt"
     path.write_text("\n".join(q.question for q in qa) + "\n\n")
-    result = json.loads(in_process(capsys, "search", "--docs", str(FLOWER), "--queries-file", str(path), "-k", "2",
+    # one document: 300-character sentence chunks of the whole corpus took 6 s to embed for a test of the shape
+    result = json.loads(in_process(capsys, "search", "--docs", str(FLOWER / "faq.md"), "--queries-file", str(path), "-k", "2",
                             "--mode", "bm25", "--chunker", "sentences", "--chunk-size", "300", "--overlap", "30",
                             "--unit", "characters", "--json").stdout)
     assert len(result) == 3 and all(len(hits) == 2 for hits in result)
@@ -62,13 +63,14 @@ def test_search_text_output_and_file_arguments(capsys):
     (["--chunk-size", "50", "--overlap", "60"], "smaller than the chunk size"),
     (["--query", ""], "empty"),
 ])
-def test_bad_flags_give_a_clear_error_and_exit_2(args, message, capsys):
+def test_bad_flags_give_a_clear_error_and_exit_2(args, message, capsys, tmp_path):
     base = ["search", "--docs", str(FLOWER)]
     if "--query" not in args:
         base += ["--query", "opening hours"]
     out = in_process(capsys, *base, *args, check=False)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
+    assert not list(tmp_path.rglob("vectors.npy"))  # refused before the corpus was embedded
 
 
 def test_a_real_process_exits_2_with_one_line():

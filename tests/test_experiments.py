@@ -63,6 +63,7 @@ def test_finetune_seconds_from_metrics(tmp_path, generator):
     assert finetune_seconds(tmp_path / "missing") is None and finetune_seconds(None) is None
 
 
+@pytest.mark.slow  # trains an adapter first: 8 s at load 6, 26 s at load 15 on 2 cores
 def test_knowledge_update_rag_follows_lora_stays_stale(generator, retriever, world, trained_adapter_dir, model_name):
     from core.rag.documents import load_paths
     from core.finetune import load_adapter

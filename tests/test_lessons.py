@@ -225,6 +225,7 @@ def test_lessons_run_on_every_architecture(arch, tiny_models, world):
     assert all((a == b).all() for a, b in zip(before, gen.model.parameters()))  # the shared model is untouched
 
 
+@pytest.mark.slow  # answers three systems with attribution: 3 s of CPU, 12 s at load 15
 def test_ask_cli_attribution(world, capsys):
     from core.cli import main
 

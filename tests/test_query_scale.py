@@ -77,6 +77,7 @@ def test_a_large_flat_index_prescans_int8_and_returns_the_exact_top_k(tmp_path):
     assert isinstance(small.index, faiss.IndexFlatIP)  # below the threshold the scan is cheap: plain exact search
 
 
+@pytest.mark.slow  # builds and searches a large index twice: 4 s at load 6
 def test_a_prescanned_index_gives_the_same_hits_scores_and_ranks_as_a_full_scan(embedder):
     """The 100k-chunk path reads dense ranks off the list it searched instead of scoring every chunk per
     query; the hits, their cosines and their ranks must still be what a full float32 scan says."""

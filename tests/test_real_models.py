@@ -46,6 +46,7 @@ def arch_of(gen) -> str:
     return gen.model.config.model_type
 
 
+@pytest.mark.slow  # loads all four architectures again outside the shared fixture: 6 s at load 6
 def test_each_architecture_loads_with_its_own_class(tiny_models):
     kinds = {arch: type(load_generator(str(path)).model).__name__ for arch, path in tiny_models.items()}
     assert kinds == {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "gpt2": "GPT2LMHeadModel",

@@ -30,7 +30,11 @@ def hit_json(hit) -> dict:
 
 
 def run(args) -> int:
+    from core.rag.retrieval import check_query
+
     queries = text_inputs(args, "query")
+    for query in queries:
+        check_query(query)  # a bad query exits 2 before the corpus is embedded, not after
     retriever, _ = build_retriever(args)
     results = reranker_from(args, retriever.embedder).search_many(retriever, queries, k=args.k, mode=args.mode)
     if args.json:

@@ -57,6 +57,30 @@ def import_model_libraries() -> None:
             _imported = True
 
 
+def keep_umap_kernels() -> int:
+    """Let numba keep UMAP's own kernels on disk too; returns how many were switched on.
+
+    umap-learn compiles most of its kernels with ``numba.njit()`` and no ``cache=True``, so every new process
+    compiled them again (20-70 s on 2 cores) whatever ``NUMBA_CACHE_DIR`` said; only pynndescent's were kept.
+    Switching numba's file cache on for the kernels not compiled yet lets the next process load them in about
+    a second. Calling it again switches nothing more.
+    """
+    import sys
+
+    import umap  # noqa: F401  (loads the modules whose kernels are switched)
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    switched = 0
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("umap", "pynndescent") and module is not None:
+            for kernel in list(vars(module).values()):
+                if isinstance(kernel, Dispatcher) and isinstance(kernel._cache, NullCache):
+                    kernel.enable_caching()
+                    switched += 1
+    return switched
+
+
 @dataclass
 class WarmupReport:
     stages: dict[str, float] = field(default_factory=dict)  # stage → seconds
