@@ -34,8 +34,8 @@ def backend_comparison(retriever, corpus, key: str) -> None:
                 done, total, f"Measured {LABELS[name]}"))
     rows = results.get(key)
     if rows is None:
-        st.caption(f"Runs on a click: it embeds every chunk three times "
-                   f"({cost_note('backend comparison chunk', n_chunks)}).")
+        st.caption(f"Runs on a click: it embeds every chunk three times; "
+                   f"{cost_note('backend comparison chunk', n_chunks)}.")
         return
     _show(rows, bool(qa))
 

@@ -117,6 +117,14 @@ def wait_idle(page, timeout_ms: int = 180_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
+def _drawn(page, timeout_ms: int = 60_000) -> None:
+    """Wait until no grey placeholder (skeleton) is left: a shot of placeholders shows nothing of the page."""
+    try:
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
+    except Exception:  # noqa: BLE001 (a page that keeps a placeholder still gets its shot)
+        pass
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
@@ -128,6 +136,7 @@ def screenshot(page, name: str) -> Path:
     if size and height > size["height"]:
         page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 5000)})
         page.wait_for_timeout(600)
+    _drawn(page)
     try:
         page.screenshot(path=str(path), full_page=True)
     finally:

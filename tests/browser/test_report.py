@@ -21,7 +21,8 @@ def test_session_report_opens_offline_with_answers_and_curves(page, lab_url, tmp
     goto(page, lab_url, "answers", sid=SID)
     ask(page, "Your question", "How much is the Wilarmore Blender?")
     page.get_by_role("button", name="Ask all five").click()
-    page.wait_for_timeout(1000)
+    # on a loaded machine the click's run can start after an idle page was read: wait for the answers' marks
+    page.get_by_text(re.compile(r"^(✅ contains|❌ no) ")).nth(1).wait_for(timeout=180_000)
     wait_idle(page)
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile("Session report")).click()
