@@ -120,7 +120,8 @@ def start_run(page, lab_url: str, sid: str, steps: int = STEPS) -> str:
         wait_idle(page)
         set_number(page, "Training steps", steps)
         set_number(page, "Evaluate every (steps)", steps)
-    page.get_by_role("button", name="▶ Start training").click()
+    # enabled once the typed rows and settings have been read back; a loaded machine may need minutes for that
+    page.get_by_role("button", name="▶ Start training").click(timeout=240_000)
     run_line(page).wait_for(timeout=60_000)
     return run_line(page).locator("code").inner_text()
 
