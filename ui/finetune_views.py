@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.finetune import AdapterInfo
+from core.runtime.timings import seconds_left
 
 CURVES = {  # key in metrics.json → (title, where it lives, y axis)
     "loss": ("Train loss", "steps", "loss (answer tokens)"),
@@ -183,7 +184,7 @@ def run_progress(metrics: dict, live: dict | None, now: float, eval_s: float | N
         left = f" · about {max(eval_s - elapsed, 0):.0f} s left (measured)" if eval_s else ""
         return 0.0, (f"Step 0 / {total} · measuring the base model first (asking the training questions "
                      f"before any training, so the curves start from the truth) · {elapsed:.0f} s so far{left}")
-    left = elapsed * (total - step) / step
+    left = seconds_left(elapsed, step, total)  # the one rule for "time left at the pace so far"
     return min(step / total, 1.0), f"Step {step} / {total} · {elapsed:.0f} s so far · about {left:.0f} s left"
 
 
