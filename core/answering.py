@@ -48,10 +48,13 @@ class Decoding:
     temperature: float = 0.0  # 0 = greedy, reproducible answers
     top_k: int = 0  # 0 = no top-k cut
     top_p: float = 1.0  # 1 = no nucleus cut
+    copy: bool | None = None  # copy decoding (core.llm.copying): None = the model's default, on for the English reader
 
     def __post_init__(self) -> None:
         check_numbers(whole={"max_new_tokens": self.max_new_tokens, "top_k": self.top_k},
                       real={"temperature": self.temperature, "top_p": self.top_p})
+        if self.copy not in (None, True, False):
+            raise ConfigError(f"copy must be true, false or unset (got {self.copy!r})")
         if not 1 <= self.max_new_tokens <= 512:
             raise ConfigError(f"max_new_tokens must be between 1 and 512 (got {self.max_new_tokens})")
         if not 0 <= self.temperature <= 5:
@@ -96,15 +99,18 @@ class Answer:
     model: str = ""
     n_contexts_dropped: int = 0  # retrieved chunks left out so the prompt fits the context window
     corpus_share: float | None = None  # long-context: share of the corpus's tokens that fit in the prompt
+    focus: list[str] | None = None  # the sentences sentence focus kept for the prompt (core.rag.focus), if it ran
 
     def to_dict(self) -> dict:
         """The CLI's JSON shape: system, answer, sources, prompt_tokens, completion_tokens, latency_s (+ settings, model);
-        long-context answers add ``corpus_share``."""
+        long-context answers add ``corpus_share``; focused RAG answers add ``focus`` (the kept sentences)."""
         out = {"system": self.system, "answer": self.text, "sources": [s.to_dict() for s in self.sources],
                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                "latency_s": round(self.latency_s, 4), "settings": self.settings, "model": self.model}
         if self.corpus_share is not None:
             out["corpus_share"] = round(self.corpus_share, 4)
+        if self.focus is not None:
+            out["focus"] = self.focus
         return out
 
 
@@ -283,6 +289,24 @@ def default_k(gen) -> int:
     return BUILTIN_K if getattr(gen, "is_builtin", False) else HUB_K
 
 
+def reads_by_copying(gen) -> bool:
+    """Whether ``gen`` is the built-in English reader, whose defaults are sentence focus and copy decoding.
+
+    It was trained to copy the sentence that holds the fact; left free it drifts into other sentences
+    and, among a chunk's ten sentences, often starts in the wrong one (its MODEL_CARD has the numbers).
+    """
+    from core.llm.builtin_models import is_reader
+
+    return is_reader(getattr(gen, "model", None))
+
+
+def default_focus(gen) -> int:
+    """Sentences kept by sentence focus: ``core.rag.focus.READER_FOCUS`` for the English reader, 0 (off) otherwise."""
+    from core.rag.focus import READER_FOCUS
+
+    return READER_FOCUS if reads_by_copying(gen) else 0
+
+
 @dataclass(frozen=True)
 class SystemInput:
     """Everything one system hands the model for one question (``Answerer.prepare``)."""
@@ -292,6 +316,8 @@ class SystemInput:
     sources: list[Source]
     n_dropped: int = 0  # retrieved chunks left out so the prompt fits
     corpus_share: float | None = None  # long context: share of the corpus's tokens in the prompt
+    passages: list[str] = field(default_factory=list)  # the passage texts in the prompt (what copy decoding copies)
+    focused: object | None = None  # core.rag.focus.Focused when sentence focus ran
 
 
 @dataclass
@@ -306,10 +332,14 @@ class Answerer:
     mode: str = "hybrid"
     reranker: object | None = None  # core.rag.rerank.Reranker: the first stage's top-N reranked before the top-k
     documents: Sequence | None = None  # the corpus's Documents (for long context)
+    focus: int | None = None  # sentence focus (core.rag.focus): sentences kept; 0 = off, None = default_focus(base)
 
     def __post_init__(self) -> None:
+        from core.rag.focus import check_focus
+
         if self.k is None:
             self.k = default_k(self.base)
+        self.focus = default_focus(self.base) if self.focus is None else check_focus(self.focus)
 
     def available(self) -> list[str]:
         return [s for s in SYSTEMS if self.missing(s) is None]
@@ -339,7 +369,7 @@ class Answerer:
         if reason:
             raise ConfigError(f"The {system} system cannot answer: {reason}.")
         gen = self.adapter if USES_ADAPTER[system] else self.base
-        contexts, sources, dropped, share = None, [], 0, None
+        contexts, sources, dropped, share, focused = None, [], 0, None, None
         budget = prompt_budget(int(getattr(gen, "context_window", 1024) or 1024), decoding.max_new_tokens)
         if USES_CORPUS[system]:
             fitted = long_context_passages(gen, question, self.documents, budget)
@@ -349,9 +379,15 @@ class Answerer:
             kept = fit_contexts(gen, question, [h.chunk.text for h in hits], budget)
             dropped = len(hits) - len(kept)
             contexts, sources = kept, [chunk_source(h) for h in hits[: len(kept)]]
+            if self.focus and kept:
+                from core.rag.focus import focus
+
+                focused = focus(question, kept, self.retriever.embedder, self.focus)
+                contexts = [focused.text] if focused.text else kept
         elif USES_ADAPTER[system] and self.training is not None:
             sources = self.training.nearest(question)
-        return SystemInput(gen, build_messages(question, contexts), sources, dropped, share)
+        return SystemInput(gen, build_messages(question, contexts), sources, dropped, share, list(contexts or []),
+                           focused)
 
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
                retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
@@ -361,11 +397,14 @@ class Answerer:
         t0 = time.perf_counter() - (retrieval_s if hits is not None and USES_RETRIEVAL.get(system) else 0.0)
         given = self.prepare(question, system, decoding, hits)  # rag and lora+rag each pay for the shared search
         gen = given.generator
+        copy = reads_by_copying(gen) if decoding.copy is None else decoding.copy
         out = generate(gen, given.messages, max_new_tokens=decoding.max_new_tokens,
-                       temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token)
+                       temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token,
+                       copy_from=given.passages if copy else None)
+        kept = [r["text"] for r in given.focused.sentences if r["kept"]] if given.focused else None
         return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
-                      time.perf_counter() - t0, {**decoding.to_dict(), **out.settings}, getattr(gen, "name", ""),
-                      given.n_dropped, given.corpus_share)
+                      time.perf_counter() - t0, {**decoding.to_dict(), **out.settings, "focus": self.focus if kept else 0},
+                      getattr(gen, "name", ""), given.n_dropped, given.corpus_share, kept)
 
     def answer_all(self, question: str, systems: Sequence[str] = SYSTEMS, decoding: Decoding = Decoding(),
                    on_token: Callable[[str, str], None] | None = None,

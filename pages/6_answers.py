@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.answering import SYSTEMS, Decoding, default_k
+from core.answering import SYSTEMS, Decoding, default_focus, default_k, reads_by_copying
 from core.errors import LabError
 from core.evaluation import added_words
 from core.llm.confidence import answers_insight
@@ -66,8 +66,17 @@ with st.expander("Sampling settings (shared by all five systems)", expanded=True
     k = c5.slider("Chunks (k)", 1, 8, default_k(base), key="ans_k",
                   help="Retrieved chunks in the RAG prompts. The built-in model reads one chunk best: with more, it "
                        "often copies a value from a passage about a similar entity (try it).")
-decoding = Decoding(max_tokens, temperature, top_k, top_p)
-answerer = make_answerer(base, retriever, info, qa, k=k, documents=docs)
+    f1, f2 = st.columns(2)
+    focus = f1.slider("Sentence focus (sentences kept, 0 = off)", 0, 8, default_focus(base), key=f"ans_focus_{base.name}",
+                      help="RAG and LoRA + RAG: keep only the sentences of the retrieved chunks that best match the "
+                           "question (in their document order). On by default for the built-in English reader, which "
+                           "loses its way in a whole chunk; a real model reads whole chunks.")
+    copy = f2.toggle("Copy from the passages", value=reads_by_copying(base), key=f"ans_copy_{base.name}",
+                     help="Copy decoding: every answer token must continue a copied sentence of the passages, so the "
+                          "answer is a sentence of the document that the model chose. On by default for the built-in "
+                          "English reader.")
+decoding = Decoding(max_tokens, temperature, top_k, top_p, copy)
+answerer = make_answerer(base, retriever, info, qa, k=k, documents=docs, focus=focus)
 asked = st.button("Ask all five", key="ans_ask", type="primary")
 if asked and not question.strip():
     st.warning("Type a question first (or pick one from the corpus Q&A set).")

@@ -170,14 +170,15 @@ def adapter_generator(info: AdapterInfo | None):
 
 
 def make_answerer(base, retriever, info: AdapterInfo | None, qa: list[QAItem] | None, k: int | None = None,
-                  mode: str = "hybrid", documents=None) -> Answerer:
+                  mode: str = "hybrid", documents=None, focus: int | None = None) -> Answerer:
     adapter = adapter_generator(info)
     training = None
     if adapter is not None:
         training = _training_examples(st.session_state.get("embedder_name"), str(info.path),
                                       (info.path / "metrics.json").stat().st_mtime, tuple(qa or ()))
     reranker = get_reranker(st.session_state.get("embedder_name"))  # RAG reads the reranked top chunk(s)
-    return Answerer(base, retriever, adapter, training, k=k, mode=mode, reranker=reranker, documents=documents)
+    return Answerer(base, retriever, adapter, training, k=k, mode=mode, reranker=reranker, documents=documents,
+                    focus=focus)
 
 
 def answer_html(text: str, cursor: bool = False) -> str:
@@ -237,4 +238,8 @@ def answer_card(answer: Answer, reference: QAItem | None = None, key: str | None
     if answer.corpus_share is not None:
         st.caption(f"{answer.corpus_share:.0%} of the corpus fit in the prompt ({len(answer.sources)} document(s)); "
                    "the rest was not read.")
+    if answer.focus:
+        with st.expander(f"🔎 The {len(answer.focus)} sentence(s) sentence focus kept"):
+            for sentence in answer.focus:
+                st.text(sentence)  # document text: shown as text, never as markdown
     render_sources(answer, key)

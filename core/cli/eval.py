@@ -14,6 +14,7 @@ JSON (``--json``): ``{"systems": {"base": {"accuracy", "accuracy_original", "acc
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from core.cli.common import add_rerank_args, add_retrieval_args, build_retriever, print_json, reranker_from
@@ -31,12 +32,23 @@ def add_answer_args(parser) -> None:
     parser.add_argument("--top-k", type=int, default=0, help="sample from the k likeliest tokens (0 = off)")
     parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1 = off)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for small models)")
+    parser.add_argument("--focus", type=int, default=None, metavar="N",
+                        help="sentence focus: keep the N sentences of the retrieved chunks that best match the question "
+                             "(0 = off; default 2 for the built-in English reader, off for other models)")
+    parser.add_argument("--copy", action=argparse.BooleanOptionalAction, default=None,
+                        help="copy decoding: answers are copied sentences of the passages (default on for the built-in "
+                             "English reader, off for other models)")
 
 
 def decoding_from(args):
+    """The decoding settings of ``args`` (validating ``--focus`` too, before anything slow loads)."""
     from core.answering import Decoding
+    from core.rag.focus import check_focus
 
-    return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p)
+    if getattr(args, "focus", None) is not None:
+        check_focus(args.focus)
+
+    return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p, getattr(args, "copy", None))
 
 
 PROSE_WARNING = ("note: these documents are plain English, not a 🧪 world corpus, so the built-in English reader "
@@ -82,7 +94,7 @@ def answerer_from(args, training_fallback=()):
         items = training_items(args.adapter, training_fallback)
         training = TrainingExamples.build(retriever.embedder, items) if items else None
     return Answerer(base, retriever, adapter, training, k=args.k, mode=args.mode,
-                    reranker=reranker_from(args, retriever.embedder), documents=docs)
+                    reranker=reranker_from(args, retriever.embedder), documents=docs, focus=args.focus)
 
 
 def add_parser(sub) -> None:

@@ -241,7 +241,7 @@ class TrainingRun:
     data: dict
     out_dir: str | None = None
     status: str = "running"  # running | done | stopped | failed
-    steps: list[dict] = field(default_factory=list)  # {step, epoch, loss, lr, tokens_per_s, elapsed}
+    steps: list[dict] = field(default_factory=list)  # {step, epoch, loss, lr, tokens_per_s, elapsed, wall}
     evals: list[dict] = field(default_factory=list)  # {step, train_seconds, eval_loss, facts_recalled, …}
     train_seconds: float = 0.0  # time in optimiser steps only
     eval_seconds: float = 0.0
@@ -376,7 +376,8 @@ def _train(model, report: ParamReport, tokenizer, data, config, out_dir, base_na
             row = train_step(model, optimizer, data.train, idx, lr_at(step - 1, len(plan), config.learning_rate),
                              tokenizer.pad_token_id, config.micro_batch_size)
             run.train_seconds += row.pop("seconds")
-            row.update(step=step, epoch=epoch, elapsed=round(run.train_seconds, 3))
+            row.update(step=step, epoch=epoch, elapsed=round(run.train_seconds, 3),
+                       wall=round(time.time() - run.started_at, 3))  # when it ended, on the run's clock
             run.steps.append(row)
             if on_step:
                 on_step(row)

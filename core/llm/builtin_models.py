@@ -40,12 +40,12 @@ def builtin_label(name: str) -> str:
     return {TINY_NAME: "the built-in tiny LM", READER_NAME: "the built-in English reader"}.get(name, f"`{name}`")
 
 
-READER_CAN = ("is learning to read plain English: it answers by copying from the passage sentence that shares the "
-              "question's words, often with pieces of other sentences mixed in; LoRA teaches it your facts "
-              "closed-book in about a minute")
-READER_CANNOT = ("does not read reliably yet (see the measured score), rephrase, reason over several passages or know "
-                 "facts by heart: without a passage or an adapter it writes a made-up sentence; it reads at most "
-                 "1,024 tokens")
+READER_CAN = ("reads plain English by copying: the Lab's sentence focus keeps the two sentences of the retrieved "
+              "chunk that best match the question, and the reader copies the one that answers it; LoRA teaches it "
+              "your facts closed-book in about a minute")
+READER_CANNOT = ("rephrase, reason over several passages or find the fact in a whole chunk on its own (turn sentence "
+                 "focus off on the Answers page to see it miss); without a passage or an adapter it writes a made-up "
+                 "sentence; it reads at most 1,024 tokens")
 
 def is_reader(model) -> bool:
     """True for the built-in English reader (loaded from its folder): it shares the tiny LM's architecture, so

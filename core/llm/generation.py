@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
@@ -398,6 +398,8 @@ def generate(
     stop: list[str] | None = None,
     seed: int = 0,
     ignore_eos: bool = False,
+    copy_from: Sequence[str] | None = None,
+    copy_unit: str = "sentence",
 ) -> Generation:
     """Generate a completion; greedy when ``temperature == 0``.
 
@@ -405,6 +407,8 @@ def generate(
     ``on_token`` receives each new piece of text as it is produced (streaming).
     ``stop``: strings that end the completion (not included in the text).
     ``ignore_eos``: keep going past end-of-text (for speed measurements).
+    ``copy_from``: passages in the prompt; every answer token must then continue a verbatim copy of
+    one of them (extractive decoding, ``core.llm.copying``); ignored when they cannot be located.
     """
     if max_new_tokens < 1:
         raise ConfigError("max_new_tokens must be at least 1.")
@@ -425,13 +429,22 @@ def generate(
     out_ids: list[int] = []
     text, emitted = "", 0
     threads = few_core_threads() if gen.n_params < SMALL_MODEL_PARAMS else 0
+    copying = None
+    if copy_from:
+        from core.llm.copying import constraint_for
+
+        copying = constraint_for(tok, render_prompt(gen, messages_or_prompt), ids, copy_from, ends, copy_unit)
+    settings["copy"] = copying is not None
     with torch.inference_mode(), torch_threads(threads):
         step = _stepper(gen, ids)
         nxt = None
         for _ in range(max_new_tokens):
-            nxt = _pick(step(nxt)[-1].float(), temperature, top_k, top_p, rng)
+            logits = step(nxt)[-1].float()
+            nxt = _pick(copying.mask(logits) if copying else logits, temperature, top_k, top_p, rng)
             if nxt in ends and not ignore_eos:
                 break
+            if copying:
+                copying.advance(nxt)
             out_ids.append(nxt)
             if on_token is None and not stop:
                 continue  # decode once at the end

@@ -226,8 +226,27 @@ def make_example(docs: list[list[str]], rng: random.Random, max_chars: int = 600
     return Example(build_messages(question, passages), answer)
 
 
+def focus_example(docs: list[list[str]], rng: random.Random) -> Example | None:
+    """A question over 2-3 sentences of one document in document order, as the Lab's sentence focus hands them
+    to the reader (``core.rag.focus``); the target is the whole evidence sentence, which copy decoding copies."""
+    paras = rng.choice(docs)
+    flat = [(i, s) for i, para in enumerate(paras) for s in sentences(para) if 30 <= len(s) <= 260]
+    if len(flat) < 3:
+        return None
+    at = rng.randrange(len(flat))
+    spans = answer_spans(flat[at][1])[:3]
+    if not spans:
+        return None
+    kind, a, b = rng.choice(spans)
+    sentence = flat[at][1]
+    question = keyword_question(sentence, a, b, kind, rng) if rng.random() < 0.4 else question_for(sentence, a, b, kind, rng)
+    near = [j for j in range(max(0, at - 6), min(len(flat), at + 7)) if j != at]  # the focus picks look-alikes nearby
+    picked = sorted([at, *rng.sample(near, min(len(near), rng.choice((1, 1, 2))))])
+    return Example(build_messages(question, [" ".join(flat[j][1] for j in picked)]), sentence)
+
+
 def examples(docs: list[list[str]], n: int, seed: int = 0, short: bool = False,
-             short_answers: bool = False) -> list[Example]:
+             short_answers: bool = False, focus_share: float = 0.0) -> list[Example]:
     """``n`` examples; asserts that no held-out sentence is among the passages or answers.
 
     ``short``: one passage of at most 300 characters and no distractor: cheap steps in which
@@ -235,8 +254,12 @@ def examples(docs: list[list[str]], n: int, seed: int = 0, short: bool = False,
     """
     rng, out, banned = random.Random(seed), [], held_out_sentences()
     while len(out) < n:
-        ex = (make_example(docs, rng, 300, (0,), short_answers=short_answers) if short
-              else make_example(docs, rng, short_answers=short_answers))
+        if focus_share and rng.random() < focus_share:
+            ex = focus_example(docs, rng)
+        elif short:
+            ex = make_example(docs, rng, 300, (0,), short_answers=short_answers)
+        else:
+            ex = make_example(docs, rng, short_answers=short_answers)
         if ex is not None:
             out.append(ex)
     text = " ".join(m["content"].lower() for ex in out for m in ex.messages)

@@ -84,13 +84,14 @@ def save(model, tok, out: Path, metrics: dict) -> None:
 
 def train(out: Path, minutes: float, seed: int, batch_size: int, lr: float, threads: int,
           checkpoint_minutes: float, n_examples: int, short_share: float = 0.3, init: Path = TINY_PATH,
-          short_answers: bool = False) -> dict:
+          short_answers: bool = False, focus_share: float = 0.0) -> dict:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     model, tok = base_model_and_tokenizer(init)
     docs = reader_data.documents(reader_data.source_files(_site_packages()))
     data = [e for e in (encode(tok, x) for x in reader_data.examples(docs, n_examples, seed,
-                                                                               short_answers=short_answers)) if e]
+                                                                               short_answers=short_answers,
+                                                                               focus_share=focus_share)) if e]
     short = [e for e in (encode(tok, x) for x in reader_data.examples(docs, n_examples // 2, seed + 1, short=True,
                                                                       short_answers=short_answers))
              if e]
@@ -131,7 +132,7 @@ def train(out: Path, minutes: float, seed: int, batch_size: int, lr: float, thre
     model.eval()
     metrics = {"steps": step, "examples_seen": seen, "train_seconds": round(time.time() - t0), "threads": threads,
                "batch_size": batch_size, "learning_rate": lr, "seed": seed, "documents": len(docs), "tokens": tokens,
-               "short_share": short_share, "short_answers": short_answers,
+               "short_share": short_share, "short_answers": short_answers, "focus_share": focus_share,
                "examples_built": len(data), "init": str(init),
                "source": "python3.11-doc sources, common-licenses, package READMEs"}
     save(model, tok, out, metrics)
@@ -160,10 +161,12 @@ def main(argv: list[str] | None = None) -> None:
                     "give a previous run's folder to continue it)")
     ap.add_argument("--short-answers", action="store_true", help="targets are the span with the words leading "
                     "to it, not the whole sentence; 40%% of the questions are terse keyword questions")
+    ap.add_argument("--focus-share", type=float, default=0.0, help="share of the examples in the sentence-focus "
+                    "form: 2-3 sentences of one document, the evidence sentence as the target")
     args = ap.parse_args(argv)
     print(json.dumps(train(args.out, args.minutes, args.seed, args.batch_size, args.lr, args.threads,
                            args.checkpoint_minutes, args.examples, args.short_share, args.init,
-                           args.short_answers)))
+                           args.short_answers, args.focus_share)))
 
 
 if __name__ == "__main__":

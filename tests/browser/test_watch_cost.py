@@ -1,8 +1,11 @@
 """Watching a training run in the browser must not slow it down (issue 18: the file watcher made it 3–15×).
 
-The same short LoRA run twice on the server started as the README does: once with its fine-tuning page
-open the whole time (the live panel polling), once with the browser on another page. The steps' own time
-(the median step in metrics.json, the first left out) is compared; the README quotes the ratio this test prints.
+One LoRA run on the server started as the README does, its steps timed while the browser alternates every
+few seconds between the run's fine-tuning page (the live panel polling) and the Overview (nobody watching).
+Each step is put in the phase it ran in (the step's own wall-clock stamp, ``wall`` in metrics.json); the
+first seconds after each page switch belong to neither (the page load itself). Interleaving is the point:
+another process loading the machine then slows both phases alike, where two runs one after the other met
+different loads (that design failed once at 2.01 under load). The README quotes the ratio this test prints.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 import pytest
 
 from tests.browser.conftest import wait_idle
-from tests.browser.helpers import real_sid, start_run
+from tests.browser.helpers import FULL, goto, real_sid, start_run
 
 pytestmark = pytest.mark.slow
 
@@ -34,29 +37,53 @@ def _wait_done(workspace, sid: str, run: str, timeout: float = 900) -> dict:
     raise AssertionError(f"{run} did not finish in {timeout} s")
 
 
-def median_step_seconds(metrics: dict) -> float:
-    """The median optimiser step's time (tokens / tokens-per-second), the first step (warm-up) left out."""
-    rows = metrics["steps"][1:] or metrics["steps"]
-    return statistics.median(r["tokens"] / r["tokens_per_s"] for r in rows)
+PHASE_S = 8.0  # seconds on each page before switching
+SETTLE_S = 2.0  # the first seconds after a switch count for neither phase (the page load)
+STEPS = 400  # long enough for several phases of each kind on an idle machine (~0.1 s a step)
+
+
+def step_seconds(row: dict) -> float:
+    return row["tokens"] / row["tokens_per_s"]
+
+
+def phase_medians(metrics: dict, windows: list[tuple[str, float, float]]) -> dict[str, list[float]]:
+    """Each step's seconds, filed under the phase whose settled window holds the whole step."""
+    started, out = metrics["started_at"], {"watched": [], "unwatched": []}
+    for row in metrics["steps"][1:]:  # the first step warms up
+        end = started + row["wall"]
+        begin = end - step_seconds(row)
+        for phase, lo, hi in windows:
+            if lo + SETTLE_S <= begin and end <= hi:
+                out[phase].append(step_seconds(row))
+                break
+    return out
 
 
 def test_watching_a_run_costs_at_most_twice_its_step_time(page, lab_url, lab_workspace):
-    watched_run = start_run(page, lab_url, "watchcost1")
-    start = time.time()
-    while time.time() - start < 900:  # keep the page open and polling until the run is done
-        if page.locator("[data-testid='stMarkdown']").filter(has_text=watched_run).filter(has_text="done").count():
-            break
-        page.wait_for_timeout(1000)
-    watched_metrics = _wait_done(lab_workspace, "watchcost1", watched_run)
-    watched = median_step_seconds(watched_metrics)
-
-    unwatched_run = start_run(page, lab_url, "watchcost2")
-    page.goto(f"{lab_url}/?sid={real_sid('watchcost2')}")  # leave for the Overview: nobody watches the run
-    wait_idle(page)
-    unwatched_metrics = _wait_done(lab_workspace, "watchcost2", unwatched_run)
-    unwatched = median_step_seconds(unwatched_metrics)
-    total = watched_metrics["summary"]["seconds"], unwatched_metrics["summary"]["seconds"]
-    print(f"\nseconds per step: watched {watched:.3f}, unwatched {unwatched:.3f}, ratio {watched / unwatched:.2f}; "
-          f"whole run (training + evaluations): watched {total[0]:.0f} s, unwatched {total[1]:.0f} s, "
-          f"ratio {total[0] / total[1]:.2f}")
+    run = start_run(page, lab_url, "watchcost1", steps=STEPS)
+    windows: list[tuple[str, float, float]] = []
+    phase, t0, deadline = "watched", time.time(), time.time() + 900  # the Start page is the watched page
+    while time.time() < deadline:
+        page.wait_for_timeout(PHASE_S * 1000)
+        windows.append((phase, t0, time.time()))
+        path = lab_workspace / "sessions" / real_sid("watchcost1") / "adapters" / run / "metrics.json"
+        try:
+            if json.loads(path.read_text()).get("status") in ("done", "failed", "stopped"):
+                break
+        except (OSError, ValueError):
+            pass
+        phase = "unwatched" if phase == "watched" else "watched"
+        t0 = time.time()
+        if phase == "watched":
+            goto(page, lab_url, "finetune", "watchcost1")
+        else:
+            page.goto(f"{lab_url}/?sid={real_sid('watchcost1')}")  # the Overview: nobody watches the run
+            wait_idle(page)
+    metrics = _wait_done(lab_workspace, "watchcost1", run)
+    steps = phase_medians(metrics, windows)
+    watched, unwatched = (statistics.median(steps[p]) if steps[p] else float("nan") for p in ("watched", "unwatched"))
+    print(f"\nseconds per step, interleaved {PHASE_S:.0f} s phases: watched {watched:.3f} ({len(steps['watched'])} steps), "
+          f"unwatched {unwatched:.3f} ({len(steps['unwatched'])} steps), ratio {watched / unwatched:.2f}"
+          f"{' (the default run)' if FULL else ''}")
+    assert min(len(steps["watched"]), len(steps["unwatched"])) >= 5, steps  # enough steps in both phases to compare
     assert watched <= 2 * unwatched, (watched, unwatched)

@@ -1,0 +1,75 @@
+"""Sentence focus: keep only the sentences of the retrieved chunks that best match the question.
+
+WHY: retrieval finds the right *chunk* (~150 words), but a small reader loses its way in it: the
+built-in English reader copies a sentence of the passage, and among ten sentences it often picks
+the wrong one. Focus is extractive context compression (as in RECOMP, Xu et al. 2023): the chunks'
+sentences are ranked against the question with the same two signals hybrid retrieval fuses
+(embedding cosine and BM25, by reciprocal rank), and the best ``n`` go into the prompt **in
+their document order**, so the prompt does not tell the reader which one ranked first: choosing
+among them is still the reader's job. A real model reads whole chunks well and gets no focus
+by default; the Prompt and Answers pages show what was kept.
+
+>>> split_sentences("Entry is free. Coffee costs 2 euros. Bring a mug!")
+['Entry is free.', 'Coffee costs 2 euros.', 'Bring a mug!']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from core.errors import ConfigError
+
+READER_FOCUS = 2  # sentences the built-in English reader gets (README: the held-out score by n)
+MAX_FOCUS = 20
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (the chunker's own boundaries, so headings and list items count as units)."""
+    from core.rag.chunking import sentence_spans
+
+    return [text[a:b].strip() for a, b in sentence_spans(text) if text[a:b].strip()]
+
+
+@dataclass(frozen=True)
+class Focused:
+    """The focus of one question: the passage the reader gets and every candidate sentence's fate."""
+
+    text: str  # the kept sentences, in document order, joined into one passage
+    sentences: list[dict] = field(default_factory=list)  # {"text", "chunk", "rank", "cosine", "bm25", "kept"}
+
+    @property
+    def n_kept(self) -> int:
+        return sum(s["kept"] for s in self.sentences)
+
+
+def check_focus(n) -> int:
+    """``n`` as a whole number of sentences, 0 (off) to MAX_FOCUS; ConfigError otherwise."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= int(n) <= MAX_FOCUS:
+        raise ConfigError(f"focus must be a whole number of sentences from 0 (off) to {MAX_FOCUS} (got {n!r})")
+    return int(n)
+
+
+def focus(question: str, passages: Sequence[str], embedder, n: int) -> Focused:
+    """The ``n`` sentences of ``passages`` that best match ``question`` (embedding cosine and BM25 fused by
+    reciprocal rank), kept in the order they appear in the passages."""
+    from core.rag.index import BM25Index, rrf
+
+    n = check_focus(n)
+    # a markdown heading is a title, not a statement: as a candidate it would win on shared words and say nothing
+    found = [(c, s) for c, p in enumerate(passages) for s in split_sentences(p) if not s.startswith("#")]
+    if not found:
+        return Focused("", [])
+    texts = [s for _, s in found]
+    vectors = embedder.encode([question, *texts])
+    cosine = vectors[1:] @ vectors[0]
+    bm25 = BM25Index(texts).scores(question)
+    rankings = [list(np.argsort(-cosine, kind="stable")), [int(i) for i in np.argsort(-bm25, kind="stable") if bm25[i] > 0]]
+    order = [int(i) for i, _ in rrf(rankings)]
+    kept = set(order[:n]) if n else set(range(len(texts)))
+    rank = {i: r for r, i in enumerate(order, start=1)}
+    rows = [{"text": s, "chunk": c + 1, "rank": rank[i], "cosine": round(float(cosine[i]), 4),
+             "bm25": round(float(bm25[i]), 3), "kept": i in kept} for i, (c, s) in enumerate(found)]
+    return Focused(" ".join(texts[i] for i in sorted(kept)), rows)
