@@ -31,8 +31,9 @@ st.markdown(
 one for the corpus. The **tiny LM** was trained to read the Lab's invented worlds (the **🧪 world** corpora, e.g.
 an arcade whose products and prices exist nowhere else): on those it answers from retrieved passages almost
 perfectly, and without them it can only guess, which is exactly the lesson. The **📄 prose** corpora (a handbook,
-a flower shop, game lore) and your own uploads are ordinary English: the **English reader** reads them, copying
-the sentence that holds the fact, and LoRA teaches it your facts in about a minute. For fluent, rephrased
+a flower shop, game lore) and your own uploads are ordinary English: the **English reader** reads them (the
+Lab's sentence focus keeps the two sentences of the retrieved chunk that best match your question, and the reader
+copies the one that holds the fact), and LoRA teaches it your facts in about a minute. For fluent, rephrased
 answers load a real model on the Model page. The Lab starts on a 🧪 world corpus.
 
 **A walk through the Lab**

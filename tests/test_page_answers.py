@@ -70,6 +70,13 @@ def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model
     assert not at.exception, [e.value for e in at.exception]
     assert len(answers_shown(at)) == 3  # base, RAG and long context still answer (badly, but for real)
     assert sum("No adapter loaded" in i.value for i in at.info) == 2
+    if model_name is None:  # the reader's defaults: sentence focus of 2 and copy decoding, shown under RAG's answer
+        assert at.slider(key="ans_focus_lab-english-reader").value == 2
+        assert at.toggle(key="ans_copy_lab-english-reader").value is True
+        assert [e.label for e in at.expander if e.label.startswith("🔎")] == ["🔎 Sentence focus: the 2 sentence(s) the model read"]
+        at.slider(key="ans_focus_lab-english-reader").set_value(0)
+        at.button(key="ans_ask").click().run()
+        assert not at.exception and not [e for e in at.expander if e.label.startswith("🔎")]  # off: the whole chunk
 
 
 def test_confidence_and_attribution_under_the_answers(world, model_name):

@@ -239,7 +239,7 @@ def answer_card(answer: Answer, reference: QAItem | None = None, key: str | None
         st.caption(f"{answer.corpus_share:.0%} of the corpus fit in the prompt ({len(answer.sources)} document(s)); "
                    "the rest was not read.")
     if answer.focus:
-        with st.expander(f"🔎 The {len(answer.focus)} sentence(s) sentence focus kept"):
+        with st.expander(f"🔎 Sentence focus: the {len(answer.focus)} sentence(s) the model read"):
             for sentence in answer.focus:
                 st.text(sentence)  # document text: shown as text, never as markdown
     render_sources(answer, key)

@@ -240,8 +240,11 @@ def focus_example(docs: list[list[str]], rng: random.Random) -> Example | None:
     kind, a, b = rng.choice(spans)
     sentence = flat[at][1]
     question = keyword_question(sentence, a, b, kind, rng) if rng.random() < 0.4 else question_for(sentence, a, b, kind, rng)
-    near = [j for j in range(max(0, at - 6), min(len(flat), at + 7)) if j != at]  # the focus picks look-alikes nearby
-    picked = sorted([at, *rng.sample(near, min(len(near), rng.choice((1, 1, 2))))])
+    # the focus hands over look-alikes: the document's sentences that share the most words with the question
+    words = {w.lower() for w in re.findall(r"[\w'-]+", question) if w.lower() not in QUESTION_STOP}
+    overlap = sorted((-len(words & {w.lower() for w in re.findall(r"[\w'-]+", s)}) - rng.random(), j)
+                     for j, (_, s) in enumerate(flat) if j != at)
+    picked = sorted([at, *(j for _, j in overlap[:rng.choice((1, 1, 2))])])
     return Example(build_messages(question, [" ".join(flat[j][1] for j in picked)]), sentence)
 
 

@@ -37,6 +37,7 @@ from core.lm import reader_data
 TINY_PATH = Path(__file__).resolve().parents[2] / "models" / "lab-tiny-lm"
 MAX_LEN = 1024
 CONTEXT_WEIGHT = 0.25  # the passage tokens' share of the loss: English as a language model, beside reading
+DECISION_WEIGHT = 3.0  # --decision-tokens: the first answer tokens, where the reader picks the sentence to copy
 
 
 def base_model_and_tokenizer(init: Path = TINY_PATH):
@@ -55,8 +56,12 @@ def encode(tok, ex: reader_data.Example) -> tuple[list[int], list[int]] | None:
     return (prompt, answer) if len(prompt) + len(answer) <= MAX_LEN else None
 
 
-def batch_loss(model, batch: list[tuple[list[int], list[int]]], pad_id: int) -> torch.Tensor:
-    """Answer tokens' mean cross-entropy plus ``CONTEXT_WEIGHT`` × the prompt tokens' (right-padded batch)."""
+def batch_loss(model, batch: list[tuple[list[int], list[int]]], pad_id: int, decision_tokens: int = 0) -> torch.Tensor:
+    """Answer tokens' mean cross-entropy plus ``CONTEXT_WEIGHT`` × the prompt tokens' (right-padded batch).
+
+    ``decision_tokens`` > 0 adds ``DECISION_WEIGHT`` × the mean over each answer's first tokens: where a reader
+    decides which sentence to copy (the rest of a copy is easy, and would otherwise dominate the loss).
+    """
     width = max(len(p) + len(a) for p, a in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     weight = torch.zeros(len(batch), width)
@@ -70,8 +75,14 @@ def batch_loss(model, batch: list[tuple[list[int], list[int]]], pad_id: int) -> 
                                             reduction="none").view(len(batch), -1)
     w = weight[:, 1:]
     answer = (w == 1.0).float()
-    return (nll * answer).sum() / answer.sum() + CONTEXT_WEIGHT * (nll * (w == CONTEXT_WEIGHT)).sum() / max(
+    loss = (nll * answer).sum() / answer.sum() + CONTEXT_WEIGHT * (nll * (w == CONTEXT_WEIGHT)).sum() / max(
         1.0, float((w == CONTEXT_WEIGHT).sum()))
+    if decision_tokens:
+        first = torch.zeros_like(answer)
+        for i, (p, a) in enumerate(batch):
+            first[i, len(p) - 1:len(p) - 1 + min(decision_tokens, len(a))] = 1.0
+        loss = loss + DECISION_WEIGHT * (nll * first).sum() / first.sum()
+    return loss
 
 
 def save(model, tok, out: Path, metrics: dict) -> None:
@@ -84,7 +95,7 @@ def save(model, tok, out: Path, metrics: dict) -> None:
 
 def train(out: Path, minutes: float, seed: int, batch_size: int, lr: float, threads: int,
           checkpoint_minutes: float, n_examples: int, short_share: float = 0.3, init: Path = TINY_PATH,
-          short_answers: bool = False, focus_share: float = 0.0) -> dict:
+          short_answers: bool = False, focus_share: float = 0.0, decision_tokens: int = 0) -> dict:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     model, tok = base_model_and_tokenizer(init)
@@ -112,7 +123,7 @@ def train(out: Path, minutes: float, seed: int, batch_size: int, lr: float, thre
         start = rng.randrange(0, len(pool) - batch_size + 1)
         batch = pool[start:start + batch_size]
         tokens += sum(len(p) + len(a) for p, a in batch)
-        loss = batch_loss(model, batch, tok.pad_token_id)
+        loss = batch_loss(model, batch, tok.pad_token_id, decision_tokens)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -132,7 +143,7 @@ def train(out: Path, minutes: float, seed: int, batch_size: int, lr: float, thre
     model.eval()
     metrics = {"steps": step, "examples_seen": seen, "train_seconds": round(time.time() - t0), "threads": threads,
                "batch_size": batch_size, "learning_rate": lr, "seed": seed, "documents": len(docs), "tokens": tokens,
-               "short_share": short_share, "short_answers": short_answers, "focus_share": focus_share,
+               "short_share": short_share, "short_answers": short_answers, "focus_share": focus_share, "decision_tokens": decision_tokens,
                "examples_built": len(data), "init": str(init),
                "source": "python3.11-doc sources, common-licenses, package READMEs"}
     save(model, tok, out, metrics)
@@ -163,10 +174,12 @@ def main(argv: list[str] | None = None) -> None:
                     "to it, not the whole sentence; 40%% of the questions are terse keyword questions")
     ap.add_argument("--focus-share", type=float, default=0.0, help="share of the examples in the sentence-focus "
                     "form: 2-3 sentences of one document, the evidence sentence as the target")
+    ap.add_argument("--decision-tokens", type=int, default=0, help="extra loss weight on each answer's first N tokens "
+                    "(where the reader chooses the sentence to copy)")
     args = ap.parse_args(argv)
     print(json.dumps(train(args.out, args.minutes, args.seed, args.batch_size, args.lr, args.threads,
                            args.checkpoint_minutes, args.examples, args.short_share, args.init,
-                           args.short_answers, args.focus_share)))
+                           args.short_answers, args.focus_share, args.decision_tokens)))
 
 
 if __name__ == "__main__":

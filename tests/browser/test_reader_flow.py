@@ -1,9 +1,8 @@
 """A newcomer's own document, offline: upload it, train LoRA on its facts, compare the answers (issue 15).
 
 With an upload (plain English, not a 🧪 world corpus) the Lab picks the built-in English reader and
-says so; RAG puts the uploaded handbook in its prompt and the LoRA adapter recalls the trained fact
-closed-book. Whether RAG's answer contains the fact is not asserted: the reader does not reach the
-issue's reading bar yet (its measured held-out score is in models/lab-english-reader/eval_results.json).
+says so; RAG reads the uploaded handbook (sentence focus keeps the two best-matching sentences, the reader
+copies the one that answers) and the LoRA adapter recalls the trained fact closed-book.
 """
 
 from __future__ import annotations
@@ -69,6 +68,8 @@ def test_an_upload_is_read_and_learned_by_the_english_reader(page, lab_url, tmp_
     no_errors(page)
     answers = {title: _answer_text(page, title) for title in ("RAG", "LoRA")}
     assert "tool-library.md" in answers["RAG"], answers  # the uploaded handbook is RAG's retrieved source
+    assert "35 euros" in answers["RAG"].split("tool-library.md")[0], answers  # read from it, in the answer itself
+    assert "Sentence focus: the 2 sentence(s) the model read" in answers["RAG"], answers
     assert "35 euros" in answers["LoRA"], answers  # recalled from the adapter's weights, no document
     screenshot(page, "reader-answers")
 
