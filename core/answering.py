@@ -383,7 +383,10 @@ class Answerer:
                 from core.rag.focus import focus
 
                 focused = focus(question, kept, self.retriever.embedder, self.focus)
-                contexts = [focused.text] if focused.text else kept
+                if focused.text:
+                    contexts = [focused.text]
+                else:  # no sentence to rank (e.g. only headings): the chunks as they are
+                    focused = None
         elif USES_ADAPTER[system] and self.training is not None:
             sources = self.training.nearest(question)
         return SystemInput(gen, build_messages(question, contexts), sources, dropped, share, list(contexts or []),

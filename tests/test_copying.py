@@ -36,7 +36,7 @@ def test_the_constraint_covers_the_passages_and_nothing_else(reader):
 
     messages = build_messages("How much is coffee?", PASSAGES)
     ids = encode(reader, messages)
-    c = constraint_for(reader.tokenizer, render_prompt(reader, messages), ids, PASSAGES, {2})
+    c = constraint_for(reader.tokenizer, render_prompt(reader, messages), ids, PASSAGES, {2}, unit="word")
     copied = reader.tokenizer.decode([ids[p] for p in sorted(c.source)])
     assert "coffee costs 2 euros a cup" in copied and "spare parts" in copied
     assert "How much is coffee" not in copied and "Context" not in copied  # the question and the header are not passages

@@ -205,6 +205,7 @@ def answers_insight(answerer, question: str, answers: dict, reference: str | Non
            "systems": {system: answer_confidence(answerer, question, a, value, frame) for system, a in answers.items()}}
     rag = answers.get("rag")
     if rag is not None and rag.sources and rag.text:
-        att = attribute(answerer.base, question, [s.text for s in rag.sources], rag.text)
-        out["attribution"] = {"texts": [s.text for s in rag.sources], **att.to_dict()}
+        texts = [" ".join(rag.focus)] if rag.focus else [s.text for s in rag.sources]  # what the prompt held
+        att = attribute(answerer.base, question, texts, rag.text)
+        out["attribution"] = {"texts": texts, **att.to_dict()}
     return out

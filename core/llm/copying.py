@@ -63,9 +63,12 @@ class CopyConstraint:
         self.first = False
 
     def mask(self, logits: torch.Tensor) -> torch.Tensor:
-        """``logits`` with every disallowed token at -inf."""
+        """``logits`` with every disallowed token at -inf (unchanged if nothing would be left)."""
+        allowed = sorted(t for t in self.allowed() if t < logits.numel())
+        if not allowed:
+            return logits
         keep = torch.full_like(logits, float("-inf"))
-        index = torch.tensor(sorted(t for t in self.allowed() if t < logits.numel()), dtype=torch.long)
+        index = torch.tensor(allowed, dtype=torch.long)
         keep[index] = 0.0
         return logits + keep
 
@@ -81,11 +84,23 @@ def _space_variants(tokenizer) -> dict[int, int]:
     return out
 
 
-_VARIANTS: dict[int, dict[int, int]] = {}
+_VARIANTS: dict[int, tuple[object, dict[int, int]]] = {}  # id(tokenizer) -> (weak reference, its variant map)
+
+
+def _variants_of(tokenizer) -> dict[int, int]:
+    """``_space_variants``, computed once per tokenizer (an evicted model's id may be reused: the reference tells)."""
+    import weakref
+
+    entry = _VARIANTS.get(id(tokenizer))
+    if entry is None or entry[0]() is not tokenizer:
+        for key in [k for k, (ref, _) in _VARIANTS.items() if ref() is None]:
+            del _VARIANTS[key]
+        entry = _VARIANTS[id(tokenizer)] = (weakref.ref(tokenizer), _space_variants(tokenizer))
+    return entry[1]
 
 
 def constraint_for(tokenizer, prompt_text: str, ids: Sequence[int], passages: Sequence[str],
-                   ends: set[int], unit: str = "word") -> CopyConstraint | None:
+                   ends: set[int], unit: str = "sentence") -> CopyConstraint | None:
     """The copy constraint for a prompt whose text holds ``passages``; None if they cannot be located.
 
     Passages are found in the rendered prompt by their text, then mapped to token positions
@@ -101,9 +116,13 @@ def constraint_for(tokenizer, prompt_text: str, ids: Sequence[int], passages: Se
         return None
     enc = tokenizer(prompt_text, add_special_tokens=False, return_offsets_mapping=True)
     offsets, text_ids = enc["offset_mapping"], enc["input_ids"]
-    shift = len(ids) - len(text_ids)  # special tokens the prompt gets in front (BOS)
-    if shift < 0 or list(ids[shift:]) != list(text_ids):
+    shift = len(ids) - len(text_ids)  # special tokens the prompt gets in front (BOS) ...
+    if shift < 0:
         return None
+    if list(ids[shift:]) != list(text_ids):
+        if list(ids[:len(text_ids)]) != list(text_ids):  # ... or behind (an encoder's closing </s>)
+            return None
+        shift = 0
     bounds = _sentence_bounds(prompt_text, spans)
     source, starts, stops = set(), [], set()
     for j, (a, b) in enumerate(offsets):
@@ -118,10 +137,9 @@ def constraint_for(tokenizer, prompt_text: str, ids: Sequence[int], passages: Se
             # a word start: the token begins with a space or a line break, or right at a passage's start
             elif a in {lo for lo, _ in spans} or prompt_text[a - 1] in " \n([\"'":
                 starts.append(j + shift)
-    key = id(tokenizer)
-    if key not in _VARIANTS:
-        _VARIANTS[key] = _space_variants(tokenizer)
-    return CopyConstraint(ids, starts, ends, _VARIANTS[key], source, stops if unit == "sentence" else None)
+    if not starts:
+        return None
+    return CopyConstraint(ids, starts, ends, _variants_of(tokenizer), source, stops if unit == "sentence" else None)
 
 
 def _sentence_bounds(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

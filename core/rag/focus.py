@@ -59,7 +59,12 @@ def focus(question: str, passages: Sequence[str], embedder, n: int) -> Focused:
 
     n = check_focus(n)
     # a markdown heading is a title, not a statement: as a candidate it would win on shared words and say nothing
-    found = [(c, s) for c, p in enumerate(passages) for s in split_sentences(p) if not s.startswith("#")]
+    found, seen = [], set()
+    for c, passage in enumerate(passages):
+        for s in split_sentences(passage):
+            if not s.startswith("#") and s not in seen:  # overlapping chunks repeat sentences: each counts once
+                found.append((c, s))
+                seen.add(s)
     if not found:
         return Focused("", [])
     texts = [s for _, s in found]
