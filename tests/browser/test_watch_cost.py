@@ -17,7 +17,7 @@ import time
 import pytest
 
 from tests.browser.conftest import wait_idle
-from tests.browser.helpers import FULL, goto, real_sid, start_run
+from tests.browser.helpers import FULL, goto, real_sid, record, start_run
 
 pytestmark = pytest.mark.slow
 
@@ -96,5 +96,8 @@ def test_watching_a_run_costs_at_most_twice_its_step_time(page, lab_url, lab_wor
     print(f"\nseconds per step, interleaved {PHASE_S:.0f} s phases: watched {watched:.3f} ({len(steps['watched'])} steps), "
           f"unwatched {unwatched:.3f} ({len(steps['unwatched'])} steps), ratio {watched / unwatched:.2f}"
           f"{' (the default run)' if FULL else ''}")
+    record("watch_cost", {"watched_s": round(watched, 4), "unwatched_s": round(unwatched, 4),
+                          "ratio": round(watched / unwatched, 3), "steps": {p: len(v) for p, v in steps.items()},
+                          "full_run": FULL})
     assert min(len(steps["watched"]), len(steps["unwatched"])) >= 5, steps  # enough steps in both phases to compare
     assert watched <= 2 * unwatched, (watched, unwatched)
