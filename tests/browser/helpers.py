@@ -111,15 +111,18 @@ STEPS = 12
 FULL = bool(os.environ.get("RAGFT_WATCH_FULL"))  # the default 40-step run on the corpus Q&A set (README figure)
 
 
-def start_run(page, lab_url: str, sid: str, steps: int = STEPS) -> str:
-    """Start a LoRA run on five typed Q&A rows (or the default run when FULL); return the run's name."""
+def start_run(page, lab_url: str, sid: str, steps: int = STEPS, eval_every: int | None = None) -> str:
+    """Start a LoRA run on five typed Q&A rows (or the default run when FULL); return the run's name.
+
+    ``eval_every`` defaults to ``steps`` (one evaluation, at the end); the page allows at most 500.
+    """
     goto(page, lab_url, "finetune", sid)  # private sessions: the browser that made it, with its cookie
     if not FULL:
         page.get_by_text("Type rows in a table").click()  # five Q&A rows: the evaluations stay short
         page.wait_for_timeout(300)
         wait_idle(page)
         set_number(page, "Training steps", steps)
-        set_number(page, "Evaluate every (steps)", steps)
+        set_number(page, "Evaluate every (steps)", eval_every or steps)
     # enabled once the typed rows and settings have been read back; a loaded machine may need minutes for that
     page.get_by_role("button", name="▶ Start training").click(timeout=240_000)
     run_line(page).wait_for(timeout=60_000)
