@@ -139,7 +139,8 @@ def test_weight_edit_beside_rag_in_the_knowledge_update(page, lab_url):
     goto(page, lab_url, "experiments", sid="edit-flow")
     ask(page, "New value", "$99.00")
     page.get_by_role("button", name="Edit the weights (rank-one)").click()
-    page.wait_for_timeout(1000)
+    # wait for what is checked: on a loaded machine the rerun may not have started when the page first looks idle
+    page.get_by_test_id("stMetricLabel").filter(has_text="Edited layer").first.wait_for(timeout=600_000)
     wait_idle(page, timeout_ms=600_000)
     no_errors(page)
     for label in ("Reliability", "Generality", "Locality", "Edited layer"):
