@@ -174,6 +174,20 @@ def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[s
     return fit_chunks(gen.tokenizer, question, list(contexts), budget, seq2seq=bool(getattr(gen, "is_seq2seq", False)))
 
 
+def rag_contexts(gen, question: str, chunks: list[str], budget: int, embedder, focus_n: int):
+    """THE rule for a RAG prompt's passages, shared by the answers and the Prompt page: fit the ranked chunks
+    into ``budget`` (``fit_contexts``), then, with ``focus_n`` > 0, keep their ``focus_n`` best sentences
+    (``core.rag.focus``). Returns (passages, the Focused record or None, how many chunks were kept)."""
+    kept = fit_contexts(gen, question, chunks, budget)
+    if focus_n and kept:
+        from core.rag.focus import focus
+
+        focused = focus(question, kept, embedder, focus_n)
+        if focused.text:
+            return [focused.text], focused, len(kept)
+    return kept, None, len(kept)  # no focus, or no sentence to rank (e.g. only headings): the chunks as they are
+
+
 @dataclass(frozen=True)
 class LongContext:
     """What of the corpus fits in one prompt: the passages, and the share of the corpus's tokens."""
@@ -376,17 +390,10 @@ class Answerer:
             contexts, sources, share = fitted.passages, fitted.sources, fitted.share
         elif USES_RETRIEVAL[system]:
             hits = self.retrieve(question) if hits is None else hits
-            kept = fit_contexts(gen, question, [h.chunk.text for h in hits], budget)
-            dropped = len(hits) - len(kept)
-            contexts, sources = kept, [chunk_source(h) for h in hits[: len(kept)]]
-            if self.focus and kept:
-                from core.rag.focus import focus
-
-                focused = focus(question, kept, self.retriever.embedder, self.focus)
-                if focused.text:
-                    contexts = [focused.text]
-                else:  # no sentence to rank (e.g. only headings): the chunks as they are
-                    focused = None
+            contexts, focused, kept = rag_contexts(gen, question, [h.chunk.text for h in hits], budget,
+                                                   self.retriever.embedder if self.focus else None, self.focus)
+            dropped = len(hits) - kept
+            sources = [chunk_source(h) for h in hits[:kept]]
         elif USES_ADAPTER[system] and self.training is not None:
             sources = self.training.nearest(question)
         return SystemInput(gen, build_messages(question, contexts), sources, dropped, share, list(contexts or []),

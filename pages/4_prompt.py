@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.answering import default_focus, default_k, long_context_passages
+from core.answering import default_focus, default_k, long_context_passages, rag_contexts
 from core.decision import Situation
 from core.errors import InvalidQuery
 from core.llm.prompting import (
-    CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, assemble_prompt, encode, has_chat_template, order_chunks, request_cost,
+    CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, assemble_prompt, encode, has_chat_template, order_chunks, prompt_budget,
+    request_cost,
 )
 from core.llm.builtin_models import builtin_label
-from core.rag.focus import focus
 from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.prompt_views import budget_figure, token_spans_html
@@ -67,10 +67,10 @@ focus_n = st.slider("Sentence focus (sentences kept, 0 = off)", 0, 8, default_fo
                     help="Keep only the sentences of the chunks that best match the question (embedding cosine and BM25, "
                          "fused by rank), in their document order: extractive context compression. The Answers page "
                          "uses the same setting by default: on for the built-in English reader, off for other models.")
-if focus_n and contexts:
-    focused = focus(question, contexts, retriever.embedder, focus_n)
-    if focused.text:
-        contexts = [focused.text]
+if focus_n and contexts:  # the answers' rule: fit the chunks into the window, then focus
+    contexts, focused, _ = rag_contexts(gen, question, contexts, prompt_budget(int(window), int(max_new)),
+                                        retriever.embedder, focus_n)
+    if focused is not None:
         with st.expander(f"Sentence focus kept {focused.n_kept} of {len(focused.sentences)} sentences", expanded=True):
             st.dataframe(pd.DataFrame(focused.sentences)[["kept", "rank", "cosine", "bm25", "chunk", "text"]],
                          hide_index=True, width="stretch")
