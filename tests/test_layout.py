@@ -1,4 +1,4 @@
-"""The core's layout: old import paths still work, ``core/`` stays tidy, and the worked examples in docstrings run."""
+"""The core's layout: ``core/`` stays tidy, and the worked examples in docstrings run."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import doctest
 import importlib
 import importlib.util
 import pkgutil
-import subprocess
-import sys
 
 import pytest
 
@@ -18,36 +16,6 @@ from tests.conftest import ROOT
 TOP_LEVEL = {"__init__.py", "__main__.py", "answering.py", "decision.py", "errors.py", "evaluation.py",
              "experiments.py", "report.py", "room.py", "scoring.py",
              "cli", "finetune", "llm", "lm", "rag", "runtime", "world"}
-
-
-def test_every_old_import_path_gives_the_same_module_object():
-    # in a fresh interpreter, each old name imported before its new one
-    code = ("import importlib, sys, core\n"
-            "for old, new in core.OLD_NAMES.items():\n"
-            "    module = importlib.import_module(old)\n"
-            "    assert module is importlib.import_module(new) and sys.modules[old] is module, old\n"
-            "    assert module.__name__ == module.__spec__.name == new, (old, module.__spec__)\n"
-            "from core import jobs, world_templates\n"  # the ``from core import name`` spelling too
-            "assert jobs is sys.modules['core.runtime.jobs'] and world_templates is sys.modules['core.world.templates']\n"
-            "print(len(core.OLD_NAMES))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert int(out.stdout) == len(core.OLD_NAMES)
-
-
-def test_patching_the_old_path_patches_the_code_that_runs(monkeypatch):
-    import core.llm.prompting
-    from core.prompting import plain_format as via_old_name  # the pre-subpackage spelling
-
-    assert via_old_name is core.llm.prompting.plain_format
-    monkeypatch.setattr("core.prompting.plain_format", lambda messages: "patched")
-    assert core.llm.prompting.plain_format([]) == "patched"
-
-
-def test_every_old_name_points_at_a_module_that_exists():
-    for old, new in core.OLD_NAMES.items():
-        assert importlib.util.find_spec(new) is not None, new
-        assert not (ROOT / (old.replace(".", "/") + ".py")).exists(), f"{old} is both a file and an alias"
 
 
 def test_core_top_level_holds_only_the_expected_entries():

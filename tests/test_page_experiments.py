@@ -15,7 +15,7 @@ PAGE = "pages/7_experiments.py"
 
 
 def wait_for_eval(at: AppTest, timeout: float = 150) -> None:
-    from core import jobs
+    from core.runtime import jobs
 
     jobs.QUEUE.wait(at.session_state["exp_task_ids"]["eval"], timeout)  # the evaluation is a job in the queue
     at.run()

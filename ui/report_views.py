@@ -15,7 +15,7 @@ from ui.state import session_workspace
 
 def report_snapshot(corpus_title: str) -> dict:
     """What the report shows, read from the session now (no heavy imports: this runs on every page)."""
-    from core import jobs
+    from core.runtime import jobs
 
     ss = st.session_state
     task = jobs.status(ss.get("exp_task_ids", {}).get("eval") or "")  # the last batch evaluation's job

@@ -457,7 +457,7 @@ def submit_training(owner: str | Path, adapters_dir: str | Path, gen, items: Seq
     The run gets a fresh folder under ``adapters_dir`` named after ``label`` (default ``run_label``) and
     the forgetting check's general questions for this model. Returns (job id, run folder).
     """
-    from core import jobs
+    from core.runtime import jobs
     from core.experiments import general_items
 
     label = label or run_label(config)

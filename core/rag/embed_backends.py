@@ -20,7 +20,6 @@ is what a ``warmup`` command calls so the first page view does not pay for it.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -221,11 +220,6 @@ def _session(onnx_file: Path, threads: int):
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.intra_op.allow_spinning", SPINNING)
     return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-
-
-def clear_exports(root: Path | None = None) -> None:
-    """Remove every export (they are rebuilt on the next load)."""
-    shutil.rmtree(Path(root or export_root()), ignore_errors=True)
 
 
 def compare_backends(chunks, embedders: dict, qa=(), k: int = 5, progress=None) -> list[dict]:
