@@ -1,4 +1,4 @@
-"""Reading score of an English reader model, as issue 15 asks it: held-out plain prose and the prose_* corpora.
+"""Reading score of an English reader model: held-out plain prose and the prose_* corpora.
 
 Run: python bench/eval_reader.py --model models/lab-english-reader [--out eval.json] [--k 1 2] [--ablate]
 

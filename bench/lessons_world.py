@@ -1,4 +1,4 @@
-"""Issue 17's lessons measured on the world corpora with the built-in model.
+"""The lessons measured on the world corpora with the built-in model.
 
 Usage: python bench/lessons_world.py [--corpora world_arcade world_greenhouse] [--edits 10] [--json FILE]
 

@@ -120,7 +120,7 @@ def test_reading_on_the_held_out_prose_does_not_fall_below_the_measured_score(re
 
 @pytest.mark.slow
 def test_reading_bar_on_the_held_out_prose(reader, embedder):
-    """Issue 15's bar through the Lab's defaults for the reader (sentence focus 2, copy decoding)."""
+    """The reading bar through the Lab's defaults for the reader (sentence focus 2, copy decoding)."""
     assert _heldout_rag_accuracy(reader, embedder) >= 0.6
 
 

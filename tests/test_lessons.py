@@ -1,4 +1,4 @@
-"""Issue 17's lessons with the real built-in model on a world corpus: confidence, attribution,
+"""The lessons with the real built-in model on a world corpus: confidence, attribution,
 long context and editing a fact in the weights."""
 
 from __future__ import annotations

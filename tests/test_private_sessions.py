@@ -22,7 +22,7 @@ TIMEOUT = 240
 
 
 def variants(sid: str) -> list[str]:
-    """The spellings that used to open ``sid`` after cleaning (issue 20)."""
+    """The spellings that used to open ``sid`` after cleaning."""
     return [f"../{sid}", f"%2e%2e%2f{sid}", f"{sid}/x", f"{sid}!!", sid.upper(), f" {sid}", sid[:-1], sid + "0"]
 
 

@@ -1,4 +1,4 @@
-"""The cases of issue 20, one test each: every bad input is a typed error (CLI exit 2, one line) or works.
+"""Bad inputs, one test each: every bad input is a typed error (CLI exit 2, one line) or works.
 
 Chunk size 1 and stop-word-only documents through the CLI; UTF-16/UTF-8-BOM/cp1252 text; infinite,
 NaN and huge training and decoding settings; Q&A files with numbers or lists where text belongs.

@@ -34,7 +34,7 @@ PAPER_SETTING = {"lora": "LoRA on the documents", "lora (paraphrases)": "LoRA on
 ss = st.session_state
 NOT_TRAINED = "(not trained yet)"
 # What each of our systems is, and the paper's row it sits beside. The paper's FT-reg/FT-par trained on the
-# *documents* (and rewritten documents); ours train on Q&A pairs, so they are named for that (issue 17).
+# *documents* (and rewritten documents); ours train on Q&A pairs, so they are named for that.
 PUBLISHED_LABELS = {"base": "base", "rag": "RAG", "lora": "Q&A pairs; paper: FT-reg",
                     "lora (paraphrases)": "Q&A + paraphrased questions; paper: FT-par",
                     "lora+rag": "Q&A pairs + RAG; paper: FT-reg + RAG",

@@ -119,7 +119,7 @@ def test_world_corpus_rag_reads_base_guesses(page, lab_url):
 
 
 def test_how_sure_and_where_from_on_a_world_corpus(page, lab_url):
-    """Token confidence, the right value's probability per system and attention over RAG's chunk (issue 17)."""
+    """Token confidence, the right value's probability per system and attention over RAG's chunk."""
     ask_about_the_blender(page, lab_url, "lessons-flow")
     page.get_by_role("button", name="Compute confidence and attribution").click()
     page.wait_for_timeout(1000)
@@ -135,7 +135,7 @@ def test_how_sure_and_where_from_on_a_world_corpus(page, lab_url):
 
 
 def test_weight_edit_beside_rag_in_the_knowledge_update(page, lab_url):
-    """Experiments → Knowledge update on the default 🧪 corpus: a rank-one edit, measured three ways (issue 17)."""
+    """Experiments → Knowledge update on the default 🧪 corpus: a rank-one edit, measured three ways."""
     goto(page, lab_url, "experiments", sid="edit-flow")
     ask(page, "New value", "$99.00")
     page.get_by_role("button", name="Edit the weights (rank-one)").click()

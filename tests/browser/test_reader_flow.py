@@ -1,4 +1,4 @@
-"""A newcomer's own document, offline: upload it, train LoRA on its facts, compare the answers (issue 15).
+"""A newcomer's own document, offline: upload it, train LoRA on its facts, compare the answers.
 
 With an upload (plain English, not a 🧪 world corpus) the Lab picks the built-in English reader and
 says so; RAG reads the uploaded handbook (sentence focus keeps the two best-matching sentences, the reader

@@ -1,4 +1,4 @@
-"""Watching a training run in the browser must not slow it down (issue 18: the file watcher made it 3–15×).
+"""Watching a training run in the browser must not slow it down(the file watcher made it 3–15×).
 
 One LoRA run on the server started as the README does, its steps timed while the browser alternates every
 few seconds between the run's fine-tuning page (the live panel polling) and the Overview (nobody watching).
