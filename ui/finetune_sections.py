@@ -280,7 +280,7 @@ def saved_section(runs: list, gen) -> list:
     weighted = [a for a in runs if a.has_weights]
     saved = [a for a in weighted if adapter_fits(a, gen)]
     if not saved:
-        st.caption("No saved adapters for this model yet.")
+        st.caption("No saved adapters yet.")
     if len(saved) < len(weighted):
         others = sorted({a.base_model or "another model" for a in weighted if a not in saved})
         st.caption(f"{len(weighted) - len(saved)} adapter(s) trained on {', '.join(others)} are not listed: an "
