@@ -110,7 +110,8 @@ def builtin_names() -> list[str]:
 def builtin_name(name: str | None) -> str | None:
     """``name`` as a built-in model's name (aliases resolved), or None when it is not one."""
     name = ALIASES.get((name or "").strip(), (name or "").strip())
-    return name if name and (REPO_MODELS / name / PROFILE_FILE).is_file() else None
+    plain = name and not any(c in name for c in "/\\") and name not in (".", "..")  # a name, never a path
+    return name if plain and (REPO_MODELS / name / PROFILE_FILE).is_file() else None
 
 
 def builtin_folder(name: str) -> Path:
