@@ -63,12 +63,12 @@ def model_tier_notice(gen, corpus: CorpusInfo | None = None) -> None:
     can = f" It {p.can}." if p.can else ""
     cannot = f" It cannot {p.cannot}." if p.cannot else ""
     how_well = f" {p.how_well}" if p.how_well else ""
+    title = p.title[:1].upper() + p.title[1:]
     if gen.name == choice.name:
-        st.info(f"📖 **{p.title[:1].upper() + p.title[1:]} reads this corpus** ({size}): {choice.why}.{can}{cannot}"
-                f"{how_well}")
+        st.info(f"📖 **{title} reads this corpus** ({size}), because {choice.reason}.{can}{cannot}{how_well}")
         return
-    st.warning(f"**{p.title[:1].upper() + p.title[1:]}** ({size}) was chosen on the Model page. For this corpus the "
-               f"Lab's rule picks `{choice.name}`: {choice.why}.{can}{cannot}{how_well}")
+    st.warning(f"**{title}** ({size}) was chosen on the Model page. For this corpus the Lab's rule picks "
+               f"`{choice.name}`, because {choice.reason}.{can}{cannot}{how_well}")
     st.page_link(MODEL_PAGE, label="Choose the model on the Model page", icon="🤖")
 
 

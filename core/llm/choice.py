@@ -31,9 +31,10 @@ class ModelChoice:
     """The model that reads a text, and why (one sentence for a page, stderr or JSON)."""
 
     name: str  # a built-in model's name (models/<name>/lab.json)
-    why: str
-    reads: str  # "world" | "english"
+    why: str  # "<name> reads <the documents>, because <reason>": one line for stderr or JSON
+    reads: str  # "world" | "english" ("" when the choice came from elsewhere, e.g. an adapter's base)
     chars_per_token: float  # the measurement behind the choice (0.0 when there was no text)
+    reason: str = ""  # the "because" part alone, for pages that name the model themselves
 
     def to_dict(self) -> dict:
         return {"name": self.name, "why": self.why, "reads": self.reads, "chars_per_token": self.chars_per_token}
@@ -52,14 +53,14 @@ def choose_model(docs: Iterable | None = None, qa: Iterable | str | Path | None 
         sample, source = _sample(_qa_texts(qa)), "the Q&A pairs (there are no documents)"
     if not sample:
         english = default_for("english")
-        return ModelChoice(english.name, f"{english.name} reads plain English, the Lab's default when there is "
-                                         "no text yet", "english", 0.0)
+        reason = "there is no text yet, and plain English is the Lab's default"
+        return ModelChoice(english.name, f"{english.name} reads plain English: {reason}", "english", 0.0, reason)
     ratio = chars_per_token(sample)
     reads = "world" if ratio >= WORLD_CHARS_PER_TOKEN else "english"
     profile = default_for(reads)
-    return ModelChoice(profile.name, f"{profile.name} reads {source}, because {profile.chosen_because} "
-                                     f"(the world tokenizer packs {ratio:.1f} characters per token here; world text "
-                                     f"≥ {WORLD_CHARS_PER_TOKEN})", reads, round(ratio, 2))
+    reason = (f"{profile.chosen_because} (the world tokenizer packs {ratio:.1f} characters per token here; "
+              f"world text ≥ {WORLD_CHARS_PER_TOKEN})")
+    return ModelChoice(profile.name, f"{profile.name} reads {source}, because {reason}", reads, round(ratio, 2), reason)
 
 
 def chars_per_token(text: str) -> float:
