@@ -67,7 +67,7 @@ def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps
     from core.runtime.threads import torch_threads
 
     gen = load_generator(str(folder), cache=False)
-    preset = preset_named(gen.model, gen.is_builtin, preset_name)
+    preset = preset_named(gen.model, gen.profile, preset_name)
     config = preset.config
     corpus = get_corpus(corpus_name)
     data = build_data(gen.tokenizer, load_qa(corpus.qa_path), config, read_documents([str(corpus.docs_path)]),

@@ -43,7 +43,7 @@ def adapter_for(base, corpus, qa, docs, folder: Path, paraphrases: int, args) ->
     config = FinetuneConfig(paraphrases=paraphrases, eval_every=10_000, max_steps=args.max_steps)
     data = build_data(base.tokenizer, qa, config, {d.name: d.text for d in docs})
     t0 = time.perf_counter()
-    run = train(base.model, base.tokenizer, data, config, out, base_name=base.name, general_items=general_items(base.is_builtin))
+    run = train(base.model, base.tokenizer, data, config, out, base_name=base.name, general_items=general_items(base.profile.forgetting))
     print(f"  trained {out.name}: {len(run.steps)} steps in {time.perf_counter() - t0:.0f} s, "
           f"facts recalled {run.summary()['facts_recalled']}", flush=True)
     return out

@@ -289,36 +289,35 @@ def chunk_source(hit) -> Source:
 
 # --- the four systems ---------------------------------------------------------------
 
-BUILTIN_K = 1  # the built-in model copies values from distractor passages; one chunk is its best setting
-HUB_K = 3
+def profile_of(gen):
+    """The profile a generator carries (``core.llm.profiles``); neutral defaults for anything without one."""
+    from core.llm.profiles import ModelProfile
+
+    return getattr(gen, "profile", None) or ModelProfile()
 
 
 def default_k(gen) -> int:
-    """Chunks per RAG prompt: 1 for the built-in tiny model, 3 for real models.
+    """Chunks per RAG prompt: the model profile's ``k`` (1 for the built-in models, 3 for real ones).
 
-    The tiny model's accuracy falls fast with every extra passage (it copies a value from a
+    A tiny model's accuracy falls fast with every extra passage (it copies a value from a
     distractor about a similar entity; see its MODEL_CARD), while the retriever's top chunk
     already holds the answer on the world corpora (hit@1 ≈ 1.0). Real models read 3 fine.
     """
-    return BUILTIN_K if getattr(gen, "is_builtin", False) else HUB_K
+    return profile_of(gen).k
 
 
 def reads_by_copying(gen) -> bool:
-    """Whether ``gen`` is the built-in English reader, whose defaults are sentence focus and copy decoding.
+    """Whether copy decoding is on by default for ``gen``: its profile's ``copy``.
 
-    It was trained to copy the sentence that holds the fact; left free it drifts into other sentences
-    and, among a chunk's ten sentences, often starts in the wrong one (its MODEL_CARD has the numbers).
+    The English models were measured to copy the right sentence more often than they write one
+    (their MODEL_CARDs have the numbers); left free a small model drifts into other sentences.
     """
-    from core.llm.builtin_models import is_reader
-
-    return is_reader(getattr(gen, "model", None))
+    return profile_of(gen).copy
 
 
 def default_focus(gen) -> int:
-    """Sentences kept by sentence focus: ``core.rag.focus.READER_FOCUS`` for the English reader, 0 (off) otherwise."""
-    from core.rag.focus import READER_FOCUS
-
-    return READER_FOCUS if reads_by_copying(gen) else 0
+    """Sentences kept by sentence focus: the profile's ``focus`` (0 = off)."""
+    return profile_of(gen).focus
 
 
 @dataclass(frozen=True)
@@ -410,7 +409,7 @@ class Answerer:
         copy = reads_by_copying(gen) if decoding.copy is None else decoding.copy
         out = generate(gen, given.messages, max_new_tokens=decoding.max_new_tokens,
                        temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token,
-                       copy_from=given.passages if copy else None)
+                       copy_from=given.passages if copy else None, copy_unit=profile_of(gen).copy_unit)
         kept = [r["text"] for r in given.focused.sentences if r["kept"]] if given.focused else None
         return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
                       time.perf_counter() - t0, {**decoding.to_dict(), **out.settings, "focus": self.focus if kept else 0},

@@ -57,6 +57,10 @@ class ModelUnavailable(LabError):
     """A model cannot be loaded: unknown name, hub unreachable, or broken files."""
 
 
+class FetchError(ModelUnavailable):
+    """A built-in model could not be fetched or converted: no network, a damaged download, a bad file."""
+
+
 class AdapterError(LabError):
     """A LoRA adapter folder is missing files or is corrupt."""
 

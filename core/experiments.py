@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from core.answering import Answer, Answerer, Decoding
+from core.answering import Answer, Answerer, Decoding, profile_of
 from core.rag.corpora import QAItem
 from core.rag.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
@@ -156,7 +156,7 @@ EVERYDAY_FACTS = [
 ]
 
 
-def general_items(builtin: bool = True) -> list[QAItem]:
+def general_items(forgetting: str | bool = "world") -> list[QAItem]:
     """The forgetting check's general questions: ones the base model answers before any training.
 
     The built-in model knows the world's general facts (``core.world.GENERAL_FACTS``); a real
@@ -165,7 +165,7 @@ def general_items(builtin: bool = True) -> list[QAItem]:
     """
     from core.world import GENERAL_FACTS
 
-    if builtin:
+    if forgetting in (True, "world"):  # a profile's ``forgetting`` (True: the tiny LM's, as before profiles)
         return [QAItem(f["question"], f["answer"], f.get("value", "")) for f in GENERAL_FACTS]
     return [QAItem(q, a, v) for q, a, v in EVERYDAY_FACTS]
 
@@ -179,7 +179,7 @@ def forgetting_check(answerer: Answerer, items: Sequence[QAItem] | None = None,
     """
     if answerer.adapter is None:
         raise ConfigError("The forgetting check needs a LoRA adapter: train one on the fine-tuning page.")
-    items = list(items) if items is not None else general_items(answerer.base.is_builtin)
+    items = list(items) if items is not None else general_items(profile_of(answerer.base).forgetting)
     rows = []
     for it in items:
         before = answerer.answer(it.question, "base", decoding).text

@@ -27,14 +27,14 @@ st.button("🧭 Start the tour", key="home_tour", type="primary", on_click=start
           help="Eight steps across the pages: do this → notice that, with a guess before each key result.")
 st.markdown(
     """
-**🧪 world vs 📄 prose corpora.** The Lab has two built-in models, both tiny (they run on any laptop), and picks
-one for the corpus. The **tiny LM** was trained to read the Lab's invented worlds (the **🧪 world** corpora, e.g.
-an arcade whose products and prices exist nowhere else): on those it answers from retrieved passages almost
-perfectly, and without them it can only guess, which is exactly the lesson. The **📄 prose** corpora (a handbook,
-a flower shop, game lore) and your own uploads are ordinary English: the **English reader** reads them (the
-Lab's sentence focus keeps the two sentences of the retrieved chunk that best match your question, and the reader
-copies the one that holds the fact), and LoRA teaches it your facts in about a minute. For fluent, rephrased
-answers load a real model on the Model page. The Lab starts on a 🧪 world corpus.
+**🧪 world vs 📄 prose corpora.** One rule picks the model from the text. The **tiny LM** (2.6M parameters) was
+trained to read the Lab's invented worlds (the **🧪 world** corpora, e.g. an arcade whose products and prices exist
+nowhere else): on those it answers from retrieved passages almost perfectly, and without them it can only guess,
+which is exactly the lesson. The **📄 prose** corpora (a handbook, a flower shop, game lore) and your own uploads
+are ordinary English: the **English model**, SmolLM2-135M-Instruct, reads them (fetched once from the package
+registry, then offline; the Lab's sentence focus and copy decoding keep its answers on the retrieved sentence),
+and LoRA teaches it your facts in about two minutes. Every page that generates says which model reads the
+current corpus and why. The Lab starts on a 🧪 world corpus.
 
 **A walk through the Lab**
 1. **Documents & chunking**: pick a corpus in the sidebar or upload files, and watch them being split.

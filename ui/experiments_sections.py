@@ -19,7 +19,6 @@ from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
 from core.scoring import is_correct
 from core.experiments import OVADIA_2023, forgetting_check, knowledge_update
 from core.finetune import FinetuneConfig, submit_training
-from core.llm.builtin_models import READER_CAN, READER_CANNOT, READER_NAME
 from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, make_answerer, no_adapter_prompt, pick_adapter,
     render_sources,
@@ -383,22 +382,13 @@ def batch_evaluation_tab(docs, retriever, qa, base, corpus, adapters, decoding) 
             with st.expander("Per-question answers"):
                 st.dataframe(pd.DataFrame(result.rows).drop(columns=["sources"]), hide_index=True)
     paper_setting_section(base, corpus)
-    if base.is_builtin and base.name == READER_NAME:
-        st.markdown(
-            f"**What the built-in English reader can and cannot do.** It {READER_CAN}. It {READER_CANNOT}. Compare "
-            "the **ordering** of the systems with the paper's Table 2, not the values.")
-    elif base.is_builtin:
-        st.markdown(
-            "**What the built-in tiny model can and cannot do.** It is a 2.5M-parameter model trained only on the "
-            "Lab's invented world. It *reads* passages of that world well, so RAG scores high; it knows nothing about "
-            "these held-out entities, so the base model only guesses (it gets the format right and the value wrong); "
-            "LoRA writes the facts into its weights, and with paraphrase training recalls them from other wordings "
-            "more often. It cannot read ordinary prose (the English reader does, for 📄 prose corpora), and its absolute numbers are not "
-            "comparable with Mistral-7B on news questions: compare the **ordering** of the systems, not the values.")
-    else:
-        st.markdown(
-            f"**Reading these numbers.** `{base.name}` is not the paper's Mistral-7B and this Q&A set is not its "
-                "news questions, so compare the **ordering** of the systems with Table 2, not the values.")
+    p = base.profile
+    can = f" It {p.can}." if p.can else ""
+    cannot = f" It cannot {p.cannot}." if p.cannot else ""
+    st.markdown(
+        f"**Reading these numbers.** {p.title[:1].upper() + p.title[1:]} ({base.n_params / 1e6:,.1f}M parameters) is "
+        f"not the paper's Mistral-7B and this Q&A set is not its news questions.{can}{cannot} Compare the "
+        "**ordering** of the systems with the paper's Table 2, not the values.")
 
 
 def how_sure_tab(base, retriever, qa, docs, adapters) -> None:

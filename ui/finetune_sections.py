@@ -16,7 +16,7 @@ from core.runtime import jobs
 from core.rag.corpora import QAItem
 from core.errors import ConfigError, DatasetError
 from core.finetune import (
-    FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, parameter_report, read_metrics,
+    FinetuneConfig, adapter_fits, delete_adapter, export_adapter_zip, list_adapters, parameter_report, read_metrics,
     submit_training,
 )
 from core.finetune.data import items_from_rows, read_qa_upload
@@ -165,7 +165,7 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
                 documents = {d.name: d.text for d in current_documents()}
                 data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
                 ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,
-                                                             general_items(gen.is_builtin)))
+                                                             general_items(gen.profile.forgetting)))
                 box.update(label="Measured", state="complete")
         measured = ss.get("ft_estimate")
         show_estimate(measured[1] if measured and measured[0] == estimate_key else None)
@@ -272,12 +272,19 @@ def compare_section(runs: list) -> None:
 
 # --- 5. adapters ----------------------------------------------------------------------
 
-def saved_section(runs: list) -> list:
-    """The saved adapters, each with Probe, Export and Delete; returns them."""
+def saved_section(runs: list, gen) -> list:
+    """The saved adapters trained on ``gen``'s model, each with Probe, Export and Delete; returns them.
+
+    An adapter is never listed under another base: those trained on other models are counted, not shown."""
     st.header("5 · Saved adapters")
-    saved = [a for a in runs if a.has_weights]
+    weighted = [a for a in runs if a.has_weights]
+    saved = [a for a in weighted if adapter_fits(a, gen)]
     if not saved:
         st.caption("No saved adapters yet.")
+    if len(saved) < len(weighted):
+        others = sorted({a.base_model or "another model" for a in weighted if a not in saved})
+        st.caption(f"{len(weighted) - len(saved)} adapter(s) trained on {', '.join(others)} are not listed: an "
+                   f"adapter only loads on its base model (choose that model on the Model page to use them).")
     for a in saved:
         row = st.columns([4, 1, 1, 1])
         s = a.summary

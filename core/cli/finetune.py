@@ -2,11 +2,16 @@
 
 JSON (``--json``): ``{"final_train_loss", "final_eval_loss", "facts_recalled", "seconds",
 "trainable_params", "total_params", "open_book_accuracy", "paraphrase_recalled",
-"seconds_to_80", "steps", "adapter_dir", "status", "preset"}``; the adapter folder holds
+"seconds_to_80", "steps", "adapter_dir", "status", "preset", "model", "model_choice"}``; the adapter folder holds
 ``adapter_model.safetensors``, ``adapter_config.json`` and ``metrics.json``.
 
-Settings start from the model's preset (``--preset auto``: the built-in model's live
-defaults, or "quick" for a real model; see ``core.finetune.presets``); each flag given
+The model is ``--model`` if given, else the one rule (``core.llm.choice.choose_model``) over the
+``--docs``, or the ``--qa`` pairs' text when there are no documents: 🧪 world text trains the tiny LM,
+plain English the English model. The choice and its reason go to stderr (JSON: ``model_choice``);
+the adapter folder records its base, and ``ask``/``eval --adapter`` load that base.
+
+Settings start from the model's preset (``--preset auto``: the first preset of the model's profile,
+or "quick" for a real model without one; see ``core.finetune.presets``); each flag given
 overrides its value. Settings the chosen model cannot use exit with status 2 and one line.
 """
 
@@ -46,8 +51,10 @@ def add_parser(sub) -> None:
     parser.add_argument("--gradient-checkpointing", action="store_true", default=None,
                         help="recompute activations in the backward pass (less memory, slower)")
     parser.add_argument("--preset", choices=("auto", "live", "quick", "thorough"), default="auto",
-                        help="starting settings: auto = live for the built-in model, quick for a real one")
-    parser.add_argument("--model", default=None, help="generator name or path (default: the built-in tiny LM)")
+                        help="starting settings: auto = the model profile's first preset, quick for a real model")
+    parser.add_argument("--model", default=None, help="generator: a built-in name, hub id or folder (default: the "
+                        "built-in model for the --docs, else the --qa text: lab-tiny-lm for 🧪 world text, "
+                        "smollm2-135m-instruct for plain English)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(func=run)
 
@@ -82,10 +89,10 @@ def load_base(name: str | None, cache: bool = True):
     return gen.model, gen.tokenizer, gen.name
 
 
-def load_generator_for(name: str | None, cache: bool = True):
+def load_generator_for(name: str | None, cache: bool = True, on_fetch=None):
     from core.llm.generation import load_generator
 
-    return load_generator(name, cache=cache)
+    return load_generator(name, cache=cache, on_fetch=on_fetch)
 
 
 def run(args) -> int:
@@ -95,12 +102,16 @@ def run(args) -> int:
     from core.finetune.data import build_data, read_documents
     from core.finetune.presets import preset_named
 
+    from core.cli.eval import choice_dict, fetch_printer, model_for, say_choice
+
     config_from_args(args)  # validate the flags before loading anything slow
     items = load_qa(args.qa)
     documents = read_documents(args.docs)
-    gen = load_generator_for(args.model, cache=False)  # private: training wraps it in place, no second copy
+    wanted, choice = model_for(args, items)  # --model, else the rule over --docs, else over the --qa text
+    say_choice(args, choice)
+    gen = load_generator_for(wanted, cache=False, on_fetch=fetch_printer(args))  # private: training wraps it
     model, tokenizer, name = gen.model, gen.tokenizer, gen.name
-    preset = preset_named(model, gen.is_builtin, args.preset)
+    preset = preset_named(model, gen.profile, args.preset)
     config = config_from_args(args, preset.config)
     check_targets(model, config)
     data = build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
@@ -116,7 +127,7 @@ def run(args) -> int:
     except (ValueError, RuntimeError, TypeError, KeyError) as exc:  # settings this model cannot train with
         raise ConfigError(f"training {name} with these settings failed: {type(exc).__name__}: "
                           f"{' '.join(str(exc).split())[:300]}") from exc
-    summary = {**result.summary(), "preset": preset.name}
+    summary = {**result.summary(), "preset": preset.name, "model": name, "model_choice": choice_dict(name, choice)}
     if args.json:
         print_json(summary)
     else:

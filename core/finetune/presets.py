@@ -1,7 +1,8 @@
 """Training presets chosen by model size, and what a run will cost on THIS machine (measured, not guessed).
 
-The built-in model keeps its live defaults (``FinetuneConfig()``: seconds on a laptop).
-A real model (SmolLM2-135M, Qwen2.5-0.5B, GPT-2, Flan-T5) gets:
+A model whose profile lists presets (``models/<name>/lab.json``: the built-in models) gets those,
+each a set of ``FinetuneConfig`` fields measured for it. Any other model (Qwen2.5-0.5B, GPT-2,
+Flan-T5, a hub SmolLM2) gets presets by size:
 
 - **quick**: 20 facts, the query/value projections at rank 4, a learning rate for
   pretrained weights, small micro-batches, light evaluation (8 questions), and an early
@@ -9,7 +10,7 @@ A real model (SmolLM2-135M, Qwen2.5-0.5B, GPT-2, Flan-T5) gets:
 - **thorough**: every fact, attention and MLP layers at rank 16, the open-book mix and
   full evaluation. It takes longer; ``calibrate`` says how long before it starts.
 
->>> [p.name for p in presets_for(gen.model, gen.is_builtin)]          # doctest: +SKIP
+>>> [p.name for p in presets_for(gen.model, gen.profile)]          # doctest: +SKIP
 ['quick', 'thorough']
 >>> calibrate(gen.model, gen.tokenizer, data, preset.config).total_seconds   # doctest: +SKIP
 212.4
@@ -25,7 +26,6 @@ from typing import Sequence
 
 import torch
 
-from core.llm.builtin_models import is_reader
 from core.rag.corpora import QAItem
 from core.finetune import FinetuneConfig, all_targets, attention_targets, batch_plan, prepare_model, training_threads
 from core.finetune.data import FinetuneData
@@ -45,22 +45,15 @@ class Preset:
     config: FinetuneConfig
 
 
-# The English reader's live defaults (measured in its MODEL_CARD: 20 plain-English Q&A pairs on 2 cores).
-# Every attention and MLP layer; a learning rate for pretrained weights; full-batch steps; a light
-# open-book mix so the adapter keeps reading; it stops as soon as the facts are recalled.
-READER_LIVE = FinetuneConfig(
-    rank=16, alpha=32.0, learning_rate=1e-2, max_steps=80, batch_size=32, eval_every=10, max_eval_questions=24,
-    max_new_tokens=48, val_fraction=0.0, open_book_mix=0.1, stop_at_recall=0.9)
+def presets_for(model, profile) -> list[Preset]:
+    """The presets for this model, the default first: its profile's (``core.llm.profiles.ModelProfile``), else by
+    size. ``profile`` may also be a bool, as before profiles: True = the built-in tiny LM's, False = by size."""
+    if isinstance(profile, bool):
+        from core.llm.profiles import ModelProfile, load_profile
 
-
-def presets_for(model, is_builtin: bool) -> list[Preset]:
-    """The presets for this model, the default first."""
-    if is_builtin and is_reader(model):
-        return [Preset("live", "Live (English reader)", "Every attention and MLP layer at rank 16, full-batch steps, "
-                       "stops once 90% of the facts are recalled: about a minute for 20 facts.", READER_LIVE)]
-    if is_builtin:
-        return [Preset("live", "Live (built-in model)", "Today's defaults: every fact, all layers, seconds per step.",
-                       FinetuneConfig())]
+        profile = load_profile(None) if profile else ModelProfile()
+    if profile.presets:
+        return [Preset(p.name, p.label, p.why, _config(model, p.config)) for p in profile.presets]
     n_params = sum(p.numel() for p in model.parameters())
     big = n_params > LARGE_PARAMS
     quick = FinetuneConfig(
@@ -77,11 +70,20 @@ def presets_for(model, is_builtin: bool) -> list[Preset]:
                    thorough)]
 
 
-def preset_named(model, is_builtin: bool, name: str = "auto") -> Preset:
+def _config(model, fields: dict) -> FinetuneConfig:
+    """A profile's preset fields over FinetuneConfig's defaults; "all" / "attention" name this model's layers."""
+    fields = dict(fields)
+    targets = fields.get("target_modules")
+    if targets in ("all", "attention"):
+        fields["target_modules"] = all_targets(model) if targets == "all" else attention_targets(model)
+    return FinetuneConfig(**fields)
+
+
+def preset_named(model, profile, name: str = "auto") -> Preset:
     """A preset by name ("auto" = the default for this model); ConfigError when the model has no such preset."""
     from core.errors import ConfigError
 
-    presets = presets_for(model, is_builtin)
+    presets = presets_for(model, profile)
     if name == "auto":
         return presets[0]
     for preset in presets:

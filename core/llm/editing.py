@@ -348,7 +348,7 @@ def edit_fact_in_weights(gen, item: QAItem, new_value: str, *, others: Sequence[
         _rank_one(module, delta, u)
         edited_model.eval()
         edited = Generator(edited_model, gen.tokenizer, f"{gen.name} (edited, layer {layer})", gen.is_builtin,
-                           gen.n_params, gen.context_window)
+                           gen.n_params, gen.context_window, gen.is_seq2seq, gen.profile)
         rel, gen_, loc, rows = _measure(gen, edited, item, new_value, others, before, max_new_tokens)
         trial = LayerTrial(layer, rel, gen_, loc, moved)
         trials.append(trial)

@@ -3,13 +3,14 @@
 Causal LMs (with or without a chat template) and encoder-decoder models (T5 / Flan-T5:
 the prompt is the encoder's input, the answer the decoder's output) load the same way.
 
-``load_generator()`` returns the Lab's built-in tiny model (``models/lab-tiny-lm``);
-``load_generator("lab-english-reader")`` the built-in English reader (``core.llm.builtin_models``
-says which of the two reads a corpus);
-``load_generator("some/hub-id")`` or ``load_generator("/a/local/folder")`` go
-through the same code path. Loaded generators are cached and shared: never
-change their weights in place (copy the model, e.g. before attaching a LoRA
-adapter, or call ``load_generator(..., cache=False)`` for a private copy).
+``load_generator()`` returns the Lab's built-in tiny model (``models/lab-tiny-lm``); any built-in
+name (``core.llm.profiles.builtin_names``: the English model is fetched into the model cache on
+first use, ``core.llm.fetch``), a hub id (``"some/hub-id"``) or a local folder go through the same
+code path. Every generator carries its model's profile (``gen.profile``, from ``lab.json``):
+behaviour reads it, never the model's name. ``core.llm.choice.choose_model`` says which built-in
+model reads a text. Loaded generators are cached and shared: never change their weights in place
+(copy the model, e.g. before attaching a LoRA adapter, or call ``load_generator(..., cache=False)``
+for a private copy).
 """
 
 from __future__ import annotations
@@ -27,16 +28,13 @@ from typing import Callable, Sequence
 import torch
 
 from core.errors import ConfigError, ModelUnavailable
+from core.llm.profiles import ModelProfile, builtin_folder, builtin_name, load_profile
 from core.runtime.memory import release_memory
 from core.runtime.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
 from core.runtime.warmup import import_model_libraries
 
-BUILTIN_NAME = "lab-tiny-lm"
+BUILTIN_NAME = "lab-tiny-lm"  # what load_generator() loads when no model is named
 BUILTIN_PATH = Path(__file__).resolve().parents[2] / "models" / BUILTIN_NAME
-READER_PATH = BUILTIN_PATH.parent / "lab-english-reader"
-BUILTIN_PATHS = {BUILTIN_NAME: BUILTIN_PATH, READER_PATH.name: READER_PATH}  # name → folder of each built-in model
-REBUILD = {BUILTIN_NAME: "python -m core.lm.train --out models/lab-tiny-lm",
-           READER_PATH.name: "python -m core.lm.reader_train --out models/lab-english-reader"}
 
 # Loaded generators, least recently used first. At most ``_MAX_LOADED`` unpinned ones are kept (pinned ones
 # stay, on top); a 500M model is 2 GB, so the default keeps one: loading the next frees the previous.
@@ -56,6 +54,7 @@ class Generator:
     n_params: int
     context_window: int
     is_seq2seq: bool = False  # an encoder-decoder (T5): the prompt is the encoder's input
+    profile: ModelProfile = field(default_factory=ModelProfile)  # how the Lab uses it (core.llm.profiles)
 
 
 def is_seq2seq(model) -> bool:
@@ -203,11 +202,6 @@ def _context_window(cfg, tokenizer) -> int:
     return 512
 
 
-def _builtin(name: str) -> str | None:
-    """The built-in model's name for ``name`` ("builtin" and "built-in" mean the tiny LM), else None."""
-    return BUILTIN_NAME if name in {BUILTIN_NAME, "builtin", "built-in"} else (name if name in BUILTIN_PATHS else None)
-
-
 def _load(name: str, path: str, is_builtin: bool, is_local: bool,
           progress: DownloadProgress | None = None) -> Generator:
     import_model_libraries()  # another session may be loading the embedder right now
@@ -224,33 +218,43 @@ def _load(name: str, path: str, is_builtin: bool, is_local: bool,
         if is_builtin:
             raise ModelUnavailable(
                 f"the built-in model files at {path} are missing or damaged. Reinstall the Lab, or rebuild "
-                f"them with: {REBUILD[name]}") from exc
+                f"them with: {load_profile(name).rebuild}") from exc
         raise ModelUnavailable(_explain(name, exc, is_local)) from exc
     model.eval()
     if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
         tokenizer.pad_token = tokenizer.eos_token
-    return Generator(model=model, tokenizer=tokenizer, name=name, is_builtin=is_builtin,
+    profile = load_profile(name if is_builtin else path)
+    return Generator(model=model, tokenizer=tokenizer, name=name, is_builtin=is_builtin or profile.is_builtin,
                      n_params=sum(p.numel() for p in model.parameters()),
-                     context_window=_context_window(model.config, tokenizer), is_seq2seq=is_seq2seq(model))
+                     context_window=_context_window(model.config, tokenizer), is_seq2seq=is_seq2seq(model),
+                     profile=profile)
 
 
 def load_generator(name_or_path: str | None = None, *, cache: bool = True,
-                   progress: DownloadProgress | None = None) -> Generator:
-    """The built-in model (default), a hub id, or a local model folder.
+                   progress: DownloadProgress | None = None, on_fetch=None) -> Generator:
+    """The built-in model (default), another built-in by name, a hub id, or a local model folder.
 
     A hub model not yet in the cache is downloaded once; ``progress`` (optional) counts its
-    bytes as they arrive, so a page can show a progress bar. Raises ``ModelUnavailable`` with
-    an actionable message when the model cannot be loaded.
+    bytes as they arrive, so a page can show a progress bar. A fetched built-in model (the
+    English model) not yet in the model cache is fetched first; ``on_fetch`` receives its
+    ``core.llm.fetch.FetchStep``s. Raises ``ModelUnavailable`` with an actionable message when
+    the model cannot be loaded.
     """
     name = (name_or_path or "").strip() or BUILTIN_NAME
-    is_builtin = _builtin(name) is not None
+    is_builtin = builtin_name(name) is not None
     if is_builtin:
-        name = _builtin(name)
-        path, is_local = str(BUILTIN_PATHS[name]), True
-        if not (BUILTIN_PATHS[name] / "config.json").exists():
+        name = builtin_name(name)
+        folder = builtin_folder(name)
+        path, is_local = str(folder), True
+        profile = load_profile(name)
+        if profile.fetch is not None:
+            from core.llm.fetch import fetch_model
+
+            fetch_model(name, progress=on_fetch)  # at once when it is in the cache (the profile is refreshed)
+        if not (folder / "config.json").exists():
             raise ModelUnavailable(
                 f"the built-in model files are missing at {path}. Reinstall the Lab, or rebuild "
-                f"them with: {REBUILD[name]}")
+                f"them with: {profile.rebuild}")
     else:
         p = Path(name).expanduser()
         is_local = p.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
@@ -299,8 +303,8 @@ def set_cache_size(n: int) -> int:
 
 def _key(name_or_path: str | None) -> str:
     name = (name_or_path or "").strip() or BUILTIN_NAME
-    if _builtin(name):
-        return str(BUILTIN_PATHS[_builtin(name)])
+    if builtin_name(name):
+        return str(builtin_folder(builtin_name(name)))
     p = Path(name).expanduser()
     return str(p.resolve()) if p.exists() or name.startswith((".", "/", "~")) else name
 

@@ -22,7 +22,6 @@ import numpy as np
 
 from core.errors import ConfigError
 
-READER_FOCUS = 2  # sentences the built-in English reader gets (README: the held-out score by n)
 MAX_FOCUS = 20
 
 

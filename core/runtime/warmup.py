@@ -92,8 +92,13 @@ class WarmupReport:
 
 
 def warm_up(corpora: Sequence[str] | None = None, workspace: Path | None = None, *, umap: bool = True,
-            progress: Callable[[str, int, int], None] | None = None) -> WarmupReport:
-    """Do every slow first-time step once; ``progress(stage, i, n)`` is called before each stage."""
+            progress: Callable[[str, int, int], None] | None = None,
+            on_fetch: Callable[[object], None] | None = None) -> WarmupReport:
+    """Do every slow first-time step once; ``progress(stage, i, n)`` is called before each stage.
+
+    The built-in models that read the chosen corpora and are not in the model cache yet are fetched
+    first (``core.llm.fetch``); ``on_fetch`` receives each of their ``FetchStep``s.
+    """
     from core.rag.corpora import list_corpora
     from core.runtime.workspace import Workspace, default_root
 
@@ -102,6 +107,7 @@ def warm_up(corpora: Sequence[str] | None = None, workspace: Path | None = None,
     chosen = [c for c in list_corpora() if corpora is None or c.name in corpora]
     report, state = WarmupReport(), {}
     stages: list[tuple[str, Callable[[], None]]] = [
+        *[(f"fetch {name}", lambda name=name: _fetch(name, on_fetch)) for name in _models_to_fetch(chosen)],
         ("load the embedder", lambda: state.update(embedder=_embedder())),
         ("export the ONNX embedders", _export_backends),
         ("load the generator", lambda: state.update(gen=_generator())),
@@ -117,6 +123,21 @@ def warm_up(corpora: Sequence[str] | None = None, workspace: Path | None = None,
         step()
         report.stages[name] = round(time.perf_counter() - t, 2)
     return report
+
+
+def _models_to_fetch(corpora) -> list[str]:
+    """The fetched built-in models that read these corpora and are not in the model cache yet."""
+    from core.llm.fetch import fetch_spec, is_fetched
+    from core.llm.choice import choose_model
+
+    names = {choose_model(docs=[c.docs_path]).name for c in corpora}
+    return sorted(n for n in names if fetch_spec(n) is not None and not is_fetched(n))
+
+
+def _fetch(name: str, on_fetch) -> None:
+    from core.llm.fetch import fetch_model
+
+    fetch_model(name, progress=on_fetch)
 
 
 def _embedder():
