@@ -161,3 +161,22 @@ def flows(rows: Sequence[dict], source: str, target: str) -> dict[tuple[str, str
         if key in second:
             out[(label, second[key])] = out.get((label, second[key]), 0) + 1
     return out
+
+
+def where_in_documents(documents, value: str, width: int = 70) -> list[dict]:
+    """Where ``value`` occurs in the corpus: ``[{"document", "start", "end", "snippet"}]`` (``documents``: objects
+    with ``name`` and ``text``), found as the scoring rule finds it (a whole value, any case).
+
+    >>> from types import SimpleNamespace as D
+    >>> where_in_documents([D(name="a.md", text="It costs $70.35 today.")], "$70.35")[0]["start"]
+    9
+    """
+    from core.scoring import value_pattern
+
+    pattern, out = value_pattern(trim(value)), []
+    for doc in documents:
+        for m in pattern.finditer(doc.text):
+            a, b = max(0, m.start() - width), min(len(doc.text), m.end() + width)
+            out.append({"document": doc.name, "start": m.start(), "end": m.end(),
+                        "snippet": ("…" if a else "") + " ".join(doc.text[a:b].split()) + ("…" if b < len(doc.text) else "")})
+    return out
