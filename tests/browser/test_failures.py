@@ -1,0 +1,51 @@
+"""Why answers failed, in a real browser: run a small batch evaluation, see the Sankey from one system to another,
+open one question's drill-down and re-run it with the knob turned; screenshots for the README."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, screenshot, wait_idle
+from tests.browser.helpers import choose, goto, no_errors
+
+SID = "failures01"
+pytestmark = pytest.mark.slow
+
+
+def _slider_to_start(page, label: str) -> None:
+    """Move the slider labelled ``label`` to its smallest value with the keyboard."""
+    slider = page.locator("[data-testid='stSlider']").filter(has_text=label).first.get_by_role("slider")
+    slider.focus()
+    slider.press("Home")
+    page.wait_for_timeout(400)
+    wait_idle(page)
+
+
+def test_sankey_and_drill_down(page, lab_url):
+    goto(page, lab_url, "experiments", sid=SID)
+    page.get_by_role("tab", name="Batch evaluation").click()
+    _slider_to_start(page, "Paraphrases per question")
+    page.get_by_role("button", name="Run the batch evaluation").click()
+    heading = page.get_by_text("Why each answer failed", exact=True)
+    heading.wait_for(timeout=600_000)
+    wait_idle(page)
+    sankey = page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))
+    sankey.first.wait_for(timeout=60_000)
+    assert page.locator(".sankey-node").count() >= 2
+    choose(page, "To system", "long-context")
+    heading.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "failures_sankey.png"))
+
+    choose(page, "Answer", "long-context · ✂️")  # a question the window cut from long context's prompt
+    page.get_by_text("Where the value is in the documents").wait_for()
+    page.get_by_text("What reached the prompt").wait_for()
+    page.get_by_role("button", name="More room for the prompt").click()
+    page.get_by_text("After answer cap").first.wait_for(timeout=180_000)
+    wait_idle(page)
+    no_errors(page)
+    page.get_by_text("Drill down: one question").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "failures_drill_down.png"))
+    screenshot(page, "failures_page")
