@@ -64,10 +64,22 @@ TRAINING_KNOBS = ("steps", "paraphrases", "open_book_mix")
 MODE_NEXT = {"hybrid": "bm25", "bm25": "dense", "dense": "hybrid"}
 
 
-def knobs_for(label: str) -> tuple[Knob, ...]:
-    """The knobs that address ``label`` (none for ``none`` and ``not_in_corpus``)."""
+RETRIEVAL_KNOBS = ("mode", "rerank", "chunk_size", "k", "focus")  # they change what retrieval hands the prompt
+
+
+def knobs_for(label: str, system: str = "") -> tuple[Knob, ...]:
+    """The knobs that address ``label`` (none for ``none`` and ``not_in_corpus``); for a ``system`` that reads the
+    whole corpus (long context), only those that change its prompt (the window).
+
+    >>> [k.name for k in knobs_for("cut_from_prompt", "long-context")]
+    ['window']
+    """
+    from core.answering import USES_CORPUS
+
     if label not in KNOBS:
         raise ConfigError(f"unknown failure label {label!r}; choose from {', '.join(KNOBS)}")
+    if USES_CORPUS.get(system, False):
+        return tuple(k for k in KNOBS[label] if k.name not in RETRIEVAL_KNOBS)
     return KNOBS[label]
 
 

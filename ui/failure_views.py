@@ -164,7 +164,7 @@ def _confidence(row: dict, item, system: str | None, answerer) -> None:
 
 
 def _knobs(row: dict, item, system: str | None, answerer, docs) -> None:
-    knobs = knobs_for(row["failure"])
+    knobs = knobs_for(row["failure"], system or "")
     if not knobs:
         return
     st.markdown("**Turn the knob that addresses it**")
@@ -181,7 +181,8 @@ def _knobs(row: dict, item, system: str | None, answerer, docs) -> None:
             try:
                 with st.spinner(f"Re-asking with {knob.title.lower()}…"):
                     ss[key] = rerun(answerer, item, system, ss.get("exp_fail_decoding") or _decoding(), knob.name,
-                                    row["failure"], question=row["question"], documents=[d.text for d in docs])
+                                    row["failure"], question=row["question"], documents=[d.text for d in docs],
+                                    cache=_cache(answerer))
             except LabError as exc:
                 st.error(str(exc))
     after = ss.get(key)
@@ -190,6 +191,13 @@ def _knobs(row: dict, item, system: str | None, answerer, docs) -> None:
                     unsafe_allow_html=True)
         st.text(after["answer"] or "(empty answer)")
         st.caption(after["detail"])
+
+
+def _cache(answerer):
+    """The shared embedding cache, so a new chunk size embeds only the chunks it has not seen."""
+    from ui.resources import get_embedding_cache
+
+    return get_embedding_cache(answerer.retriever.embedder.cache_key) if answerer.retriever is not None else None
 
 
 def _decoding():

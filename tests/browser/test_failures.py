@@ -12,6 +12,18 @@ SID = "failures01"
 pytestmark = pytest.mark.slow
 
 
+def _open_tab(page, name: str) -> None:
+    """Click the tab until it is the selected one (a click during a rerun can be lost)."""
+    tab = page.get_by_role("tab", name=name)
+    for _ in range(5):
+        wait_idle(page)
+        if tab.get_attribute("aria-selected") == "true":
+            return
+        tab.click()
+        page.wait_for_timeout(700)
+    assert tab.get_attribute("aria-selected") == "true"
+
+
 def _slider_to_start(page, label: str) -> None:
     """Move the slider labelled ``label`` to its smallest value with the keyboard."""
     slider = page.locator("[data-testid='stSlider']").filter(has_text=label).first.get_by_role("slider")
@@ -23,9 +35,16 @@ def _slider_to_start(page, label: str) -> None:
 
 def test_sankey_and_drill_down(page, lab_url):
     goto(page, lab_url, "experiments", sid=SID)
-    page.get_by_role("tab", name="Batch evaluation").click()
+    _open_tab(page, "Batch evaluation")
     _slider_to_start(page, "Paraphrases per question")
-    page.get_by_role("button", name="Run the batch evaluation").click()
+    _open_tab(page, "Batch evaluation")  # a rerun may have drawn the first tab again
+    run = page.get_by_role("button", name="Run the batch evaluation")
+    try:
+        run.wait_for(timeout=120_000)
+    except Exception:
+        screenshot(page, "failures_no_button")  # what the page showed instead
+        raise
+    run.click()
     heading = page.get_by_text("Why each answer failed", exact=True)
     heading.wait_for(timeout=600_000)
     wait_idle(page)
