@@ -31,8 +31,9 @@ def test_counts_sankey_drill_down_and_a_knob(world, model_name):
     at.selectbox(key="exp_fail_pick").set_value(cut).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(m.value == "**Where the value is in the documents**" for m in at.markdown)
-    assert any(e.label.startswith("#1 ") for e in at.expander)  # retrieved texts, with rank
-    assert any(e.label.startswith("passage 1") for e in at.expander)  # what reached the prompt
+    texts = [d.value for d in at.dataframe if "holds the value" in d.value.columns]
+    assert texts[0]["text"].iloc[0].startswith("#1 ") and "🎯 yes" in set(texts[0]["holds the value"])  # retrieved
+    assert texts[1]["text"].iloc[0] == "passage 1" and "🎯 yes" not in set(texts[1]["holds the value"])  # the prompt
     row = rows[cut]
     at.button(key=f"exp_fail_rerun_long-context_{row['item']}_original_window").click().run()
     assert not at.exception, [e.value for e in at.exception]

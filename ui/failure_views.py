@@ -36,7 +36,8 @@ def counts_figure(systems: dict[str, dict]) -> go.Figure:
 
 
 def sankey_figure(rows: list[dict], source: str, target: str) -> go.Figure:
-    """The same questions flowing from their label under ``source`` to their label under ``target``."""
+    """The same questions flowing from their label under ``source`` to their label under ``target``, each band
+    coloured by the label it ends in (what the second system made of those questions)."""
     moves = flows(rows, source, target)
     left = [label for label in LABELS if any(a == label for a, _ in moves)]
     right = [label for label in LABELS if any(b == label for _, b in moves)]
@@ -49,7 +50,7 @@ def sankey_figure(rows: list[dict], source: str, target: str) -> go.Figure:
                   + [f"{target}: {TITLES[x]} ({totals_r[x]})" for x in right],
                   color=[COLOURS[x] for x in left] + [COLOURS[x] for x in right], pad=18, thickness=18),
         link=dict(source=[index[("L", a)] for a, _ in moves], target=[index[("R", b)] for _, b in moves],
-                  value=list(moves.values()), color=[_rgba(COLOURS[a], 0.45) for a, _ in moves],
+                  value=list(moves.values()), color=[_rgba(COLOURS[b], 0.45) for _, b in moves],
                   hovertemplate="%{value} question(s): %{source.label} → %{target.label}<extra></extra>")))
     fig.update_layout(height=380, margin=dict(t=30, b=10, l=10, r=10), font=dict(size=13))
     return fig
@@ -99,7 +100,7 @@ def failure_section(result, qa, docs, answerers: dict) -> None:
         rest = [s for s in systems if s != source]
         target = c2.selectbox("To system", rest, index=min(len(rest) - 1, 0), key="exp_fail_to")
         st.caption(f"Each band is a group of the same questions: their label under **{source}** (left) and under "
-                   f"**{target}** (right), coloured by where they started.")
+                   f"**{target}** (right), coloured by where they ended.")
         st.plotly_chart(sankey_figure(rows, source, target), key="exp_fail_sankey")
     with st.expander("What each label means, and the knob that addresses it"):
         legend()
@@ -126,9 +127,10 @@ def drill_down(rows: list[dict], qa, docs, answerers: dict) -> None:
     for p in places[:3]:
         st.caption(f"{p['document']} [{p['start']}:{p['end']}]: {p['snippet']}")
     if row.get("retrieved") is not None:
-        _texts("Retrieved (with rank)", [(f"#{r['rank']} {r['chunk']}", r["text"]) for r in row["retrieved"]], row["target"])
+        _texts("Retrieved (with rank)", [(f"#{r['rank']} {r['chunk']}", r["text"]) for r in row["retrieved"]],
+               row["target"], "exp_fail_retrieved")
         _texts("What reached the prompt", [(f"passage {i}", t) for i, t in enumerate(row["in_prompt"] or [], 1)],
-               row["target"])
+               row["target"], "exp_fail_prompt")
     st.markdown("**The answer**")
     st.text(row["answer"] or "(empty answer)")
     answerer = answerers.get(row["system"], (None, None))
@@ -136,16 +138,18 @@ def drill_down(rows: list[dict], qa, docs, answerers: dict) -> None:
     _knobs(row, item, *answerer, docs)
 
 
-def _texts(title: str, named: list[tuple[str, str]], value: str) -> None:
+def _texts(title: str, named: list[tuple[str, str]], value: str, key: str) -> None:
+    """A table of texts: which one, whether it holds the value (the scoring rule), and the text itself."""
     from core.scoring import is_correct
 
     st.markdown(f"**{title}**")
     if not named:
         st.caption("(none)")
-    for name, text in named:
-        mark = "🎯 holds the value" if is_correct(text, value) else "—"
-        with st.expander(f"{name} · {mark}"):
-            st.text(text[:2000] + ("…" if len(text) > 2000 else ""))
+        return
+    rows = [{"text": name, "holds the value": "🎯 yes" if is_correct(text, value) else "no",
+             "content": " ".join(text.split())[:400]} for name, text in named]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key=key,
+                 column_config={"content": st.column_config.TextColumn(width="large")})
 
 
 def _confidence(row: dict, item, system: str | None, answerer) -> None:
