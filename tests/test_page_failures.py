@@ -49,3 +49,25 @@ def test_badge_under_a_wrong_answer(world, model_name):
     assert any("not learned" in b for b in badges)  # the base model, closed book
     failures = at.session_state["ans_result"]["failures"]
     assert failures["base"]["failure"] == "not_learned" and failures["rag"]["failure"] in ("none", "in_prompt_unused")
+
+
+@pytest.mark.slow  # a 1-question evaluation with an adapter, then a training job queued and stopped
+def test_not_learned_knob_queues_a_training_run(world, generator, model_name):
+    from core.runtime import jobs
+    from tests.helpers import save_untrained_adapter, session_adapters
+
+    save_untrained_adapter(generator, session_adapters() / "ft-reg")  # learned nothing: LoRA is not_learned
+    at = open_answers_page("pages/7_experiments.py", world["corpus"].name, model_name)
+    at.slider(key="exp_n").set_value(1)
+    at.slider(key="exp_para").set_value(0)
+    at.button(key="exp_eval_run").click().run()
+    wait_for_eval(at)
+    rows = jobs.status(at.session_state["exp_task_ids"]["eval"]).result.rows
+    lora = next(i for i, r in enumerate(rows) if r["system"] == "lora")
+    assert rows[lora]["failure"] == "not_learned" and rows[lora]["detail"].startswith("trained, not recalled")
+    at.selectbox(key="exp_fail_pick").set_value(lora).run()
+    at.button(key="exp_fail_rerun_lora_0_original_steps").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    train = at.session_state["exp_fail_rerun_lora_0_original_train"]
+    assert train["change"] == "epochs 40 → 80" and train["run"].startswith("why-steps")
+    jobs.stop(train["job"])

@@ -135,7 +135,7 @@ def drill_down(rows: list[dict], qa, docs, answerers: dict) -> None:
     st.text(row["answer"] or "(empty answer)")
     answerer = answerers.get(row["system"], (None, None))
     _confidence(row, item, *answerer)
-    _knobs(row, item, *answerer, docs)
+    _knobs(row, item, *answerer, docs, qa)
 
 
 def _texts(title: str, named: list[tuple[str, str]], value: str, key: str) -> None:
@@ -167,7 +167,7 @@ def _confidence(row: dict, item, system: str | None, answerer) -> None:
         st.caption(f"P(“{row['target']}” | this system's prompt) = {ss[key]:.3f} (teacher-forced on the reference answer)")
 
 
-def _knobs(row: dict, item, system: str | None, answerer, docs) -> None:
+def _knobs(row: dict, item, system: str | None, answerer, docs, qa) -> None:
     knobs = knobs_for(row["failure"], system or "")
     if not knobs:
         return
@@ -176,10 +176,13 @@ def _knobs(row: dict, item, system: str | None, answerer, docs) -> None:
     cols = st.columns(len(knobs))
     for col, knob in zip(cols, knobs):
         col.caption(knob.why)
-        if knob.name == "reader" or knob.name in TRAINING_KNOBS:
-            col.button(knob.title, key=f"{key}_{knob.name}", disabled=True,
-                       help="Needs a new model or a new adapter: " + ("the Model page" if knob.name == "reader" else
-                                                                     "train one on the Fine-tuning page with this changed"))
+        if knob.name == "reader":
+            col.button(knob.title, key=f"{key}_{knob.name}", disabled=True, help="Choose a larger model on the Model page.")
+            continue
+        if knob.name in TRAINING_KNOBS:
+            if col.button(knob.title, key=f"{key}_{knob.name}", disabled=answerer is None or answerer.adapter is None,
+                          help="Trains a new adapter with this changed (background), then asks this question with it."):
+                _start_training(row, knob.name, answerer, qa, docs, key)
             continue
         if col.button(knob.title, key=f"{key}_{knob.name}", disabled=answerer is None):
             try:
@@ -189,12 +192,67 @@ def _knobs(row: dict, item, system: str | None, answerer, docs) -> None:
                                     cache=_cache(answerer))
             except LabError as exc:
                 st.error(str(exc))
+    if f"{key}_train" in ss:
+        _training_rerun(row, item, system, answerer, qa, docs, key)
     after = ss.get(key)
     if after:
         st.markdown(f"**After {escape(after['change'])}:** " + badge_html(after["failure"], after["detail"]),
                     unsafe_allow_html=True)
         st.text(after["answer"] or "(empty answer)")
         st.caption(after["detail"])
+
+
+def _start_training(row: dict, knob: str, answerer, qa, docs, key: str) -> None:
+    """Queue an adapter like the row's (default settings; paraphrases if its label says so) with ``knob`` turned."""
+    from core.finetune import FinetuneConfig, submit_training
+    from core.knobs import training_config
+    from ui.state import session_workspace
+
+    before = FinetuneConfig(paraphrases=1 if "paraphrases" in row["system"] else 0)
+    config = training_config(knob, before)
+    change = {"steps": f"epochs {before.epochs} → {config.epochs}",
+              "paraphrases": f"paraphrases {before.paraphrases} → {config.paraphrases}",
+              "open_book_mix": f"open-book mix {before.open_book_mix} → {config.open_book_mix}"}[knob]
+    ws = session_workspace()
+    job, run_dir = submit_training(ws.root, ws.path("adapters"), answerer.base, qa, config,
+                                   documents={d.name: d.text for d in docs}, label=f"why-{knob.replace('_', '-')}")
+    ss[f"{key}_train"] = {"job": job, "run": run_dir.name, "change": change, "knob": knob}
+
+
+def _training_rerun(row: dict, item, system: str, answerer, qa, docs, key: str) -> None:
+    """While the adapter trains: its progress (polled); once done: one click asks this question with it."""
+    import dataclasses
+
+    from core.finetune import list_adapters
+    from core.runtime import jobs
+    from ui.answer_views import make_answerer
+    from ui.state import session_workspace
+
+    train = ss[f"{key}_train"]
+    first = jobs.status(train["job"])
+    live = first is not None and first.state in jobs.LIVE
+
+    @st.fragment(run_every=2.0 if live else None)  # polls only while it trains
+    def progress() -> None:
+        status = jobs.status(train["job"])
+        if status is not None and status.state in jobs.LIVE:
+            st.caption(f"Training `{train['run']}` ({train['change']}): {status.state}, "
+                       f"step {status.metrics.get('step', 0)}…")
+        elif live:  # it ended since the page ran: draw the page again, with the button to ask
+            st.rerun(scope="app")
+        elif status is not None and status.state == "failed":
+            st.error(f"Training failed: {status.message}")
+
+    progress()
+    info = next((a for a in list_adapters(session_workspace().path("adapters"))
+                 if a.name == train["run"] and a.status == "done"), None)
+    if info is not None and st.button(f"Ask again with `{info.name}` ({train['change']})", key=f"{key}_train_ask"):
+        trained = make_answerer(answerer.base, answerer.retriever, info, qa, documents=docs)
+        turned = dataclasses.replace(answerer, adapter=trained.adapter, training=trained.training)
+        answer = turned.answer(row["question"], system, ss.get("exp_fail_decoding") or _decoding())
+        failure = label_answer(answer, item.target, [d.text for d in docs],
+                               [t.target for t in turned.training.items] if turned.training else None)
+        ss[key] = {"knob": train["knob"], "change": train["change"], "answer": answer.text, **failure.to_dict()}
 
 
 def _cache(answerer):

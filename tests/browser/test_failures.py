@@ -52,10 +52,7 @@ def test_sankey_and_drill_down(page, lab_url):
     sankey.first.wait_for(timeout=60_000)
     assert page.locator(".sankey-node").count() >= 2
     choose(page, "To system", "long-context")
-    heading.scroll_into_view_if_needed()
-    page.wait_for_timeout(800)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "failures_sankey.png"))
+    _shot_between(page, heading, sankey.first, "failures_sankey")
 
     choose(page, "Answer", "long-context · ✂️")  # a question the window cut from long context's prompt
     page.get_by_text("Where the value is in the documents").wait_for()
@@ -64,7 +61,19 @@ def test_sankey_and_drill_down(page, lab_url):
     page.get_by_text("After answer cap").first.wait_for(timeout=180_000)
     wait_idle(page)
     no_errors(page)
-    page.get_by_text("Drill down: one question").scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / "failures_drill_down.png"))
     screenshot(page, "failures_page")
+    _shot_between(page, page.get_by_text("Drill down: one question"), page.get_by_text("After answer cap").first,
+                  "failures_drill_down")
+
+
+def _shot_between(page, first, last, name: str) -> None:
+    """A screenshot from the top of ``first`` to the bottom of ``last`` (the page grown to hold both)."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 5000)})
+    page.wait_for_timeout(800)
+    top, bottom = first.bounding_box(), last.bounding_box()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True,
+                    clip={"x": 300, "y": top["y"] - 10, "width": 1100, "height": bottom["y"] + bottom["height"] - top["y"] + 40})
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.wait_for_timeout(500)
