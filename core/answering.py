@@ -100,6 +100,8 @@ class Answer:
     n_contexts_dropped: int = 0  # retrieved chunks left out so the prompt fits the context window
     corpus_share: float | None = None  # long-context: share of the corpus's tokens that fit in the prompt
     focus: list[str] | None = None  # the sentences sentence focus kept for the prompt (core.rag.focus), if it ran
+    retrieved: list[Source] | None = None  # systems that read passages: every hit retrieved (long context: every document)
+    passages: list[str] | None = None  # systems that read passages: exactly the passage texts the prompt held
 
     def to_dict(self) -> dict:
         """The CLI's JSON shape: system, answer, sources, prompt_tokens, completion_tokens, latency_s (+ settings, model);
@@ -331,6 +333,7 @@ class SystemInput:
     corpus_share: float | None = None  # long context: share of the corpus's tokens in the prompt
     passages: list[str] = field(default_factory=list)  # the passage texts in the prompt (what copy decoding copies)
     focused: object | None = None  # core.rag.focus.Focused when sentence focus ran
+    retrieved: list[Source] | None = None  # what the prompt's passages were chosen from (hits, or the whole documents)
 
 
 @dataclass
@@ -382,21 +385,24 @@ class Answerer:
         if reason:
             raise ConfigError(f"The {system} system cannot answer: {reason}.")
         gen = self.adapter if USES_ADAPTER[system] else self.base
-        contexts, sources, dropped, share, focused = None, [], 0, None, None
+        contexts, sources, dropped, share, focused, retrieved = None, [], 0, None, None, None
         budget = prompt_budget(int(getattr(gen, "context_window", 1024) or 1024), decoding.max_new_tokens)
         if USES_CORPUS[system]:
             fitted = long_context_passages(gen, question, self.documents, budget)
             contexts, sources, share = fitted.passages, fitted.sources, fitted.share
+            retrieved = [Source("document", d.text, 1.0, i, document=d.name, start=0, end=len(d.text))
+                         for i, d in enumerate(self.documents, start=1)]
         elif USES_RETRIEVAL[system]:
             hits = self.retrieve(question) if hits is None else hits
             contexts, focused, kept = rag_contexts(gen, question, [h.chunk.text for h in hits], budget,
                                                    self.retriever.embedder if self.focus else None, self.focus)
             dropped = len(hits) - kept
-            sources = [chunk_source(h) for h in hits[:kept]]
+            retrieved = [chunk_source(h) for h in hits]
+            sources = retrieved[:kept]
         elif USES_ADAPTER[system] and self.training is not None:
             sources = self.training.nearest(question)
         return SystemInput(gen, build_messages(question, contexts), sources, dropped, share, list(contexts or []),
-                           focused)
+                           focused, retrieved)
 
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
                retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
@@ -413,7 +419,8 @@ class Answerer:
         kept = [r["text"] for r in given.focused.sentences if r["kept"]] if given.focused else None
         return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
                       time.perf_counter() - t0, {**decoding.to_dict(), **out.settings, "focus": self.focus if kept else 0},
-                      getattr(gen, "name", ""), given.n_dropped, given.corpus_share, kept)
+                      getattr(gen, "name", ""), given.n_dropped, given.corpus_share, kept, given.retrieved,
+                      list(given.passages) if given.retrieved is not None else None)
 
     def answer_all(self, question: str, systems: Sequence[str] = SYSTEMS, decoding: Decoding = Decoding(),
                    on_token: Callable[[str, str], None] | None = None,

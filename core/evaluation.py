@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ import numpy as np
 from core.answering import Answer, Answerer, Decoding, SYSTEMS, check_systems
 from core.rag.corpora import QAItem
 from core.errors import Cancelled, ConfigError
+from core.failures import count_labels, label_answer
 from core.scoring import contains, exact_match, is_correct, mentions, normalise, value_pattern  # noqa: F401 (re-exported)
 
 STOPWORDS = frozenset("""a an the is are was were be been being am of in on at to for from by with and or but not no
@@ -128,14 +130,18 @@ class EvalResult:
 
 
 ROW_FIELDS = ["item", "variant", "question", "target", "system", "answer", "correct", "exact", "similarity",
-              "faithfulness", "target_in_sources", "prompt_tokens", "completion_tokens", "latency_s", "sources"]
+              "faithfulness", "target_in_sources", "prompt_tokens", "completion_tokens", "latency_s", "sources",
+              "failure", "detail", "retrieved", "in_prompt"]  # the last four: core.failures (why a wrong answer failed)
 
 
 def evaluate(specs: Sequence[SystemSpec], qa: Sequence[QAItem], *, paraphrases: int = 0,
              decoding: Decoding = Decoding(), embedder=None,
              progress: Callable[[int, int], None] | None = None,
-             should_stop: Callable[[], bool] | None = None) -> EvalResult:
-    """Answer every question variant with every spec and score it.
+             should_stop: Callable[[], bool] | None = None, documents: Sequence[str] | None = None) -> EvalResult:
+    """Answer every question variant with every spec, score it and label why it failed (``core.failures``).
+
+    ``documents``: the corpus's texts, for ``not_in_corpus``; by default the answerers' documents, else the
+    retriever's chunks put back together.
 
     ``progress(done, total)`` is called after each answer. ``should_stop()`` turning true raises
     ``Cancelled``; its ``.partial`` attribute holds the EvalResult of the answers made so far.
@@ -144,19 +150,21 @@ def evaluate(specs: Sequence[SystemSpec], qa: Sequence[QAItem], *, paraphrases: 
         raise ConfigError("Nothing to evaluate: choose at least one system.")
     variants = question_variants(qa, paraphrases)
     total, rows, hits_cache = len(variants) * len(specs), [], {}
+    corpus = corpus_texts(specs, documents)
     for i, variant, question in variants:
         for spec in specs:
             if should_stop and should_stop():
                 exc = Cancelled(f"Evaluation stopped after {len(rows)} of {total} answers.")
                 exc.partial = _finish(rows, embedder, qa, complete=False)
                 raise exc
-            rows.append(_row(spec, qa[i], i, variant, question, decoding, hits_cache))
+            rows.append(_row(spec, qa[i], i, variant, question, decoding, hits_cache, corpus))
             if progress:
                 progress(len(rows), total)
     return _finish(rows, embedder, qa)
 
 
-def _row(spec: SystemSpec, item: QAItem, i: int, variant: str, question: str, decoding: Decoding, hits_cache: dict) -> dict:
+def _row(spec: SystemSpec, item: QAItem, i: int, variant: str, question: str, decoding: Decoding, hits_cache: dict,
+         corpus: list[str] | None = None) -> dict:
     hits, seconds = None, 0.0
     if spec.answerer.retriever is not None and spec.system in ("rag", "lora+rag"):
         key = (id(spec.answerer.retriever), question)  # one search per question, shared by the RAG systems
@@ -167,12 +175,33 @@ def _row(spec: SystemSpec, item: QAItem, i: int, variant: str, question: str, de
         hits, seconds = hits_cache[key]
     # each RAG system's latency includes the search, as if it had searched on its own
     answer = spec.answerer.answer(question, spec.system, decoding, hits=hits, retrieval_s=seconds)
+    training = spec.answerer.training
+    failure = label_answer(answer, item.target, corpus,
+                           [t.target for t in training.items] if training is not None else None)
     return {"item": i, "variant": variant, "question": question, "target": item.target, "system": spec.label,
             "answer": answer.text, **score_answer(answer, item), "similarity": None,
             "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
             "latency_s": round(answer.latency_s, 4),
             "sources": "; ".join(f"{s.document}[{s.start}:{s.end}]" if s.kind == "chunk" else f"train#{s.index}"
-                                 for s in answer.sources)}
+                                 for s in answer.sources), **failure.to_dict()}
+
+
+def corpus_texts(specs: Sequence[SystemSpec], documents: Sequence[str] | None = None) -> list[str] | None:
+    """The corpus's texts: ``documents``, else an answerer's documents, else the retriever's chunks joined back
+    into documents by their offsets (None when no spec has either: then no answer can be ``not_in_corpus``)."""
+    if documents is not None:
+        return [getattr(d, "text", d) for d in documents]
+    for spec in specs:
+        if spec.answerer.documents:
+            return [d.text for d in spec.answerer.documents]
+    for spec in specs:
+        if spec.answerer.retriever is not None:
+            docs: dict[str, str] = {}
+            for c in sorted(spec.answerer.retriever.chunks, key=lambda c: (c.doc_id, c.start)):
+                text = docs.get(c.doc_id, "")
+                docs[c.doc_id] = text + c.text[max(0, len(text) - c.start):]  # overlaps are not repeated
+            return list(docs.values())
+    return None
 
 
 def _finish(rows: list[dict], embedder, qa: Sequence[QAItem], complete: bool = True) -> EvalResult:
@@ -190,7 +219,7 @@ def _mean(values) -> float | None:
 
 def summarise(rows: Sequence[dict]) -> dict[str, dict]:
     """Per system label (in first-seen order): accuracy overall / on originals / on paraphrases,
-    exact match, similarity, faithfulness, mean latency and tokens, and n."""
+    exact match, similarity, faithfulness, mean latency and tokens, n, and how many rows carry each failure label."""
     out: dict[str, dict] = {}
     for label in dict.fromkeys(r["system"] for r in rows):
         mine = [r for r in rows if r["system"] == label]
@@ -206,6 +235,7 @@ def summarise(rows: Sequence[dict]) -> dict[str, dict]:
             "prompt_tokens": _mean(r["prompt_tokens"] for r in mine),
             "completion_tokens": _mean(r["completion_tokens"] for r in mine),
             "n": len(mine),
+            "failures": count_labels(mine),  # label → rows (core.failures.LABELS, zeros included)
         }
     return out
 
@@ -215,7 +245,9 @@ def rows_to_csv(rows: Sequence[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=ROW_FIELDS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:  # the texts behind a label are JSON in their cell
+        writer.writerow({**row, **{k: json.dumps(row[k], ensure_ascii=False) for k in ("retrieved", "in_prompt")
+                                   if row.get(k) is not None}})
     return buffer.getvalue()
 
 

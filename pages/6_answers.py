@@ -8,6 +8,7 @@ from core.answering import SYSTEMS, Decoding, default_focus, default_k, reads_by
 from core.errors import LabError
 from core.evaluation import added_words
 from core.llm.confidence import answers_insight
+from ui.failure_views import failure_badge
 from ui.insight_views import render_insight
 from ui.answer_views import (
     SYSTEM_CAPTIONS, SYSTEM_TITLES, adapter_missing_reason, answer_card, base_generator, make_answerer,
@@ -141,6 +142,7 @@ if result:
         show_answer(slots[system], answers[system].text)
         with col:
             answer_card(answers[system], ref, key=f"ans_{system}")
+            result.setdefault("failures", {})[system] = failure_badge(answers[system], ref, docs, answerer)  # why wrong
 
     st.subheader("What changed")
     base_text = answers["base"].text if "base" in answers else ""

@@ -19,6 +19,7 @@ from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
 from core.scoring import is_correct
 from core.experiments import OVADIA_2023, forgetting_check, knowledge_update
 from core.finetune import FinetuneConfig, submit_training
+from ui.failure_views import failure_section
 from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, make_answerer, no_adapter_prompt, pick_adapter,
     render_sources,
@@ -361,6 +362,8 @@ def batch_evaluation_tab(docs, retriever, qa, base, corpus, adapters, decoding) 
             progress=progress, should_stop=stop), items=n_answers)
         ss["exp_eval_meta"] = {"model": base.name, "corpus": corpus.title if corpus else "uploads",
                                "adapters": [a.name for a in (ad_qa, ad_par) if a]}
+        ss["exp_eval_answerers"] = {s.label: (s.system, s.answerer) for s in specs}  # for re-runs with a knob turned
+        ss["exp_fail_decoding"] = decoding
         st.rerun()
     task_monitor()
     task = task_status("eval")
@@ -380,7 +383,9 @@ def batch_evaluation_tab(docs, retriever, qa, base, corpus, adapters, decoding) 
             st.download_button("Download per-question rows (CSV)", rows_to_csv(result.rows), "batch_eval.csv",
                                mime="text/csv", key="exp_eval_csv")
             with st.expander("Per-question answers"):
-                st.dataframe(pd.DataFrame(result.rows).drop(columns=["sources"]), hide_index=True)
+                st.dataframe(pd.DataFrame(result.rows).drop(columns=["sources", "retrieved", "in_prompt"],
+                                                            errors="ignore"), hide_index=True)
+            failure_section(result, qa, docs, ss.get("exp_eval_answerers", {}))
     paper_setting_section(base, corpus)
     p = base.profile
     can = f" It {p.can}." if p.can else ""

@@ -50,11 +50,13 @@ def _answers_section(result: dict | None):
 
     if not result:
         return None
-    rows = []
+    rows, failures = [], result.get("failures") or {}
     for system, answer in result["answers"].items():
         sources = "\n".join(f"{s.rank}. {s.document or f'training example #{s.index}'} (score {s.score:.3f}): "
                             f"{' '.join(s.text.split())[:160]}" for s in answer.sources)
+        why = failures.get(system) or {}
         rows.append({"system": system, "answer": answer.text, "verdict": verdict(answer, result["reference"]),
+                     "why it failed": f"{why['failure']}: {why['detail']}" if why.get("failure", "none") != "none" else "",
                      "sources": sources, "tokens": f"{answer.prompt_tokens} + {answer.completion_tokens}",
                      "seconds": answer.latency_s})
     return Section("Side-by-side answers", paragraphs=[f"Question: {result['question']}"], tables=[rows])
@@ -80,7 +82,12 @@ def _experiments_section(result):
         return None
     rows = [{"system": name, **{k: v for k, v in numbers.items() if not isinstance(v, (dict, list))}}
             for name, numbers in result.systems.items()]
-    return Section("Batch evaluation", tables=[rows])
+    counts = [{"system": name, **numbers["failures"]} for name, numbers in result.systems.items() if "failures" in numbers]
+    wrong = [{"question": r["question"], "system": r["system"], "answer": r["answer"], "why it failed": r["failure"],
+              "detail": r["detail"]} for r in result.rows if r.get("failure", "none") != "none"]
+    return Section("Batch evaluation", paragraphs=["Why the wrong answers failed: one label per answer, by rules "
+                                                   "(docs/failures.md), counted per system, then each wrong answer."]
+                   if counts else [], tables=[rows] + ([counts, wrong] if counts else []))
 
 
 def session_report(snap: dict) -> bytes:

@@ -4,11 +4,14 @@
         [--adapter DIR] [--paraphrases [N]] [--model NAME_OR_PATH] [-k N] [--limit N] [--csv FILE] [--json]
 
 An answer is correct when it contains the row's ``value`` (else its ``answer``), after
-lower-casing. Without ``--adapter`` only base, rag and long-context are evaluated (and the output says so).
+lower-casing. Each row also says why a wrong answer failed (``failure``: not_in_corpus, not_retrieved,
+cut_from_prompt, in_prompt_unused or not_learned; docs/failures.md), with the texts that decide it.
+Without ``--adapter`` only base, rag and long-context are evaluated (and the output says so).
 
 JSON (``--json``): ``{"systems": {"base": {"accuracy", "accuracy_original", "accuracy_paraphrase",
-"exact_match", "similarity", "faithfulness", "latency_s", "prompt_tokens", "completion_tokens", "n"}, …},
-"rows": [{"item", "variant", "question", "target", "system", "answer", "correct", …}, …],
+"exact_match", "similarity", "faithfulness", "latency_s", "prompt_tokens", "completion_tokens", "n",
+"failures": {label: count}}, …}, "rows": [{"item", "variant", "question", "target", "system", "answer", "correct", …,
+"failure", "detail", "retrieved": [{"chunk", "rank", "text"}] | null, "in_prompt": [str] | null}, …],
 "complete": true, "model": str, "model_choice": {"name", "why"}, "adapter": str | null, "note": str}``.
 
 Which model answers: ``--model`` if given; else the base the ``--adapter`` was trained on; else the
@@ -161,6 +164,7 @@ def run(args) -> int:
                     "adapter": args.adapter, "note": note})
         return 0
     print_table(result.systems)
+    print_failures(result.systems)
     return 0
 
 
@@ -175,3 +179,12 @@ def print_table(systems: dict[str, dict]) -> None:
         print(f"{label:<24}{fmt(s['accuracy']):>9}{fmt(s['accuracy_original']):>9}{fmt(s['accuracy_paraphrase']):>9}"
               f"{fmt(s['similarity']):>9}{fmt(s['faithfulness']):>9}{fmt(s['latency_s']):>10}"
               f"{fmt(s['completion_tokens'], 1):>8}{s['n']:>6}")
+
+
+def print_failures(systems: dict[str, dict]) -> None:
+    """Why the answers failed: how many rows of each system carry each label (``core.failures``)."""
+    from core.failures import LABELS
+
+    print(f"\n{'why (answers)':<24}" + "".join(f"{label:>18}" for label in LABELS))
+    for label, s in systems.items():
+        print(f"{label:<24}" + "".join(f"{s['failures'][x]:>18}" for x in LABELS))

@@ -126,10 +126,12 @@ def value_probability(gen, messages, reference: str, value: str) -> ValueProbabi
 
 
 def system_messages(answer, question: str) -> list[dict]:
-    """The messages a system's answer was generated from, rebuilt from its sources (chunks or documents)."""
+    """The messages a system's answer was generated from: the passages its prompt held (after window fit and
+    sentence focus), or, for an answer made before those were kept, its sources (chunks or documents)."""
     from core.llm.prompting import build_messages
 
-    contexts = [s.text for s in answer.sources if s.kind in ("chunk", "document")]
+    contexts = answer.passages if getattr(answer, "passages", None) is not None else \
+        [s.text for s in answer.sources if s.kind in ("chunk", "document")]
     return build_messages(question, contexts or None)
 
 
