@@ -245,6 +245,8 @@ class JobQueue:
                 _merge_metrics(job.run_dir, {"status": "failed", "message": message,
                                              "traceback": traceback.format_exc(limit=5)})
         where = self._where.get(job.id, {})
+        if isinstance(result, dict) and "peak_rss_mb" in result:  # measured on a Ray worker
+            where = {**where, "peak_rss_mb": result["peak_rss_mb"]}
         if job.run_dir is not None and where:
             _merge_metrics(job.run_dir, where)  # "runner", "worker_pid" (and a Ray job's measured peak memory)
         with self._lock:

@@ -26,6 +26,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -82,12 +83,13 @@ class JobRunner:
         def should_stop() -> bool:
             return self.stopping or ray.get_runtime_context().is_canceled()
 
+        began = time.perf_counter()
         with PeakRSS(every_s=0.05) as peak:
             try:
                 self.outcome = {"value": spec(JobContext(should_stop, self._report))}
             except BaseException as exc:  # sent back as itself: the page shows the job's own message
                 self.outcome = {"error": _portable(exc)}
-        self.outcome["peak_rss_mb"] = round(peak.peak_mb, 1)
+        self.outcome.update(peak_rss_mb=round(peak.peak_mb, 1), work_seconds=round(time.perf_counter() - began, 2))
         if not self.shared and self.work_dir is not None:
             self.outcome["files"] = {str(p.relative_to(self.work_dir)): p.read_bytes()
                                      for p in self.work_dir.rglob("*") if p.is_file()}
@@ -142,6 +144,7 @@ class RayExecutor:
     name: str = "ray"
     remote: bool = True  # every job is handed over at once; the cluster's scheduler queues them
     notice: str = ""
+    share_folder: bool = True  # False: never write in place, always send the run's files back (no shared volume)
 
     @classmethod
     def connect(cls, address: str) -> "RayExecutor":
@@ -164,7 +167,7 @@ class RayExecutor:
         spec = job.spec
         token = secrets.token_hex(8)
         run_dir = getattr(spec, "run_dir", None)
-        if run_dir is not None:
+        if run_dir is not None and self.share_folder:
             atomic_write_bytes(Path(run_dir) / SHARED_TOKEN, token.encode())
         actor = ray.remote(max_concurrency=4)(JobRunner).options(
             num_cpus=getattr(spec, "cpus", 1), memory=int(self.memory_request(spec) * 1e6),
@@ -183,7 +186,8 @@ class RayExecutor:
         if "error" in outcome:
             raise outcome["error"]
         value = outcome["value"]
-        return {**value, "peak_rss_mb": outcome["peak_rss_mb"]} if isinstance(value, dict) else value
+        measured = {"peak_rss_mb": outcome["peak_rss_mb"], "work_seconds": outcome["work_seconds"]}
+        return {**value, **measured} if isinstance(value, dict) else value
 
     def _follow(self, actor, run_ref, ctx: JobContext, run_dir) -> bool:
         """Relay progress until the run ends; False when it was stopped before it started."""
