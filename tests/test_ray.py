@@ -19,6 +19,7 @@ import pytest
 
 from core.finetune import FinetuneConfig, training_job
 from core.rag.corpora import load_qa
+from core.room import room_snapshot
 from core.runtime.executor import LocalExecutor, executor_for
 from core.runtime.jobs import Job, JobQueue, status_from_disk
 
@@ -121,6 +122,9 @@ def test_a_training_job_on_ray_streams_stops_and_lands_its_adapter(cluster, worl
     running = wait_for(lambda: (s := shared.status(long)).state == "running" and (s.metrics.get("step") or 0) >= 3
                        and s)  # live curves reach the driver while it trains
     assert running.runner == "ray" and running.worker_pid not in (None, os.getpid())
+    room = room_snapshot(shared)  # the teacher's view of the cluster
+    assert room.runner == "ray" and room.cluster.nodes == 1 and room.cluster.cpus_total == 2
+    assert room.cluster.cpus_in_use >= 1 and [j.state for j in room.jobs] == ["running"]
     assert shared.stop(long)
     stopped = shared.wait(long, 300)
     assert stopped.state == "stopped" and stopped.result["status"] == "stopped"
