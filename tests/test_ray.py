@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core.finetune import FinetuneConfig, training_job
+from core.finetune import FinetuneConfig, submit_training, training_job
 from core.rag.corpora import load_qa
 from core.room import room_snapshot
 from core.runtime.executor import LocalExecutor, executor_for
@@ -154,12 +154,13 @@ def test_a_job_failing_on_a_worker_shows_its_own_message(cluster, world, tiny, t
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_a_retry(cluster, world, tiny, tmp_path):
+def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_a_retry(cluster, world, tiny, tmp_path, monkeypatch):
+    from core.runtime import jobs
     from core.runtime.ray_executor import RayExecutor
 
     queue = JobQueue(RayExecutor.connect(cluster))
-    run_dir = tmp_path / "killed"
-    first = queue.submit(job_for(tiny, world, run_dir, LONG))
+    monkeypatch.setattr(jobs, "QUEUE", queue)  # as a server started with RAGFT_RAY_ADDRESS has it
+    first, run_dir = submit_training(tmp_path, tmp_path / "adapters", tiny, load_qa(world / "qa.jsonl"), LONG)
     running = wait_for(lambda: (s := queue.status(first)).state == "running" and (s.metrics.get("step") or 0) >= 1
                        and s)
     os.kill(running.worker_pid, signal.SIGKILL)
@@ -186,3 +187,13 @@ def test_cli_finetune_runs_in_a_ray_worker_and_recalls_a_fresh_world(cluster, wo
     assert summary["runner"] == "ray" and summary["worker_pid"] not in (None, pid, os.getpid())
     assert summary["facts_recalled"] >= 0.8 and summary["status"] == "done"
     assert (out / "adapter_model.safetensors").exists() and json.loads((out / "metrics.json").read_text())["runner"] == "ray"
+
+
+@pytest.mark.slow
+def test_cli_eval_runs_in_a_ray_worker(cluster, world):
+    pid, code, stdout, stderr = cli("eval", "--docs", str(world / "docs"), "--qa", str(world / "qa.jsonl"),
+                                    "--limit", "2", "--json", "--ray", cluster)
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert result["runner"] == "ray" and result["worker_pid"] not in (None, pid)
+    assert result["systems"]["rag"]["n"] == 2 and result["complete"]

@@ -9,7 +9,8 @@ lower-casing. Without ``--adapter`` only base, rag and long-context are evaluate
 JSON (``--json``): ``{"systems": {"base": {"accuracy", "accuracy_original", "accuracy_paraphrase",
 "exact_match", "similarity", "faithfulness", "latency_s", "prompt_tokens", "completion_tokens", "n"}, …},
 "rows": [{"item", "variant", "question", "target", "system", "answer", "correct", …}, …],
-"complete": true, "model": str, "adapter": str | null, "note": str}``.
+"complete": true, "model": str, "adapter": str | null, "note": str, "runner": "local" | "ray",
+"worker_pid": int}``.
 
 The evaluation is a job of the Lab's job owner: in this process, or on the Ray cluster that
 ``--ray ADDRESS`` (or ``$RAGFT_RAY_ADDRESS``) names (documents, adapter and workspace are then
@@ -161,7 +162,8 @@ def run(args) -> int:
     if args.csv:
         Path(args.csv).write_text(rows_to_csv(result.rows), encoding="utf-8")
     if args.json:
-        print_json({**result.to_dict(), "model": model, "adapter": args.adapter, "note": note})
+        print_json({**result.to_dict(), "model": model, "adapter": args.adapter, "note": note,
+                    "runner": status.runner, "worker_pid": status.worker_pid})
         return 0
     print_table(result.systems)
     return 0

@@ -48,12 +48,12 @@ def test_a_learners_upload_is_on_both_servers(two_servers, page, tmp_path):
 
     page.goto(f"{b}/documents?sid={sid}")  # the proxy sent this browser to the other replica
     wait_idle(page)
-    show_uploads(page)
     assert sid_of(page) == sid, "server B opened another session"
-    assert page.get_by_text("notes-from-a.txt").count() > 0
     more = tmp_path / "notes-from-b.txt"
     more.write_text("Server B took this one. The ferry leaves at 7.")
     upload_files(page, [more])
+    show_uploads(page)
+    assert page.get_by_text("notes-from-a.txt").count() > 0 and page.get_by_text("notes-from-b.txt").count() > 0
     screenshot(page, "two-servers-b")
 
     page.goto(f"{a}/documents?sid={sid}")
