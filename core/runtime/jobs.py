@@ -26,7 +26,6 @@ JobStatus(id='…', state='running', position=None, metrics={'step': 12, 'loss':
 from __future__ import annotations
 
 import fcntl
-import os
 import threading
 import time
 import traceback
@@ -43,12 +42,12 @@ from core.runtime.workspace import atomic_write_json, read_json, update_json
 LIVE = ("queued", "running")
 FINAL = ("done", "failed", "stopped")
 RETRYABLE = ("interrupted", "failed")
+LANES = ("train", "eval")
 LOCK_FILE = ".job.lock"
 
 
 class WorkerLost(Exception):
     """The process running a job went away mid-run (a Ray worker killed, a node lost): retry it."""
-LANES = ("train", "eval")
 
 
 @dataclass
