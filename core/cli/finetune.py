@@ -162,7 +162,8 @@ def run(args) -> int:
     spec = training_spec(name, gen.n_params, items, config, out, documents)
     status = run_job(args, Job(owner="cli", run_dir=out, work=work, label=out.name, spec=spec))
     summary = {**status.result, "preset": preset.name, "runner": status.runner, "worker_pid": status.worker_pid}
-    summary.pop("peak_rss_mb", None)
+    for measured_on_the_worker in ("peak_rss_mb", "work_seconds"):  # in metrics.json, not in the summary
+        summary.pop(measured_on_the_worker, None)
     if args.json:
         print_json(summary)
     else:
