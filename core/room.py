@@ -59,6 +59,9 @@ class RoomSnapshot:
     memory_used_gb: float
     memory_total_gb: float
     process_memory_gb: float  # this server process (models, indexes, sessions)
+    runner: str = "local"  # where jobs run: "local" (this server) or "ray"
+    cluster: object = None  # a ``core.runtime.ray_executor.ClusterView`` (nodes, CPUs in use) when on Ray
+    notice: str = ""  # why jobs run locally although a cluster was asked for
 
     @property
     def running(self) -> list[JobRow]:
@@ -83,13 +86,16 @@ def job_row(status: jobs.JobStatus, now: float | None = None) -> JobRow:
 
 
 def room_snapshot(queue: jobs.JobQueue | None = None) -> RoomSnapshot:
-    """Every job this server process knows (live first), and CPU and memory now (psutil)."""
+    """Every job this server process knows (live first), CPU and memory now (psutil), and the Ray cluster's
+    nodes and CPUs in use when jobs run there (a job is "queued" until a worker takes it)."""
     import psutil
 
-    statuses = (queue or jobs.QUEUE).jobs()
+    queue = queue or jobs.QUEUE
+    statuses = queue.jobs()
     order = {"running": 0, "queued": 1}
     rows = sorted((job_row(s) for s in statuses), key=lambda r: (order.get(r.state, 2), r.position or 0))
     memory = psutil.virtual_memory()
     return RoomSnapshot(rows, psutil.cpu_percent(interval=0.2), psutil.cpu_count() or 1,
                         round(memory.used / 1e9, 2), round(memory.total / 1e9, 2),
-                        round(psutil.Process().memory_info().rss / 1e9, 2))
+                        round(psutil.Process().memory_info().rss / 1e9, 2), queue.executor.name,
+                        queue.executor.cluster(), queue.executor.notice)

@@ -1,4 +1,5 @@
-"""Room view (teacher): the training queue, who is training, progress, server CPU and memory, stop a job.
+"""Room view (teacher): the training queue, who is training, progress, server CPU and memory (and the Ray
+cluster's nodes and CPUs in use when jobs run there), stop a job.
 
 Listed only when ``RAGFT_TEACHER_PASSCODE`` is set, and shows nothing until the passcode is typed.
 """
@@ -42,6 +43,14 @@ def room() -> None:
     c3.metric(f"CPU ({snap.cpu_count} cores)", f"{snap.cpu_percent:.0f} %")
     c4.metric("Memory", f"{snap.memory_used_gb:.1f} / {snap.memory_total_gb:.1f} GB",
               help=f"This server process: {snap.process_memory_gb:.2f} GB")
+    if snap.cluster is not None:
+        k1, k2, k3 = st.columns([1, 1, 2])
+        k1.metric("Ray nodes", snap.cluster.nodes, help=f"Cluster at {snap.cluster.address}")
+        k2.metric("Cluster CPUs in use", f"{snap.cluster.cpus_in_use:g} / {snap.cluster.cpus_total:g}")
+        k3.caption(f"Jobs run on the Ray cluster at `{snap.cluster.address}` ({snap.cluster.memory_total_gb:g} GB "
+                   "for jobs). A waiting job is pending until a worker has a free CPU and the memory it asks for.")
+    elif snap.notice:
+        st.warning(snap.notice)
     if not snap.jobs:
         st.caption("No training runs since the server started.")
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import zipfile
 
 import pytest
@@ -205,3 +206,6 @@ def test_cli_finetune_json(model_dir, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert {"final_train_loss", "final_eval_loss", "facts_recalled", "seconds", "trainable_params"} <= set(summary)
     assert summary["steps"] == 2 and (tmp_path / "out" / "adapter_config.json").is_file()
+    # without RAGFT_RAY_ADDRESS the job runs here, in this process
+    assert (summary["runner"], summary["worker_pid"]) == ("local", os.getpid())
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["runner"] == "local"

@@ -72,3 +72,44 @@ def test_bad_upload_shows_dataset_error(at):
     at.radio(key="ft_source").set_value("upload").run()
     at.file_uploader(key="ft_upload").set_value(("qa.csv", b"question,reply\nWho?,Me\n", "text/csv")).run()
     assert any("missing the column(s) answer" in e.value for e in at.error)
+
+
+class LosesItsFirstWorker:
+    """Runs jobs here, except that the first job's worker dies mid-run, as a killed Ray worker does."""
+
+    name, remote, notice = "local", False, ""
+
+    def __init__(self) -> None:
+        self.lost = False
+
+    def run(self, job, ctx):
+        from core.runtime.executor import LocalExecutor
+
+        if not self.lost:
+            self.lost = True
+            ctx.started({"runner": "ray", "worker_pid": 1})
+            raise jobs.WorkerLost("The Ray worker running this job stopped before it finished; retry it.")
+        return LocalExecutor().run(job, ctx)
+
+    def cluster(self):
+        return None
+
+
+def test_a_run_whose_worker_died_is_interrupted_with_a_retry(at, monkeypatch):
+    monkeypatch.setattr(jobs, "QUEUE", jobs.JobQueue(LosesItsFirstWorker()))
+    at.radio(key="ft_source").set_value("table").run()
+    at.number_input(key="ft_steps").set_value(2)
+    at.number_input(key="ft_eval_every").set_value(2)
+    at.number_input(key="ft_eval_n").set_value(2)
+    at.button(key="ft_start").click().run()
+    run_name = at.session_state["ft_run"]
+    lost = next(s for s in jobs.jobs() if s.run_dir is not None and s.run_dir.name == run_name)
+    assert jobs.QUEUE.wait(lost.id, 60).state == "interrupted"
+    at.run()
+    assert any("retry it" in w.value for w in at.warning), [w.value for w in at.warning]
+    at.button(key="ft_retry").click().run()
+    again = jobs.QUEUE.find(lost.run_dir)  # the newest job writing to that run folder
+    assert again.id != lost.id and jobs.QUEUE.wait(again.id, 400).state == "done"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(run_name in m.value and "done" in m.value for m in at.markdown)

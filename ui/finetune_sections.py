@@ -231,7 +231,10 @@ def train_section(gen, workspace, adapters_dir, items: list[QAItem], config, rep
                     + (f" · position {position} in the queue (one run trains at a time)" if position else ""))
         if state == "failed":
             st.error(f"Training failed: {message}")
-        if state == "interrupted":
+        if state == "interrupted" and job is not None and job.message:  # its worker died: it can run again
+            st.warning(job.message)
+            st.button("🔁 Retry", key="ft_retry", on_click=jobs.retry, args=(job.id,))
+        elif state == "interrupted":
             st.warning("The app stopped while this run was training; its curves up to then are shown.")
         if state == "running":
             measured = ss.get("ft_estimate")  # "Measure" timed one evaluation of this model here

@@ -12,12 +12,17 @@ JSON (``--json``): ``{"systems": {"base": {"accuracy", "accuracy_original", "acc
 "exact_match", "similarity", "faithfulness", "latency_s", "prompt_tokens", "completion_tokens", "n",
 "failures": {label: count}}, …}, "rows": [{"item", "variant", "question", "target", "system", "answer", "correct", …,
 "failure", "detail", "retrieved": [{"chunk", "rank", "text"}] | null, "in_prompt": [str] | null}, …],
-"complete": true, "model": str, "model_choice": {"name", "why"}, "adapter": str | null, "note": str}``.
+"complete": true, "model": str, "model_choice": {"name", "why"}, "adapter": str | null, "note": str, "runner": "local" | "ray",
+"worker_pid": int}``.
 
 Which model answers: ``--model`` if given; else the base the ``--adapter`` was trained on; else the
 one rule (``core.llm.choice.choose_model``) from the documents. The choice and its reason go to
 stderr (and into the JSON as ``model_choice``). ``--model`` naming another base than the adapter's
 exits with status 2.
+
+The evaluation is a job of the Lab's job owner: in this process, or on the Ray cluster that
+``--ray ADDRESS`` (or ``$RAGFT_RAY_ADDRESS``) names (documents, adapter and workspace are then
+given to the worker as absolute paths: the cluster must see the same files).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import argparse
 from pathlib import Path
 
 from core.cli.common import add_rerank_args, add_retrieval_args, build_retriever, print_json, reranker_from
+from core.cli.finetune import add_ray_arg
 
 def add_answer_args(parser) -> None:
     """Flags shared by ``ask`` and ``eval``: the documents, model, adapter and decoding."""
@@ -140,28 +146,58 @@ def add_parser(sub) -> None:
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N questions")
     parser.add_argument("--csv", default=None, metavar="FILE", help="write the per-question rows to this CSV file")
     parser.add_argument("--json", action="store_true", help="print JSON with per-question rows")
+    add_ray_arg(parser)
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
-    import sys
+NO_ADAPTER = "no --adapter given: evaluated base, rag and long-context only (lora and lora+rag need an adapter)"
 
-    from core.rag.corpora import load_qa
-    from core.evaluation import evaluate, rows_to_csv, specs_for
 
-    qa = load_qa(args.qa)
-    qa = qa[: args.limit] if args.limit > 0 else qa
+def evaluate_args(args, qa, ctx):
+    """The evaluation the flags ask for, as a job's work (here or on a Ray worker): (result, model name, choice)."""
+    from core.evaluation import evaluate, specs_for
+
     answerer = answerer_from(args, qa)
-    note = "" if answerer.adapter else "no --adapter given: evaluated base, rag and long-context only (lora and lora+rag need an adapter)"
-    if note and not args.json:
-        print(f"note: {note}", file=sys.stderr)
     result = evaluate(specs_for(answerer), qa, paraphrases=args.paraphrases, decoding=decoding_from(args),
                       embedder=answerer.retriever.embedder)
+    return result, answerer.base.name, args.model_choice
+
+
+def portable(args):
+    """``args`` with the paths a worker reads made absolute (a worker runs in another folder, maybe another host)."""
+    from core.finetune.job import model_ref
+    from core.runtime.workspace import default_root
+
+    absolute = lambda p: str(Path(p).expanduser().resolve())  # noqa: E731
+    return argparse.Namespace(**{**vars(args), "docs": [absolute(p) for p in args.docs],
+                                 "adapter": args.adapter and absolute(args.adapter),
+                                 "model": args.model and model_ref(args.model),
+                                 "workspace": absolute(args.workspace or default_root())})
+
+
+def run(args) -> int:
+    import functools
+    import sys
+
+    from core.cli.finetune import run_job
+    from core.rag.corpora import load_qa
+    from core.evaluation import rows_to_csv
+    from core.runtime.jobs import Job
+
+    decoding_from(args)  # bad flags: one line, before any job
+    qa = load_qa(args.qa)
+    qa = qa[: args.limit] if args.limit > 0 else qa
+    note = "" if args.adapter else NO_ADAPTER
+    if note and not args.json:
+        print(f"note: {note}", file=sys.stderr)
+    work = functools.partial(evaluate_args, portable(args), qa)
+    status = run_job(args, Job(owner="cli", run_dir=None, work=work, label="eval", lane="eval", spec=work))
+    result, model, model_choice = status.result
     if args.csv:
         Path(args.csv).write_text(rows_to_csv(result.rows), encoding="utf-8")
     if args.json:
-        print_json({**result.to_dict(), "model": answerer.base.name, "model_choice": args.model_choice,
-                    "adapter": args.adapter, "note": note})
+        print_json({**result.to_dict(), "model": model, "model_choice": model_choice, "adapter": args.adapter,
+                    "note": note, "runner": status.runner, "worker_pid": status.worker_pid})
         return 0
     print_table(result.systems)
     print_failures(result.systems)

@@ -2,8 +2,12 @@
 
 JSON (``--json``): ``{"final_train_loss", "final_eval_loss", "facts_recalled", "seconds",
 "trainable_params", "total_params", "open_book_accuracy", "paraphrase_recalled",
-"seconds_to_80", "steps", "adapter_dir", "status", "preset", "model", "model_choice"}``; the adapter folder holds
-``adapter_model.safetensors``, ``adapter_config.json`` and ``metrics.json``.
+"seconds_to_80", "steps", "adapter_dir", "status", "preset", "model", "model_choice", "runner",
+"worker_pid"}``; the adapter
+folder holds ``adapter_model.safetensors``, ``adapter_config.json`` and ``metrics.json``.
+
+The run goes through the Lab's job owner: in this process, or on the Ray cluster that
+``--ray ADDRESS`` (or ``$RAGFT_RAY_ADDRESS``) names (``"runner": "ray"`` and the worker's pid).
 
 The model is ``--model`` if given, else the one rule (``core.llm.choice.choose_model``) over the
 ``--docs``, or the ``--qa`` pairs' text when there are no documents: 🧪 world text trains the tiny LM,
@@ -55,8 +59,39 @@ def add_parser(sub) -> None:
     parser.add_argument("--model", default=None, help="generator: a built-in name, hub id or folder (default: the "
                         "built-in model for the --docs, else the --qa text: lab-tiny-lm for 🧪 world text, "
                         "smollm2-135m-instruct for plain English)")
+    add_ray_arg(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(func=run)
+
+
+def add_ray_arg(parser) -> None:
+    """``--ray ADDRESS`` (finetune, eval): run the job on that Ray cluster."""
+    parser.add_argument("--ray", default=None, metavar="ADDRESS",
+                        help="run the job on the Ray cluster at host:port (default: $RAGFT_RAY_ADDRESS, else here)")
+
+
+def run_job(args, job):
+    """Run ``job`` through a job queue on the executor ``--ray`` / ``$RAGFT_RAY_ADDRESS`` asks for; its final status.
+
+    ``job.report``ed metrics reach ``on_progress`` (called when they change). A failed job raises ConfigError
+    with the job's own message; an interrupted one (its worker died) says so and how to retry.
+    """
+    import os
+    import time
+
+    from core.errors import ConfigError, LabError
+    from core.runtime.executor import ADDRESS_ENV, executor_for
+    from core.runtime.jobs import LIVE, JobQueue
+
+    queue = JobQueue(executor_for(getattr(args, "ray", None) or os.environ.get(ADDRESS_ENV)))
+    job_id = queue.submit(job)
+    while (status := queue.status(job_id)).state in LIVE:
+        time.sleep(0.2)
+    if status.state == "failed":
+        raise ConfigError(status.message)
+    if status.state == "interrupted":
+        raise LabError(f"{status.message} (the command can simply be run again)")
+    return status
 
 
 CONFIG_FLAGS = ("method", "rank", "alpha", "target_modules", "learning_rate", "epochs", "max_steps", "batch_size",
@@ -98,9 +133,11 @@ def load_generator_for(name: str | None, cache: bool = True, on_fetch=None):
 def run(args) -> int:
     from core.rag.corpora import load_qa
     from core.errors import ConfigError
-    from core.finetune import check_targets, train
+    from core.finetune import check_targets
     from core.finetune.data import build_data, read_documents
+    from core.finetune.job import training_spec, training_work
     from core.finetune.presets import preset_named
+    from core.runtime.jobs import Job, JobContext
 
     from core.cli.eval import choice_dict, fetch_printer, model_for, say_choice
 
@@ -114,20 +151,32 @@ def run(args) -> int:
     preset = preset_named(model, gen.profile, args.preset)
     config = config_from_args(args, preset.config)
     check_targets(model, config)
-    data = build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
+    build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)  # bad data: one line, before any job
+    out = Path(args.out)
+    said: set[int] = set()
 
-    def on_eval(row: dict) -> None:
-        if not args.json:
-            print(f"step {row['step']:>4}  eval loss {row['eval_loss']}  facts recalled {row['facts_recalled']}  "
-                  f"open-book {row['open_book_accuracy']}", file=sys.stderr, flush=True)
+    def work(ctx) -> dict:
+        def report(row: dict) -> None:  # one line per evaluation, as the run reports it
+            if not args.json and "eval_step" in row and row["eval_step"] not in said:
+                said.add(row["eval_step"])
+                print(f"step {row['eval_step']:>4}  eval loss {row.get('eval_loss')}  facts recalled "
+                      f"{row.get('facts_recalled')}  open-book {row.get('open_book_accuracy')}", file=sys.stderr,
+                      flush=True)
+            ctx.report(row)
 
-    try:
-        result = train(model, tokenizer, data, config, Path(args.out), base_name=name, on_eval=on_eval,
-                       copy_base=False)
-    except (ValueError, RuntimeError, TypeError, KeyError) as exc:  # settings this model cannot train with
-        raise ConfigError(f"training {name} with these settings failed: {type(exc).__name__}: "
-                          f"{' '.join(str(exc).split())[:300]}") from exc
-    summary = {**result.summary(), "preset": preset.name, "model": name, "model_choice": choice_dict(name, choice)}
+        try:
+            return training_work(JobContext(ctx.should_stop, report, ctx.started), model, tokenizer, items, config,
+                                 out, documents, (), name, copy_base=False)
+        except (ValueError, RuntimeError, TypeError, KeyError) as exc:  # settings this model cannot train with
+            raise ConfigError(f"training {name} with these settings failed: {type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:300]}") from exc
+
+    spec = training_spec(name, gen.n_params, items, config, out, documents)
+    status = run_job(args, Job(owner="cli", run_dir=out, work=work, label=out.name, spec=spec))
+    summary = {**status.result, "preset": preset.name, "model": name,
+               "model_choice": choice_dict(name, choice), "runner": status.runner, "worker_pid": status.worker_pid}
+    for measured_on_the_worker in ("peak_rss_mb", "work_seconds"):  # in metrics.json, not in the summary
+        summary.pop(measured_on_the_worker, None)
     if args.json:
         print_json(summary)
     else:

@@ -422,28 +422,19 @@ def new_run_dir(folder: str | Path, label: str = "run") -> Path:
 def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: Sequence[QAItem],
                  config: FinetuneConfig, *, documents: dict[str, str] | None = None,
                  general_items: Sequence[QAItem] = (), base_name: str = "", label: str = ""):
-    """A ``core.runtime.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json."""
-    from core.finetune.data import build_data
-    from core.llm.generation import is_seq2seq
+    """A ``core.runtime.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json.
+
+    It also carries the run as a ``TrainingSpec`` (``core.finetune.job``), so a Ray cluster can run it.
+    """
+    from core.finetune.job import training_spec, training_work
     from core.runtime.jobs import Job
 
     def work(ctx) -> dict:
-        data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model))
-        latest: dict = {}
+        return training_work(ctx, base_model, tokenizer, items, config, run_dir, documents, general_items, base_name)
 
-        def on_step(row: dict) -> None:
-            latest.update(row)
-            ctx.report(dict(latest))
-
-        def on_eval(row: dict) -> None:
-            latest.update({k: v for k, v in row.items() if k != "step"}, eval_step=row["step"])
-            ctx.report(dict(latest))
-
-        run = train(base_model, tokenizer, data, config, run_dir, base_name=base_name, general_items=general_items,
-                    on_step=on_step, on_eval=on_eval, should_stop=ctx.should_stop)
-        return run.summary()
-
-    return Job(owner=str(owner), run_dir=Path(run_dir), work=work, label=label or Path(run_dir).name)
+    spec = training_spec(base_name, sum(p.numel() for p in base_model.parameters()), items, config, run_dir,
+                         documents, general_items) if base_name else None
+    return Job(owner=str(owner), run_dir=Path(run_dir), work=work, label=label or Path(run_dir).name, spec=spec)
 
 
 def run_label(config: FinetuneConfig) -> str:

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from core.runtime.workspace import atomic_write_json, read_json
+from core.runtime.workspace import read_json, update_json
 
 TIMINGS_FILE = "timings.json"
 WEIGHT_NEW = 0.5  # a new measurement counts half: follows a machine that got busier, without jumping on one outlier
@@ -99,13 +99,18 @@ class Timings:
         if seconds < MIN_SECONDS or items <= 0:
             return
         per = seconds / items
-        with _lock:
-            data = self._read()
+
+        def add(data) -> dict:
+            data = data if isinstance(data, dict) else {}
             old = data.get(op) if isinstance(data.get(op), dict) else {}
+            mean = per
             if isinstance(old.get("per_item"), (int, float)):
-                per = WEIGHT_NEW * per + (1 - WEIGHT_NEW) * float(old["per_item"])
-            data[op] = {"per_item": round(per, 4), "runs": int(old.get("runs", 0)) + 1, "at": round(time.time())}
-            atomic_write_json(self.path, data)
+                mean = WEIGHT_NEW * per + (1 - WEIGHT_NEW) * float(old["per_item"])
+            data[op] = {"per_item": round(mean, 4), "runs": int(old.get("runs", 0)) + 1, "at": round(time.time())}
+            return data
+
+        with _lock:  # threads of this server; update_json's file lock covers other servers on the folder
+            update_json(self.path, add, {})
 
     @contextmanager
     def measure(self, op: str, items: int = 1) -> Iterator[None]:

@@ -2,19 +2,23 @@
 
 Uploads, embedding caches, indexes, adapters and run metrics live here so
 that nothing is lost across reruns and restarts. Writes are atomic (write to
-a temporary file, then ``os.replace``) so a crash never leaves half a file.
+a temporary file, then ``os.replace``) so a crash never leaves half a file. Several web
+servers may share one workspace folder: a read-modify-write of a shared file (``update_json``)
+holds an ``fcntl`` lock on a side file, so two servers never lose each other's update.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 ENV_VAR = "RAGFT_WORKSPACE"
 DEFAULT_ROOT = Path("workspace")
@@ -87,3 +91,34 @@ def read_json(path: Path, default: Any = None) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return default
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``fcntl`` lock for ``path`` (on ``.<name>.lock`` beside it) across processes.
+
+    POSIX record locks work between servers on one host and on NFS v4 volumes; the kernel drops a
+    lock whose process died, so a crashed server never leaves the file locked.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "a+b") as handle:
+        fcntl.lockf(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.lockf(handle, fcntl.LOCK_UN)
+
+
+def update_json(path: Path, change: Callable[[Any], Any], default: Any = None) -> Any:
+    """Read ``path``, apply ``change`` to its value and write the result atomically, under ``locked(path)``.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "n.json"
+    >>> update_json(p, lambda d: {**d, "a": 1}, {}), update_json(p, lambda d: {**d, "b": 2}, {})
+    ({'a': 1}, {'a': 1, 'b': 2})
+    """
+    with locked(path):
+        value = change(read_json(path, default))
+        atomic_write_json(path, value)
+        return value

@@ -1,0 +1,85 @@
+"""A training run as a background job: the same work in this process or, from its spec, on another machine.
+
+``training_work`` builds the data and trains, reporting each step and evaluation to the job.
+In this process it trains the loaded model (a copy of it); a ``TrainingSpec`` holds the same
+run as plain data (the model's name, the Q&A items, the config, the run folder) so a Ray
+worker can load the model itself and run it: nothing heavy crosses the network.
+
+>>> spec = TrainingSpec("lab-tiny-lm", (), FinetuneConfig(), "ws/adapters/run1")   # doctest: +SKIP
+>>> spec(ctx)["facts_recalled"]                                                       # doctest: +SKIP
+0.95
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from core.finetune import FinetuneConfig, train
+from core.rag.corpora import QAItem
+
+BASE_MB = 700.0  # a worker process with torch, transformers and peft imported, before any model
+
+
+def training_work(ctx, base_model, tokenizer, items: Sequence[QAItem], config: FinetuneConfig, run_dir,
+                  documents: dict[str, str] | None, general_items: Sequence[QAItem], base_name: str,
+                  copy_base: bool = True) -> dict:
+    """Build the data, train with live progress (``ctx.report``) and a stop flag; the run's summary."""
+    from core.finetune.data import build_data
+    from core.llm.generation import is_seq2seq
+
+    data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model))
+    latest: dict = {}
+
+    def on_step(row: dict) -> None:
+        latest.update(row)
+        ctx.report(dict(latest))
+
+    def on_eval(row: dict) -> None:
+        latest.update({k: v for k, v in row.items() if k != "step"}, eval_step=row["step"])
+        ctx.report(dict(latest))
+
+    run = train(base_model, tokenizer, data, config, run_dir, base_name=base_name, general_items=general_items,
+                on_step=on_step, on_eval=on_eval, should_stop=ctx.should_stop, copy_base=copy_base)
+    return run.summary()
+
+
+def memory_estimate_mb(n_params: int, config: FinetuneConfig) -> float:
+    """A first memory request before any run of this model was measured: weights, a copy, grads and AdamW."""
+    trained = n_params if config.method == "full" else n_params * 0.02
+    return round(BASE_MB + n_params * 4 * 2 / 1e6 + trained * 12 / 1e6 + 300, 1)
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """A training run as plain data, runnable in any process that has the Lab and the model."""
+
+    model: str  # generator name or absolute path: the worker loads it itself
+    items: tuple[QAItem, ...]
+    config: FinetuneConfig
+    run_dir: str  # adapter + metrics.json go here (a worker without the shared folder writes elsewhere)
+    documents: dict[str, str] | None = None
+    general_items: tuple[QAItem, ...] = ()
+    cpus: int = 1  # the Ray resource request; training uses one thread on a small machine
+    memory_mb: float = field(default=2000.0)  # the request until this model's peak was measured
+
+    def __call__(self, ctx) -> dict:
+        from core.llm.generation import load_generator
+
+        gen = load_generator(self.model, cache=False)  # private to this job: trained in place, no copy
+        return training_work(ctx, gen.model, gen.tokenizer, self.items, self.config, Path(self.run_dir),
+                             self.documents, self.general_items, gen.name, copy_base=False)
+
+
+def model_ref(name: str) -> str:
+    """A model name a worker can load: a local folder as an absolute path, a built-in or hub name as is."""
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.is_dir() else name
+
+
+def training_spec(model_name: str, n_params: int, items, config: FinetuneConfig, run_dir,
+                  documents=None, general_items=()) -> TrainingSpec:
+    return TrainingSpec(model_ref(model_name), tuple(items), config, str(Path(run_dir).resolve()),
+                        dict(documents) if documents else None, tuple(general_items),
+                        memory_mb=memory_estimate_mb(n_params, config))
