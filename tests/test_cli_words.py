@@ -57,10 +57,12 @@ def test_a_fresh_world_is_marked_readable(tmp_path):
 
 
 @pytest.mark.slow
-def test_ask_on_a_world_corpus_keeps_stderr_quiet():
+def test_ask_on_a_world_corpus_says_only_which_model_reads_it():
     out = subprocess.run([sys.executable, "-m", "core", "ask", "--docs", str(WORLD / "docs"),
                           "--question", "How much is the Wilarmore Blender?"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    assert out.stderr.strip() == "", out.stderr  # no deprecation warning, no weight-loading bar
+    # one line, the model and why: no deprecation warning, no weight-loading bar
+    [line] = out.stderr.splitlines()
+    assert line.startswith("model: lab-tiny-lm reads the documents, because"), out.stderr
     assert "rerank:fused " in out.stdout and "re-ordered" in out.stdout  # the default: hybrid, then reranked

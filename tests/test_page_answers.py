@@ -58,23 +58,23 @@ def test_five_answers_with_sources_and_verdicts(world, generator, model_name):
 
 
 @pytest.mark.slow
-def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model_name):
+def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model_name, english_model):
     prose = next(c for c in list_corpora() if not c.builtin_model_reads)
     at = open_answers_page(PAGE, prose.name, model_name, sid="answersnoadapter")
     assert any("No LoRA adapter trained yet" in i.value for i in at.info)
-    if model_name is None:  # the built-in models: the English reader reads prose, and the page says what it can do
-        assert any("read by the built-in English reader" in i.value and "SmolLM2" in i.value for i in at.info)
+    if model_name is None:  # the rule: the English model reads prose, and the page says what it can and cannot do
+        assert any("SmolLM2-135M-Instruct) reads this corpus" in i.value and "It cannot" in i.value for i in at.info)
     at.text_input(key="ans_question").set_value("How many days of holiday do I get a year?")
     at.slider(key="ans_max_tokens").set_value(12)
     at.button(key="ans_ask").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(answers_shown(at)) == 3  # base, RAG and long context still answer (badly, but for real)
     assert sum("No adapter loaded" in i.value for i in at.info) == 2
-    if model_name is None:  # the reader's defaults: sentence focus of 2 and copy decoding, shown under RAG's answer
-        assert at.slider(key="ans_focus_lab-english-reader").value == 2
-        assert at.toggle(key="ans_copy_lab-english-reader").value is True
+    if model_name is None:  # the profile's defaults: sentence focus of 2 and copy decoding, shown under RAG's answer
+        assert at.slider(key="ans_focus_smollm2-135m-instruct").value == 2
+        assert at.toggle(key="ans_copy_smollm2-135m-instruct").value is True
         assert [e.label for e in at.expander if e.label.startswith("🔎")] == ["🔎 Sentence focus: the 2 sentence(s) the model read"]
-        at.slider(key="ans_focus_lab-english-reader").set_value(0)
+        at.slider(key="ans_focus_smollm2-135m-instruct").set_value(0)
         at.button(key="ans_ask").click().run()
         assert not at.exception and not [e for e in at.expander if e.label.startswith("🔎")]  # off: the whole chunk
 

@@ -122,7 +122,6 @@ def answerer_from(args, training_fallback=()):
     torch.set_num_threads(max(1, args.threads))
     decoding_from(args)  # validate before loading anything slow
     name, choice = model_for(args, training_fallback or None)
-    say_choice(args, choice)
     retriever, docs = build_retriever(args)
     base = load_generator(name, on_fetch=fetch_printer(args))
     args.model_choice = choice_dict(base.name, choice)  # for the JSON output
@@ -133,8 +132,10 @@ def answerer_from(args, training_fallback=()):
         adapter = load_adapter(base, args.adapter)
         items = training_items(args.adapter, training_fallback)
         training = TrainingExamples.build(retriever.embedder, items) if items else None
-    return Answerer(base, retriever, adapter, training, k=args.k, mode=args.mode,
-                    reranker=reranker_from(args, retriever.embedder), documents=docs, focus=args.focus)
+    answerer = Answerer(base, retriever, adapter, training, k=args.k, mode=args.mode,
+                        reranker=reranker_from(args, retriever.embedder), documents=docs, focus=args.focus)
+    say_choice(args, choice)  # once everything loaded: a bad flag or adapter still exits with one line
+    return answerer
 
 
 def add_parser(sub) -> None:

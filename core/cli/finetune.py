@@ -145,13 +145,13 @@ def run(args) -> int:
     items = load_qa(args.qa)
     documents = read_documents(args.docs)
     wanted, choice = model_for(args, items)  # --model, else the rule over --docs, else over the --qa text
-    say_choice(args, choice)
     gen = load_generator_for(wanted, cache=False, on_fetch=fetch_printer(args))  # private: training wraps it
     model, tokenizer, name = gen.model, gen.tokenizer, gen.name
     preset = preset_named(model, gen.profile, args.preset)
     config = config_from_args(args, preset.config)
     check_targets(model, config)
     build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)  # bad data: one line, before any job
+    say_choice(args, choice)  # after every check that exits with one line, before the long part
     out = Path(args.out)
     said: set[int] = set()
 

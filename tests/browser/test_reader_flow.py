@@ -1,8 +1,9 @@
 """A newcomer's own document, offline: upload it, train LoRA on its facts, compare the answers.
 
-With an upload (plain English, not a 🧪 world corpus) the Lab picks the built-in English reader and
-says so; RAG reads the uploaded handbook (sentence focus keeps the two best-matching sentences, the reader
-copies the one that answers) and the LoRA adapter recalls the trained fact closed-book.
+With an upload (plain English, not a 🧪 world corpus) the one rule picks the built-in English model
+(SmolLM2-135M-Instruct, fetched into the model cache on first need) and says so; RAG reads the uploaded handbook
+(sentence focus keeps the two best-matching sentences, copy decoding copies the one that answers) and the LoRA
+adapter recalls the trained fact closed-book.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ FACTS = [
 ]
 
 
-def test_an_upload_is_read_and_learned_by_the_english_reader(page, lab_url, tmp_path):
+def test_an_upload_is_read_and_learned_by_the_english_model(page, lab_url, tmp_path):
     doc = tmp_path / "tool-library.md"
     doc.write_text(HANDBOOK)
     qa = tmp_path / "facts.jsonl"
@@ -41,7 +42,7 @@ def test_an_upload_is_read_and_learned_by_the_english_reader(page, lab_url, tmp_
     no_errors(page)
 
     goto(page, lab_url, "finetune", sid=SID)
-    assert page.get_by_text("read by the built-in English reader").count() >= 1
+    assert page.get_by_text("SmolLM2-135M-Instruct) reads this corpus").count() >= 1
     page.get_by_text("Upload a CSV / JSONL").click()
     page.wait_for_timeout(300)
     wait_idle(page)
@@ -60,7 +61,7 @@ def test_an_upload_is_read_and_learned_by_the_english_reader(page, lab_url, tmp_
     screenshot(page, "reader-finetune")
 
     goto(page, lab_url, "answers", sid=SID)
-    assert page.get_by_text("read by the built-in English reader").count() >= 1
+    assert page.get_by_text("SmolLM2-135M-Instruct) reads this corpus").count() >= 1
     ask(page, "Your question", FACTS[0]["question"])
     page.get_by_role("button", name="Ask all five").click()
     page.wait_for_timeout(1000)
