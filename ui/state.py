@@ -19,7 +19,7 @@ from core.errors import DocumentError, LabError
 from core.rag.index import IndexConfig
 from core.rag.retrieval import Retriever
 from core.runtime.sessions import is_browser_key, new_browser_key, resolve_session
-from core.runtime.workspace import Workspace, atomic_write_bytes, atomic_write_json, content_hash, read_json
+from core.runtime.workspace import Workspace, atomic_write_json, content_hash, read_json, store_upload, upload_name
 from ui.guide_content import DEFAULT_CORPUS
 from ui.progress import progress_bar
 from ui.resources import get_embedder, get_embedding_cache, get_workspace
@@ -127,9 +127,15 @@ def current_corpus() -> CorpusInfo | None:
 # --- documents -------------------------------------------------------------------
 
 def save_upload(name: str, data: bytes) -> Document:
-    """Parse an upload (raising DocumentError with a plain message) and persist it in the session workspace."""
-    doc = load_bytes(name, data)
-    atomic_write_bytes(session_workspace().path("uploads", name), data)
+    """Parse an upload (raising DocumentError with a plain message) and persist it in the session workspace.
+
+    Parsed once: the cached reader is called with the stored name, so listing the uploads reuses this parse.
+    The Document's name is the stored one (``a_b-2.txt`` when ``a_b.txt`` came from another file).
+    """
+    folder = session_workspace().path("uploads")
+    stored = upload_name(folder, name, data)
+    doc = _load_cached(stored, data)  # raises before anything is stored
+    store_upload(folder, stored, name, data)
     return doc
 
 

@@ -12,12 +12,14 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ENV_VAR = "RAGFT_WORKSPACE"
 DEFAULT_ROOT = Path("workspace")
+MAX_STEM, MAX_SUFFIX = 120, 16  # characters: well under a file system's 255 bytes even in 3-byte scripts
 SUBDIRS = ("uploads", "embeddings", "indexes", "adapters", "runs", "corpora")
 
 
@@ -49,9 +51,45 @@ class Workspace:
 
 
 def safe_name(name: str) -> str:
-    """A file-system-safe version of a user-given name (no separators, no dot-dot)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._+-]+", "_", Path(str(name)).name).strip("._")
-    return cleaned or "unnamed"
+    """A file-system-safe version of a user-given name (no separators, no dot-dot) that keeps its data:
+    letters of any script stay, and the extension survives even when the stem is all symbols.
+
+    >>> safe_name("日本語.txt"), safe_name("a b.txt"), safe_name("../!!.md"), safe_name("..")
+    ('日本語.txt', 'a_b.txt', 'unnamed.md', 'unnamed')
+    """
+    base = unicodedata.normalize("NFC", Path(str(name)).name)
+    stem, suffix = os.path.splitext(base)
+    stem = re.sub(r"[^\w.+-]+", "_", stem).strip("._")[:MAX_STEM] or "unnamed"
+    suffix = re.sub(r"[^\w]+", "", suffix[1:])[:MAX_SUFFIX]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+NAMES_FILE = ".names.json"  # in an uploads folder: stored name → the name the user gave
+
+
+def upload_name(folder: Path, name: str, data: bytes) -> str:
+    """The name an upload is stored under in ``folder``: ``safe_name(name)``, unless that file holds another upload.
+
+    The same name again (a corrected version) replaces its file; a different name that cleans to a taken
+    one (``a b.txt`` after ``a_b.txt``) gets ``-2``, ``-3`` … before its extension, so no upload's data
+    is lost. The given names are kept in ``.names.json`` beside the files.
+    """
+    folder = Path(folder)
+    names = read_json(folder / NAMES_FILE, {}) or {}
+    stem, suffix = os.path.splitext(safe_name(name))
+    candidate, n = stem + suffix, 1
+    while (folder / candidate).exists() and names.get(candidate) != name and (folder / candidate).read_bytes() != data:
+        n += 1
+        candidate = f"{stem}-{n}{suffix}"
+    return candidate
+
+
+def store_upload(folder: Path, stored: str, name: str, data: bytes) -> Path:
+    """Write an upload under the name ``upload_name`` gave, and remember the name the user gave."""
+    folder = Path(folder)
+    atomic_write_bytes(folder / stored, data)
+    atomic_write_json(folder / NAMES_FILE, {**(read_json(folder / NAMES_FILE, {}) or {}), stored: name})
+    return folder / stored
 
 
 def content_hash(*parts: str | bytes) -> str:
