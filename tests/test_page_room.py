@@ -39,6 +39,7 @@ def open_room(passcode: str | None) -> AppTest:
     at.run()
     if passcode is not None:
         at.text_input(key="room_passcode").set_value(passcode)
+        next(b for b in at.button if b.label == "Open the room view").click()
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

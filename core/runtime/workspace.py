@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -114,6 +116,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def replace_folder(new: Path, folder: Path) -> None:
+    """Put the complete folder ``new`` where ``folder`` is: the old one is renamed aside, then removed."""
+    old = None
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+        os.replace(folder, old)
+    os.replace(new, folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def atomic_write_json(path: Path, obj: Any) -> Path:
