@@ -21,7 +21,8 @@ if not expected:
     st.stop()
 if not ss.get("room_ok"):
     gate = passcode_gate()
-    client = st.context.ip_address or ss.get("browser_key") or "unknown"  # per computer, not per tab
+    ip = st.context.ip_address
+    client = ip if isinstance(ip, str) and ip else str(ss.get("browser_key") or "unknown")  # per computer, not tab
     with st.form("room_login"):  # one submission = one try (a rerun for another reason is not a new try)
         given = st.text_input("Teacher passcode", type="password", key="room_passcode")
         submitted = st.form_submit_button("Open the room view")

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.runtime import jobs
 from core.rag.corpora import QAItem
-from core.errors import ConfigError, DatasetError
+from core.errors import ConfigError, DatasetError, LabError
 from core.finetune import (
     FinetuneConfig, delete_adapter, export_adapter_zip, list_adapters, parameter_report, read_metrics,
     submit_training,
@@ -25,6 +25,7 @@ from core.finetune.evaluate import greedy_answers, is_correct
 from core.finetune.presets import calibrate
 from core.finetune.data import build_data
 from core.llm.prompting import build_messages
+from core.runtime.limits import job_memory_refusal, limits
 from ui.answer_views import adapter_generator
 from ui.finetune_views import (
     GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,
@@ -163,12 +164,22 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
             with st.status("Measuring: one training step and a small evaluation on a copy of the model "
                            f"({cost_note('calibrate')})…") as box, timings().measure("calibrate"):
                 documents = {d.name: d.text for d in current_documents()}
-                data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
-                ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,
-                                                             general_items(gen.is_builtin)))
-                box.update(label="Measured", state="complete")
+                try:
+                    data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
+                    ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,
+                                                                 general_items(gen.is_builtin)))
+                    box.update(label="Measured", state="complete")
+                except LabError as exc:  # a row over the token limit: say which, train nothing
+                    box.update(label="Not measured", state="error")
+                    st.error(str(exc))
         measured = ss.get("ft_estimate")
-        show_estimate(measured[1] if measured and measured[0] == estimate_key else None)
+        estimate = measured[1] if measured and measured[0] == estimate_key else None
+        show_estimate(estimate)
+        ss["ft_memory_refusal"] = job_memory_refusal(estimate.peak_rss_mb) if estimate else None
+        if ss["ft_memory_refusal"]:
+            st.error(ss["ft_memory_refusal"], icon="🧮")
+        st.caption(f"Limits on this server: {limits().example_tokens:,} tokens per training example, "
+                   f"{limits().qa_rows:,} Q&A rows, {limits().job_memory_mb:,} MB per training job (docs/limits.md).")
     return config, report
 
 
@@ -207,9 +218,10 @@ def train_section(gen, workspace, adapters_dir, items: list[QAItem], config, rep
     _job = jobs.QUEUE.find(current) if current is not None else None
     polling = _job is not None and _job.state in jobs.LIVE
 
-    can_start = bool(items) and config is not None and report is not None and not polling
+    refusal = ss.get("ft_memory_refusal")
+    can_start = bool(items) and config is not None and report is not None and not polling and not refusal
     why_not = ("A run of yours is still training: stop it or wait for it to finish." if polling
-               else "Needs Q&A pairs and valid settings.")
+               else refusal or "Needs Q&A pairs and valid settings.")
     # The return value, not on_click: a callback would run with the previous run's settings.
     if st.button("▶ Start training", key="ft_start", type="primary", disabled=not can_start,
                  help=None if can_start else why_not):

@@ -89,3 +89,17 @@ def limits() -> Limits:
 def raise_hint(field: str) -> str:
     """The sentence every over-limit message ends with: who can raise the bound, and how."""
     return f"A teacher can raise this limit with {ENV[field]} (see docs/limits.md)."
+
+
+def job_memory_refusal(peak_mb: float) -> str | None:
+    """Why a training job must not start (its measured peak memory is over the limit), or None when it fits.
+
+    >>> job_memory_refusal(900.0) is None
+    True
+    """
+    most = limits().job_memory_mb
+    if peak_mb <= most:
+        return None
+    return (f"This run would peak at about {peak_mb:,.0f} MB (measured by one step here); this server allows "
+            f"{most:,} MB per training job. Use fewer examples per micro-batch, a smaller rank or shorter "
+            f"examples. {raise_hint('job_memory_mb')}")

@@ -143,7 +143,7 @@ def resolve_session(sessions_root: Path, asked: str | None, key: str | Sequence[
 
 # --- the sessions a server holds: listed for the teacher, empty ones swept -------------------------
 
-BOOKKEEPING = {OWNER_FILE, "settings.json"}  # files every session has; anything else is the learner's data
+BOOKKEEPING = {OWNER_FILE, "settings.json", "upload-names.json"}  # files every session has; anything else is the learner's data
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix}" if suffix else stem
 
 
-NAMES_FILE = ".names.json"  # in an uploads folder: stored name → the name the user gave
+NAMES_FILE = "upload-names.json"  # beside an uploads folder: stored name → the name the user gave
 
 
 def upload_name(folder: Path, name: str, data: bytes) -> str:
@@ -77,7 +77,7 @@ def upload_name(folder: Path, name: str, data: bytes) -> str:
     is lost. The given names are kept in ``.names.json`` beside the files.
     """
     folder = Path(folder)
-    names = read_json(folder / NAMES_FILE, {}) or {}
+    names = read_json(folder.parent / NAMES_FILE, {}) or {}
     stem, suffix = os.path.splitext(safe_name(name))
     candidate, n = stem + suffix, 1
     while (folder / candidate).exists() and names.get(candidate) != name and (folder / candidate).read_bytes() != data:
@@ -90,7 +90,8 @@ def store_upload(folder: Path, stored: str, name: str, data: bytes) -> Path:
     """Write an upload under the name ``upload_name`` gave, and remember the name the user gave."""
     folder = Path(folder)
     atomic_write_bytes(folder / stored, data)
-    atomic_write_json(folder / NAMES_FILE, {**(read_json(folder / NAMES_FILE, {}) or {}), stored: name})
+    names = folder.parent / NAMES_FILE
+    atomic_write_json(names, {**(read_json(names, {}) or {}), stored: name})
     return folder / stored
 
 

@@ -69,7 +69,7 @@ def test_blocked_cookies_keep_the_session_for_the_tab_and_say_so(browser, lab_ur
         doc = tmp_path / "tab-only.txt"
         doc.write_text("The tab keeps this file while it stays open.")
         upload_files(page, [doc])
-        page.get_by_role("link", name="Retrieval").first.click()  # another page in the same tab: same session
+        page.get_by_role("link", name="Retrieval hits").first.click()  # another page in the same tab: same session
         wait_idle(page)
         assert sid_of(page) == sid
         screenshot(page, "bounds-blocked-cookies")
