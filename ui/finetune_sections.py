@@ -31,6 +31,7 @@ from ui.finetune_views import (
     GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,
     run_progress, runs_table, show_curves, show_estimate, show_latest,
 )
+from ui.numbers import whole_number
 from ui.progress import cost_note, timings
 from ui.rag_views import corpus_qa
 from ui.state import current_documents
@@ -119,20 +120,20 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
                              help="Layers that get an adapter, under this architecture's names: attention (q, k, v, o; "
                                   "GPT-2's c_attn) and/or MLP (gate, up, down; GPT-2's c_fc, c_proj; T5's wi, wo).")
     lr = s2.select_slider("Learning rate", LRS, key=f"ft_lr_{method}", format_func=lambda x: f"{x:g}")
-    steps = s3.number_input("Training steps", 1, 2000, key="ft_steps",
-                            help="Optimiser steps; small sets fit in one batch, so one step = one pass over the data.")
-    batch = s3.number_input("Batch size", 1, 256, key="ft_batch")
-    eval_every = s3.number_input("Evaluate every (steps)", 1, 500, key="ft_eval_every")
+    steps = whole_number(s3, "Training steps", 1, 2000, "ft_steps",
+                         help="Optimiser steps; small sets fit in one batch, so one step = one pass over the data.")
+    batch = whole_number(s3, "Batch size", 1, 256, "ft_batch")
+    eval_every = whole_number(s3, "Evaluate every (steps)", 1, 500, "ft_eval_every")
     seed = s3.number_input("Seed", 0, 10_000, D.seed, key="ft_seed")
-    n_eval = s2.number_input("Questions per evaluation", 1, 500, key="ft_eval_n",
-                             help="Each evaluation asks this many training questions (and their paraphrases and "
-                                  "open-book versions) by greedy generation: the slow part on a CPU.")
+    n_eval = whole_number(s2, "Questions per evaluation", 1, 500, "ft_eval_n",
+                          help="Each evaluation asks this many training questions (and their paraphrases and "
+                               "open-book versions) by greedy generation: the slow part on a CPU.")
     with st.expander("Memory and speed"):
         e1, e2, e3, e4 = st.columns(4)
-        micro = e1.number_input("Micro-batch", 0, 256, key="ft_micro",
-                                help="Examples per forward pass, grouped by length; gradients add up to the batch. "
-                                     "Memory follows this, not the data set. 0 = the whole batch at once.")
-        max_facts = e2.number_input("Facts to train (0 = all)", 0, 100_000, key="ft_max_facts")
+        micro = whole_number(e1, "Micro-batch", 0, 256, "ft_micro",
+                             help="Examples per forward pass, grouped by length; gradients add up to the batch. "
+                                  "Memory follows this, not the data set. 0 = the whole batch at once.")
+        max_facts = whole_number(e2, "Facts to train (0 = all)", 0, 100_000, "ft_max_facts")
         stop_at = e3.slider("Stop at facts recalled", 0.0, 1.0, step=0.05, key="ft_stop_at",
                             help="End the run once an evaluation reaches this share (0 = run every step).")
         checkpointing = e4.checkbox("Gradient checkpointing", key="ft_checkpointing",
@@ -140,6 +141,8 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
 
     config = report = None
     try:
+        if None in (steps, batch, eval_every, n_eval, micro, max_facts):
+            raise ConfigError("A number above is not valid (see its message): training waits until it is.")
         config = FinetuneConfig(method=method, rank=int(rank), alpha=float(alpha), target_modules=tuple(targets),
                                 learning_rate=float(lr), max_steps=int(steps), batch_size=int(batch), seed=int(seed),
                                 eval_every=int(eval_every), max_eval_questions=int(n_eval), **data_settings,
