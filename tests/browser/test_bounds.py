@@ -135,3 +135,25 @@ def test_five_learners_asking_at_once_never_lose_a_question(browser, lab_url, la
     finally:
         for context, _ in tabs:
             context.close()
+
+
+def test_out_of_range_and_empty_numbers_say_so_at_the_box(browser, lab_url):
+    context, page = new_page(browser)
+    try:
+        page.goto(f"{lab_url}/finetune")
+        wait_idle(page)
+        box = page.get_by_label("Training steps", exact=True)
+        before = box.input_value()
+        for typed in ("1e30", ""):
+            box.fill(typed)
+            box.press("Enter")
+            page.wait_for_timeout(800)
+            wait_idle(page)
+            field = page.locator("[data-testid='stNumberInput']").filter(has=page.get_by_label("Training steps"))
+            assert field.get_by_role("alert").count() == 1, typed  # the message sits at the box
+            assert box.input_value() == typed  # what was typed stays; it is not replaced by 1
+        page.reload()
+        wait_idle(page)
+        assert page.get_by_label("Training steps", exact=True).input_value() == before  # and was never applied
+    finally:
+        context.close()
