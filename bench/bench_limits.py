@@ -7,7 +7,8 @@ Reports, each measured in a fresh process so one model's memory does not count f
 - the peak RSS of ONE training step (the model's default preset: LoRA, optimiser, activations) on the
   longest Q&A example the token limit allows (the answer grown word by word up to the limit);
 - what the CLI does with a 20,000-word answer (``finetune`` exit code, its one line, the process's peak RSS);
-- the time to read 20,000 nested ``<div>`` s (260 KB of HTML) and the wall time of the CLI ``search`` on it.
+- the time to read 20,000 nested ``<div>`` s (260 KB of HTML), and the wall time of the CLI ``search`` on it
+  next to the same command on a one-sentence page (what every CLI call pays: imports and the embedder).
 
 A benchmark, not a timed test: timings depend on the machine's load, printed next to them.
 """
@@ -106,11 +107,15 @@ def html_cases(folder: Path) -> list[dict]:
     doc = load_bytes(page.name, page.read_bytes())
     parse = {"case": "read 20,000 nested <div>s (260 KB)", "seconds": round(time.perf_counter() - started, 2),
              "characters": len(doc.text), "load": load()}
-    out, seconds, peak = child([sys.executable, "-m", "core", "search", "--docs", str(page), "--query", "deep text",
-                                "-k", "3", "--no-cache", "--json"])
-    search = {"case": "CLI search on it (whole process: imports, embedding, search)", "exit": out.returncode,
-              "seconds": round(seconds, 1), "peak_rss_mb": round(peak), "load": load()}
-    return [parse, search]
+    small = folder / "small.html"
+    small.write_text("<p>The ferry leaves at noon.</p>")
+    rows = [parse]
+    for path, what in ((small, "one sentence (the process's fixed cost: imports, embedder)"), (page, "the nested page")):
+        out, seconds, peak = child([sys.executable, "-m", "core", "search", "--docs", str(path), "--query",
+                                    "deep text", "-k", "3", "--no-cache", "--json"])
+        rows.append({"case": f"CLI search on {what}", "exit": out.returncode, "seconds": round(seconds, 1),
+                     "peak_rss_mb": round(peak), "load": load()})
+    return rows
 
 
 def main() -> int:
