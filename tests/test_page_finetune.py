@@ -72,3 +72,11 @@ def test_bad_upload_shows_dataset_error(at):
     at.radio(key="ft_source").set_value("upload").run()
     at.file_uploader(key="ft_upload").set_value(("qa.csv", b"question,reply\nWho?,Me\n", "text/csv")).run()
     assert any("missing the column(s) answer" in e.value for e in at.error)
+
+
+def test_a_row_over_the_token_limit_is_refused_before_anything_is_queued(at, monkeypatch):
+    monkeypatch.setenv("RAGFT_MAX_EXAMPLE_TOKENS", "8")  # every row of the corpus is longer
+    before = len(jobs.QUEUE.jobs())
+    at.button(key="ft_start").click().run()
+    assert any("makes a training example of" in e.value and "the limit is 8 per example" in e.value for e in at.error)
+    assert len(jobs.QUEUE.jobs()) == before and not at.exception

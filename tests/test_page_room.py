@@ -106,3 +106,21 @@ def test_wrong_passcodes_back_off_and_the_room_lists_them(monkeypatch, queue):
     tables = [t.value for t in at.dataframe]
     failed = next(t for t in tables if "wrong tries in a row" in t.columns)
     assert list(failed["wrong tries in a row"]) == [2, 1]
+
+
+def test_the_teacher_sees_sessions_with_data_and_deletes_one(monkeypatch, queue, tmp_path):
+    from core.runtime.sessions import claim, new_browser_key, new_session_id
+
+    monkeypatch.setenv(PASSCODE_ENV, "owl-42")
+    sessions = tmp_path / "workspace" / "sessions"
+    kept = new_session_id()
+    claim(sessions, kept, new_browser_key())
+    (sessions / kept / "uploads").mkdir(parents=True)
+    (sessions / kept / "uploads" / "notes.txt").write_text("a learner's file")
+    at = open_room("owl-42")
+    table = next(t.value for t in at.dataframe if "files" in t.value.columns)
+    assert list(table["learner"]) == [learner_tag(kept)] and kept not in str(at)  # a tag, never the id
+    next(b for b in at.button if b.label == f"🗑 Delete {learner_tag(kept)}'s session").click()
+    at.run()
+    assert not (sessions / kept).exists()
+    assert any("Deleted" in s.value for s in at.success)

@@ -188,10 +188,17 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
 
 # --- 3. train ------------------------------------------------------------------------
 
-def _start(gen, workspace, adapters_dir, items: list[QAItem], config) -> None:
-    _, run_dir = submit_training(workspace.root, adapters_dir, gen, items, config,
-                                 documents={d.name: d.text for d in current_documents()})
+def _start(gen, workspace, adapters_dir, items: list[QAItem], config) -> bool:
+    """Queue the run; a row over the server's limits is refused here, by name, before anything is queued."""
+    documents = {d.name: d.text for d in current_documents()}
+    try:
+        build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)  # milliseconds: tokenising
+    except LabError as exc:
+        st.error(str(exc))
+        return False
+    _, run_dir = submit_training(workspace.root, adapters_dir, gen, items, config, documents=documents)
     ss["ft_run"] = run_dir.name
+    return True
 
 
 def _stop(run_path) -> None:
@@ -227,8 +234,7 @@ def train_section(gen, workspace, adapters_dir, items: list[QAItem], config, rep
                else refusal or "Needs Q&A pairs and valid settings.")
     # The return value, not on_click: a callback would run with the previous run's settings.
     if st.button("▶ Start training", key="ft_start", type="primary", disabled=not can_start,
-                 help=None if can_start else why_not):
-        _start(gen, workspace, adapters_dir, items, config)
+                 help=None if can_start else why_not) and _start(gen, workspace, adapters_dir, items, config):
         current = adapters_dir / ss["ft_run"]
         polling = True
 

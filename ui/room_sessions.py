@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +12,11 @@ from core.room import learner_tag, passcode_gate
 from core.runtime.limits import limits
 from core.runtime.sessions import delete_session, list_sessions
 from ui.resources import get_workspace
+
+
+def _digest(session_id: str) -> str:
+    """A widget key for a session: Streamlit writes keys into the page, and the id must never reach it."""
+    return hashlib.sha256(session_id.encode("ascii")).hexdigest()[:16]
 
 
 def _when(stamp: float) -> str:
@@ -37,7 +43,7 @@ def sessions_section() -> None:
                                 "last change": _when(s.modified)} for s in kept]), hide_index=True, width="stretch")
     cols = st.columns(4)
     for i, info in enumerate(kept):
-        cols[i % 4].button(f"🗑 Delete {learner_tag(info.id)}'s session", key=f"room_del_{info.id}",
+        cols[i % 4].button(f"🗑 Delete {learner_tag(info.id)}'s session", key=f"room_del_{_digest(info.id)}",
                            on_click=_delete, args=(info.id,),
                            help="Removes the learner's uploads, runs and adapters from the server.")
 
