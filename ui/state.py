@@ -97,11 +97,11 @@ BLOCKED_NOTE = ("Cookies are blocked for this site, so this session lasts as lon
 COOKIE_SCRIPT = """<div id="ragft-cookie-note" role="alert" style="display:none;padding:0.5rem 0.75rem;
 border-radius:0.5rem;background:#fff3cd;color:#664d03;font-size:0.875rem">🍪 $NOTE</div><script>
 (function () {
-  const name = "$NAME", key = "$KEY";
-  const keys = () => { const m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+  const pre = "$NAME=", key = "$KEY";
+  const keys = () => { const m = document.cookie.match(new RegExp("(?:^|; )" + pre + "([^;]*)"));
                        return m ? m[1].split(".").filter(Boolean) : []; };
   const add = () => { const ks = keys(); if (ks.includes(key)) return true;
-    document.cookie = name + "=" + ks.concat([key]).slice(-$MAX).join(".") + "; path=/; max-age=31536000; SameSite=Strict";
+    document.cookie = pre + ks.concat([key]).slice(-$MAX).join(".") + "; path=/; max-age=31536000; SameSite=Strict";
     return keys().includes(key); };
   const ok = add();
   setTimeout(add, 300);
