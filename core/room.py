@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,77 @@ def teacher_passcode() -> str:
 def check_passcode(given: str, expected: str) -> bool:
     """Constant-time comparison; an empty expected passcode never matches."""
     return bool(expected) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class FailedAttempt:
+    at: float  # time.time()
+    client: str  # a short tag of the client (not its address)
+    failures: int  # this client's wrong tries in a row
+    wait_s: float  # how long it must now wait before the next try
+
+
+class PasscodeGate:
+    """Rate-limits teacher passcode tries per client: after ``allowed`` wrong tries in a row, each further
+    try must wait ``base_wait_s`` × 2^(extra failures) (capped at ``max_wait_s``). A right passcode resets it.
+    Every wrong try is logged for the room view.
+
+    >>> gate = PasscodeGate(allowed=2, base_wait_s=10)
+    >>> [gate.attempt("pc1", "guess", "s3cret", now=0.0) for _ in range(3)]
+    [(False, 0.0), (False, 10.0), (False, 10.0)]
+    >>> gate.attempt("pc1", "s3cret", "s3cret", now=5.0), gate.attempt("pc1", "s3cret", "s3cret", now=11.0)
+    ((False, 5.0), (True, 0.0))
+    """
+
+    def __init__(self, allowed: int = 3, base_wait_s: float = 5.0, max_wait_s: float = 600.0, log_size: int = 200):
+        self.allowed, self.base_wait_s, self.max_wait_s = allowed, base_wait_s, max_wait_s
+        self._clients: dict[str, tuple[int, float]] = {}  # client → (wrong tries in a row, may try again at)
+        self._log: deque[FailedAttempt] = deque(maxlen=log_size)
+        self._lock = threading.Lock()
+
+    def wait_s(self, client: str, now: float | None = None) -> float:
+        """Seconds this client must still wait before its next try (0 = it may try now)."""
+        now = time.time() if now is None else now
+        return max(0.0, self._clients.get(client, (0, 0.0))[1] - now)
+
+    def attempt(self, client: str, given: str, expected: str, now: float | None = None) -> tuple[bool, float]:
+        """(accepted, seconds to wait): a try while the client must wait is refused without being checked."""
+        now = time.time() if now is None else now
+        with self._lock:
+            wait = self.wait_s(client, now)
+            if wait > 0:
+                return False, round(wait, 1)
+            if check_passcode(given, expected):
+                self._clients.pop(client, None)
+                return True, 0.0
+            failures = self._clients.get(client, (0, 0.0))[0] + 1
+            extra = failures - self.allowed
+            wait = 0.0 if extra < 0 else float(min(self.max_wait_s, self.base_wait_s * 2 ** extra))
+            self._clients[client] = (failures, now + wait)
+            self._log.append(FailedAttempt(now, client_tag(client), failures, wait))
+            return False, wait
+
+    def failed_attempts(self) -> list[FailedAttempt]:
+        """Wrong tries, newest first."""
+        return list(reversed(self._log))
+
+
+def client_tag(client: str) -> str:
+    """``client 9c1e``: which computer tried, without showing its address on a projected screen."""
+    return "client " + hashlib.sha256(client.encode("utf-8")).hexdigest()[:4]
+
+
+_GATE: PasscodeGate | None = None
+
+
+def passcode_gate() -> PasscodeGate:
+    """The server's one gate (its allowance from ``RAGFT_PASSCODE_FAILURES``)."""
+    global _GATE
+    if _GATE is None:
+        from core.runtime.limits import limits
+
+        _GATE = PasscodeGate(allowed=limits().passcode_failures)
+    return _GATE
 
 
 def learner_tag(owner: str) -> str:

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.runtime import jobs
-from core.room import check_passcode, room_snapshot, teacher_passcode
+from core.room import passcode_gate, room_snapshot, teacher_passcode
+from ui.room_sessions import failed_attempts_section, sessions_section
 from ui.entry import through_app
 
 through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
@@ -20,12 +21,22 @@ if not expected:
     st.info("The room view is switched off. Start the server with `RAGFT_TEACHER_PASSCODE=…` to use it.")
     st.stop()
 if not ss.get("room_ok"):
-    given = st.text_input("Teacher passcode", type="password", key="room_passcode")
-    if given and check_passcode(given, expected):
-        ss["room_ok"] = True
-        st.rerun()
-    if given:
-        st.error("That passcode is not right.")
+    gate = passcode_gate()
+    ip = st.context.ip_address
+    client = ip if isinstance(ip, str) and ip else str(ss.get("browser_key") or "unknown")  # per computer, not tab
+    with st.form("room_login"):  # one submission = one try (a rerun for another reason is not a new try)
+        given = st.text_input("Teacher passcode", type="password", key="room_passcode")
+        submitted = st.form_submit_button("Open the room view")
+    if submitted and given:
+        ok, wait = gate.attempt(client, given, expected)
+        if ok:
+            ss["room_ok"] = True
+            st.rerun()
+        if wait > 0:
+            st.error(f"Too many wrong passcodes from this computer: wait {wait:.0f} s before the next try "
+                     "(each further wrong try doubles the wait).")
+        else:
+            st.error("That passcode is not right.")
     st.stop()
 
 
@@ -67,3 +78,5 @@ def room() -> None:
 
 st.caption("Refreshes every 3 seconds. Learners appear as short tags, never as the ids that reopen their sessions.")
 room()
+sessions_section()
+failed_attempts_section()

@@ -54,7 +54,14 @@ if qa:
                  key="ans_pick", on_change=_pick_question)
 question = st.text_input("Your question", key="ans_question",
                          placeholder=qa[0].question if qa else "Ask something your documents answer")
-reference = next((it for it in qa if question.strip() in (it.question, *it.paraphrases)), None) if question else None
+
+
+def reference_for(text: str):
+    """The corpus Q&A item this question (or one of its paraphrases) is, if any."""
+    return next((it for it in qa if text.strip() in (it.question, *it.paraphrases)), None) if text else None
+
+
+reference = reference_for(question)
 if reference is not None:
     st.caption(f"Reference answer: “{reference.answer}” — an answer is marked ✅ when it contains “{reference.target}”.")
 
@@ -79,10 +86,23 @@ with st.expander("Sampling settings (shared by all five systems)", expanded=True
                           "model's profile (on for the English models).")
 decoding = Decoding(max_tokens, temperature, top_k, top_p, copy)
 answerer = make_answerer(base, retriever, info, qa, k=k, documents=docs, focus=focus)
-asked = st.button("Ask all five", key="ans_ask", type="primary")
-if asked and not question.strip():
+
+
+def _ask() -> None:
+    """The click, remembered before the run starts: a run cut short by another rerun (a busy server, a second
+    event from the browser) leaves the request pending, and the next run answers it; nothing is dropped."""
+    ss["ans_pending"] = ss.get("ans_question") or ""
+
+
+st.button("Ask all five", key="ans_ask", type="primary", on_click=_ask)
+pending = ss.get("ans_pending")
+asked = pending is not None
+if asked and not pending.strip():
     st.warning("Type a question first (or pick one from the corpus Q&A set).")
+    ss.pop("ans_pending", None)
     asked = False
+elif asked:
+    question, reference = pending, reference_for(pending)
 
 cols = st.columns(len(SYSTEMS))
 slots = {}
@@ -103,11 +123,16 @@ if asked:
     try:
         answers = answerer.answer_all(question, runnable, decoding, on_token=stream, errors=errors)
     except LabError as exc:  # before any system answered (e.g. the search itself failed)
+        ss.pop("ans_pending", None)
         st.error(str(exc))
         st.stop()
+    except Exception:  # a bug must not retry on every rerun; a rerun cutting this short (BaseException) keeps it
+        ss.pop("ans_pending", None)
+        raise
     ss["ans_result"] = {"question": question, "answers": {a.system: a for a in answers}, "reference": reference,
                         "adapter": info.name if info else None,
                         "errors": {system: str(exc) for system, exc in errors.items()}}
+    ss.pop("ans_pending", None)  # answered: only now is the request done
 
 def insight_section(result: dict, answerer) -> None:
     """How sure each system was (token probabilities, the right value's probability) and where RAG's answer came from."""

@@ -113,3 +113,11 @@ def test_a_run_whose_worker_died_is_interrupted_with_a_retry(at, monkeypatch):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(run_name in m.value and "done" in m.value for m in at.markdown)
+
+
+def test_a_row_over_the_token_limit_is_refused_before_anything_is_queued(at, monkeypatch):
+    monkeypatch.setenv("RAGFT_MAX_EXAMPLE_TOKENS", "8")  # every row of the corpus is longer
+    before = len(jobs.QUEUE.jobs())
+    at.button(key="ft_start").click().run()
+    assert any("makes a training example of" in e.value and "the limit is 8 per example" in e.value for e in at.error)
+    assert len(jobs.QUEUE.jobs()) == before and not at.exception

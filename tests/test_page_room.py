@@ -39,6 +39,7 @@ def open_room(passcode: str | None) -> AppTest:
     at.run()
     if passcode is not None:
         at.text_input(key="room_passcode").set_value(passcode)
+        next(b for b in at.button if b.label == "Open the room view").click()
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -83,3 +84,43 @@ def test_the_teacher_sees_the_queue_and_stops_a_job(monkeypatch, queue, tmp_path
     finally:
         release.set()
         queue.wait(second, 10)
+
+
+def test_wrong_passcodes_back_off_and_the_room_lists_them(monkeypatch, queue):
+    import core.room
+
+    monkeypatch.setenv(PASSCODE_ENV, "owl-42")
+    monkeypatch.setattr(core.room, "_GATE", core.room.PasscodeGate(allowed=2, base_wait_s=60))
+    at = open_room("owl-1")
+    for guess in ("owl-2", "owl-42"):  # the second wrong try starts the wait; the right one during it is refused
+        at.text_input(key="room_passcode").set_value(guess)
+        next(b for b in at.button if b.label == "Open the room view").click()
+        at.run()
+    assert any("Too many wrong passcodes from this computer" in e.value for e in at.error)
+    assert not at.metric
+    monkeypatch.setattr(core.room._GATE, "wait_s", lambda client, now=None: 0.0)  # the wait is over
+    at.text_input(key="room_passcode").set_value("owl-42")
+    next(b for b in at.button if b.label == "Open the room view").click()
+    at.run()
+    assert at.metric  # in
+    tables = [t.value for t in at.dataframe]
+    failed = next(t for t in tables if "wrong tries in a row" in t.columns)
+    assert list(failed["wrong tries in a row"]) == [2, 1]
+
+
+def test_the_teacher_sees_sessions_with_data_and_deletes_one(monkeypatch, queue, tmp_path):
+    from core.runtime.sessions import claim, new_browser_key, new_session_id
+
+    monkeypatch.setenv(PASSCODE_ENV, "owl-42")
+    sessions = tmp_path / "workspace" / "sessions"
+    kept = new_session_id()
+    claim(sessions, kept, new_browser_key())
+    (sessions / kept / "uploads").mkdir(parents=True)
+    (sessions / kept / "uploads" / "notes.txt").write_text("a learner's file")
+    at = open_room("owl-42")
+    table = next(t.value for t in at.dataframe if "files" in t.value.columns)
+    assert list(table["learner"]) == [learner_tag(kept)] and kept not in str(at)  # a tag, never the id
+    next(b for b in at.button if b.label == f"🗑 Delete {learner_tag(kept)}'s session").click()
+    at.run()
+    assert not (sessions / kept).exists()
+    assert any("Deleted" in s.value for s in at.success)

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.runtime import jobs
 from core.rag.corpora import QAItem
-from core.errors import ConfigError, DatasetError
+from core.errors import ConfigError, DatasetError, LabError
 from core.finetune import (
     FinetuneConfig, adapter_fits, delete_adapter, export_adapter_zip, list_adapters, parameter_report, read_metrics,
     submit_training,
@@ -25,11 +25,13 @@ from core.finetune.evaluate import greedy_answers, is_correct
 from core.finetune.presets import calibrate
 from core.finetune.data import build_data
 from core.llm.prompting import build_messages
+from core.runtime.limits import job_memory_refusal, limits
 from ui.answer_views import adapter_generator
 from ui.finetune_views import (
     GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,
     run_progress, runs_table, show_curves, show_estimate, show_latest,
 )
+from ui.numbers import whole_number
 from ui.progress import cost_note, timings
 from ui.rag_views import corpus_qa
 from ui.state import current_documents
@@ -118,20 +120,20 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
                              help="Layers that get an adapter, under this architecture's names: attention (q, k, v, o; "
                                   "GPT-2's c_attn) and/or MLP (gate, up, down; GPT-2's c_fc, c_proj; T5's wi, wo).")
     lr = s2.select_slider("Learning rate", LRS, key=f"ft_lr_{method}", format_func=lambda x: f"{x:g}")
-    steps = s3.number_input("Training steps", 1, 2000, key="ft_steps",
-                            help="Optimiser steps; small sets fit in one batch, so one step = one pass over the data.")
-    batch = s3.number_input("Batch size", 1, 256, key="ft_batch")
-    eval_every = s3.number_input("Evaluate every (steps)", 1, 500, key="ft_eval_every")
+    steps = whole_number(s3, "Training steps", 1, 2000, "ft_steps",
+                         help="Optimiser steps; small sets fit in one batch, so one step = one pass over the data.")
+    batch = whole_number(s3, "Batch size", 1, 256, "ft_batch")
+    eval_every = whole_number(s3, "Evaluate every (steps)", 1, 500, "ft_eval_every")
     seed = s3.number_input("Seed", 0, 10_000, D.seed, key="ft_seed")
-    n_eval = s2.number_input("Questions per evaluation", 1, 500, key="ft_eval_n",
-                             help="Each evaluation asks this many training questions (and their paraphrases and "
-                                  "open-book versions) by greedy generation: the slow part on a CPU.")
+    n_eval = whole_number(s2, "Questions per evaluation", 1, 500, "ft_eval_n",
+                          help="Each evaluation asks this many training questions (and their paraphrases and "
+                               "open-book versions) by greedy generation: the slow part on a CPU.")
     with st.expander("Memory and speed"):
         e1, e2, e3, e4 = st.columns(4)
-        micro = e1.number_input("Micro-batch", 0, 256, key="ft_micro",
-                                help="Examples per forward pass, grouped by length; gradients add up to the batch. "
-                                     "Memory follows this, not the data set. 0 = the whole batch at once.")
-        max_facts = e2.number_input("Facts to train (0 = all)", 0, 100_000, key="ft_max_facts")
+        micro = whole_number(e1, "Micro-batch", 0, 256, "ft_micro",
+                             help="Examples per forward pass, grouped by length; gradients add up to the batch. "
+                                  "Memory follows this, not the data set. 0 = the whole batch at once.")
+        max_facts = whole_number(e2, "Facts to train (0 = all)", 0, 100_000, "ft_max_facts")
         stop_at = e3.slider("Stop at facts recalled", 0.0, 1.0, step=0.05, key="ft_stop_at",
                             help="End the run once an evaluation reaches this share (0 = run every step).")
         checkpointing = e4.checkbox("Gradient checkpointing", key="ft_checkpointing",
@@ -139,6 +141,8 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
 
     config = report = None
     try:
+        if None in (steps, batch, eval_every, n_eval, micro, max_facts):
+            raise ConfigError("A number above is not valid (see its message): training waits until it is.")
         config = FinetuneConfig(method=method, rank=int(rank), alpha=float(alpha), target_modules=tuple(targets),
                                 learning_rate=float(lr), max_steps=int(steps), batch_size=int(batch), seed=int(seed),
                                 eval_every=int(eval_every), max_eval_questions=int(n_eval), **data_settings,
@@ -163,21 +167,38 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
             with st.status("Measuring: one training step and a small evaluation on a copy of the model "
                            f"({cost_note('calibrate')})…") as box, timings().measure("calibrate"):
                 documents = {d.name: d.text for d in current_documents()}
-                data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
-                ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,
-                                                             general_items(gen.profile.forgetting)))
-                box.update(label="Measured", state="complete")
+                try:
+                    data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
+                    ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,
+                                                                 general_items(gen.profile.forgetting)))
+                    box.update(label="Measured", state="complete")
+                except LabError as exc:  # a row over the token limit: say which, train nothing
+                    box.update(label="Not measured", state="error")
+                    st.error(str(exc))
         measured = ss.get("ft_estimate")
-        show_estimate(measured[1] if measured and measured[0] == estimate_key else None)
+        estimate = measured[1] if measured and measured[0] == estimate_key else None
+        show_estimate(estimate)
+        ss["ft_memory_refusal"] = job_memory_refusal(estimate.peak_rss_mb) if estimate else None
+        if ss["ft_memory_refusal"]:
+            st.error(ss["ft_memory_refusal"], icon="🧮")
+        st.caption(f"Limits on this server: {limits().example_tokens:,} tokens per training example, "
+                   f"{limits().qa_rows:,} Q&A rows, {limits().job_memory_mb:,} MB per training job (docs/limits.md).")
     return config, report
 
 
 # --- 3. train ------------------------------------------------------------------------
 
-def _start(gen, workspace, adapters_dir, items: list[QAItem], config) -> None:
-    _, run_dir = submit_training(workspace.root, adapters_dir, gen, items, config,
-                                 documents={d.name: d.text for d in current_documents()})
+def _start(gen, workspace, adapters_dir, items: list[QAItem], config) -> bool:
+    """Queue the run; a row over the server's limits is refused here, by name, before anything is queued."""
+    documents = {d.name: d.text for d in current_documents()}
+    try:
+        build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)  # milliseconds: tokenising
+    except LabError as exc:
+        st.error(str(exc))
+        return False
+    _, run_dir = submit_training(workspace.root, adapters_dir, gen, items, config, documents=documents)
     ss["ft_run"] = run_dir.name
+    return True
 
 
 def _stop(run_path) -> None:
@@ -207,13 +228,13 @@ def train_section(gen, workspace, adapters_dir, items: list[QAItem], config, rep
     _job = jobs.QUEUE.find(current) if current is not None else None
     polling = _job is not None and _job.state in jobs.LIVE
 
-    can_start = bool(items) and config is not None and report is not None and not polling
+    refusal = ss.get("ft_memory_refusal")
+    can_start = bool(items) and config is not None and report is not None and not polling and not refusal
     why_not = ("A run of yours is still training: stop it or wait for it to finish." if polling
-               else "Needs Q&A pairs and valid settings.")
+               else refusal or "Needs Q&A pairs and valid settings.")
     # The return value, not on_click: a callback would run with the previous run's settings.
     if st.button("▶ Start training", key="ft_start", type="primary", disabled=not can_start,
-                 help=None if can_start else why_not):
-        _start(gen, workspace, adapters_dir, items, config)
+                 help=None if can_start else why_not) and _start(gen, workspace, adapters_dir, items, config):
         current = adapters_dir / ss["ft_run"]
         polling = True
 

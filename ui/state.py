@@ -18,8 +18,9 @@ from core.rag.documents import Document, load_bytes, load_paths
 from core.errors import DocumentError, LabError
 from core.rag.index import IndexConfig
 from core.rag.retrieval import Retriever
-from core.runtime.sessions import is_browser_key, new_browser_key, resolve_session
-from core.runtime.workspace import Workspace, atomic_write_bytes, atomic_write_json, content_hash, read_json
+from core.runtime.limits import limits
+from core.runtime.sessions import MAX_KEYS, browser_keys, new_browser_key, resolve_session, sweep_empty_sessions
+from core.runtime.workspace import Workspace, atomic_write_json, content_hash, read_json, store_upload, upload_name
 from ui.guide_content import DEFAULT_CORPUS
 from ui.progress import progress_bar
 from ui.resources import get_embedder, get_embedding_cache, get_workspace
@@ -39,10 +40,12 @@ def init_state() -> None:
     """Initialise shared keys once per session (pages rely on them existing)."""
     ss = st.session_state
     if "sid" not in ss:
-        key = st.context.cookies.get(BROWSER_COOKIE)
-        ss["browser_key"] = key if is_browser_key(key) else new_browser_key()
-        ss["sid"], ss["session_note"] = resolve_session(get_workspace().root / "sessions",
-                                                        st.query_params.get("sid"), ss["browser_key"])
+        keys = browser_keys(st.context.cookies.get(BROWSER_COOKIE))
+        ss["browser_key"] = keys[0] if keys else new_browser_key()
+        sessions = get_workspace().root / "sessions"
+        ss["sid"], ss["session_note"] = resolve_session(sessions, st.query_params.get("sid"),
+                                                        keys or [ss["browser_key"]], cookie_sent=bool(keys))
+        sweep_sessions(sessions, ss["sid"])
     remember_browser()
     if st.query_params.get("sid") != ss["sid"]:
         st.query_params["sid"] = ss["sid"]
@@ -57,15 +60,57 @@ def init_state() -> None:
     ss.setdefault("_retrievers", {})
 
 
+SWEEP_EVERY_S = 600  # at most one sweep of abandoned empty sessions per ten minutes per server
+_last_sweep = [0.0]
+
+
+def sweep_sessions(sessions, open_sid: str) -> None:
+    """Delete abandoned empty session folders (older than RAGFT_EMPTY_SESSION_HOURS), now and then."""
+    import time
+
+    if time.time() - _last_sweep[0] < SWEEP_EVERY_S:
+        return
+    _last_sweep[0] = time.time()
+    sweep_empty_sessions(sessions, limits().empty_session_hours * 3600, keep=[open_sid])
+
+
 def remember_browser() -> None:
-    """Store this browser's key in a cookie (when it is not there yet), and say why a link did not open."""
+    """Store this browser's key in its cookie (when it is not there yet), and say why a link did not open.
+
+    The key is ADDED to the cookie's keys (``KEY.KEY``), never written over them: two tabs of a fresh browser
+    opened at once each make a key, and the second write must not lock the first tab out of its session.
+    When the cookie does not stick (cookies blocked), the tab says so: its session lasts as long as the tab.
+    """
     ss = st.session_state
     key = ss.get("browser_key")
-    if key and st.context.cookies.get(BROWSER_COOKIE) != key:
-        st.sidebar.html(f"<script>document.cookie = '{BROWSER_COOKIE}={key}; path=/; max-age=31536000; "
-                        "SameSite=Strict';</script>", unsafe_allow_javascript=True)
+    if key and key not in browser_keys(st.context.cookies.get(BROWSER_COOKIE)):
+        st.sidebar.html(COOKIE_SCRIPT.replace("$NAME", BROWSER_COOKIE).replace("$KEY", key)
+                        .replace("$MAX", str(MAX_KEYS)).replace("$NOTE", BLOCKED_NOTE), unsafe_allow_javascript=True)
     if ss.get("session_note"):
         st.sidebar.warning(ss["session_note"], icon="🔒")
+
+
+BLOCKED_NOTE = ("Cookies are blocked for this site, so this session lasts as long as this tab: a reload or a new "
+                "tab starts afresh (your files stay on the server). Allow cookies for this site to keep it.")
+# Merge this tab's key into the cookie, check that it stuck (again a moment later: another tab may have
+# written at the same instant), and show the note in place when the browser refuses cookies.
+COOKIE_SCRIPT = """<div id="ragft-cookie-note" role="alert" style="display:none;padding:0.5rem 0.75rem;
+border-radius:0.5rem;background:#fff3cd;color:#664d03;font-size:0.875rem">🍪 $NOTE</div><script>
+(function () {
+  const pre = "$NAME=", key = "$KEY";
+  const keys = () => { const m = document.cookie.match(new RegExp("(?:^|; )" + pre + "([^;]*)"));
+                       return m ? m[1].split(".").filter(Boolean) : []; };
+  const add = () => { const ks = keys(); if (ks.includes(key)) return true;
+    document.cookie = pre + ks.concat([key]).slice(-$MAX).join(".") + "; path=/; max-age=31536000; SameSite=Strict";
+    return keys().includes(key); };
+  const ok = add();
+  setTimeout(add, 300);
+  if (!ok || !navigator.cookieEnabled) {
+    const note = document.getElementById("ragft-cookie-note");
+    if (note) note.style.display = "block";
+  }
+})();
+</script>"""
 # --- settings that survive a refresh and a restart ---------------------------------------
 
 def _settings_path() -> Path:
@@ -88,9 +133,29 @@ def restore_settings() -> None:
         for key in PLAIN_KEYS:
             if saved.get(key) is not None and key not in ss:
                 ss[key] = saved[key]
+    sent = _sent_by_browser()
     for key in WIDGET_KEYS:
-        if key not in ss and key in ss["_settings"]:
+        if key not in ss and key in ss["_settings"] and key not in sent:
             ss[key] = ss["_settings"][key]
+
+
+def _sent_by_browser() -> set[str]:
+    """Keys of the widget values the browser sent with this run, known to this server session or not.
+
+    WHY: a browser tab that reconnects (a busy server, a restart) gets a NEW server session but sends the
+    values on its screen, e.g. a question typed and submitted with Enter. Until its widget is drawn, the
+    new session cannot read that value (``key in st.session_state`` is False), and restoring the saved
+    value there would overwrite what was just typed: the lost question. Streamlit has no public API for
+    "values the browser sent", so this reads its widget state; if that ever changes, nothing is skipped.
+    """
+    try:
+        from streamlit.runtime.state.common import user_key_from_element_id
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        states = get_session_state()._state._new_widget_state.states
+        return {user_key_from_element_id(wid) for wid in states}
+    except Exception:  # noqa: BLE001 (Streamlit internals moved: fall back to restoring as before)
+        return set()
 
 
 def forget_settings(keys) -> None:
@@ -127,9 +192,15 @@ def current_corpus() -> CorpusInfo | None:
 # --- documents -------------------------------------------------------------------
 
 def save_upload(name: str, data: bytes) -> Document:
-    """Parse an upload (raising DocumentError with a plain message) and persist it in the session workspace."""
-    doc = load_bytes(name, data)
-    atomic_write_bytes(session_workspace().path("uploads", name), data)
+    """Parse an upload (raising DocumentError with a plain message) and persist it in the session workspace.
+
+    Parsed once: the cached reader is called with the stored name, so listing the uploads reuses this parse.
+    The Document's name is the stored one (``a_b-2.txt`` when ``a_b.txt`` came from another file).
+    """
+    folder = session_workspace().path("uploads")
+    stored = upload_name(folder, name, data)
+    doc = _load_cached(stored, data)  # raises before anything is stored
+    store_upload(folder, stored, name, data)
     return doc
 
 

@@ -10,6 +10,8 @@ import streamlit as st
 
 from core.errors import DocumentError
 from core.rag.documents import Document
+from core.runtime.limits import limits
+from core.runtime.workspace import safe_name
 from ui.document_views import status_rows
 from ui.state import UPLOADS, current_corpus, current_documents, delete_upload, save_upload, uploaded_documents
 
@@ -20,16 +22,29 @@ ss = st.session_state
 def _on_upload() -> None:
     """Save files that are new in the uploader (a callback, so it can switch the sidebar's corpus)."""
     saved, errors = ss.setdefault("doc_saved_files", set()), ss.setdefault("doc_upload_errors", {})
+    notes = ss.setdefault("doc_upload_notes", {})
     new = [f for f in ss.get("doc_upload") or [] if f.file_id not in saved]
     for file in new:
         saved.add(file.file_id)
         try:
-            save_upload(file.name, file.getvalue())
+            doc = save_upload(file.name, file.getvalue())
             errors.pop(file.name, None)
         except DocumentError as exc:
             errors[file.name] = str(exc)
+            continue
+        if doc.name != file.name:
+            notes[doc.name] = renamed_note(file.name, doc.name)
     if new:
         ss["corpus"] = UPLOADS
+
+
+def renamed_note(given: str, stored: str) -> str:
+    """Why an upload's file name changed: another upload holds the cleaned name, or characters were replaced."""
+    cleaned = safe_name(given)
+    if cleaned != stored:
+        return (f"“{given}” was saved as “{stored}”: another upload is already stored as “{cleaned}”, "
+                "so both files are kept.")
+    return f"“{given}” was saved as “{stored}” (characters a file name cannot hold were replaced)."
 
 
 def _use_uploads() -> None:
@@ -46,6 +61,9 @@ def documents_section() -> list[Document]:
         st.file_uploader("Text, Markdown, PDF, Word or HTML files", type=UPLOAD_TYPES, accept_multiple_files=True,
                          key="doc_upload", on_change=_on_upload,
                          help="Files stay in this session's private workspace folder until you delete them.")
+        bounds = limits()
+        st.caption(f"Limits per file: {bounds.document_chars:,} characters of text, {bounds.html_tags:,} tags in an "
+                   "HTML page (a teacher can raise them: docs/limits.md).")
         if current_corpus() is not None:
             st.button("Use my uploads as the corpus", key="doc_use_uploads", on_click=_use_uploads)
 
@@ -61,6 +79,9 @@ def documents_section() -> list[Document]:
 
     if docs or errors:
         st.dataframe(pd.DataFrame(status_rows(docs, errors)), hide_index=True, width="stretch")
+    for name, note in ss.get("doc_upload_notes", {}).items():
+        if corpus is None and any(d.name == name for d in docs):
+            st.info(note, icon="📝")
     for message in errors.values():  # each message already names its file and says what to do
         st.error(message, icon="❌")
     for doc in docs:

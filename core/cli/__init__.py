@@ -58,8 +58,15 @@ def plain(text: str | None) -> str | None:
     return text.replace("``", "") if text else text
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's own errors (a missing flag, ``-k x``) as ONE line on stderr and exit 2, like the Lab's own."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="RAG ⇄ Fine-Tune Lab command line")
+    parser = OneLineParser(prog="python -m core", description="RAG ⇄ Fine-Tune Lab command line")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"core.cli.{name}").add_parser(sub)
@@ -89,10 +96,13 @@ def quiet_libraries() -> None:
 def main(argv: list[str] | None = None) -> int:
     from core.errors import LabError
 
+    from core.cli.checks import check_args
+
     args = build_parser().parse_args(argv)
     if args.command in ("ask", "eval", "finetune", "warmup", "edit"):
         quiet_libraries()
     try:
+        check_args(args)
         return int(args.func(args) or 0)
     except LabError as exc:
         print(f"error: {exc}", file=sys.stderr)

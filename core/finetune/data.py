@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from core.rag.corpora import QAItem, parse_qa
+from core.rag.corpora import QAItem, check_row_count, parse_qa
 from core.errors import DatasetError
 from core.llm.prompting import answer_prefix, build_messages, encode, render
 
@@ -70,6 +70,8 @@ def items_from_rows(rows: Iterable[dict]) -> list[QAItem]:
     def cell(value) -> str:  # table cells may be None or NaN (empty cells in a DataFrame)
         return "" if value is None or value != value else str(value).strip()
 
+    rows = list(rows)
+    check_row_count("The table", len(rows))
     items = []
     for row in rows:
         q, a = cell(row.get("question")), cell(row.get("answer"))
@@ -97,9 +99,27 @@ def qa_example(tokenizer, question: str, answer: str, contexts: list[str] | None
     prompt, ids = render(tokenizer, messages), encode(tokenizer, messages, seq2seq)
     answer_ids = tokenizer(("" if seq2seq else answer_prefix(prompt)) + answer.strip(),
                            add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    check_example_tokens(question, len(ids) + len(answer_ids))
     if seq2seq:
         return Example(ids, answer_ids, kind)
     return Example(ids + answer_ids, [IGNORE] * len(ids) + answer_ids, kind)
+
+
+def check_example_tokens(question: str, n_tokens: int) -> None:
+    """Refuse (DatasetError) an example longer than the server's token limit, naming its row.
+
+    WHY refuse rather than cut: a cut answer teaches the model to stop mid-sentence, silently. The same rule
+    runs for the app and the CLI (both build examples here); a step's memory grows with the square of its length.
+    """
+    from core.runtime.limits import limits, raise_hint
+
+    most = limits().example_tokens
+    if n_tokens > most:
+        shown = " ".join(question.split())
+        shown = shown if len(shown) <= 60 else shown[:57] + "…"
+        raise DatasetError(f"The Q&A row “{shown}” makes a training example of {n_tokens:,} tokens; the limit is "
+                           f"{most:,} per example (a step's memory grows with the square of its length). Shorten its "
+                           f"answer or split it into several rows. {raise_hint('example_tokens')}")
 
 
 def text_examples(tokenizer, texts: Iterable[str], block: int = TEXT_BLOCK_TOKENS, seq2seq: bool = False) -> list[Example]:

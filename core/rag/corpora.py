@@ -95,6 +95,16 @@ class QAItem:
         return self.value or self.answer
 
 
+def check_row_count(name: str, n_rows: int) -> None:
+    """DatasetError when a Q&A set has more rows than the server allows (each row is tokenised, trained, asked)."""
+    from core.runtime.limits import limits, raise_hint
+
+    most = limits().qa_rows
+    if n_rows > most:
+        raise DatasetError(f"{name} has {n_rows:,} rows; the limit is {most:,} per Q&A set. "
+                           f"Keep the rows you need most. {raise_hint('qa_rows')}")
+
+
 def parse_qa(name: str, data: bytes) -> list[QAItem]:
     """Parse a Q&A file (JSONL, JSON list or CSV) with at least ``question`` and ``answer``."""
     text = data.decode("utf-8-sig", errors="replace")
@@ -114,6 +124,7 @@ def parse_qa(name: str, data: bytes) -> list[QAItem]:
         raise DatasetError(f"{name} must hold Q&A rows (objects with 'question' and 'answer'), one per line or in a list.")
     if not rows:
         raise DatasetError(f"{name} has no rows.")
+    check_row_count(name, len(rows))
     missing = {"question", "answer"} - set(rows[0])
     if missing:
         raise DatasetError(

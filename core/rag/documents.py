@@ -25,6 +25,7 @@ from core.errors import (
     NoExtractableText,
     UnsupportedType,
 )
+from core.runtime.limits import limits, raise_hint
 from core.runtime.workspace import content_hash
 
 SUPPORTED = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm")
@@ -59,11 +60,18 @@ def load_bytes(name: str, data: bytes, max_bytes: int = MAX_BYTES) -> Document:
         raise FileTooLarge(f"{name} is {_mb(len(data))}; the limit is {_mb(max_bytes)}. Split it into smaller files.")
     if not data.strip():
         raise EmptyDocument(f"{name} is empty (or holds only whitespace): there is nothing to read.")
+    bounds = limits()
+    if suffix in (".html", ".htm") and data.count(b"<") > bounds.html_tags:
+        raise FileTooLarge(f"{name} has about {data.count(b'<'):,} tags; the limit is {bounds.html_tags:,} per HTML "
+                           f"file. Split it into smaller pages. {raise_hint('html_tags')}")
     reader = _READERS[suffix]
     text, meta = reader(name, data)
     text = _normalise_newlines(text)
     if not text.strip():
         raise EmptyDocument(f"{name} contains no text once its markup is removed.")
+    if len(text) > bounds.document_chars:
+        raise FileTooLarge(f"{name} holds {len(text):,} characters of text; the limit is {bounds.document_chars:,} "
+                           f"per document. Split it into smaller files. {raise_hint('document_chars')}")
     meta = {"type": suffix.lstrip("."), "bytes": len(data), "characters": len(text), **meta}
     return Document(id=content_hash(name, text)[:12], name=Path(name).name, text=text, metadata=meta)
 
@@ -177,18 +185,29 @@ def _html_text(soup) -> str:
     >>> _html_text(BeautifulSoup("<p>The <b>Spring\\n Ride</b> leaves.</p><p>Next</p>", "html.parser"))
     'The Spring Ride leaves.\\n\\nNext'
     """
-    from bs4 import NavigableString
+    from bs4 import CData, NavigableString, Tag
 
-    for string in soup.find_all(string=True):
-        if type(string) is NavigableString and string.find_parent("pre") is None:
-            string.replace_with(re.sub(r"\s+", " ", str(string)))
-    for tag in soup.find_all(HTML_BLOCKS):  # \x01 = paragraph break, \x00 = line break (merged below)
-        mark = "\x01" if tag.name == "p" else "\x00"
-        tag.insert_before(mark)
-        tag.insert_after(mark)
-    for cell in soup.find_all(("td", "th")):
-        cell.insert_after(" ")
-    text = re.sub(r"[ \t]*[\x00\x01][\s\x00\x01]*", lambda m: "\n\n" if "\x01" in m.group() else "\n", soup.get_text())
+    # One iterative walk (no tree edits: bs4's insert_after is linear per call, so quadratic on deep nesting,
+    # and recursion would overflow on 20,000 nested <div>s). \x01 = paragraph break, \x00 = line break.
+    pieces: list[str] = []
+    todo: list = [(soup, False)]  # (node, inside <pre>), or (None, text to emit after a tag's children)
+    while todo:
+        node, state = todo.pop()
+        if node is None:
+            pieces.append(state)
+        elif isinstance(node, Tag):
+            mark = "\x01" if node.name == "p" else "\x00" if node.name in HTML_BLOCKS else ""
+            pieces.append(mark)
+            after = mark or (" " if node.name in ("td", "th") else "")
+            if after:
+                todo.append((None, after))
+            inner = state or node.name == "pre"
+            todo.extend((child, inner) for child in reversed(node.contents))
+        elif type(node) is NavigableString:
+            pieces.append(str(node) if state else re.sub(r"\s+", " ", str(node)))
+        elif type(node) is CData:
+            pieces.append(str(node))
+    text = re.sub(r"[ \t]*[\x00\x01][\s\x00\x01]*", lambda m: "\n\n" if "\x01" in m.group() else "\n", "".join(pieces))
     return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 

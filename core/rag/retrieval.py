@@ -8,6 +8,8 @@ The CLI, the pages, the evaluation and the benchmarks all go through here.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -20,7 +22,7 @@ from core.rag.documents import Document
 from core.rag.embedding import Embedder, EmbeddingCache, Progress, embed_counted, embed_texts
 from core.errors import ConfigError, EmptyCorpus, IndexError_, InvalidQuery
 from core.rag.index import MODES, RRF_K, BM25Index, DenseIndex, Hit, IndexConfig, rrf, top_ids
-from core.runtime.workspace import atomic_write_json
+from core.runtime.workspace import atomic_write_json, replace_folder
 
 MAX_QUERY_CHARS = 2000  # longer "questions" are almost always a paste by mistake
 FUSION_DEPTH = 50  # how deep each ranking goes before reciprocal-rank fusion
@@ -208,20 +210,32 @@ class Retriever:
     # --- persistence -------------------------------------------------------------
 
     def save(self, folder: Path, documents: Sequence[Document] = ()) -> Path:
-        """Save chunks, vectors, configs and the FAISS index (BM25 is rebuilt on load: it takes milliseconds)."""
+        """Save chunks, vectors, configs and the FAISS index (BM25 is rebuilt on load: it takes milliseconds).
+
+        Atomic: everything is written into a temporary folder beside ``folder`` (``index.json``, the marker of
+        a complete index, last), which then replaces ``folder`` by renames. A crash leaves the old index or
+        the new one, never files of both under a marker that claims they are whole.
+        """
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "vectors.npy", self.vectors)
-        self.dense.save(folder / "dense.faiss")
-        atomic_write_json(folder / "chunks.json", [asdict(c) for c in self.chunks])
-        atomic_write_json(folder / "documents.json", [{"id": d.id, "name": d.name, "metadata": d.metadata} for d in documents])
-        atomic_write_json(folder / "index.json", {
-            "embedder": self.embedder.name,
-            "chunk_config": self.chunk_config.to_dict(),
-            "index_config": self.index_config.to_dict(),
-            "n_chunks": len(self.chunks),
-            "stats": asdict(self.stats) if self.stats else None,
-        })  # written last: its presence marks a complete index
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+        try:
+            np.save(tmp / "vectors.npy", self.vectors)
+            self.dense.save(tmp / "dense.faiss")
+            atomic_write_json(tmp / "chunks.json", [asdict(c) for c in self.chunks])
+            atomic_write_json(tmp / "documents.json",
+                              [{"id": d.id, "name": d.name, "metadata": d.metadata} for d in documents])
+            atomic_write_json(tmp / "index.json", {
+                "embedder": self.embedder.name,
+                "chunk_config": self.chunk_config.to_dict(),
+                "index_config": self.index_config.to_dict(),
+                "n_chunks": len(self.chunks),
+                "stats": asdict(self.stats) if self.stats else None,
+            })  # written last: its presence marks a complete index
+            replace_folder(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return folder
 
     @classmethod
@@ -239,3 +253,4 @@ class Retriever:
         dense = DenseIndex.load(folder / "dense.faiss", index_config, vectors)
         return cls(chunks, vectors, embedder, ChunkConfig(**meta["chunk_config"]), index_config, dense,
                    BM25Index([c.text for c in chunks]))
+

@@ -14,7 +14,10 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import shutil
 import tempfile
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 ENV_VAR = "RAGFT_WORKSPACE"
 DEFAULT_ROOT = Path("workspace")
+MAX_STEM, MAX_SUFFIX = 120, 16  # characters: well under a file system's 255 bytes even in 3-byte scripts
 SUBDIRS = ("uploads", "embeddings", "indexes", "adapters", "runs", "corpora")
 
 
@@ -53,9 +57,46 @@ class Workspace:
 
 
 def safe_name(name: str) -> str:
-    """A file-system-safe version of a user-given name (no separators, no dot-dot)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._+-]+", "_", Path(str(name)).name).strip("._")
-    return cleaned or "unnamed"
+    """A file-system-safe version of a user-given name (no separators, no dot-dot) that keeps its data:
+    letters of any script stay, and the extension survives even when the stem is all symbols.
+
+    >>> safe_name("日本語.txt"), safe_name("a b.txt"), safe_name("../!!.md"), safe_name("..")
+    ('日本語.txt', 'a_b.txt', 'unnamed.md', 'unnamed')
+    """
+    base = unicodedata.normalize("NFC", Path(str(name)).name)
+    stem, suffix = os.path.splitext(base)
+    stem = re.sub(r"[^\w.+-]+", "_", stem).strip("._")[:MAX_STEM] or "unnamed"
+    suffix = re.sub(r"[^\w]+", "", suffix[1:])[:MAX_SUFFIX]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+NAMES_FILE = "upload-names.json"  # beside an uploads folder: stored name → the name the user gave
+
+
+def upload_name(folder: Path, name: str, data: bytes) -> str:
+    """The name an upload is stored under in ``folder``: ``safe_name(name)``, unless that file holds another upload.
+
+    The same name again (a corrected version) replaces its file; a different name that cleans to a taken
+    one (``a b.txt`` after ``a_b.txt``) gets ``-2``, ``-3`` … before its extension, so no upload's data
+    is lost. The given names are kept in ``.names.json`` beside the files.
+    """
+    folder = Path(folder)
+    names = read_json(folder.parent / NAMES_FILE, {}) or {}
+    stem, suffix = os.path.splitext(safe_name(name))
+    candidate, n = stem + suffix, 1
+    while (folder / candidate).exists() and names.get(candidate) != name and (folder / candidate).read_bytes() != data:
+        n += 1
+        candidate = f"{stem}-{n}{suffix}"
+    return candidate
+
+
+def store_upload(folder: Path, stored: str, name: str, data: bytes) -> Path:
+    """Write an upload under the name ``upload_name`` gave, and remember the name the user gave."""
+    folder = Path(folder)
+    atomic_write_bytes(folder / stored, data)
+    names = folder.parent / NAMES_FILE
+    atomic_write_json(names, {**(read_json(names, {}) or {}), stored: name})
+    return folder / stored
 
 
 def content_hash(*parts: str | bytes) -> str:
@@ -80,6 +121,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def replace_folder(new: Path, folder: Path) -> None:
+    """Put the complete folder ``new`` where ``folder`` is: the old one is renamed aside, then removed."""
+    old = None
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+        os.replace(folder, old)
+    os.replace(new, folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def atomic_write_json(path: Path, obj: Any) -> Path:
