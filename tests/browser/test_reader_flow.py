@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot, wait_idle
 from tests.browser.test_flows import ask, goto, no_errors, run_line, set_number, upload_files
 
@@ -52,7 +54,9 @@ def test_an_upload_is_read_and_learned_by_the_english_model(page, lab_url, tmp_p
     page.wait_for_timeout(1500)
     wait_idle(page)
     set_number(page, "Evaluate every (steps)", 20)
-    page.get_by_role("button", name="▶ Start training").click()
+    start_button = page.get_by_role("button", name="▶ Start training")
+    expect(start_button).to_be_enabled(timeout=180_000)  # the English model's page takes longer to settle
+    start_button.click()
     run_line(page).wait_for(timeout=60_000)
     run = run_line(page).locator("code").inner_text()
     page.locator("[data-testid='stMarkdown']").filter(has_text=run).filter(has_text="done").first.wait_for(
