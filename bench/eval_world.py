@@ -23,7 +23,8 @@ from core.rag.corpora import list_corpora, load_qa  # noqa: E402
 from core.rag.documents import load_paths  # noqa: E402
 from core.rag.embedding import EmbeddingCache, load_embedder  # noqa: E402
 from core.evaluation import evaluate, ovadia_specs  # noqa: E402
-from core.experiments import OVADIA_2023, general_items  # noqa: E402
+from core.experiments import OVADIA_2023  # noqa: E402
+from core.finetune.forgetting import general_items  # noqa: E402
 from core.rag.retrieval import Retriever  # noqa: E402
 from core.runtime.workspace import Workspace, default_root  # noqa: E402
 

@@ -9,6 +9,7 @@ Scores for one answer (``score_answer``):
 - ``faithfulness``: share of the answer's content words found in the retrieved text
   (None when there was no retrieved text); ``target_in_sources`` says whether retrieval found the fact.
 
+>>> from core.scoring import contains
 >>> contains("It opens at 8:30 AM.", "8:30 am"), exact_match("8:30 am.", "8:30 AM")
 (True, True)
 >>> faithfulness("Elmby Blooms is owned by Ada Vance.", ["Ada Vance has owned Elmby Blooms since 1990."])
@@ -33,7 +34,7 @@ from core.answering import Answer, Answerer, Decoding, SYSTEMS, check_systems
 from core.rag.corpora import QAItem
 from core.errors import Cancelled, ConfigError
 from core.failures import count_labels, label_answer
-from core.scoring import contains, exact_match, is_correct, mentions, normalise, value_pattern  # noqa: F401 (re-exported)
+from core.scoring import exact_match, is_correct, normalise
 
 STOPWORDS = frozenset("""a an the is are was were be been being am of in on at to for from by with and or but not no
 it its it's this that these those there here as into than then so do does did has have had will would can could
@@ -251,6 +252,6 @@ def rows_to_csv(rows: Sequence[dict]) -> str:
     return buffer.getvalue()
 
 
-__all__ = ["SYSTEMS", "EvalResult", "SystemSpec", "added_words", "contains", "content_words", "evaluate",
-           "exact_match", "faithfulness", "is_correct", "mentions", "question_variants", "rows_to_csv", "score_answer", "similarities",
+__all__ = ["SYSTEMS", "EvalResult", "SystemSpec", "added_words", "content_words", "evaluate",
+           "faithfulness", "question_variants", "rows_to_csv", "score_answer", "similarities",
            "specs_for", "summarise"]

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from core.rag.corpora import list_corpora, load_qa
-from core.rag.retrieval_metrics import normalise
+from core.scoring import normalise
 from tests.helpers import FLOWER, cli, in_process
 
 

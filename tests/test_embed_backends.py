@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.rag import embed_backends
-from core.rag.embed_backends import compare_backends
+from core.rag.retrieval_metrics import compare_backends
 from core.cli import main
 from core.rag.embedding import EmbeddingCache, embed_texts, load_embedder, prepare_backends, resolve_embedder_path
 from tests.conftest import ROOT

@@ -13,7 +13,7 @@ from core.errors import ConfigError, DatasetError
 from core.experiments import (
     edit_fact, finetune_seconds, forgetting_check, general_items, knowledge_update,
 )
-from core.evaluation import mentions
+from core.scoring import mentions
 from tests.helpers import save_untrained_adapter, trained_adapter
 
 @pytest.fixture(scope="session")

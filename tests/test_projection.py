@@ -58,7 +58,7 @@ def test_transform_puts_a_chunk_near_its_own_point(method):
 
 def test_umap_kernels_are_kept_on_disk_for_the_next_process():
     """umap-learn compiles most kernels without numba's file cache; the Lab switches it on (one fit has run)."""
-    from core.runtime.warmup import keep_umap_kernels
+    from core.runtime.libraries import keep_umap_kernels
 
     kept = {path.name.split("-")[0] for path in Path(os.environ["NUMBA_CACHE_DIR"]).glob("umap_*/*.nbi")}
     assert {"umap_.smooth_knn_dist", "layouts._optimize_layout_euclidean_single_epoch"} <= kept, kept

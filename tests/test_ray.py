@@ -20,7 +20,8 @@ import pytest
 from core.finetune import FinetuneConfig, submit_training, training_job
 from core.rag.corpora import load_qa
 from core.room import room_snapshot
-from core.runtime.executor import LocalExecutor, executor_for
+from core.runtime.executor import LocalExecutor
+from core.runtime.jobs import executor_for
 from core.runtime.jobs import Job, JobQueue, status_from_disk
 
 ray = pytest.importorskip("ray")

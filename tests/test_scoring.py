@@ -71,7 +71,7 @@ def test_the_rule_is_one_function_wherever_it_is_imported():
     for module in (core.evaluation, core.finetune.evaluate, core.experiments, core.lm.evaluate, core.llm.editing,
                    core.llm.confidence):
         assert module.is_correct is scoring.is_correct, module.__name__
-    assert core.rag.retrieval_metrics.is_relevant is scoring.is_relevant and core.evaluation.mentions is scoring.mentions
+    assert core.rag.retrieval_metrics.is_relevant is scoring.is_relevant
 
 
 def test_training_curve_scores_generated_answers_by_the_rule(monkeypatch):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.cli import main
-from core.runtime.warmup import numba_cache_dir, set_numba_cache, warm_up
+from core.runtime.libraries import numba_cache_dir, set_numba_cache
+from core.warmup import warm_up
 
 
 def test_numba_cache_goes_to_the_workspace_unless_chosen(tmp_path, monkeypatch):

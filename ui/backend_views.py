@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from core.rag.corpora import load_qa
-from core.rag.embed_backends import BACKENDS, compare_backends
+from core.rag.embed_backends import BACKENDS
+from core.rag.retrieval_metrics import compare_backends
 from ui.progress import cost_note, progress_bar
 from ui.resources import get_embedder
 

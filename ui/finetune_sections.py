@@ -20,8 +20,9 @@ from core.finetune import (
     submit_training,
 )
 from core.finetune.data import items_from_rows, read_qa_upload
-from core.experiments import general_items
-from core.finetune.evaluate import greedy_answers, is_correct
+from core.finetune.forgetting import general_items
+from core.finetune.evaluate import greedy_answers
+from core.scoring import is_correct
 from core.finetune.presets import calibrate
 from core.finetune.data import build_data
 from core.llm.prompting import build_messages

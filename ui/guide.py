@@ -121,7 +121,7 @@ def render_glossary() -> None:
 
 def render_warmup() -> None:
     """The teacher's warm-up: models into this server's caches, samples embedded, UMAP compiled, speed measured."""
-    from core.runtime.warmup import warm_up
+    from core.warmup import warm_up
     from ui.resources import get_embedder, get_generator, get_workspace
 
     with st.expander(f"🔥 Before a class: warm up this server ({cost_note('warm-up')})"):

@@ -19,12 +19,12 @@ from typing import Callable, Iterator
 import streamlit as st
 
 from core.runtime.timings import TIMINGS_FILE, Timings, about, expectation, progress_words
-from ui.resources import get_workspace
+from core.runtime.workspace import default_root
 
 
 def timings() -> Timings:
     """This server's measurements (in its workspace, so a restart keeps them)."""
-    return Timings(get_workspace().root / TIMINGS_FILE)
+    return Timings(default_root().resolve() / TIMINGS_FILE)  # the server's workspace, as ui.resources opens it
 
 
 def cost_note(op: str, items: int = 1) -> str:

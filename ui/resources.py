@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.rag.embedding import EmbeddingCache, load_embedder
 from core.runtime.workspace import Workspace, default_root
+from ui.progress import waiting
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the embedding model (on a machine not warmed up, it is first "
@@ -52,8 +53,6 @@ def get_generator(name: str | None = None):
     has let it go to make room for the next one.
     """
     from core.llm.generation import is_loaded, load_generator
-    from ui.progress import waiting  # ui.progress reads the workspace from this module
-
     if is_loaded(name):
         return load_generator(name)
     fetch_with_progress(name)

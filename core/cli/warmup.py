@@ -34,7 +34,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from core.rag.corpora import list_corpora
     from core.errors import ConfigError
-    from core.runtime.warmup import warm_up
+    from core.warmup import warm_up
 
     known = {c.name for c in list_corpora()}
     unknown = sorted(set(args.corpus or ()) - known)

@@ -451,7 +451,7 @@ def submit_training(owner: str | Path, adapters_dir: str | Path, gen, items: Seq
     the forgetting check's general questions for this model. Returns (job id, run folder).
     """
     from core.runtime import jobs
-    from core.experiments import general_items
+    from core.finetune.forgetting import general_items
 
     label = label or run_label(config)
     run_dir = new_run_dir(adapters_dir, label)

@@ -17,7 +17,7 @@ import torch
 
 from core.rag.corpora import QAItem
 from core.finetune.data import FinetuneData, collate, micro_batches
-from core.scoring import is_correct  # noqa: F401 (re-exported for the pages and bench)
+from core.scoring import is_correct
 from core.llm.prompting import build_messages, encode
 
 GEN_BATCH = 32  # prompts per generate() call

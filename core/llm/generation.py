@@ -31,7 +31,7 @@ from core.errors import ConfigError, ModelUnavailable
 from core.llm.profiles import ModelProfile, builtin_folder, builtin_name, load_profile
 from core.runtime.memory import release_memory
 from core.runtime.threads import SMALL_MODEL_PARAMS, few_core_threads, torch_threads
-from core.runtime.warmup import import_model_libraries
+from core.runtime.libraries import import_model_libraries
 
 BUILTIN_NAME = "lab-tiny-lm"  # what load_generator() loads when no model is named
 BUILTIN_PATH = Path(__file__).resolve().parents[2] / "models" / BUILTIN_NAME

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.rag.chunking import TokenCounter
 from core.errors import Cancelled, ModelUnavailable
-from core.runtime.warmup import import_model_libraries
+from core.runtime.libraries import import_model_libraries
 from core.runtime.workspace import atomic_write_bytes, content_hash
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"

@@ -88,7 +88,7 @@ def _fit_pca(vectors: np.ndarray, dims: int, seed: int) -> Projection:
 
 
 def _fit_umap(vectors: np.ndarray, dims: int, seed: int) -> Projection:
-    from core.runtime.warmup import keep_umap_kernels, set_numba_cache
+    from core.runtime.libraries import keep_umap_kernels, set_numba_cache
     from core.runtime.workspace import default_root
 
     set_numba_cache(default_root())  # numba's compiled code persists in the workspace (``python -m core warmup``)

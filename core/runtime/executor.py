@@ -1,24 +1,27 @@
 """Where a job runs: in this process (the embedded default) or on a Ray cluster, chosen once per process.
 
-The job owner (``core.runtime.jobs``) hands every job to an executor; pages and the CLI never
-know which. ``$RAGFT_RAY_ADDRESS`` (or the CLI's ``--ray ADDRESS``) names a Ray cluster's GCS
-address (``host:port``, as ``ray start --head`` prints it). A cluster that cannot be reached at
-start is said in one line and jobs run locally: a laptop never needs Ray.
-
->>> executor_for(None).name
-'local'
->>> executor_for("127.0.0.1:1", say=lambda line: None).name       # nothing listens there
-'local'
+The job owner (``core.runtime.jobs``) hands every job to an executor and chooses which one
+(``jobs.executor_for``); pages and the CLI never know which. This module holds what both sides of
+that hand-over share: the context a job's work gets, the errors, and the local executor.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from typing import Callable
 
-ADDRESS_ENV = "RAGFT_RAY_ADDRESS"
+class WorkerLost(Exception):
+    """The process running a job went away mid-run (a Ray worker killed, a node lost): retry it."""
+
+
+@dataclass
+class JobContext:
+    """What a job's ``work`` function gets: a stop flag to check each step and a way to report progress."""
+
+    should_stop: Callable[[], bool]
+    report: Callable[[dict], None]
+    started: Callable[[dict], None] = lambda where: None  # the executor says where it runs: runner, worker_pid
 
 
 class ClusterUnreachable(Exception):
@@ -40,27 +43,3 @@ class LocalExecutor:
     def cluster(self) -> None:
         """No cluster: the room view shows this machine only."""
         return None
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-def executor_for(address: str | None, say: Callable[[str], None] = _say):
-    """A ``RayExecutor`` connected to ``address``, or a ``LocalExecutor`` (with one line said when it fell back)."""
-    address = (address or "").strip()
-    if not address:
-        return LocalExecutor()
-    try:
-        from core.runtime.ray_executor import RayExecutor
-
-        return RayExecutor.connect(address)
-    except ClusterUnreachable as exc:
-        line = f"The Ray cluster at {address} cannot be reached ({exc}); jobs run locally in this process."
-        say(line)
-        return LocalExecutor(notice=line)
-
-
-def default_executor():
-    """The executor ``$RAGFT_RAY_ADDRESS`` asks for (local when unset or unreachable)."""
-    return executor_for(os.environ.get(ADDRESS_ENV))

@@ -26,6 +26,8 @@ JobStatus(id='…', state='running', position=None, metrics={'step': 12, 'loss':
 from __future__ import annotations
 
 import fcntl
+import os
+import sys
 import threading
 import time
 import traceback
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Callable
 
 from core.errors import Cancelled
+from core.runtime.executor import ClusterUnreachable, JobContext, LocalExecutor, WorkerLost
 from core.runtime.memory import release_memory
 from core.runtime.workspace import atomic_write_json, read_json, update_json
 
@@ -44,19 +47,6 @@ FINAL = ("done", "failed", "stopped")
 RETRYABLE = ("interrupted", "failed")
 LANES = ("train", "eval")
 LOCK_FILE = ".job.lock"
-
-
-class WorkerLost(Exception):
-    """The process running a job went away mid-run (a Ray worker killed, a node lost): retry it."""
-
-
-@dataclass
-class JobContext:
-    """What a job's ``work`` function gets: a stop flag to check each step and a way to report progress."""
-
-    should_stop: Callable[[], bool]
-    report: Callable[[dict], None]
-    started: Callable[[dict], None] = lambda where: None  # the executor says where it runs: runner, worker_pid
 
 
 @dataclass
@@ -109,10 +99,8 @@ class JobQueue:
 
     @property
     def executor(self):
-        """Where jobs run: ``LocalExecutor`` or ``RayExecutor`` (``core.runtime.executor.default_executor``)."""
+        """Where jobs run: ``LocalExecutor`` or ``RayExecutor`` (``default_executor`` below)."""
         if self._executor is None:
-            from core.runtime.executor import default_executor
-
             self._executor = default_executor()
         return self._executor
 
@@ -340,3 +328,40 @@ def task_job(owner: str, label: str, fn: Callable[[Callable[[int, int], None], C
         return fn(lambda done, total: ctx.report({"done": done, "total": total}), ctx.should_stop)
 
     return Job(owner=str(owner), run_dir=None, work=work, label=label, lane=lane)
+
+
+# --- where jobs run ---------------------------------------------------------------------------------------
+# ``$RAGFT_RAY_ADDRESS`` (or the CLI's ``--ray ADDRESS``) names a Ray cluster's GCS address (``host:port``, as
+# ``ray start --head`` prints it). A cluster that cannot be reached at start is said in one line and jobs run
+# locally: a laptop never needs Ray.
+ADDRESS_ENV = "RAGFT_RAY_ADDRESS"
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def executor_for(address: str | None, say: Callable[[str], None] = _say):
+    """A ``RayExecutor`` connected to ``address``, or a ``LocalExecutor`` (with one line said when it fell back).
+
+    >>> executor_for(None).name
+    'local'
+    >>> executor_for("127.0.0.1:1", say=lambda line: None).name       # nothing listens there
+    'local'
+    """
+    address = (address or "").strip()
+    if not address:
+        return LocalExecutor()
+    try:
+        from core.runtime.ray_executor import RayExecutor  # only when a cluster is asked for: Ray is optional
+
+        return RayExecutor.connect(address)
+    except ClusterUnreachable as exc:
+        line = f"The Ray cluster at {address} cannot be reached ({exc}); jobs run locally in this process."
+        say(line)
+        return LocalExecutor(notice=line)
+
+
+def default_executor():
+    """The executor ``$RAGFT_RAY_ADDRESS`` asks for (local when unset or unreachable)."""
+    return executor_for(os.environ.get(ADDRESS_ENV))

@@ -30,8 +30,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from core.runtime.executor import ClusterUnreachable
-from core.runtime.jobs import JobContext, WorkerLost
+from core.runtime.executor import ClusterUnreachable, JobContext, WorkerLost
 from core.runtime.workspace import atomic_write_bytes, atomic_write_json, default_root, read_json, update_json
 
 POLL_S = 0.5  # seconds between progress polls of a running job
