@@ -49,12 +49,15 @@ class Decoding:
     top_k: int = 0  # 0 = no top-k cut
     top_p: float = 1.0  # 1 = no nucleus cut
     copy: bool | None = None  # copy decoding (core.llm.copying): None = the model's default, on for the English reader
+    copy_unit: str | None = None  # "sentence" or "span" (any words): None = the model's (core.llm.reading)
 
     def __post_init__(self) -> None:
         check_numbers(whole={"max_new_tokens": self.max_new_tokens, "top_k": self.top_k},
                       real={"temperature": self.temperature, "top_p": self.top_p})
         if self.copy not in (None, True, False):
             raise ConfigError(f"copy must be true, false or unset (got {self.copy!r})")
+        if self.copy_unit not in (None, "sentence", "span"):
+            raise ConfigError(f"copy_unit must be sentence, span or unset (got {self.copy_unit!r})")
         if not 1 <= self.max_new_tokens <= 512:
             raise ConfigError(f"max_new_tokens must be between 1 and 512 (got {self.max_new_tokens})")
         if not 0 <= self.temperature <= 5:
@@ -170,8 +173,11 @@ def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]
 
 def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[str]:
     """Drop the lowest-ranked passages until the prompt is at most ``budget`` tokens (keeps at least one):
-    ``core.llm.prompting.fit_chunks``, the rule the Prompt page shows."""
-    return fit_chunks(gen.tokenizer, question, list(contexts), budget, seq2seq=bool(getattr(gen, "is_seq2seq", False)))
+    ``core.llm.prompting.fit_chunks``, the rule the Prompt page shows, in ``gen``'s prompt layout."""
+    from core.llm.reading import prompt_style
+
+    return fit_chunks(gen.tokenizer, question, list(contexts), budget, seq2seq=bool(getattr(gen, "is_seq2seq", False)),
+                      style=prompt_style(gen))
 
 
 def rag_contexts(gen, question: str, chunks: list[str], budget: int, embedder, focus_n: int):
@@ -219,12 +225,15 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
         raise ConfigError("The long-context system needs documents: the corpus is empty.")
     sizes = document_tokens(gen.tokenizer, [d.text for d in docs])
     passages, kept = [], []  # the passages, and each one's tokens
-    used = count_tokens(gen, build_messages(question, ["x"]))  # the frame: instruction, question, template
+    from core.llm.reading import prompt_style
+
+    style = prompt_style(gen)
+    used = count_tokens(gen, build_messages(question, ["x"], style=style))  # the frame: instruction, question, template
     for doc, size in zip(docs, sizes):
         text = doc.text.strip()
         if used + size + 8 > budget:  # does not fit whole (8: the passage's number and separators)
             text = _cut_to_tokens(gen, text, budget - used - 8)
-            while text and count_tokens(gen, build_messages(question, [*passages, text])) > budget:
+            while text and count_tokens(gen, build_messages(question, [*passages, text], style=style)) > budget:
                 text = text[: int(len(text) * 0.9)]
             if not text.strip():
                 break
@@ -234,7 +243,7 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
         used += size + 8
         if text != doc.text.strip():
             break
-    while passages and count_tokens(gen, build_messages(question, passages)) > budget:  # joins can merge tokens
+    while passages and count_tokens(gen, build_messages(question, passages, style=style)) > budget:  # joins merge
         last = passages[-1][: int(len(passages[-1]) * 0.9)]
         passages.pop(), kept.pop()
         if last.strip():
@@ -294,12 +303,18 @@ HUB_K = 3
 
 
 def default_k(gen) -> int:
-    """Chunks per RAG prompt: 1 for the built-in tiny model, 3 for real models.
+    """Chunks per RAG prompt: the model's reading settings' ``k`` when set, else 1 for the built-in tiny model,
+    3 for real models.
 
     The tiny model's accuracy falls fast with every extra passage (it copies a value from a
     distractor about a similar entity; see its MODEL_CARD), while the retriever's top chunk
     already holds the answer on the world corpora (hit@1 ≈ 1.0). Real models read 3 fine.
     """
+    from core.llm.reading import reading_of
+
+    reading = reading_of(gen)
+    if reading and reading.k:
+        return reading.k
     return BUILTIN_K if getattr(gen, "is_builtin", False) else HUB_K
 
 
@@ -310,15 +325,30 @@ def reads_by_copying(gen) -> bool:
     and, among a chunk's ten sentences, often starts in the wrong one (its MODEL_CARD has the numbers).
     """
     from core.llm.builtin_models import is_reader
+    from core.llm.reading import reading_of
 
-    return is_reader(getattr(gen, "model", None))
+    reading = reading_of(gen)
+    return reading.copy if reading else is_reader(getattr(gen, "model", None))
+
+
+def copy_unit_of(gen, decoding: Decoding) -> str:
+    """What a copy may start and end on: the decoding's choice, else the model's reading settings, else sentences."""
+    from core.llm.reading import reading_of
+
+    reading = reading_of(gen)
+    return decoding.copy_unit or (reading.copy_unit if reading else "sentence")
 
 
 def default_focus(gen) -> int:
     """Sentences kept by sentence focus: ``core.rag.focus.READER_FOCUS`` for the English reader, 0 (off) otherwise."""
+    from core.llm.builtin_models import is_reader
+    from core.llm.reading import reading_of
     from core.rag.focus import READER_FOCUS
 
-    return READER_FOCUS if reads_by_copying(gen) else 0
+    reading = reading_of(gen)
+    if reading:
+        return reading.focus
+    return READER_FOCUS if is_reader(getattr(gen, "model", None)) else 0
 
 
 @dataclass(frozen=True)
@@ -396,7 +426,10 @@ class Answerer:
             sources = [chunk_source(h) for h in hits[:kept]]
         elif USES_ADAPTER[system] and self.training is not None:
             sources = self.training.nearest(question)
-        return SystemInput(gen, build_messages(question, contexts), sources, dropped, share, list(contexts or []),
+        from core.llm.reading import prompt_style
+
+        return SystemInput(gen, build_messages(question, contexts, style=prompt_style(gen)), sources, dropped, share,
+                           list(contexts or []),
                            focused)
 
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
@@ -410,7 +443,7 @@ class Answerer:
         copy = reads_by_copying(gen) if decoding.copy is None else decoding.copy
         out = generate(gen, given.messages, max_new_tokens=decoding.max_new_tokens,
                        temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token,
-                       copy_from=given.passages if copy else None)
+                       copy_from=given.passages if copy else None, copy_unit=copy_unit_of(gen, decoding))
         kept = [r["text"] for r in given.focused.sentences if r["kept"]] if given.focused else None
         return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
                       time.perf_counter() - t0, {**decoding.to_dict(), **out.settings, "focus": self.focus if kept else 0},

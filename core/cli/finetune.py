@@ -6,12 +6,13 @@ JSON (``--json``): ``{"final_train_loss", "final_eval_loss", "facts_recalled", "
 ``adapter_model.safetensors``, ``adapter_config.json`` and ``metrics.json``.
 
 Settings start from the model's preset (``--preset auto``: the built-in model's live
-defaults, or "quick" for a real model; see ``core.finetune.presets``); each flag given
+defaults, or "facts" for a real causal LM; see ``core.finetune.presets``); each flag given
 overrides its value. Settings the chosen model cannot use exit with status 2 and one line.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -45,8 +46,15 @@ def add_parser(sub) -> None:
     parser.add_argument("--stop-at-recall", type=float, help="stop once facts recalled reaches this (0 = off)")
     parser.add_argument("--gradient-checkpointing", action="store_true", default=None,
                         help="recompute activations in the backward pass (less memory, slower)")
-    parser.add_argument("--preset", choices=("auto", "live", "quick", "thorough"), default="auto",
-                        help="starting settings: auto = live for the built-in model, quick for a real one")
+    parser.add_argument("--upper-layers", type=float, help="share of the blocks, from the top, that get adapters "
+                        "(1 = all; 0.5 = the upper half, the lower half stays frozen)")
+    parser.add_argument("--loss-on", choices=("answer", "all"), help="learn the answer tokens only, or the prompt too")
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                        help="bfloat16 autocast in training steps (evaluations stay fp32)")
+    parser.add_argument("--threads", type=int, help="torch threads while training (0 = 1 on 2-core machines)")
+    parser.add_argument("--preset", default="auto", metavar="NAME",
+                        help="starting settings: auto = the model's default (live for the built-in model, facts for "
+                             "a real causal LM); also quick, thorough")
     parser.add_argument("--model", default=None, help="generator name or path (default: the built-in tiny LM)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(func=run)
@@ -54,7 +62,7 @@ def add_parser(sub) -> None:
 
 CONFIG_FLAGS = ("method", "rank", "alpha", "target_modules", "learning_rate", "epochs", "max_steps", "batch_size",
                 "seed", "data", "paraphrases", "open_book_mix", "eval_every", "val_fraction", "micro_batch_size",
-                "max_facts", "stop_at_recall", "gradient_checkpointing")
+                "max_facts", "stop_at_recall", "gradient_checkpointing", "upper_layers", "loss_on", "bf16", "threads")
 
 
 def config_overrides(args) -> dict:

@@ -56,6 +56,7 @@ class Generator:
     n_params: int
     context_window: int
     is_seq2seq: bool = False  # an encoder-decoder (T5): the prompt is the encoder's input
+    reading: object | None = None  # core.llm.reading.Reading from the model's profile (None: the Lab's rules)
 
 
 def is_seq2seq(model) -> bool:
