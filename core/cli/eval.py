@@ -35,9 +35,36 @@ def add_answer_args(parser) -> None:
     parser.add_argument("--focus", type=int, default=None, metavar="N",
                         help="sentence focus: keep the N sentences of the retrieved chunks that best match the question "
                              "(0 = off; default 2 for the built-in English reader, off for other models)")
+    parser.add_argument("--reading", default=None, metavar="JSON",
+                        help="the model's reading settings as JSON or a .json file (k, focus, copy, copy_unit, prompt: "
+                             "{context_in, question}), over its profile's; see docs/english-model.md")
+    parser.add_argument("--int8", action="store_true",
+                        help="int8 dynamic quantization of the model's linear layers (faster on CPU, slightly less exact)")
     parser.add_argument("--copy", action=argparse.BooleanOptionalAction, default=None,
                         help="copy decoding: answers are copied sentences of the passages (default on for the built-in "
                              "English reader, off for other models)")
+
+
+def reading_from(args):
+    """``--reading`` (inline JSON or a file) as a ``core.llm.reading.Reading``, or None; ConfigError when bad."""
+    import json
+
+    from core.errors import ConfigError
+    from core.llm.reading import Reading
+
+    text = getattr(args, "reading", None)
+    if not text:
+        return None
+    try:
+        data = json.loads(Path(text).read_text() if text.strip().endswith(".json") else text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--reading must be JSON or a readable .json file ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError("--reading must be a JSON object such as {\"k\": 1, \"prompt\": {\"context_in\": \"user\"}}")
+    try:
+        return Reading.from_dict(data)
+    except TypeError as exc:
+        raise ConfigError(f"--reading: {exc}") from exc
 
 
 def decoding_from(args):
@@ -47,6 +74,7 @@ def decoding_from(args):
 
     if getattr(args, "focus", None) is not None:
         check_focus(args.focus)
+    reading_from(args)
 
     return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p, getattr(args, "copy", None))
 
@@ -86,6 +114,15 @@ def answerer_from(args, training_fallback=()):
     warn_if_unreadable(args)
     retriever, docs = build_retriever(args)
     base = load_generator(args.model or default_model(args.docs))
+    if getattr(args, "int8", False):
+        from core.llm.quantize import int8_generator
+
+        base = int8_generator(base)
+    reading = reading_from(args)
+    if reading is not None:
+        import dataclasses
+
+        base = dataclasses.replace(base, reading=reading)
     adapter, training = None, None
     if args.adapter:
         from core.finetune import load_adapter
