@@ -33,6 +33,7 @@ CHANGES = {  # name → settings changed from the facts preset
     "upper quarter": {"upper_layers": 0.25},
     "2 threads": {"threads": 2},
     "bf16 autocast": {"bf16": True},
+    "fp32 steps (no autocast)": {"bf16": False},
     "micro-batches of 5 (length-bucketed)": {"micro_batch_size": 5},
     "q/v only at rank 4 (the quick shape)": {"rank": 4, "alpha": 8.0, "target_modules": ("q_proj", "v_proj")},
     "lr 2e-3": {"learning_rate": 2e-3},

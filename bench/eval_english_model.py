@@ -38,7 +38,11 @@ VARIANTS = {
     "user-brief-copy-span-k1": {"k": 1, "copy": True, "copy_unit": "span",
                                 "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-copy-sentence-k1": {"k": 1, "copy": True, "prompt": {"context_in": "user", "question": BRIEF}},
+    "user-brief-focus1-k1": {"k": 1, "focus": 1, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-focus2-k1": {"k": 1, "focus": 2, "prompt": {"context_in": "user", "question": BRIEF}},
+    "user-brief-focus2-k2": {"k": 2, "focus": 2, "prompt": {"context_in": "user", "question": BRIEF}},
+    "user-brief-copy-sentence-focus1-k1": {"k": 1, "focus": 1, "copy": True,
+                                           "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-focus3-k1": {"k": 1, "focus": 3, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-copy-span-focus3-k1": {"k": 1, "focus": 3, "copy": True, "copy_unit": "span",
                                        "prompt": {"context_in": "user", "question": BRIEF}},
@@ -101,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
         for variant in args.variants:
             cell = score(gen, embedder, SETS[name], VARIANTS[variant])
             out["variants"].setdefault(variant, {})[name] = cell
+            wrong = [f"{r['q'][:40]} -> {r['answer'][:60]!r}" for r in cell["rag_examples"] if not r["ok"]]
+            print(f"{name:<8} {variant:<34} wrong: {wrong}", file=sys.stderr, flush=True)
             print(f"{name:<8} {variant:<34} RAG {cell['rag']:.3f} ({cell['rag_correct']}/{cell['n']}) "
                   f"{cell['rag_latency_s']:.2f} s/answer  load {open('/proc/loadavg').read().split()[0]}", flush=True)
     out["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]

@@ -183,3 +183,12 @@ def test_the_facts_preset_teaches_the_real_model_five_facts(tmp_path):
     adapter = load_adapter(gen, tmp_path / "A")
     answers = [generate(adapter, build_messages(it.question, None), max_new_tokens=24).text for it in items]
     assert all(is_correct(a, it) for a, it in zip(answers, items)), answers
+
+
+def test_the_recall_ceiling_is_what_the_reference_answers_themselves_score(llama):
+    from core.finetune import recall_ceiling
+
+    items = ITEMS + [QAItem("On which day are viewing nights?", "Viewing nights are held on Fridays.", "Friday")]
+    config = FinetuneConfig(val_fraction=0.0, open_book_mix=0.0, max_eval_questions=32)
+    assert recall_ceiling(build_data(llama.tokenizer, items, config), config) == 0.75  # "Fridays" is not "Friday"
+    assert recall_ceiling(build_data(llama.tokenizer, ITEMS, config), config) == 1.0

@@ -353,6 +353,21 @@ def train(
                       on_eval, should_stop)
 
 
+def recall_ceiling(data, config: FinetuneConfig) -> float:
+    """The facts recalled a perfect student would score: the share of evaluated facts whose own reference
+    answer passes the Lab's rule (``core.scoring.is_correct``).
+
+    WHY: a reference answer can miss its value as a whole word ("held on Fridays" for "Friday"); an
+    adapter that learned every answer word for word then tops out below 1, and an early stop at 1.0
+    would never fire. Stopping at the ceiling ends the run when every fact is learned as written.
+    """
+    from core.finetune.evaluate import eval_groups
+    from core.scoring import is_correct
+
+    rows = eval_groups(data, config)["facts_recalled"]
+    return round(sum(is_correct(it.answer, it) for it, _, _ in rows) / len(rows), 4) if rows else 1.0
+
+
 def training_threads() -> int:
     """Threads for LoRA training: 1 on machines with ≤ 2 cores (see ``core.runtime.threads``)."""
     return few_core_threads()
@@ -371,6 +386,8 @@ def _train(model, report: ParamReport, tokenizer, data, config, out_dir, base_na
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
     plan = batch_plan(len(data.train), config)
 
+    ceiling = recall_ceiling(data, config)
+
     def do_eval(step: int) -> None:
         t = time.perf_counter()
         row = {"step": step, "train_seconds": round(run.train_seconds, 3),
@@ -379,8 +396,10 @@ def _train(model, report: ParamReport, tokenizer, data, config, out_dir, base_na
         run.evals.append(row)
         if run.seconds_to_80 is None and (row.get("facts_recalled") or 0) >= 0.8:
             run.seconds_to_80 = round(run.train_seconds, 2)
-        if config.stop_at_recall and step and (row.get("facts_recalled") or 0) >= config.stop_at_recall:
-            run.message = f"stopped early at step {step}: facts recalled reached {config.stop_at_recall:g}"
+        goal = min(config.stop_at_recall, ceiling)
+        if config.stop_at_recall and step and (row.get("facts_recalled") or 0) >= goal:
+            run.message = f"stopped early at step {step}: facts recalled reached {goal:g}" + (
+                "" if goal == config.stop_at_recall else f" (all the reference answers themselves score: {ceiling:g})")
         run.write()
         if on_eval:
             on_eval(row)

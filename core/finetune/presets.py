@@ -63,9 +63,9 @@ FACTS = {
     "why": "Every attention and MLP projection of the upper half of the blocks at rank 16, answer-only loss, "
            "full-batch steps, stops as soon as every training fact is recalled.",
     "config": {"rank": 16, "alpha": 32.0, "target_modules": "all", "upper_layers": 0.5, "learning_rate": 3e-3,
-               "max_steps": 30, "batch_size": 32, "micro_batch_size": 0, "eval_every": 5, "max_eval_questions": 32,
+               "max_steps": 20, "batch_size": 32, "micro_batch_size": 0, "eval_every": 5, "max_eval_questions": 32,
                "max_new_tokens": 32, "val_fraction": 0.0, "open_book_mix": 0.0, "stop_at_recall": 1.0,
-               "loss_on": "answer", "bf16": False, "threads": 0},
+               "loss_on": "answer", "bf16": True, "threads": 0},
 }
 TARGET_ALIASES = {"all": all_targets, "attention": attention_targets}  # a preset's target_modules by role
 
