@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RECOMMENDED = {"k": 1, "prompt": {"context_in": "user", "question": "{question} Answer briefly."}}
+RECOMMENDED = {"k": 2, "focus": 2, "prompt": {"context_in": "user", "question": "{question} Answer briefly."}}
 
 
 def rag_prompt(gen, embedder, question: str, reading: dict) -> list[dict]:

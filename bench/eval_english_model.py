@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 SETS = {"english": ROOT / "sample_data" / "heldout_english", "prose": ROOT / "sample_data" / "heldout_prose"}
 BRIEF = "{question} Answer briefly."
+TEXT = "You are a helpful assistant. Answer the question with the words of the text you are given."
 ABOVE = "According to the text above: {question} Answer briefly."
 # name → reading settings (a profile's "reading" entry); the first is the Lab's layout before this work
 VARIANTS = {
@@ -34,6 +35,10 @@ VARIANTS = {
     "user-above-k1": {"k": 1, "prompt": {"context_in": "user", "question": ABOVE}},
     "user-brief-k2": {"k": 2, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-k3": {"k": 3, "prompt": {"context_in": "user", "question": BRIEF}},
+    "user-brief-own-instruction-k1": {"k": 1, "prompt": {"context_in": "user", "question": BRIEF, "instruction": TEXT}},
+    "user-brief-question-first-k1": {"k": 1, "prompt": {"context_in": "user", "question": BRIEF, "question_first": True}},
+    "user-brief-question-first-own-instruction-k1": {
+        "k": 1, "prompt": {"context_in": "user", "question": BRIEF, "question_first": True, "instruction": TEXT}},
     "system-copy-sentence-focus2-k1": {"k": 1, "focus": 2, "copy": True},
     "user-brief-copy-span-k1": {"k": 1, "copy": True, "copy_unit": "span",
                                 "prompt": {"context_in": "user", "question": BRIEF}},
@@ -41,6 +46,8 @@ VARIANTS = {
     "user-brief-focus1-k1": {"k": 1, "focus": 1, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-focus2-k1": {"k": 1, "focus": 2, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-focus2-k2": {"k": 2, "focus": 2, "prompt": {"context_in": "user", "question": BRIEF}},
+    "user-brief-focus3-k2": {"k": 2, "focus": 3, "prompt": {"context_in": "user", "question": BRIEF}},
+    "user-brief-focus3-k3": {"k": 3, "focus": 3, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-copy-sentence-focus1-k1": {"k": 1, "focus": 1, "copy": True,
                                            "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-focus3-k1": {"k": 1, "focus": 3, "prompt": {"context_in": "user", "question": BRIEF}},

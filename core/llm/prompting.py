@@ -51,6 +51,8 @@ class PromptStyle:
 
     context_in: str = "system"  # "system": instruction + passages in the system message; "user": in the user turn
     question: str = "{question}"  # how the question is asked after the passages, e.g. "{question} Answer briefly."
+    question_first: bool = False  # also ask the question before the passages (the model reads them knowing what to find)
+    instruction: str = ""  # the RAG system instruction; "" = the Lab's (DEFAULT_SYSTEM_RAG)
 
     def __post_init__(self) -> None:
         from core.errors import ConfigError
@@ -82,7 +84,10 @@ def build_messages(question: str, contexts: list[str] | None, system: str | None
     if not contexts:
         return [{"role": "system", "content": (system or DEFAULT_SYSTEM_BASE).strip()},
                 {"role": "user", "content": question.strip()}]
-    instruction, passages = (system or DEFAULT_SYSTEM_RAG).strip(), f"Context:\n{format_context(contexts)}"
+    instruction = (system or style.instruction or DEFAULT_SYSTEM_RAG).strip()
+    passages = f"Context:\n{format_context(contexts)}"
+    if style.question_first:
+        passages = f"Question: {question.strip()}\n\n{passages}"
     if style.context_in == "user":
         return [{"role": "system", "content": instruction},
                 {"role": "user", "content": f"{passages}\n\n{style.ask(question)}"}]
@@ -208,7 +213,7 @@ def _measure(question: str, contexts: list[str], system: str | None, tokenizer, 
     messages = build_messages(question, contexts, system, style)
     text = render(tokenizer, messages)
     total = len(encode(tokenizer, messages, seq2seq))
-    sys_text = (system or (DEFAULT_SYSTEM_RAG if contexts else DEFAULT_SYSTEM_BASE)).strip()
+    sys_text = (system or ((style.instruction or DEFAULT_SYSTEM_RAG) if contexts else DEFAULT_SYSTEM_BASE)).strip()
     parts = [PromptPart("system", "system", sys_text, count_tokens(tokenizer, sys_text))]
     parts += [PromptPart(f"chunk {i}", style.context_in, f"[{i}] {c.strip()}",
                          count_tokens(tokenizer, f"[{i}] {c.strip()}")) for i, c in enumerate(contexts, 1)]

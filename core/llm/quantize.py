@@ -25,13 +25,16 @@ INT8_SUFFIX = " (int8)"
 
 def quantize_int8(model):
     """A copy of ``model`` with every Linear layer (the output head excepted) quantized to int8, dynamically."""
-    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     private = copy.deepcopy(model)
     head = getattr(private, "lm_head", None)
     if head is not None:  # tied to the embeddings in most small models: keep it fp32 (and keep the tie)
         private.lm_head = torch.nn.Identity()
-    quantized = quantize_dynamic(private, {torch.nn.Linear}, dtype=torch.qint8)
+    # per output channel: one scale per row keeps a small model's outliers (a per-tensor scale measured RAG 3/20
+    # instead of fp32's 14/20 on the held-out English set); in place: the private copy is the only one kept
+    quantized = quantize_dynamic(private, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8,
+                                 inplace=True)
     if head is not None:
         quantized.lm_head = head if not _tied(model) else _tied_head(quantized, head)
     quantized.eval()
