@@ -46,6 +46,8 @@ VARIANTS = {
     "user-brief-focus1-k1": {"k": 1, "focus": 1, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-focus2-k1": {"k": 1, "focus": 2, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-focus2-k2": {"k": 2, "focus": 2, "prompt": {"context_in": "user", "question": BRIEF}},
+    "system-focus2-k2": {"k": 2, "focus": 2},
+    "system-brief-focus2-k2": {"k": 2, "focus": 2, "prompt": {"question": BRIEF}},
     "user-brief-focus3-k2": {"k": 2, "focus": 3, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-focus3-k3": {"k": 3, "focus": 3, "prompt": {"context_in": "user", "question": BRIEF}},
     "user-brief-copy-sentence-focus1-k1": {"k": 1, "focus": 1, "copy": True,

@@ -32,6 +32,7 @@ from core.rag.corpora import QAItem
 from core.errors import ConfigError, check_numbers
 from core.finetune.data import FinetuneData
 from core.finetune.evaluate import evaluate as evaluate_run  # not "evaluate": that name is the submodule
+from core.finetune.evaluate import recall_ceiling  # noqa: F401  (re-exported)
 from core.finetune.step import train_step
 from core.finetune.io import (  # noqa: F401  (re-exported: the public API lives in core.finetune)
     AdapterInfo, delete_adapter, save_training_items, export_adapter_zip, list_adapters, load_adapter, merge_adapter, read_metrics, save_model,
@@ -351,21 +352,6 @@ def train(
         model = prepare_model(base_model, config, copy_base)
         return _train(model, report, tokenizer, data, config, out_dir, base_name, general_items, on_step,
                       on_eval, should_stop)
-
-
-def recall_ceiling(data, config: FinetuneConfig) -> float:
-    """The facts recalled a perfect student would score: the share of evaluated facts whose own reference
-    answer passes the Lab's rule (``core.scoring.is_correct``).
-
-    WHY: a reference answer can miss its value as a whole word ("held on Fridays" for "Friday"); an
-    adapter that learned every answer word for word then tops out below 1, and an early stop at 1.0
-    would never fire. Stopping at the ceiling ends the run when every fact is learned as written.
-    """
-    from core.finetune.evaluate import eval_groups
-    from core.scoring import is_correct
-
-    rows = eval_groups(data, config)["facts_recalled"]
-    return round(sum(is_correct(it.answer, it) for it, _, _ in rows) / len(rows), 4) if rows else 1.0
 
 
 def training_threads() -> int:
