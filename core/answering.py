@@ -49,12 +49,15 @@ class Decoding:
     top_k: int = 0  # 0 = no top-k cut
     top_p: float = 1.0  # 1 = no nucleus cut
     copy: bool | None = None  # copy decoding (core.llm.copying): None = the model's default, on for the English reader
+    copy_unit: str | None = None  # "sentence" or "span" (any words): None = the model's (core.llm.reading)
 
     def __post_init__(self) -> None:
         check_numbers(whole={"max_new_tokens": self.max_new_tokens, "top_k": self.top_k},
                       real={"temperature": self.temperature, "top_p": self.top_p})
         if self.copy not in (None, True, False):
             raise ConfigError(f"copy must be true, false or unset (got {self.copy!r})")
+        if self.copy_unit not in (None, "sentence", "span"):
+            raise ConfigError(f"copy_unit must be sentence, span or unset (got {self.copy_unit!r})")
         if not 1 <= self.max_new_tokens <= 512:
             raise ConfigError(f"max_new_tokens must be between 1 and 512 (got {self.max_new_tokens})")
         if not 0 <= self.temperature <= 5:
@@ -172,8 +175,10 @@ def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]
 
 def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[str]:
     """Drop the lowest-ranked passages until the prompt is at most ``budget`` tokens (keeps at least one):
-    ``core.llm.prompting.fit_chunks``, the rule the Prompt page shows."""
-    return fit_chunks(gen.tokenizer, question, list(contexts), budget, seq2seq=bool(getattr(gen, "is_seq2seq", False)))
+    ``core.llm.prompting.fit_chunks``, the rule the Prompt page shows, in ``gen``'s prompt layout."""
+
+    return fit_chunks(gen.tokenizer, question, list(contexts), budget, seq2seq=bool(getattr(gen, "is_seq2seq", False)),
+                      style=profile_of(gen).prompt)
 
 
 def rag_contexts(gen, question: str, chunks: list[str], budget: int, embedder, focus_n: int):
@@ -221,12 +226,14 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
         raise ConfigError("The long-context system needs documents: the corpus is empty.")
     sizes = document_tokens(gen.tokenizer, [d.text for d in docs])
     passages, kept = [], []  # the passages, and each one's tokens
-    used = count_tokens(gen, build_messages(question, ["x"]))  # the frame: instruction, question, template
+
+    style = profile_of(gen).prompt
+    used = count_tokens(gen, build_messages(question, ["x"], style=style))  # the frame: instruction, question, template
     for doc, size in zip(docs, sizes):
         text = doc.text.strip()
         if used + size + 8 > budget:  # does not fit whole (8: the passage's number and separators)
             text = _cut_to_tokens(gen, text, budget - used - 8)
-            while text and count_tokens(gen, build_messages(question, [*passages, text])) > budget:
+            while text and count_tokens(gen, build_messages(question, [*passages, text], style=style)) > budget:
                 text = text[: int(len(text) * 0.9)]
             if not text.strip():
                 break
@@ -236,7 +243,7 @@ def long_context_passages(gen, question: str, documents, budget: int) -> LongCon
         used += size + 8
         if text != doc.text.strip():
             break
-    while passages and count_tokens(gen, build_messages(question, passages)) > budget:  # joins can merge tokens
+    while passages and count_tokens(gen, build_messages(question, passages, style=style)) > budget:  # joins merge
         last = passages[-1][: int(len(passages[-1]) * 0.9)]
         passages.pop(), kept.pop()
         if last.strip():
@@ -315,6 +322,11 @@ def reads_by_copying(gen) -> bool:
     (their MODEL_CARDs have the numbers); left free a small model drifts into other sentences.
     """
     return profile_of(gen).copy
+
+
+def copy_unit_of(gen, decoding: Decoding) -> str:
+    """What a copy may start and end on: the decoding's choice, else the model profile's."""
+    return decoding.copy_unit or profile_of(gen).copy_unit
 
 
 def default_focus(gen) -> int:
@@ -401,8 +413,8 @@ class Answerer:
             sources = retrieved[:kept]
         elif USES_ADAPTER[system] and self.training is not None:
             sources = self.training.nearest(question)
-        return SystemInput(gen, build_messages(question, contexts), sources, dropped, share, list(contexts or []),
-                           focused, retrieved)
+        return SystemInput(gen, build_messages(question, contexts, style=profile_of(gen).prompt), sources, dropped,
+                           share, list(contexts or []), focused, retrieved)
 
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
                retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
@@ -415,7 +427,7 @@ class Answerer:
         copy = reads_by_copying(gen) if decoding.copy is None else decoding.copy
         out = generate(gen, given.messages, max_new_tokens=decoding.max_new_tokens,
                        temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token,
-                       copy_from=given.passages if copy else None, copy_unit=profile_of(gen).copy_unit)
+                       copy_from=given.passages if copy else None, copy_unit=copy_unit_of(gen, decoding))
         kept = [r["text"] for r in given.focused.sentences if r["kept"]] if given.focused else None
         return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
                       time.perf_counter() - t0, {**decoding.to_dict(), **out.settings, "focus": self.focus if kept else 0},

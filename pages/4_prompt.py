@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.answering import default_focus, default_k, long_context_passages, rag_contexts
+from core.answering import default_focus, default_k, long_context_passages, profile_of, rag_contexts
 from core.decision import Situation
 from core.errors import InvalidQuery
 from core.llm.prompting import (
@@ -73,11 +73,16 @@ if focus_n and contexts:  # the answers' rule: fit the chunks into the window, t
         with st.expander(f"Sentence focus kept {focused.n_kept} of {len(focused.sentences)} sentences", expanded=True):
             st.dataframe(pd.DataFrame(focused.sentences)[["kept", "rank", "cosine", "bm25", "chunk", "text"]],
                          hide_index=True, width="stretch")
-prompt = assemble_prompt(question, contexts, system, gen.tokenizer, int(window), int(max_new), seq2seq=gen.is_seq2seq)
+style = profile_of(gen).prompt  # the layout this model's profile reads best
+prompt = assemble_prompt(question, contexts, system, gen.tokenizer, int(window), int(max_new), seq2seq=gen.is_seq2seq,
+                         style=style)
 
 # --- the final string and its token budget ----------------------------------------------
 
 st.subheader("The exact prompt")
+if style is not None and contexts:
+    st.caption(f"Layout from this model's profile: passages in the **{style.context_in}** turn, the question asked as "
+               f"`{style.question}` (docs/english-model.md measures the layouts).")
 if not has_chat_template(gen.tokenizer):
     st.caption("This model has no chat template, so the Lab writes its plain format: one `Role: text` line per "
                "message, then `Assistant:`. Answers, fine-tuning and evaluation use the same string"
@@ -116,7 +121,7 @@ price_out = p2.number_input("$ per 1k output tokens", 0.0, 100.0, PRICES.price_o
 bare = assemble_prompt(question, None, None, gen.tokenizer, int(window), int(max_new), seq2seq=gen.is_seq2seq)
 long_context = long_context_passages(gen, question, docs, max(64, int(window) - int(max_new)))
 whole = assemble_prompt(question, long_context.passages, system, gen.tokenizer, int(window), int(max_new),
-                        seq2seq=gen.is_seq2seq)
+                        seq2seq=gen.is_seq2seq, style=style)
 rows = []
 for label, p in (("RAG prompt (this page)", prompt), ("No retrieval (prompt engineering only)", bare),
                  (f"Long context: every document until the window is full ({long_context.share:.0%} of the corpus)",

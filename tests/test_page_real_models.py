@@ -88,8 +88,8 @@ def test_finetune_page_preset_measure_and_train(tiny_models, arch):
     from core.runtime import jobs
 
     at = open_page("pages/5_finetune.py", str(tiny_models[arch]))
-    assert at.radio(key="ft_preset").value == "quick"
     gen = load_generator(str(tiny_models[arch]))
+    assert at.radio(key="ft_preset").value == ("quick" if gen.is_seq2seq else "facts")
     assert at.multiselect(key="ft_targets").value == list(presets_for(gen.model, False)[0].config.target_modules)
     at.number_input(key="ft_steps").set_value(2)
     at.number_input(key="ft_eval_every").set_value(1)

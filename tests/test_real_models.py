@@ -137,8 +137,8 @@ def test_micro_batches_give_the_full_batch_gradient(tiny_models, arch):
 
 
 def test_lora_trains_saves_and_loads_for_every_architecture(gen, tmp_path):
-    preset = presets_for(gen.model, gen.is_builtin)[0]
-    assert preset.name == "quick" and preset.config.target_modules == ATTENTION[arch_of(gen)]
+    preset = next(p for p in presets_for(gen.model, gen.is_builtin) if p.name == "quick")
+    assert preset.config.target_modules == ATTENTION[arch_of(gen)]
     config = dataclasses.replace(preset.config, max_steps=4, eval_every=2, learning_rate=5e-2,
                                  target_modules=tuple(lora_target_candidates(gen.model)))
     data = build_data(gen.tokenizer, ITEMS, config, seq2seq=gen.is_seq2seq)
@@ -153,7 +153,7 @@ def test_presets_by_size_and_a_measured_estimate(gen, tiny_models):
     builtin = load_generator()
     (live,) = presets_for(builtin.model, True)
     assert live.config == FinetuneConfig()  # the built-in model keeps today's defaults
-    quick = presets_for(gen.model, False)[0].config
+    quick = next(p for p in presets_for(gen.model, False) if p.name == "quick").config
     assert (quick.max_facts, quick.rank, quick.stop_at_recall, quick.max_eval_questions) == (20, 4, 0.8, 8)
     data = build_data(gen.tokenizer, ITEMS, quick, seq2seq=gen.is_seq2seq)
     estimate = calibrate(gen.model, gen.tokenizer, data, quick)

@@ -146,7 +146,8 @@ def preset_widget_values(config, candidates: list[str]) -> dict:
             "ft_batch": config.batch_size, "ft_eval_every": config.eval_every, "ft_eval_n": config.max_eval_questions,
             "ft_paraphrases": config.paraphrases, "ft_open_book": config.open_book_mix, "ft_val": config.val_fraction,
             "ft_micro": config.micro_batch_size, "ft_max_facts": config.max_facts, "ft_stop_at": config.stop_at_recall,
-            "ft_checkpointing": config.gradient_checkpointing}
+            "ft_checkpointing": config.gradient_checkpointing, "ft_upper": config.upper_layers,
+            "ft_loss_on": config.loss_on, "ft_bf16": config.bf16}
 
 
 def show_estimate(estimate) -> None:

@@ -50,9 +50,39 @@ def add_answer_args(parser) -> None:
     parser.add_argument("--focus", type=int, default=None, metavar="N",
                         help="sentence focus: keep the N sentences of the retrieved chunks that best match the question "
                              "(0 = off; default: the model profile's, 2 for the English models, off for others)")
+    parser.add_argument("--reading", default=None, metavar="JSON",
+                        help="the model's reading settings as JSON or a .json file (k, focus, copy, copy_unit, prompt: "
+                             "{context_in, question}), over its profile's; see docs/english-model.md")
+    parser.add_argument("--int8", action="store_true",
+                        help="int8 dynamic quantization of the model's linear layers (faster on CPU, slightly less exact)")
     parser.add_argument("--copy", action=argparse.BooleanOptionalAction, default=None,
                         help="copy decoding: answers are copied sentences of the passages (default: the model "
                              "profile's, on for the English models, off for others)")
+
+
+def reading_from(args) -> dict | None:
+    """``--reading`` (inline JSON or a .json file) as a dict of reading settings, or None; ConfigError when bad.
+
+    The settings replace the model profile's (``core.llm.reading.with_reading``, which validates them).
+    """
+    import json
+
+    from core.errors import ConfigError
+
+    text = getattr(args, "reading", None)
+    if not text:
+        return None
+    try:
+        data = json.loads(Path(text).read_text() if text.strip().endswith(".json") else text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--reading must be JSON or a readable .json file ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError("--reading must be a JSON object such as {\"k\": 1, \"prompt\": {\"context_in\": \"user\"}}")
+    from core.llm.profiles import ModelProfile
+    from core.llm.reading import with_reading
+
+    with_reading(type("Probe", (), {"profile": ModelProfile()})(), data)  # validate before anything slow loads
+    return data
 
 
 def decoding_from(args):
@@ -62,7 +92,7 @@ def decoding_from(args):
 
     if getattr(args, "focus", None) is not None:
         check_focus(args.focus)
-
+    reading_from(args)
     return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p, getattr(args, "copy", None))
 
 
@@ -125,6 +155,15 @@ def answerer_from(args, training_fallback=()):
     retriever, docs = build_retriever(args)
     base = load_generator(name, on_fetch=fetch_printer(args))
     args.model_choice = choice_dict(base.name, choice)  # for the JSON output
+    if getattr(args, "int8", False):
+        from core.llm.quantize import int8_generator
+
+        base = int8_generator(base)
+    reading = reading_from(args)
+    if reading:
+        from core.llm.reading import with_reading
+
+        base = with_reading(base, reading)
     adapter, training = None, None
     if args.adapter:
         from core.finetune import load_adapter

@@ -15,12 +15,13 @@ plain English the English model. The choice and its reason go to stderr (JSON: `
 the adapter folder records its base, and ``ask``/``eval --adapter`` load that base.
 
 Settings start from the model's preset (``--preset auto``: the first preset of the model's profile,
-or "quick" for a real model without one; see ``core.finetune.presets``); each flag given
+"facts" for a real causal LM without one; see ``core.finetune.presets``); each flag given
 overrides its value. Settings the chosen model cannot use exit with status 2 and one line.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -54,8 +55,15 @@ def add_parser(sub) -> None:
     parser.add_argument("--stop-at-recall", type=float, help="stop once facts recalled reaches this (0 = off)")
     parser.add_argument("--gradient-checkpointing", action="store_true", default=None,
                         help="recompute activations in the backward pass (less memory, slower)")
-    parser.add_argument("--preset", choices=("auto", "live", "quick", "thorough"), default="auto",
-                        help="starting settings: auto = the model profile's first preset, quick for a real model")
+    parser.add_argument("--upper-layers", type=float, help="share of the blocks, from the top, that get adapters "
+                        "(1 = all; 0.5 = the upper half, the lower half stays frozen)")
+    parser.add_argument("--loss-on", choices=("answer", "all"), help="learn the answer tokens only, or the prompt too")
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                        help="bfloat16 autocast in training steps (evaluations stay fp32)")
+    parser.add_argument("--threads", type=int, help="torch threads while training (0 = 1 on 2-core machines)")
+    parser.add_argument("--preset", default="auto", metavar="NAME",
+                        help="starting settings: auto = the model profile's first preset, facts for "
+                             "a real causal LM without one; also quick, thorough")
     parser.add_argument("--model", default=None, help="generator: a built-in name, hub id or folder (default: the "
                         "built-in model for the --docs, else the --qa text: lab-tiny-lm for 🧪 world text, "
                         "smollm2-135m-instruct for plain English)")
@@ -96,7 +104,7 @@ def run_job(args, job):
 
 CONFIG_FLAGS = ("method", "rank", "alpha", "target_modules", "learning_rate", "epochs", "max_steps", "batch_size",
                 "seed", "data", "paraphrases", "open_book_mix", "eval_every", "val_fraction", "micro_batch_size",
-                "max_facts", "stop_at_recall", "gradient_checkpointing")
+                "max_facts", "stop_at_recall", "gradient_checkpointing", "upper_layers", "loss_on", "bf16", "threads")
 
 
 def config_overrides(args) -> dict:

@@ -93,8 +93,23 @@ def split_items(items: Sequence[QAItem], val_fraction: float, seed: int) -> tupl
 # --- tokenising ----------------------------------------------------------------
 
 def qa_example(tokenizer, question: str, answer: str, contexts: list[str] | None = None, kind: str = "qa",
-               seq2seq: bool = False) -> Example:
-    """The prompt the model reads at answer time, then the answer + EOS (the only tokens learned)."""
+               seq2seq: bool = False, loss_on: str = "answer") -> Example:
+    """The prompt the model reads at answer time, then the answer + EOS.
+
+    ``loss_on="answer"`` (the Lab's default) learns only the answer: the prompt's labels are IGNORE, so no
+    gradient is spent on re-learning the question and the chat template. ``"all"`` learns the prompt too
+    (a causal LM only; an encoder's input has no labels).
+
+    >>> class Tok:  # a toy tokenizer: one id per character, eos 0
+    ...     eos_token_id, chat_template = 0, None
+    ...     def __call__(self, text, add_special_tokens=False):
+    ...         return {"input_ids": [ord(c) for c in text]}
+    >>> ex = qa_example(Tok(), "Q?", "A")
+    >>> ex.labels[-2:], ex.n_answer_tokens, set(ex.labels[:-3])
+    ([65, 0], 3, {-100})
+    >>> qa_example(Tok(), "Q?", "A", loss_on="all").n_answer_tokens == len(ex.input_ids)
+    True
+    """
     messages = build_messages(question, contexts)
     prompt, ids = render(tokenizer, messages), encode(tokenizer, messages, seq2seq)
     answer_ids = tokenizer(("" if seq2seq else answer_prefix(prompt)) + answer.strip(),
@@ -102,7 +117,7 @@ def qa_example(tokenizer, question: str, answer: str, contexts: list[str] | None
     check_example_tokens(question, len(ids) + len(answer_ids))
     if seq2seq:
         return Example(ids, answer_ids, kind)
-    return Example(ids + answer_ids, [IGNORE] * len(ids) + answer_ids, kind)
+    return Example(ids + answer_ids, (list(ids) if loss_on == "all" else [IGNORE] * len(ids)) + answer_ids, kind)
 
 
 def check_example_tokens(question: str, n_tokens: int) -> None:
@@ -198,16 +213,17 @@ def build_data(tokenizer, items: Sequence[QAItem], config, documents: dict[str, 
 
 def _qa_examples(tokenizer, items, config, passages, seq2seq: bool = False) -> list[Example]:
     rng = random.Random(config.seed)
+    loss_on = getattr(config, "loss_on", "answer")
     out = []
     for it in items:
-        out.append(qa_example(tokenizer, it.question, it.answer, seq2seq=seq2seq))
+        out.append(qa_example(tokenizer, it.question, it.answer, seq2seq=seq2seq, loss_on=loss_on))
         for p in it.paraphrases[: config.paraphrases]:
-            out.append(qa_example(tokenizer, p, it.answer, kind="paraphrase", seq2seq=seq2seq))
+            out.append(qa_example(tokenizer, p, it.answer, kind="paraphrase", seq2seq=seq2seq, loss_on=loss_on))
     with_passage = [it for it in items if it.question in passages]
     n_open = int(round(len(with_passage) * config.open_book_mix))
     for it in rng.sample(with_passage, n_open):
         out.append(qa_example(tokenizer, it.question, it.answer, passages[it.question], kind="open_book",
-                              seq2seq=seq2seq))
+                              seq2seq=seq2seq, loss_on=loss_on))
     return out
 
 

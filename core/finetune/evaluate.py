@@ -137,3 +137,15 @@ def evaluate(model, tokenizer, data: FinetuneData, config, general_items: Sequen
     groups = eval_groups(data, config, general_items)
     return {"eval_loss": eval_loss(model, data.val, tokenizer.pad_token_id),
             **scored_accuracy(model, tokenizer, groups, config.max_new_tokens)}
+
+
+def recall_ceiling(data, config) -> float:
+    """The facts recalled a perfect student would score: the share of evaluated facts whose own reference
+    answer passes the Lab's rule (``core.scoring.is_correct``).
+
+    WHY: a reference answer can miss its value as a whole word ("held on Fridays" for "Friday"); an
+    adapter that learned every answer word for word then tops out below 1, and an early stop at 1.0
+    would never fire. Stopping at the ceiling ends the run when every fact is learned as written.
+    """
+    rows = eval_groups(data, config)["facts_recalled"]
+    return round(sum(is_correct(it.answer, it) for it, _, _ in rows) / len(rows), 4) if rows else 1.0

@@ -4,6 +4,9 @@ A model whose profile lists presets (``models/<name>/lab.json``: the built-in mo
 each a set of ``FinetuneConfig`` fields measured for it. Any other model (Qwen2.5-0.5B, GPT-2,
 Flan-T5, a hub SmolLM2) gets presets by size:
 
+- **facts** (the default for a causal LM; ``FACTS``, plain data a model profile can carry): rank 16 on
+  every attention and MLP projection of the upper half of the blocks, answer-only loss, full-batch
+  steps at lr 3e-3, stopping as soon as every training fact is recalled (docs/english-model.md).
 - **quick**: 20 facts, the query/value projections at rank 4, a learning rate for
   pretrained weights, small micro-batches, light evaluation (8 questions), and an early
   stop once facts recalled reaches 0.8. It finishes in minutes on 2 cores.
@@ -39,10 +42,24 @@ CALIBRATION_QUESTIONS = 4  # questions generated to time an evaluation (scaled t
 
 @dataclass(frozen=True)
 class Preset:
-    name: str  # "live" | "quick" | "thorough"
+    name: str  # "live" | "facts" | "quick" | "thorough", or a profile's own
     label: str
     why: str  # one sentence for the page
     config: FinetuneConfig
+
+
+# The real-model recipe for facts, as data (a model profile's lab.json holds the same dict under "presets").
+# Measured on SmolLM2-135M-Instruct, 20 plain-English pairs, 2 cores: docs/english-model.md.
+FACTS = {
+    "name": "facts", "label": "Facts (real model, about a minute)",
+    "why": "Every attention and MLP projection of the upper half of the blocks at rank 16, answer-only loss, "
+           "full-batch steps in bfloat16, stops as soon as every training fact is recalled.",
+    "config": {"rank": 16, "alpha": 32.0, "target_modules": "all", "upper_layers": 0.5, "learning_rate": 3e-3,
+               "max_steps": 20, "batch_size": 32, "micro_batch_size": 0, "eval_every": 5, "max_eval_questions": 32,
+               "max_new_tokens": 32, "val_fraction": 0.0, "open_book_mix": 0.0, "stop_at_recall": 1.0,
+               "loss_on": "answer", "bf16": True, "threads": 0},
+}
+TARGET_ALIASES = {"all": all_targets, "attention": attention_targets}  # a preset's target_modules by role
 
 
 def presets_for(model, profile) -> list[Preset]:
@@ -54,8 +71,9 @@ def presets_for(model, profile) -> list[Preset]:
         profile = load_profile(None) if profile else ModelProfile()
     if profile.presets:
         return [Preset(p.name, p.label, p.why, _config(model, p.config)) for p in profile.presets]
-    n_params = sum(p.numel() for p in model.parameters())
-    big = n_params > LARGE_PARAMS
+    from core.llm.generation import is_seq2seq
+
+    big = n_params(model) > LARGE_PARAMS
     quick = FinetuneConfig(
         rank=4, alpha=8.0, target_modules=attention_targets(model),
         learning_rate=2e-3,  # pretrained weights: ~5× lower than the built-in's 1e-2, still enough for 15 steps
@@ -64,19 +82,43 @@ def presets_for(model, profile) -> list[Preset]:
     thorough = FinetuneConfig(
         rank=16, alpha=32.0, target_modules=all_targets(model), learning_rate=5e-4, epochs=8, batch_size=16,
         micro_batch_size=4, eval_every=10, max_eval_questions=24, max_new_tokens=32, gradient_checkpointing=big)
-    return [Preset("quick", "Quick (minutes)", "20 facts, query/value layers at rank 4, stops at 80% recalled.",
-                   quick),
-            Preset("thorough", "Thorough", "Every fact, attention and MLP layers at rank 16, the open-book mix.",
-                   thorough)]
+    others = [Preset("quick", "Quick (minutes)", "20 facts, query/value layers at rank 4, stops at 80% recalled.",
+                     quick),
+              Preset("thorough", "Thorough", "Every fact, attention and MLP layers at rank 16, the open-book mix.",
+                     thorough)]
+    return others if is_seq2seq(model) else [preset_from_dict(FACTS, model), *others]
 
 
 def _config(model, fields: dict) -> FinetuneConfig:
-    """A profile's preset fields over FinetuneConfig's defaults; "all" / "attention" name this model's layers."""
+    """A preset's fields over FinetuneConfig's defaults; "all" / "attention" name this model's layers.
+
+    Unknown fields raise ConfigError (a typo in a profile must not silently fall back to a default); a large
+    model recomputes activations unless the preset says otherwise.
+    """
+    from core.errors import ConfigError
+
     fields = dict(fields)
+    unknown = sorted(set(fields) - set(FinetuneConfig.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(f"a training preset has unknown settings: {', '.join(unknown)}")
     targets = fields.get("target_modules")
-    if targets in ("all", "attention"):
-        fields["target_modules"] = all_targets(model) if targets == "all" else attention_targets(model)
+    if isinstance(targets, str):
+        if targets not in TARGET_ALIASES:
+            raise ConfigError(f"preset target_modules must be a list or one of {', '.join(TARGET_ALIASES)} "
+                              f"(got {targets!r})")
+        fields["target_modules"] = TARGET_ALIASES[targets](model)
+    if n_params(model) > LARGE_PARAMS:
+        fields.setdefault("gradient_checkpointing", True)
     return FinetuneConfig(**fields)
+
+
+def preset_from_dict(d: dict, model) -> Preset:
+    """A Preset from its data (``FACTS``, or a profile's ``presets`` entry), resolved for ``model``."""
+    return Preset(str(d["name"]), str(d.get("label", d["name"])), str(d.get("why", "")), _config(model, d.get("config") or {}))
+
+
+def n_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def preset_named(model, profile, name: str = "auto") -> Preset:
@@ -107,12 +149,12 @@ def calibrate(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig,
     questions to the number a real evaluation asks.
     """
     plan = batch_plan(len(data.train), config)
-    with torch_threads(training_threads()), PeakRSS() as memory:
+    with torch_threads(config.threads or training_threads()), PeakRSS() as memory:
         model = prepare_model(base_model, config)
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
         cpu = time.process_time()
         step_s = train_step(model, optimizer, data.train, plan[0][1], config.learning_rate, tokenizer.pad_token_id,
-                            config.micro_batch_size)["seconds"]
+                            config.micro_batch_size, config.bf16)["seconds"]
         step_cpu = time.process_time() - cpu
         small = dataclasses.replace(config, max_eval_questions=CALIBRATION_QUESTIONS)
         t, cpu = time.perf_counter(), time.process_time()

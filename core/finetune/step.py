@@ -64,8 +64,11 @@ def answer_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, in
 
 
 def train_step(model, optimizer, examples: Sequence[Example], idx: Sequence[int], lr: float, pad_id: int,
-               micro: int = 0) -> dict:
-    """One optimiser step over ``examples[idx]`` in micro-batches of ``micro`` (0 = one batch)."""
+               micro: int = 0, bf16: bool = False) -> dict:
+    """One optimiser step over ``examples[idx]`` in micro-batches of ``micro`` (0 = one batch).
+
+    ``bf16``: forward and backward under bfloat16 autocast (the weights and the optimiser stay fp32).
+    """
     from core.llm.generation import is_seq2seq
 
     t = time.perf_counter()
@@ -77,7 +80,8 @@ def train_step(model, optimizer, examples: Sequence[Example], idx: Sequence[int]
         group["lr"] = lr
     total = 0.0
     for batch in batches:  # gradients accumulate: the sum over micro-batches is the full batch's mean loss
-        loss_sum, _ = answer_loss(model, batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss_sum, _ = answer_loss(model, batch)
         (loss_sum / n_total).backward()
         total += float(loss_sum.detach())
     torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], 1.0)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from core.errors import ConfigError
 from core.llm.fetch import REPO_MODELS, FetchSpec, fetched_path
+from core.llm.prompting import PromptStyle
 
 READS = ("world", "english", "")  # the text a built-in model is chosen for ("" = never chosen by the rule)
 ORIGINS = ("repo", "fetch", "hub", "local")  # weights in the repo, fetched into the model cache, hub, a folder
@@ -51,8 +52,7 @@ class ModelProfile:
     focus: int = 0  # sentence focus: sentences of the retrieved chunks kept (0 = off)
     copy: bool = False  # copy decoding by default (answers copy the passages, core.llm.copying)
     copy_unit: str = "sentence"  # "sentence" | "span": what copy decoding copies
-    prompt_style: str = "system"  # "system": passages in the system turn; "user": in the user turn
-    instruction: str = ""  # the RAG instruction; "" = the Lab's default (core.llm.prompting)
+    prompt: PromptStyle = field(default_factory=PromptStyle)  # where the passages go, how the question is asked
     presets: tuple[PresetSpec, ...] = ()  # training presets, the default first; () = chosen by model size
     can: str = ""  # "It <can>." on the pages
     cannot: str = ""  # "It cannot <cannot>."
@@ -65,6 +65,12 @@ class ModelProfile:
     def __post_init__(self) -> None:
         object.__setattr__(self, "presets", tuple(p if isinstance(p, PresetSpec) else PresetSpec(**p)
                                                   for p in self.presets))
+        if isinstance(self.prompt, dict):
+            unknown = sorted(set(self.prompt) - set(PromptStyle.__dataclass_fields__))
+            if unknown:
+                raise ConfigError(f"model profile {self.name or '(unnamed)'}: unknown prompt settings: "
+                                  f"{', '.join(unknown)}")
+            object.__setattr__(self, "prompt", PromptStyle(**self.prompt))
         if isinstance(self.fetch, dict):
             object.__setattr__(self, "fetch", FetchSpec.from_dict(self.fetch))
         checks = [
@@ -73,8 +79,6 @@ class ModelProfile:
             (isinstance(self.focus, int) and 0 <= self.focus <= 20,
              f"focus must be a whole number from 0 (off) to 20 (got {self.focus!r})"),
             (self.copy_unit in ("sentence", "span"), f"copy_unit must be 'sentence' or 'span' (got {self.copy_unit!r})"),
-            (self.prompt_style in ("system", "user"),
-             f"prompt_style must be 'system' or 'user' (got {self.prompt_style!r})"),
             (self.forgetting in FORGETTING, f"forgetting must be 'world' or 'everyday' (got {self.forgetting!r})"),
             (self.origin in ORIGINS, f"origin must be one of {', '.join(ORIGINS)} (got {self.origin!r})"),
             (self.origin != "fetch" or self.fetch is not None, "a fetched model's profile needs a 'fetch' section"),

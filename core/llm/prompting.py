@@ -26,6 +26,8 @@ answer is the decoder's output.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 DEFAULT_SYSTEM_RAG = "Answer the question using the context passages below."
 DEFAULT_SYSTEM_BASE = "You are a helpful assistant. Answer the question in one sentence."
 
@@ -35,26 +37,66 @@ def format_context(contexts: list[str]) -> str:
     return "\n\n".join(f"[{i}] {c.strip()}" for i, c in enumerate(contexts, 1))
 
 
-def build_messages(question: str, contexts: list[str] | None, system: str | None = None) -> list[dict]:
-    """Chat messages for ``question``; with ``contexts`` (RAG) the passages go in the system message.
+CONTEXT_PLACES = ("system", "user")
+
+
+@dataclass(frozen=True)
+class PromptStyle:
+    """How a RAG prompt is laid out: where the passages go and how the question is asked (a model profile's
+    ``reading.prompt``). The default is the Lab's original layout; closed-book prompts never change.
+
+    A small instruct model reads passages best in its user turn, right before the question (it was
+    tuned on "text, then a question about it"): docs/english-model.md measures the variants.
+    """
+
+    context_in: str = "system"  # "system": instruction + passages in the system message; "user": in the user turn
+    question: str = "{question}"  # how the question is asked after the passages, e.g. "{question} Answer briefly."
+    question_first: bool = False  # also ask the question before the passages (the model reads them knowing what to find)
+    instruction: str = ""  # the RAG system instruction; "" = the Lab's (DEFAULT_SYSTEM_RAG)
+
+    def __post_init__(self) -> None:
+        from core.errors import ConfigError
+
+        if self.context_in not in CONTEXT_PLACES:
+            raise ConfigError(f"context_in must be one of {', '.join(CONTEXT_PLACES)} (got {self.context_in!r})")
+        if "{question}" not in self.question:
+            raise ConfigError(f"the question template must contain {{question}} (got {self.question!r})")
+
+    def ask(self, question: str) -> str:
+        return self.question.replace("{question}", question.strip()).strip()
+
+
+DEFAULT_STYLE = PromptStyle()
+
+
+def build_messages(question: str, contexts: list[str] | None, system: str | None = None,
+                   style: PromptStyle | None = None) -> list[dict]:
+    """Chat messages for ``question``; with ``contexts`` (RAG) the passages go where ``style`` puts them
+    (by default in the system message).
 
     >>> build_messages("Who owns Elmby Blooms?", ["Elmby Blooms is owned by Ada Vance."])[0]["content"]
     'Answer the question using the context passages below.\\n\\nContext:\\n[1] Elmby Blooms is owned by Ada Vance.'
+    >>> build_messages("Who owns it?", ["Ada owns it."], style=PromptStyle("user", "{question} Answer briefly."))[1]
+    {'role': 'user', 'content': 'Context:\\n[1] Ada owns it.\\n\\nWho owns it? Answer briefly.'}
     """
     contexts = [c for c in (contexts or []) if c and c.strip()]
-    if contexts:
-        system_text = f"{(system or DEFAULT_SYSTEM_RAG).strip()}\n\nContext:\n{format_context(contexts)}"
-    else:
-        system_text = (system or DEFAULT_SYSTEM_BASE).strip()
-    return [
-        {"role": "system", "content": system_text},
-        {"role": "user", "content": question.strip()},
-    ]
+    style = style or DEFAULT_STYLE
+    if not contexts:
+        return [{"role": "system", "content": (system or DEFAULT_SYSTEM_BASE).strip()},
+                {"role": "user", "content": question.strip()}]
+    instruction = (system or style.instruction or DEFAULT_SYSTEM_RAG).strip()
+    passages = f"Context:\n{format_context(contexts)}"
+    if style.question_first:
+        passages = f"Question: {question.strip()}\n\n{passages}"
+    if style.context_in == "user":
+        return [{"role": "system", "content": instruction},
+                {"role": "user", "content": f"{passages}\n\n{style.ask(question)}"}]
+    return [{"role": "system", "content": f"{instruction}\n\n{passages}"},
+            {"role": "user", "content": style.ask(question)}]
 
 
 # --- token accounting (the Prompt assembly page) ------------------------------------
 
-from dataclasses import dataclass, field  # noqa: E402  (appended section)
 
 
 @dataclass(frozen=True)
@@ -130,7 +172,7 @@ def prompt_budget(context_window: int, max_new_tokens: int) -> int:
 
 
 def fit_chunks(tokenizer, question: str, contexts: list[str], budget: int, system: str | None = None,
-               seq2seq: bool = False) -> list[str]:
+               seq2seq: bool = False, style: PromptStyle | None = None) -> list[str]:
     """THE rule for fitting retrieved chunks into the window: drop the last (lowest-priority) chunks
     until the prompt is at most ``budget`` tokens, but keep at least one.
 
@@ -138,7 +180,7 @@ def fit_chunks(tokenizer, question: str, contexts: list[str], budget: int, syste
     that still does not fit, generation refuses with a clear message instead.
     """
     contexts = [c for c in contexts if c and c.strip()]
-    while len(contexts) > 1 and len(encode(tokenizer, build_messages(question, contexts, system), seq2seq)) > budget:
+    while len(contexts) > 1 and len(encode(tokenizer, build_messages(question, contexts, system, style), seq2seq)) > budget:
         contexts = contexts[:-1]
     return contexts
 
@@ -166,25 +208,29 @@ def answer_prefix(prompt: str) -> str:
 
 
 def _measure(question: str, contexts: list[str], system: str | None, tokenizer, window: int, max_new: int,
-             truncated: list[str], seq2seq: bool = False) -> Prompt:
-    messages = build_messages(question, contexts, system)
+             truncated: list[str], seq2seq: bool = False, style: PromptStyle | None = None) -> Prompt:
+    style = style or DEFAULT_STYLE
+    messages = build_messages(question, contexts, system, style)
     text = render(tokenizer, messages)
     total = len(encode(tokenizer, messages, seq2seq))
-    sys_text = (system or (DEFAULT_SYSTEM_RAG if contexts else DEFAULT_SYSTEM_BASE)).strip()
+    sys_text = (system or ((style.instruction or DEFAULT_SYSTEM_RAG) if contexts else DEFAULT_SYSTEM_BASE)).strip()
     parts = [PromptPart("system", "system", sys_text, count_tokens(tokenizer, sys_text))]
-    parts += [PromptPart(f"chunk {i}", "system", f"[{i}] {c.strip()}", count_tokens(tokenizer, f"[{i}] {c.strip()}"))
-              for i, c in enumerate(contexts, 1)]
-    parts.append(PromptPart("question", "user", question.strip(), count_tokens(tokenizer, question.strip())))
+    parts += [PromptPart(f"chunk {i}", style.context_in, f"[{i}] {c.strip()}",
+                         count_tokens(tokenizer, f"[{i}] {c.strip()}")) for i, c in enumerate(contexts, 1)]
+    asked = style.ask(question) if contexts else question.strip()
+    parts.append(PromptPart("question", "user", asked, count_tokens(tokenizer, asked)))
     overhead = total - sum(p.n_tokens for p in parts)
     parts.append(PromptPart("template", "template", "role markers, 'Context:' header, special tokens", overhead))
     return Prompt(parts, messages, text, total, window, max_new, list(truncated))
 
 
 def assemble_prompt(question: str, contexts: list[str] | None, system: str | None, tokenizer,
-                    context_window: int, max_new_tokens: int = 48, seq2seq: bool = False) -> Prompt:
+                    context_window: int, max_new_tokens: int = 48, seq2seq: bool = False,
+                    style: PromptStyle | None = None) -> Prompt:
     """The prompt the model receives for ``question`` and ranked ``contexts``, split into parts with token counts.
 
     ``seq2seq``: the model is an encoder-decoder; the count includes the encoder's special tokens.
+    ``style``: the model's prompt layout (``PromptStyle``; its profile's ``reading.prompt``).
 
     Chunks are fitted by ``fit_chunks`` (the rule the answers use): the last ones in ``contexts``
     (the caller orders them by priority) are dropped until the prompt fits, keeping at least one.
@@ -195,9 +241,10 @@ def assemble_prompt(question: str, contexts: list[str] | None, system: str | Non
     [('system', 9), ('chunk 1', 8), ('question', 7), ('template', 14)]
     """
     contexts = [c for c in (contexts or []) if c and c.strip()]
-    kept = fit_chunks(tokenizer, question, contexts, prompt_budget(context_window, max_new_tokens), system, seq2seq)
+    kept = fit_chunks(tokenizer, question, contexts, prompt_budget(context_window, max_new_tokens), system, seq2seq,
+                      style)
     truncated = [f"chunk {i}" for i in range(len(contexts), len(kept), -1)]
-    return _measure(question, kept, system, tokenizer, context_window, max_new_tokens, truncated, seq2seq)
+    return _measure(question, kept, system, tokenizer, context_window, max_new_tokens, truncated, seq2seq, style)
 
 
 def request_cost(n_input: int, n_output: int, price_in_per_1k: float, price_out_per_1k: float) -> float:
