@@ -17,6 +17,7 @@ from core.finetune.presets import FACTS, preset_from_dict, presets_for
 from core.finetune.step import train_step
 from core.llm.generation import generate, load_generator
 from core.llm.prompting import PromptStyle, build_messages, render
+from core.llm.profiles import ModelProfile
 from core.llm.reading import with_reading
 from core.rag.corpora import QAItem
 from tests.tiny_models import build
@@ -114,7 +115,8 @@ def test_facts_is_the_default_preset_of_a_real_causal_lm_and_resolves_its_target
     first = presets_for(llama.model, False)[0]
     assert first.name == "facts" and first.config.target_modules == all_targets(llama.model)
     assert (first.config.upper_layers, first.config.stop_at_recall, first.config.loss_on) == (0.5, 1.0, "answer")
-    own = presets_for(llama.model, False, [{"name": "mine", "config": {"rank": 2, "target_modules": "attention"}}])
+    own = presets_for(llama.model, ModelProfile(presets=({"name": "mine", "label": "Mine", "why": "",
+                                                          "config": {"rank": 2, "target_modules": "attention"}},)))
     assert [p.name for p in own] == ["mine"] and own[0].config.target_modules == ("q_proj", "v_proj")
     with pytest.raises(ConfigError, match="unknown settings: rnak"):
         preset_from_dict({"name": "typo", "config": {"rnak": 2}}, llama.model)
