@@ -11,9 +11,10 @@ import pytest
 from core.rag.corpora import QAItem
 from core.errors import Cancelled, ConfigError
 from core.evaluation import (
-    added_words, contains, content_words, evaluate, exact_match, faithfulness, ovadia_specs, question_variants,
-    rows_to_csv, similarities, specs_for, summarise,
+    added_words, content_words, evaluate, faithfulness, ovadia_specs, question_variants, rows_to_csv, similarities,
+    specs_for, summarise,
 )
+from core.scoring import contains, exact_match
 
 
 @pytest.mark.parametrize("answer, target, exact, contained", [
