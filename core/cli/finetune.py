@@ -96,7 +96,7 @@ def run(args) -> int:
     from core.finetune.presets import preset_named
 
     config_from_args(args)  # validate the flags before loading anything slow
-    items = load_qa(args.qa)
+    items = [i for i in load_qa(args.qa) if i.extra.get("split") != "heldout"]  # a bank's held-out wordings test, never train
     documents = read_documents(args.docs)
     gen = load_generator_for(args.model, cache=False)  # private: training wraps it in place, no second copy
     model, tokenizer, name = gen.model, gen.tokenizer, gen.name
