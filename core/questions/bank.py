@@ -26,6 +26,7 @@ from core.questions.phrasing import answer_sentence, has_verb, resolve, subject_
 from core.questions.spans import find_spans
 
 MAX_PER_DOC = 200
+INSIDE = frozenset("of with by from to for in on at up than into under over".split())  # "The road up [X] is …"
 STOP = frozenset("the a an of to and or in on at is are was were be by for with does do did what which who when "
                  "where how many much long time year day place number person about".split())
 
@@ -132,7 +133,9 @@ def _rule(forms: list[str], value: str, before: str) -> str:
     """Why a candidate is dropped, or '' to keep it."""
     if not forms:
         return "no question form: the rules cannot ask about this span"
-    if before.strip() and not has_verb(before):
+    if re.match(r"\s*(?:had|has|have|is|was|were|are)\b", before):
+        return "in a relative clause: the words before the value have no subject"
+    if before.strip() and before.split()[-1].lower() in INSIDE and not has_verb(before):
         return "inside the subject: the value names who or what the sentence is about"
     if value.lower() in forms[0].lower():
         return "copies its answer: the value is in the question"

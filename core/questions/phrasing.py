@@ -168,7 +168,8 @@ def fronted(before: str, ask: str, after: str) -> str:
                 return ""  # "is a refractor with a lens … wide", "run by a cooperative of": no clean inversion
             return _cap(" ".join([ask[:1].upper() + ask[1:], word.lower(), *subject, *tail, after, adverbial]))
     for i, word in enumerate(words[:6]):
-        if (i >= 1 and _is_verb(word) and words[i - 1].lower() not in DETERMINERS | {"of", "to", "for", "and"}):
+        if (i >= 1 and _is_verb(word) and words[i - 1].lower() not in DETERMINERS | {"of", "to", "for", "and"}
+                and not words[i - 1].endswith("'s")):
             subject, tail = _lower_first(words[:i]), words[i + 1:]
             while tail and tail[-1].lower() in HEDGES:
                 tail = tail[:-1]

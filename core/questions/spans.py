@@ -23,7 +23,7 @@ MONTHS = "January|February|March|April|May|June|July|August|September|October|No
 DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 NUMBER_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
                 "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|hundred|thousand")
-NUMBER = rf"(?:\d[\d,]*(?:\.\d+)?|\b(?:{NUMBER_WORDS})\b)"
+NUMBER = rf"(?<![-\w])(?:\d[\d,]*(?:\.\d+)?|\b(?:{NUMBER_WORDS})\b)(?!-)"
 DURATION_UNITS = r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries)"
 MEASURE_UNITS = (r"(?:millimetres?|centimetres?|metres?|kilometres?|millimeters?|centimeters?|meters?|kilometers?|"
                  r"miles?|feet|foot|inches?|grams?|kilograms?|kilos?|tonnes?|tons?|litres?|liters?|kg|km|cm|mm|m|g)")
@@ -97,7 +97,7 @@ def _measures(s: str):
 
 def _labels(s: str):
     """A numbered label: "force 7", "platform 2", "room 12"."""
-    for m in re.finditer(r"\b(?:force|level|grade|platform|gate|room|route|line|bus|track|size) \d+\b", s):
+    for m in re.finditer(r"\b(?:force|level|grade|platform|gate|room|route|line|bus|track|size|lock|pier|berth) \d+\b", s):
         yield Span(m.start(), m.end(), "what", "what")
 
 
@@ -112,7 +112,7 @@ def _counts(s: str):
 
 def _names(s: str):
     """Capitalised names not at the sentence start: people (who), places (where), groups and things (what)."""
-    for m in re.finditer(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+){0,3}\b", s):
+    for m in re.finditer(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+){0,4}\b", s):
         words = m.group(0).split()
         while words and words[0] in NOT_NAMES:
             words = words[1:]
