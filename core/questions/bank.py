@@ -189,18 +189,31 @@ def make_bank(docs: Sequence, config: BankConfig = BankConfig(), chunks: Sequenc
     items, rejected, n_facts = [], [], 0
     for d, doc in enumerate(docs):
         mine = [c for c in chunks or () if c.doc_id == doc.id]
+        if not has_sentence(doc.text):
+            raise NoSentences(f"{doc.name} has no sentence to make a question from (it needs words, not only "
+                              "numbers, symbols or headings).")
         facts, dropped = _candidates(doc, mine)
-        if not facts and not dropped and not re.search(r"[A-Za-z]{2,}.*[A-Za-z]{2,}", doc.text):
-            raise NoSentences(f"{doc.name} has no sentence to make a question from.")
         rejected += dropped
         for f in _spread(_drop_ambiguous(facts, rejected, doc.name), config.per_doc):
             items += _rows(f, doc.name, n_facts, config)
             n_facts += 1
         if on_document:
             on_document(d + 1, len(docs))
-    if not items and docs and not rejected:
-        raise NoSentences(f"{docs[0].name} has no sentence to make a question from.")
+    if not items:
+        raise NoSentences(f"no question could be made from {', '.join(d.name for d in docs)}: the rules found no "
+                          "names, numbers, dates, prices, places or durations to ask about.")
     return Bank(items, rejected)
+
+
+def has_sentence(text: str) -> bool:
+    """Whether ``text`` holds a sentence: three or more words with letters, outside a heading.
+
+    >>> has_sentence("# Title"), has_sentence("12 34 56"), has_sentence("The boat leaves at six.")
+    (False, False, True)
+    """
+    from core.rag.chunking import sentence_spans
+
+    return any(len(re.findall(r"[A-Za-z]{2,}", text[a:b])) >= 3 for a, b in sentence_spans(text) if text[a] != "#")
 
 
 def _rows(fact: dict, document: str, number: int, config: BankConfig) -> list[BankItem]:
