@@ -94,9 +94,10 @@ def run(args) -> int:
     from core.finetune import check_targets, train
     from core.finetune.data import build_data, read_documents
     from core.finetune.presets import preset_named
+    from core.questions.bank import training_items
 
     config_from_args(args)  # validate the flags before loading anything slow
-    items = [i for i in load_qa(args.qa) if i.extra.get("split") != "heldout"]  # a bank's held-out wordings test, never train
+    items = training_items(load_qa(args.qa))  # a question bank's held-out wordings test, never train
     documents = read_documents(args.docs)
     gen = load_generator_for(args.model, cache=False)  # private: training wraps it in place, no second copy
     model, tokenizer, name = gen.model, gen.tokenizer, gen.name

@@ -228,3 +228,33 @@ def _rows(fact: dict, document: str, number: int, config: BankConfig) -> list[Ba
     if heldout:
         rows.append(BankItem(heldout, split="heldout", **common))
     return rows
+
+
+def to_qa_items(items: Sequence[BankItem]) -> list:
+    """The bank as the Lab's Q&A set (``QAItem``): what fine-tuning, retrieval metrics and evaluation read.
+    The split, kind, offsets and chunk travel in ``extra``; the source sentence is the supporting text."""
+    from core.rag.corpora import QAItem
+
+    return [QAItem(i.question, i.answer, i.value, tuple(i.paraphrases), i.sentence, i.document,
+                   {"split": i.split, "kind": i.kind, "start": i.start, "end": i.end, "chunk": i.chunk}) for i in items]
+
+
+def training_items(qa: Sequence) -> list:
+    """The rows a fine-tune may learn from: a bank's held-out wordings are for testing only."""
+    return [q for q in qa if q.extra.get("split") != "heldout"]
+
+
+def relocate(item: BankItem, text: str, chunks: Sequence = ()) -> BankItem:
+    """An edited item with offsets that hold again: its value found in the document (nearest the old start),
+    or start = end = -1 when the document no longer holds it."""
+    import dataclasses
+
+    if text[item.start:item.end] == item.value and item.value:
+        return item
+    found = [m.start() for m in re.finditer(re.escape(item.value), text)] if item.value else []
+    if not found:
+        return dataclasses.replace(item, start=-1, end=-1, chunk=None)
+    start = min(found, key=lambda s: abs(s - item.start))
+    end = start + len(item.value)
+    mine = [c for c in chunks if c.doc_name == item.document]
+    return dataclasses.replace(item, start=start, end=end, chunk=_chunk_of(mine, start, end) if mine else item.chunk)

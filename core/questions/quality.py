@@ -59,15 +59,28 @@ def default_chunks(docs) -> list:
     return chunk_documents(docs, ChunkConfig(), load_embedder().tokens)
 
 
-def answerable(items: Sequence[BankItem], chunk_texts: dict[tuple[str, int], str], generate) -> list[bool]:
-    """For each item, whether ``generate(question, passage)`` answers it right given its own chunk.
-
-    ``chunk_texts`` maps (document, chunk index) to the chunk's text; the check is the Lab's own
-    (``core.scoring``: the answer contains the value)."""
+def answerable(items: Sequence[BankItem], answerer, progress=None) -> list[bool | None]:
+    """For each item, whether RAG (``answerer``, a ``core.answering.Answerer``) answers it right when handed the
+    item's own chunk as the one retrieved passage: a question it cannot answer then is a bad question, not a
+    retrieval miss. None where the item has no chunk (edited away). The check is the Lab's own
+    (``core.scoring.is_correct``: the answer holds the value)."""
+    from core.rag.index import Hit
     from core.scoring import is_correct
 
-    out = []
-    for item in items:
-        passage = chunk_texts.get((item.document, item.chunk), item.sentence)
-        out.append(bool(is_correct(generate(item.question, passage), item.value)))
+    chunks = {(c.doc_name, c.index): c for c in answerer.retriever.chunks}
+    out: list[bool | None] = []
+    for n, item in enumerate(items):
+        chunk = chunks.get((item.document, item.chunk))
+        if chunk is None:
+            out.append(None)
+        else:
+            answer = answerer.answer(item.question, "rag", hits=[Hit(chunk, 1.0, 1)])
+            out.append(bool(is_correct(answer.text, item.value)))
+        if progress:
+            progress(n + 1, len(items))
     return out
+
+
+def answerable_share(flags: Sequence[bool | None]) -> float | None:
+    known = [f for f in flags if f is not None]
+    return round(sum(known) / len(known), 3) if known else None

@@ -18,7 +18,7 @@ from typing import Any
 
 ENV_VAR = "RAGFT_WORKSPACE"
 DEFAULT_ROOT = Path("workspace")
-SUBDIRS = ("uploads", "embeddings", "indexes", "adapters", "runs", "corpora")
+SUBDIRS = ("uploads", "embeddings", "indexes", "adapters", "runs", "corpora", "questions")
 
 
 def default_root() -> Path:
