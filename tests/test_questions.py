@@ -157,3 +157,37 @@ def test_cli_json_shape_and_file(capsys, tmp_path):
 
 def test_a_lab_error_is_what_bad_input_raises():
     assert issubclass(NoSentences, LabError)
+
+
+def test_an_edited_value_is_found_again_in_its_document(corpus):
+    import dataclasses
+
+    from core.questions.bank import relocate
+
+    docs, bank = corpus
+    item, text = bank.items[0], next(d.text for d in docs if d.name == bank.items[0].document)
+    other = next(i for i in bank.items if i.document == item.document and i.value != item.value)
+    moved = relocate(dataclasses.replace(item, value=other.value), text)
+    assert text[moved.start:moved.end] == other.value
+    gone = relocate(dataclasses.replace(item, value="not in the document at all"), text)
+    assert (gone.start, gone.end, gone.chunk) == (-1, -1, None)
+
+
+def test_bank_as_qa_set_keeps_heldout_rows_out_of_training(corpus):
+    from core.questions.bank import to_qa_items, training_items
+
+    _, bank = corpus
+    qa = to_qa_items(bank.items)
+    assert [q.target for q in qa] == [i.value for i in bank.items]
+    assert len(training_items(qa)) == len(bank.train()) < len(qa)
+
+
+@pytest.mark.parametrize("predicted, outcomes, right", [
+    ({0: ["rag"]}, {0: {"base": False, "rag": True}}, 2),
+    ({0: []}, {0: {"base": False, "rag": True}}, 1),
+    ({0: ["base", "rag"]}, {0: {"base": False, "rag": False}}, 0),
+])
+def test_quiz_scores_each_prediction(predicted, outcomes, right):
+    from core.questions.quiz import quiz_score
+
+    assert quiz_score(predicted, outcomes)["right"] == right

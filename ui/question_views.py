@@ -7,7 +7,6 @@ retrieval metrics, batch evaluation, the knowledge-update experiment and the cla
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -60,10 +59,13 @@ def question_bank_section(docs, chunks, prefix: str) -> None:
     if cols[1].button(label, key=f"{prefix}_qb_make", type="secondary" if items else "primary"):
         try:
             make_bank_now(docs, chunks, int(per_doc))
+            ss.pop(f"{prefix}_qb_editor", None)
         except LabError as exc:
             st.error(str(exc))
             return
         st.rerun()
+    if flash := ss.pop("qb_flash", None):
+        st.success(flash)
     if items:
         bank_quality(items, docs, prefix)
         bank_editor(items, docs, chunks, prefix)
@@ -117,8 +119,8 @@ def bank_editor(items: list[BankItem], docs, chunks, prefix: str) -> None:
         saved = rows_to_items(edited.to_dict("records"), items, {d.name: d.text for d in docs}, chunks)
         write_bank(saved, bank_path())
         ss.pop("qb_answerable", None)
-        st.success(f"Saved {len(saved)} questions: they are this corpus's Q&A set now.")
-        time.sleep(0.3)
+        ss.pop(f"{prefix}_qb_editor", None)  # the table's edits are in the file now: start it afresh from there
+        ss["qb_flash"] = f"Saved {len(saved)} questions: they are this corpus's Q&A set now."
         st.rerun()
     cols[1].download_button("Download the bank (JSONL)", bank_jsonl(items), file_name="question_bank.jsonl",
                             mime="application/jsonl", key=f"{prefix}_qb_download")
