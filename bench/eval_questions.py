@@ -82,7 +82,7 @@ def main() -> None:
                                  "--rank", str(args.rank), "--lr", str(args.lr), "--steps", str(args.steps),
                                  "--batch-size", "256", "--micro-batch-size", "8", "--paraphrases", "3",
                                  "--targets", "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                                 "down_proj", "--open-book-mix", "0", "--val-fraction", "0", "--stop-at-recall", "0",
+                                 "down_proj", "--open-book-mix", "0", "--val-fraction", "0", "--stop-at-recall", "0", "--max-facts", "0",
                                  "--eval-every", str(args.steps), "--json"))
         report["lora_training"] = {k: summary.get(k) for k in ("steps", "seconds", "facts_recalled", "final_train_loss")}
         report["closed_book_on_handwritten"] = accuracy(docs, f"{args.set}/qa.jsonl", args.model, ["base", "lora"],

@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
 from core.errors import ConfigError, DocumentError
-from core.questions.phrasing import answer_sentence, has_verb, resolve, subject_of, topic_of, wordings, _parts
+from core.questions.phrasing import (
+    _parts, answer_sentence, has_verb, resolve, subject_of, swapped, topic_of, wordings,
+)
 from core.questions.spans import find_spans
 
 MAX_PER_DOC = 200
@@ -220,7 +222,9 @@ def _rows(fact: dict, document: str, number: int, config: BankConfig) -> list[Ba
     """The train row of one fact and, for a share of facts, its held-out row (a wording no train row uses)."""
     forms = fact["forms"]
     held = int((number + 1) * config.heldout_share) > int(number * config.heldout_share) and len(forms) >= 3
-    heldout = forms[-2] if held else ""  # a swapped or echo wording, never the first
+    # the first question with another question word ("When" for "In which year"), else the next form
+    options = [f for f in (swapped(forms[0]), *forms[1:]) if f in forms[1:] and not f.startswith("About ")]
+    heldout = options[0] if held and options else ""
     train = [f for f in forms if f != heldout]
     common = dict(answer=fact["answer"], value=fact["value"], document=document, start=fact["start"],
                   end=fact["end"], chunk=fact["chunk"], kind=fact["kind"], sentence=fact["sentence"])

@@ -121,6 +121,8 @@ def _names(s: str):
         start = m.end() - len(" ".join(words))
         if start == 0 or re.search(r"[.!?:]\s*$", s[:start]):  # a sentence's first word: capitalised anyway
             continue
+        if re.match(r"\s(?:station|street|road|harbour|school|hall|church|market|bridge|airport|square)\b", s[m.end():]):
+            continue  # a name that modifies a noun ("Brenford station"): the place is the noun, not the name
         before = s[:start].rstrip().split()[-1:] or [""]
         the = before[0].lower() == "the"
         prep = _prep_before(s, start, PLACE_PREPS[:-1])  # "of X" stays in the question: "the town of which place"
