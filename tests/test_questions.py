@@ -191,3 +191,18 @@ def test_quiz_scores_each_prediction(predicted, outcomes, right):
     from core.questions.quiz import quiz_score
 
     assert quiz_score(predicted, outcomes)["right"] == right
+
+
+def test_refresh_remakes_only_the_changed_document(corpus):
+    from core.questions.bank import refresh_bank
+
+    docs, bank = corpus
+    item = next(i for i in bank.items if i.kind == "how much" or i.kind == "when")
+    edited = [Document(d.id, d.name, d.text[:item.start] + "1234" + d.text[item.end:] if d.name == item.document
+                       else d.text, d.metadata) for d in docs]
+    items, remade = refresh_bank(bank.items, edited)
+    assert remade == [item.document]
+    untouched = [i for i in bank.items if i.document != item.document]
+    assert [i for i in items if i.document != item.document] == untouched
+    texts = {d.name: d.text for d in edited}
+    assert all(texts[i.document][i.start:i.end] == i.value for i in items)

@@ -262,3 +262,25 @@ def relocate(item: BankItem, text: str, chunks: Sequence = ()) -> BankItem:
     end = start + len(item.value)
     mine = [c for c in chunks if c.doc_name == item.document]
     return dataclasses.replace(item, start=start, end=end, chunk=_chunk_of(mine, start, end) if mine else item.chunk)
+
+
+def refresh_bank(items: Sequence[BankItem], docs: Sequence, config: BankConfig = BankConfig(),
+                 chunks: Sequence | None = None) -> tuple[list[BankItem], list[str]]:
+    """The bank after documents changed, remaking only what changed: a document whose every item still finds
+    its value at its offsets and its sentence in the text keeps its items (edits included); the others are
+    made again. Returns the items and the names of the documents remade.
+
+    >>> from core.rag.documents import Document
+    >>> old = make_bank([Document("d", "d.md", "A ticket costs 4 euros. The trip takes 25 minutes.", {})]).items
+    >>> new, remade = refresh_bank(old, [Document("d", "d.md", "A ticket costs 5 euros. The trip takes 25 minutes.", {})])
+    >>> remade, sorted({i.value for i in new})
+    (['d.md'], ['25 minutes', '5 euros'])
+    """
+    texts = {d.name: d.text for d in docs}
+    stale = {i.document for i in items if i.document in texts and (
+        texts[i.document][i.start:i.end] != i.value or (i.sentence and i.sentence not in texts[i.document]))}
+    fresh = [d for d in docs if d.name in stale or not any(i.document == d.name for i in items)]
+    made = make_bank(fresh, config, chunks).items if fresh else []
+    kept = [i for i in items if i.document in texts and i.document not in stale]
+    order = [d.name for d in docs]
+    return sorted(kept + made, key=lambda i: (order.index(i.document), i.start)), sorted(d.name for d in fresh)
