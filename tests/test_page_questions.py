@@ -22,6 +22,14 @@ def _make_bank(at):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("page, prefix", [("pages/7_experiments.py", "exp"), ("pages/5_finetune.py", "ft"),
+                                          ("pages/11_quiz.py", "quiz")])
+def test_pages_without_a_qa_set_offer_to_make_questions(page, prefix):
+    at = open_page(page, uploads=UPLOADS)
+    assert at.button(key=f"{prefix}_qb_make").label == "Make questions from these documents"
+
+
+@pytest.mark.slow
 def test_documents_page_makes_a_bank_that_serves_as_the_qa_set():
     at = _make_bank(open_page("pages/1_documents.py", uploads=UPLOADS))
     assert int(_metric(at, "Questions")) >= 20 and _metric(at, "Repeated questions") == "0%"

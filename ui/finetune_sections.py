@@ -62,7 +62,8 @@ def training_set_section() -> tuple[list[QAItem], list[QAItem] | None, dict]:
         if qa:
             items = training_items(qa)  # a question bank's held-out wordings test the adapter, never train it
             if len(items) < len(qa):
-                st.caption(f"{len(qa) - len(items)} held-out wordings of the question bank are left out of training.")
+                st.caption(f"The question bank made from these documents (edit it on the Documents page): "
+                           f"{len(qa) - len(items)} held-out wordings of the question bank are left out of training.")
         else:
             st.info("This corpus has no Q&A set: make one from the documents below, upload one, or type rows in a "
                     "table.")

@@ -12,6 +12,9 @@ how many, how long or what; ``split`` is ``train`` (the wordings a fine-tune lea
 ``paraphrases``) or ``heldout`` (the same fact in a wording no train row uses). The file is a Q&A set for
 ``finetune --qa`` (held-out rows are left out of training) and ``eval --qa``.
 
+Bad input exits with status 2 and one line: no documents, an empty or binary file, ``--per-doc 0``, a
+document with no sentence, or documents in which no fact was found.
+
 JSON (``--json``): ``{"out", "items", "facts", "train", "heldout", "repeat_rate", "by_document": {name: n},
 "by_kind": {kind: n}, "rejected": [{"question", "value", "document", "rule"}, …]}``.
 """
