@@ -51,9 +51,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", default="sample_data/heldout_english")
     parser.add_argument("--model", default="/work/smollm2-135m-instruct")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--steps", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=4e-3)
     parser.add_argument("--rank", type=int, default=16)
+    parser.add_argument("--paraphrases", type=int, default=1, help="paraphrases per fact in training (bank rows have 3)")
     parser.add_argument("--skip-lora", action="store_true")
     parser.add_argument("--skip-rag", action="store_true")
     parser.add_argument("--out", default="bench/results/questions")
@@ -80,11 +81,12 @@ def main() -> None:
         t = time.time()
         summary = json.loads(cli("finetune", "--qa", bank, "--docs", docs, "--model", args.model, "--out", adapter,
                                  "--rank", str(args.rank), "--lr", str(args.lr), "--steps", str(args.steps),
-                                 "--batch-size", "256", "--micro-batch-size", "8", "--paraphrases", "3",
+                                 "--batch-size", "256", "--micro-batch-size", "8", "--paraphrases", str(args.paraphrases),
                                  "--targets", "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
                                  "down_proj", "--open-book-mix", "0", "--val-fraction", "0", "--stop-at-recall", "0", "--max-facts", "0",
                                  "--eval-every", str(args.steps), "--json"))
-        report["lora_training"] = {k: summary.get(k) for k in ("steps", "seconds", "facts_recalled", "final_train_loss")}
+        report["lora_training"] = {k: summary.get(k) for k in ("steps", "seconds", "facts_recalled", "final_train_loss")} | {
+            "rank": args.rank, "lr": args.lr, "paraphrases": args.paraphrases}
         report["closed_book_on_handwritten"] = accuracy(docs, f"{args.set}/qa.jsonl", args.model, ["base", "lora"],
                                                         adapter) | {"seconds": round(time.time() - t, 1)}
     report["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
