@@ -57,7 +57,7 @@ def test_bank_edit_train_quiz_and_report(page, lab_url, lab_workspace, tmp_path)
 
     goto(page, lab_url, "quiz", sid=SID)
     set_number(page, "Questions per round", 2)
-    page.locator("[data-testid='stButtonGroup']").first.get_by_role("button", name="RAG").click()
+    page.locator("[data-testid='stButtonGroup']").first.get_by_role("button", name="RAG", exact=True).click()
     page.wait_for_timeout(300)
     wait_idle(page)
     page.get_by_role("button", name="Reveal the answers").click()
