@@ -79,7 +79,8 @@ def test_bank_edit_train_quiz_and_report(page, lab_url, lab_workspace, tmp_path)
 
 def _edit_first_question(page, text: str) -> None:
     """Type over the first row's question in the bank's table (a canvas grid: double-click the cell, type)."""
-    grid = page.locator("[data-testid='stDataFrame']").filter(has=page.locator("canvas")).last
+    grid = page.locator("[data-testid='stElementContainer']:has-text('Edit the bank') ~ "
+                        "[data-testid='stElementContainer'] [data-testid='stDataFrame']").first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.dblclick(box["x"] + 160, box["y"] + 35 + 17)  # column 2 (question), row 1, under the header
