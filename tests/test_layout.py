@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 # what ``ls core/`` shows a newcomer: the five subpackages, the modules that use them all, and the CLI
 TOP_LEVEL = {"__init__.py", "__main__.py", "answering.py", "decision.py", "errors.py", "evaluation.py",
              "experiments.py", "report.py", "room.py", "scoring.py",
-             "cli", "finetune", "llm", "lm", "rag", "runtime", "world"}
+             "cli", "finetune", "llm", "lm", "questions", "rag", "runtime", "world"}  # questions: the data flow's bank
 
 
 def test_every_old_import_path_gives_the_same_module_object():
