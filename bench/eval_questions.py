@@ -44,7 +44,8 @@ def accuracy(docs: str, qa: str, model: str, systems: list[str], adapter: str | 
     items = load_qa(qa)
     answerer = answerer_from(args, items)
     result = evaluate(specs_for(answerer, systems), items, decoding=decoding_from(args))
-    return {s: round(v["accuracy"], 3) for s, v in result.systems.items()} | {"n": len(items)}
+    misses = [{k: r.get(k) for k in ("system", "question", "target", "answer")} for r in result.rows if not r["correct"]]
+    return {s: round(v["accuracy"], 3) for s, v in result.systems.items()} | {"n": len(items), "misses": misses}
 
 
 def main() -> None:

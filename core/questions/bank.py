@@ -120,7 +120,7 @@ def _candidates(doc, chunks) -> tuple[list[dict], list[Rejected]]:
             assert doc.text[start:start + len(value)] == value, (value, doc.text[start:start + len(value)])
             forms = wordings(sentence, span, topic)
             before = _parts(sentence, span)[0]
-            rule = _rule(forms, value, before)
+            rule = _rule(forms, value, before) or _about_topic(value, topic)
             if rule:
                 rejected.append(Rejected(forms[0] if forms else "", value, doc.name, rule))
                 continue
@@ -143,6 +143,14 @@ def _rule(forms: list[str], value: str, before: str) -> str:
         return "copies its answer: the value is in the question"
     if len(content_words(forms[0])) < 2:
         return "too vague: fewer than two content words besides the question word"
+    return ""
+
+
+def _about_topic(value: str, topic: str) -> str:
+    """A value that names the document's own topic (its title) is what every passage is about: a reader
+    answers "the museum", not its full name, so the question tests wording, not the fact."""
+    if value.lower() in topic.lower():
+        return "names the document's topic: every passage is about it"
     return ""
 
 
