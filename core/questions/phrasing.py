@@ -169,8 +169,10 @@ def fronted(before: str, ask: str, after: str) -> str:
             return _cap(" ".join([ask[:1].upper() + ask[1:], word.lower(), *subject, *tail, after, adverbial]))
     for i, word in enumerate(words[:6]):
         if (i >= 1 and _is_verb(word) and words[i - 1].lower() not in DETERMINERS | {"of", "to", "for", "and"}
-                and not words[i - 1].endswith("'s")):
+                and not words[i - 1].endswith("'s") and not re.fullmatch(r"[\d,.]+", words[i - 1])):
             subject, tail = _lower_first(words[:i]), words[i + 1:]
+            if "and" in tail:  # "picking starts in September and lasts [seven weeks]": the value is another verb's
+                return ""
             while tail and tail[-1].lower() in HEDGES:
                 tail = tail[:-1]
             return _cap(" ".join([ask, "does", *subject, _lemma(word), *tail, after, adverbial]))
