@@ -16,6 +16,8 @@ from ui.rag_views import (
     chars_per_token, chunk_corpus, chunk_doc_cached, legend_html, paint_chunks, unit_mismatch_note,
 )
 from ui.progress import cost_note, waiting
+from ui.question_views import question_bank_section
+from ui.state import current_corpus
 from ui.resources import get_embedder
 from ui.uploads import documents_section
 from ui.entry import through_app
@@ -153,6 +155,12 @@ d1.download_button("⬇ Chunks as CSV", lambda: pd.DataFrame([asdict(c) for c in
                    "chunks.csv", "text/csv", key="doc_dl_csv")
 d2.download_button("⬇ Chunks as JSON", lambda: json.dumps({"config": config.to_dict(), "chunks": [asdict(c) for c in chunks]},
                    ensure_ascii=False, indent=1).encode(), "chunks.json", "application/json", key="doc_dl_json")
+
+
+# --- questions about these documents -------------------------------------------------
+
+if current_corpus() is None or current_corpus().qa_path is None:  # a sample corpus with its own Q&A set needs none
+    question_bank_section(docs, chunks, prefix="doc")
 
 
 # --- compare two strategies ----------------------------------------------------------

@@ -7,6 +7,7 @@ import streamlit as st
 from core.answering import Decoding
 from ui.answer_views import base_generator, model_tier_notice, saved_adapters
 from ui.experiments_sections import batch_evaluation_tab, forgetting_tab, how_sure_tab, knowledge_update_tab
+from ui.question_views import question_bank_section
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.state import current_corpus
 from ui.entry import through_app
@@ -25,7 +26,9 @@ model_tier_notice(base, corpus)
 adapters = saved_adapters(base)  # only adapters trained on this base model
 decoding = Decoding()
 if not qa:
-    st.info("These experiments need a Q&A set: pick a sample corpus (🧪 world corpora work with the built-in model).")
+    st.info("These experiments need a Q&A set: make one from these documents below, or pick a sample corpus "
+            "(🧪 world corpora work with the built-in model).")
+    question_bank_section(docs, retriever.chunks, prefix="exp")
     st.stop()
 
 tab_update, tab_eval, tab_sure, tab_forget = st.tabs(["Knowledge update", "Batch evaluation", "How sure?",

@@ -34,7 +34,9 @@ from ui.finetune_views import (
 )
 from ui.numbers import whole_number
 from ui.progress import cost_note, timings
-from ui.rag_views import corpus_qa
+from core.questions.bank import training_items
+from ui.question_views import question_bank_section
+from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.state import current_documents
 
 RANKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
@@ -61,9 +63,15 @@ def training_set_section() -> tuple[list[QAItem], list[QAItem] | None, dict]:
     qa = corpus_qa()
     if source == "corpus":
         if qa:
-            items = qa
+            items = training_items(qa)  # a question bank's held-out wordings test the adapter, never train it
+            if len(items) < len(qa):
+                st.caption(f"The question bank made from these documents (edit it on the Documents page): "
+                           f"{len(qa) - len(items)} held-out wordings of the question bank are left out of training.")
         else:
-            st.info("This corpus has no Q&A set: upload one, or type rows in a table.")
+            st.info("This corpus has no Q&A set: make one from the documents below, upload one, or type rows in a "
+                    "table.")
+            docs, retriever = documents_and_retriever()
+            question_bank_section(docs, retriever.chunks, prefix="ft")
     elif source == "upload":
         upload = st.file_uploader("Q&A file with `question` and `answer` columns (optional `value`, `paraphrases`)",
                                   type=["csv", "jsonl", "json"], key="ft_upload")

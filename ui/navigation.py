@@ -30,6 +30,7 @@ PAGES = (
     PageSpec("finetune", "pages/5_finetune.py", "LoRA fine-tuning", "🎛️", "Fine-tune and compare"),
     PageSpec("answers", "pages/6_answers.py", "Side-by-side answers", "⚖️", "Fine-tune and compare"),
     PageSpec("experiments", "pages/7_experiments.py", "Experiments", "🧫", "Fine-tune and compare"),
+    PageSpec("quiz", "pages/11_quiz.py", "Class quiz", "🎯", "Fine-tune and compare"),
     PageSpec("decision", "pages/8_decision.py", "Decision guide", "🧭", "Fine-tune and compare"),
     PageSpec("model", "pages/9_model.py", "Model", "🤖", "Fine-tune and compare"),
     PageSpec("room", "pages/10_room.py", "Room view", "🧑‍🏫", "Teacher", teacher_only=True),

@@ -60,10 +60,14 @@ def documents_and_retriever() -> tuple[list[Document], Retriever]:
 
 
 def corpus_qa() -> list[QAItem] | None:
-    """The selected sample corpus's Q&A set, or None (uploads, or a corpus without ``qa.jsonl``)."""
+    """The selected sample corpus's Q&A set, else the question bank this session made from its documents
+    (``ui.question_views``), else None."""
     corpus = current_corpus()
     if corpus is None or corpus.qa_path is None:
-        return None
+        from core.questions.bank import to_qa_items
+        from ui.question_views import saved_bank
+
+        return to_qa_items(saved_bank()) or None
     try:
         return _load_qa_cached(str(corpus.qa_path))
     except DatasetError as exc:

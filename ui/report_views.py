@@ -24,7 +24,7 @@ def report_snapshot(corpus_title: str) -> dict:
             "embedder": ss.get("embedder_name") or "all-MiniLM-L6-v2", "answers": ss.get("ans_result"),
             "adapters": session_workspace().path("adapters"),
             "eval": task.result if task is not None and task.state not in jobs.LIVE and task.result is not None
-            else None}
+            else None, "quiz": session_workspace().path("questions", "quiz.json")}
 
 
 def refresh_snapshot() -> None:
@@ -90,12 +90,28 @@ def _experiments_section(result):
                    if counts else [], tables=[rows] + ([counts, wrong] if counts else []))
 
 
+def _quiz_section(path):
+    """The class quiz: every revealed round's predictions score (read from the workspace when the report is built)."""
+    from core.report import Section
+    from core.runtime.workspace import read_json
+
+    rounds = (read_json(path) or {}).get("rounds", []) if path is not None and path.exists() else []
+    if not rounds:
+        return None
+    right, total = sum(r["right"] for r in rounds), sum(r["total"] for r in rounds)
+    rows = [{"round": n, "questions": len(r["questions"]), "predictions right": f"{r['right']} of {r['total']}",
+             "share": r["share"]} for n, r in enumerate(rounds, start=1)]
+    return Section("Class quiz", paragraphs=[f"Quiz score: {right} of {total} predictions right "
+                                             f"({right / total:.0%}) over {len(rounds)} round(s)."], tables=[rows])
+
+
 def session_report(snap: dict) -> bytes:
     """The report as UTF-8 HTML bytes (what the sidebar's download button hands the browser)."""
     from core.report import build_report
 
     sections = [_settings_section(snap)] + [s for s in (_answers_section(snap["answers"]), _runs_section(snap["adapters"]),
-                                                        _experiments_section(snap["eval"])) if s]
+                                                        _experiments_section(snap["eval"]),
+                                                        _quiz_section(snap.get("quiz"))) if s]
     if len(sections) == 1:
         sections[0].paragraphs.append("No answers, runs or experiments yet in this session.")
     return build_report("RAG ⇄ Fine-Tune Lab: session report", sections).encode("utf-8")

@@ -14,7 +14,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["search", "ingest", "world", "ask", "finetune", "eval", "edit", "warmup"]
+COMMANDS = ["search", "ingest", "world", "ask", "finetune", "eval", "edit", "questions", "warmup"]
 # Subcommands whose unset flags fall back to a config dataclass: --help shows that class's defaults.
 CONFIG_DEFAULTS = {"finetune": "core.finetune:FinetuneConfig"}
 

@@ -148,9 +148,10 @@ def run(args) -> int:
     from core.runtime.jobs import Job, JobContext
 
     from core.cli.eval import choice_dict, fetch_printer, model_for, say_choice
+    from core.questions.bank import training_items
 
     config_from_args(args)  # validate the flags before loading anything slow
-    items = load_qa(args.qa)
+    items = training_items(load_qa(args.qa))  # a question bank's held-out wordings test, never train
     documents = read_documents(args.docs)
     wanted, choice = model_for(args, items)  # --model, else the rule over --docs, else over the --qa text
     gen = load_generator_for(wanted, cache=False, on_fetch=fetch_printer(args))  # private: training wraps it

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 ENV_VAR = "RAGFT_WORKSPACE"
 DEFAULT_ROOT = Path("workspace")
 MAX_STEM, MAX_SUFFIX = 120, 16  # characters: well under a file system's 255 bytes even in 3-byte scripts
-SUBDIRS = ("uploads", "embeddings", "indexes", "adapters", "runs", "corpora")
+SUBDIRS = ("uploads", "embeddings", "indexes", "adapters", "runs", "corpora", "questions")
 
 
 def default_root() -> Path:

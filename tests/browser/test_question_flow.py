@@ -1,0 +1,92 @@
+"""Questions from a newcomer's own document: upload it, make its question bank, edit a question, train on
+the bank, run the class quiz, and find the quiz score in the session report."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.browser.conftest import screenshot, wait_idle
+from tests.browser.helpers import goto, no_errors, real_sid, run_line, set_number, upload_files
+
+SID = "questionflow"
+DOC = """# Riverside Tool Library
+
+The Riverside Tool Library lends tools to its members. It was founded in 2009 by a carpenter named Agnes Moreau.
+
+A yearly membership costs 35 euros. Late returns cost 2 euros per day. Members can borrow tools for one week.
+
+The library opens at 18:30 on Wednesday evenings. Power tools need a safety induction that takes 45 minutes.
+"""
+EDITED = "How much do members pay for a year of the tool library?"
+pytestmark = pytest.mark.slow
+
+
+def test_bank_edit_train_quiz_and_report(page, lab_url, lab_workspace, tmp_path):
+    doc = tmp_path / "tool-library.md"
+    doc.write_text(DOC)
+    goto(page, lab_url, "documents", sid=SID)
+    upload_files(page, [doc])
+    page.get_by_role("button", name="Make questions from these documents").click()
+    page.get_by_text("Repeated questions").wait_for(timeout=180_000)
+    wait_idle(page)
+    no_errors(page)
+    bank = lab_workspace / "sessions" / real_sid(SID) / "questions" / "uploads.jsonl"
+    rows = [json.loads(line) for line in bank.read_text().splitlines()]
+    assert len(rows) >= 5 and all(DOC[r["start"]:r["end"]] == r["value"] for r in rows)
+
+    _edit_first_question(page, EDITED)
+    page.get_by_role("button", name="Save the edited bank").click()
+    page.get_by_text(re.compile(r"^Saved \d+ questions")).wait_for(timeout=60_000)
+    wait_idle(page)
+    rows = [json.loads(line) for line in bank.read_text().splitlines()]
+    assert rows[0]["question"] == EDITED, rows[0]
+    screenshot(page, "question-bank")
+
+    goto(page, lab_url, "finetune", sid=SID)
+    set_number(page, "Training steps", 6)
+    set_number(page, "Evaluate every (steps)", 6)
+    page.get_by_role("button", name="▶ Start training").click(timeout=240_000)
+    run_line(page).wait_for(timeout=60_000)
+    run = run_line(page).locator("code").inner_text()
+    page.locator("[data-testid='stMarkdown']").filter(has_text=run).filter(has_text="done").first.wait_for(
+        timeout=900_000)
+    no_errors(page)
+
+    goto(page, lab_url, "quiz", sid=SID)
+    set_number(page, "Questions per round", 2)
+    page.locator("[data-testid='stButtonGroup']").first.get_by_role("button", name="RAG", exact=True).click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    page.get_by_role("button", name="Reveal the answers").click()
+    page.get_by_text("Your predictions").wait_for(timeout=600_000)
+    wait_idle(page)
+    no_errors(page)
+    score = page.locator("[data-testid='stMetricValue']").last.inner_text()
+    assert re.fullmatch(r"\d+ of 8 right \(\d+%\)", score), score  # 2 questions × 4 systems (an adapter exists)
+    screenshot(page, "class-quiz")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile("Session report")).click()
+    path = tmp_path / "report.html"
+    download.value.save_as(path)
+    text = path.read_text()
+    right_of = score.split(" right")[0]  # "5 of 8"
+    assert "Class quiz" in text and f"Quiz score: {right_of} predictions right" in text
+
+
+def _edit_first_question(page, text: str) -> None:
+    """Type over the first row's question in the bank's table (a canvas grid: double-click the cell, type)."""
+    grid = page.locator("[data-testid='stElementContainer']:has-text('Edit the bank') ~ "
+                        "[data-testid='stElementContainer'] [data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.dblclick(box["x"] + 160, box["y"] + 35 + 17)  # column 2 (question), row 1, under the header
+    page.wait_for_timeout(400)
+    page.keyboard.press("Control+a")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(800)
+    wait_idle(page)
