@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.llm.generation import encode, load_generator
     from core.llm.quantize import int8_generator, weight_bytes
-    from core.finetune.step import rss_mb
+    from core.runtime.memory import rss_mb
     from core.rag.embedding import load_embedder
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

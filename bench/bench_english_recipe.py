@@ -50,7 +50,8 @@ def step_times(gen, items, config, steps: int) -> dict:
 
     from core.finetune import batch_plan, parameter_report, prepare_model, training_threads
     from core.finetune.data import build_data
-    from core.finetune.step import PeakRSS, train_step
+    from core.finetune.step import train_step
+    from core.runtime.memory import PeakRSS
     from core.runtime.threads import torch_threads
 
     data = build_data(gen.tokenizer, items, config)

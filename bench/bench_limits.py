@@ -60,7 +60,8 @@ def one_step(model_name: str | None) -> dict:
 
     from core.finetune import prepare_model
     from core.finetune.presets import presets_for
-    from core.finetune.step import PeakRSS, rss_mb, train_step
+    from core.finetune.step import train_step
+    from core.runtime.memory import PeakRSS, rss_mb
     from core.llm.generation import load_generator
     from core.runtime.limits import limits
 

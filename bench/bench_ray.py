@@ -111,7 +111,8 @@ def main() -> None:
     torch.set_num_threads(1)
     import ray
 
-    from core.finetune import FinetuneConfig, training_job
+    from core.finetune import FinetuneConfig
+    from core.finetune.job import training_job
     from core.llm.generation import load_generator
     from core.runtime.executor import LocalExecutor
     from core.runtime.jobs import JobQueue

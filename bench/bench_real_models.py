@@ -62,7 +62,8 @@ def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps
     from core.finetune import batch_plan, prepare_model, training_threads
     from core.finetune.data import build_data, read_documents
     from core.finetune.presets import calibrate, planned_evals, preset_named
-    from core.finetune.step import PeakRSS, train_step
+    from core.finetune.step import train_step
+    from core.runtime.memory import PeakRSS
     from core.llm.generation import load_generator
     from core.runtime.threads import torch_threads
 

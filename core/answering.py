@@ -372,6 +372,10 @@ class Answerer:
     def available(self) -> list[str]:
         return [s for s in SYSTEMS if self.missing(s) is None]
 
+    def generator(self, system: str):
+        """The generator that answers for ``system``: the adapter for LoRA systems, else the base model."""
+        return self.adapter if USES_ADAPTER[system] else self.base
+
     def missing(self, system: str) -> str | None:
         """Why ``system`` cannot run here, or None."""
         if USES_ADAPTER[system] and self.adapter is None:
@@ -396,7 +400,7 @@ class Answerer:
         reason = self.missing(system)
         if reason:
             raise ConfigError(f"The {system} system cannot answer: {reason}.")
-        gen = self.adapter if USES_ADAPTER[system] else self.base
+        gen = self.generator(system)
         contexts, sources, dropped, share, focused, retrieved = None, [], 0, None, None, None
         budget = prompt_budget(int(getattr(gen, "context_window", 1024) or 1024), decoding.max_new_tokens)
         if USES_CORPUS[system]:

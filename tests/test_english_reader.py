@@ -70,7 +70,7 @@ def test_the_reader_stays_as_the_instant_tier_chosen_by_name():
 
 
 def test_the_cli_says_which_model_reads_the_documents_and_why(capsys):
-    from core.cli.eval import model_for, say_choice
+    from core.cli.common import model_for, say_choice
 
     name, choice = model_for(argparse.Namespace(docs=[str(WORLD / "docs")], model=None, adapter=None, json=False))
     say_choice(argparse.Namespace(json=False), choice)

@@ -86,7 +86,7 @@ def test_without_documents_the_qa_pairs_decide():
 
 
 def test_finetune_without_docs_chooses_from_the_qa_text():
-    from core.cli.eval import model_for
+    from core.cli.common import model_for
     from core.rag.corpora import load_qa
 
     items = load_qa(SAMPLES / "heldout_english" / "qa.jsonl")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core.finetune import FinetuneConfig, submit_training, training_job
+from core.finetune import FinetuneConfig
+from core.finetune.job import submit_training, training_job
 from core.rag.corpora import load_qa
 from core.room import room_snapshot
 from core.runtime.executor import LocalExecutor

@@ -18,7 +18,8 @@ from core.errors import LabError
 from core.evaluation import SystemSpec, evaluate, ovadia_specs, rows_to_csv
 from core.scoring import is_correct
 from core.experiments import OVADIA_2023, forgetting_check, knowledge_update
-from core.finetune import FinetuneConfig, submit_training
+from core.finetune import FinetuneConfig
+from core.finetune.job import submit_training
 from ui.failure_views import failure_section
 from ui.answer_views import (
     FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, make_answerer, no_adapter_prompt, pick_adapter,

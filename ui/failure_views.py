@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import LabError
-from core.failures import COLOURS, FAILURES, LABELS, MEANINGS, TITLES, count_labels, flows, label_answer, where_in_documents
+from core.failures import COLOURS, FAILURES, LABELS, MEANINGS, TITLES, flows, label_answer, where_in_documents
 from core.knobs import TRAINING_KNOBS, knobs_for, rerun
 from ui.widgets import escape
 
@@ -204,7 +204,8 @@ def _knobs(row: dict, item, system: str | None, answerer, docs, qa) -> None:
 
 def _start_training(row: dict, knob: str, answerer, qa, docs, key: str) -> None:
     """Queue an adapter like the row's (default settings; paraphrases if its label says so) with ``knob`` turned."""
-    from core.finetune import FinetuneConfig, submit_training
+    from core.finetune import FinetuneConfig
+    from core.finetune.job import submit_training
     from core.knobs import training_config
     from ui.state import session_workspace
 

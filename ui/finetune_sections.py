@@ -17,8 +17,8 @@ from core.rag.corpora import QAItem
 from core.errors import ConfigError, DatasetError, LabError
 from core.finetune import (
     FinetuneConfig, adapter_fits, delete_adapter, export_adapter_zip, list_adapters, parameter_report, read_metrics,
-    submit_training,
 )
+from core.finetune.job import submit_training
 from core.finetune.data import items_from_rows, read_qa_upload
 from core.finetune.forgetting import general_items
 from core.finetune.evaluate import greedy_answers

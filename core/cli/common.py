@@ -1,4 +1,5 @@
-"""Arguments and helpers shared by the subcommands that retrieve (search, ingest, ask, eval)."""
+"""Arguments and helpers shared by the subcommands: retrieval flags (search, ingest, ask, eval), which model
+answers or trains, and where a job runs (ask, eval, finetune)."""
 
 from __future__ import annotations
 
@@ -111,3 +112,81 @@ def text_inputs(args: argparse.Namespace, noun: str) -> list[str]:
     """The texts given by ``add_text_inputs``' flags, in order."""
     single = getattr(args, noun)
     return [single] if single is not None else read_lines(args.texts_file)
+
+
+# --- which model, where the job runs (ask, eval, finetune) ---------------------------------------------
+
+def model_for(args, qa=None):
+    """``(name_or_path, choice)`` for ``args``: ``--model``, else the ``--adapter``'s base, else the one rule
+    (``core.llm.choice.choose_model``) over ``--docs`` (then ``qa``). ``choice`` is a ModelChoice for the
+    last two (None for ``--model``)."""
+    from core.llm.choice import ModelChoice, choose_model
+
+    if args.model:
+        return args.model, None
+    if getattr(args, "adapter", None):
+        from core.finetune.io import base_to_load
+
+        base = base_to_load(args.adapter)
+        if base:
+            return base, ModelChoice(base, f"{base} is the base model the adapter {Path(args.adapter).name} was "
+                                           "trained on", "", 0.0)
+    choice = choose_model(docs=getattr(args, "docs", None) or None, qa=qa)
+    return choice.name, choice
+
+
+def say_choice(args, choice) -> None:
+    """The model and why, on stderr (the CLI's own messages; JSON output carries it as ``model_choice``)."""
+    import sys
+
+    if choice is not None and not getattr(args, "json", False):
+        print(f"model: {choice.why}", file=sys.stderr)
+
+
+def fetch_printer(args):
+    """Progress of a first fetch of the English model on stderr (at most one line per stage and 10%)."""
+    import sys
+
+    shown = set()
+
+    def show(step) -> None:
+        key = (step.stage, int(step.fraction * 10))
+        if key not in shown:
+            shown.add(key)
+            left = f", about {step.seconds_left:.0f} s left" if step.seconds_left is not None else ""
+            print(f"fetch: {step.message} ({step.fraction:.0%}{left})", file=sys.stderr, flush=True)
+    return show
+
+
+def choice_dict(name: str, choice) -> dict:
+    return choice.to_dict() if choice is not None else {"name": name, "why": "given with --model"}
+
+
+def add_ray_arg(parser) -> None:
+    """``--ray ADDRESS`` (finetune, eval): run the job on that Ray cluster."""
+    parser.add_argument("--ray", default=None, metavar="ADDRESS",
+                        help="run the job on the Ray cluster at host:port (default: $RAGFT_RAY_ADDRESS, else here)")
+
+
+def run_job(args, job):
+    """Run ``job`` through a job queue on the executor ``--ray`` / ``$RAGFT_RAY_ADDRESS`` asks for; its final status.
+
+    ``job.report``ed metrics reach ``on_progress`` (called when they change). A failed job raises ConfigError
+    with the job's own message; an interrupted one (its worker died) says so and how to retry.
+    """
+    import os
+    import time
+
+    from core.errors import ConfigError, LabError
+    from core.runtime.jobs import ADDRESS_ENV, executor_for
+    from core.runtime.jobs import LIVE, JobQueue
+
+    queue = JobQueue(executor_for(getattr(args, "ray", None) or os.environ.get(ADDRESS_ENV)))
+    job_id = queue.submit(job)
+    while (status := queue.status(job_id)).state in LIVE:
+        time.sleep(0.2)
+    if status.state == "failed":
+        raise ConfigError(status.message)
+    if status.state == "interrupted":
+        raise LabError(f"{status.message} (the command can simply be run again)")
+    return status

@@ -30,8 +30,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.cli.common import add_rerank_args, add_retrieval_args, build_retriever, print_json, reranker_from
-from core.cli.finetune import add_ray_arg
+from core.cli.common import (add_ray_arg, add_rerank_args, add_retrieval_args, build_retriever, choice_dict,
+                             fetch_printer, model_for, print_json, reranker_from, run_job, say_choice)
 
 def add_answer_args(parser) -> None:
     """Flags shared by ``ask`` and ``eval``: the documents, model, adapter and decoding."""
@@ -94,52 +94,6 @@ def decoding_from(args):
         check_focus(args.focus)
     reading_from(args)
     return Decoding(args.max_new_tokens, args.temperature, args.top_k, args.top_p, getattr(args, "copy", None))
-
-
-def model_for(args, qa=None):
-    """``(name_or_path, choice)`` for ``args``: ``--model``, else the ``--adapter``'s base, else the one rule
-    (``core.llm.choice.choose_model``) over ``--docs`` (then ``qa``). ``choice`` is a ModelChoice for the
-    last two (None for ``--model``)."""
-    from core.llm.choice import ModelChoice, choose_model
-
-    if args.model:
-        return args.model, None
-    if getattr(args, "adapter", None):
-        from core.finetune.io import base_to_load
-
-        base = base_to_load(args.adapter)
-        if base:
-            return base, ModelChoice(base, f"{base} is the base model the adapter {Path(args.adapter).name} was "
-                                           "trained on", "", 0.0)
-    choice = choose_model(docs=getattr(args, "docs", None) or None, qa=qa)
-    return choice.name, choice
-
-
-def say_choice(args, choice) -> None:
-    """The model and why, on stderr (the CLI's own messages; JSON output carries it as ``model_choice``)."""
-    import sys
-
-    if choice is not None and not getattr(args, "json", False):
-        print(f"model: {choice.why}", file=sys.stderr)
-
-
-def fetch_printer(args):
-    """Progress of a first fetch of the English model on stderr (at most one line per stage and 10%)."""
-    import sys
-
-    shown = set()
-
-    def show(step) -> None:
-        key = (step.stage, int(step.fraction * 10))
-        if key not in shown:
-            shown.add(key)
-            left = f", about {step.seconds_left:.0f} s left" if step.seconds_left is not None else ""
-            print(f"fetch: {step.message} ({step.fraction:.0%}{left})", file=sys.stderr, flush=True)
-    return show
-
-
-def choice_dict(name: str, choice) -> dict:
-    return choice.to_dict() if choice is not None else {"name": name, "why": "given with --model"}
 
 
 def answerer_from(args, training_fallback=()):
@@ -219,7 +173,6 @@ def run(args) -> int:
     import functools
     import sys
 
-    from core.cli.finetune import run_job
     from core.rag.corpora import load_qa
     from core.evaluation import rows_to_csv
     from core.runtime.jobs import Job

@@ -25,7 +25,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli.common import print_json
+from core.cli.common import add_ray_arg, print_json
 
 
 
@@ -70,36 +70,6 @@ def add_parser(sub) -> None:
     add_ray_arg(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(func=run)
-
-
-def add_ray_arg(parser) -> None:
-    """``--ray ADDRESS`` (finetune, eval): run the job on that Ray cluster."""
-    parser.add_argument("--ray", default=None, metavar="ADDRESS",
-                        help="run the job on the Ray cluster at host:port (default: $RAGFT_RAY_ADDRESS, else here)")
-
-
-def run_job(args, job):
-    """Run ``job`` through a job queue on the executor ``--ray`` / ``$RAGFT_RAY_ADDRESS`` asks for; its final status.
-
-    ``job.report``ed metrics reach ``on_progress`` (called when they change). A failed job raises ConfigError
-    with the job's own message; an interrupted one (its worker died) says so and how to retry.
-    """
-    import os
-    import time
-
-    from core.errors import ConfigError, LabError
-    from core.runtime.jobs import ADDRESS_ENV, executor_for
-    from core.runtime.jobs import LIVE, JobQueue
-
-    queue = JobQueue(executor_for(getattr(args, "ray", None) or os.environ.get(ADDRESS_ENV)))
-    job_id = queue.submit(job)
-    while (status := queue.status(job_id)).state in LIVE:
-        time.sleep(0.2)
-    if status.state == "failed":
-        raise ConfigError(status.message)
-    if status.state == "interrupted":
-        raise LabError(f"{status.message} (the command can simply be run again)")
-    return status
 
 
 CONFIG_FLAGS = ("method", "rank", "alpha", "target_modules", "learning_rate", "epochs", "max_steps", "batch_size",
@@ -147,7 +117,7 @@ def run(args) -> int:
     from core.finetune.presets import preset_named
     from core.runtime.jobs import Job, JobContext
 
-    from core.cli.eval import choice_dict, fetch_printer, model_for, say_choice
+    from core.cli.common import choice_dict, fetch_printer, model_for, run_job, say_choice
     from core.questions.bank import training_items
 
     config_from_args(args)  # validate the flags before loading anything slow

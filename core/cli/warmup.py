@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     def progress(stage: str, i: int, n: int) -> None:
         print(f"[{i + 1}/{n}] {stage}…", file=sys.stderr, flush=True)
 
-    from core.cli.eval import fetch_printer
+    from core.cli.common import fetch_printer
 
     report = warm_up(args.corpus, Path(args.workspace) if args.workspace else None, umap=not args.no_umap,
                      progress=None if args.json else progress, on_fetch=None if args.json else fetch_printer(args))

@@ -12,6 +12,7 @@ worker can load the model itself and run it: nothing heavy crosses the network.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -83,3 +84,58 @@ def training_spec(model_name: str, n_params: int, items, config: FinetuneConfig,
     return TrainingSpec(model_ref(model_name), tuple(items), config, str(Path(run_dir).resolve()),
                         dict(documents) if documents else None, tuple(general_items),
                         memory_mb=memory_estimate_mb(n_params, config))
+
+
+# --- background runs ---------------------------------------------------------------
+
+def new_run_dir(folder: str | Path, label: str = "run") -> Path:
+    """A fresh, time-stamped run folder name under ``folder`` (e.g. ``adapters/lora-r16-0921-1432``)."""
+    from core.runtime.workspace import safe_name
+
+    stamp = time.strftime("%m%d-%H%M%S")
+    path = Path(folder) / safe_name(f"{label}-{stamp}")
+    n = 1
+    while path.exists():
+        n += 1
+        path = Path(folder) / safe_name(f"{label}-{stamp}-{n}")
+    return path
+
+
+def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: Sequence[QAItem],
+                 config: FinetuneConfig, *, documents: dict[str, str] | None = None,
+                 general_items: Sequence[QAItem] = (), base_name: str = "", label: str = ""):
+    """A ``core.runtime.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json.
+
+    It also carries the run as a ``TrainingSpec`` (``core.finetune.job``), so a Ray cluster can run it.
+    """
+    from core.runtime.jobs import Job
+
+    def work(ctx) -> dict:
+        return training_work(ctx, base_model, tokenizer, items, config, run_dir, documents, general_items, base_name)
+
+    spec = training_spec(base_name, sum(p.numel() for p in base_model.parameters()), items, config, run_dir,
+                         documents, general_items) if base_name else None
+    return Job(owner=str(owner), run_dir=Path(run_dir), work=work, label=label or Path(run_dir).name, spec=spec)
+
+
+def run_label(config: FinetuneConfig) -> str:
+    """The default name of a run: method and rank, and the paraphrases it trains on (``lora-r16-p2``)."""
+    label = f"{config.method}-r{config.rank}" if config.method == "lora" else "full"
+    return label + (f"-p{config.paraphrases}" if config.paraphrases else "")
+
+
+def submit_training(owner: str | Path, adapters_dir: str | Path, gen, items: Sequence[QAItem], config: FinetuneConfig,
+                    *, documents: dict[str, str] | None = None, label: str = "") -> tuple[str, Path]:
+    """Queue a training run of ``gen`` (a ``core.llm.generation.Generator``) on ``items``: the one way pages start one.
+
+    The run gets a fresh folder under ``adapters_dir`` named after ``label`` (default ``run_label``) and
+    the forgetting check's general questions for this model. Returns (job id, run folder).
+    """
+    from core.runtime import jobs
+    from core.finetune.forgetting import general_items
+
+    label = label or run_label(config)
+    run_dir = new_run_dir(adapters_dir, label)
+    job = training_job(str(owner), run_dir, gen.model, gen.tokenizer, items, config, documents=documents,
+                       general_items=general_items(gen.profile.forgetting), base_name=gen.name, label=label)
+    return jobs.submit(job), run_dir

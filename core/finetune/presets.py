@@ -33,7 +33,8 @@ from core.rag.corpora import QAItem
 from core.finetune import FinetuneConfig, all_targets, attention_targets, batch_plan, prepare_model, training_threads
 from core.finetune.data import FinetuneData
 from core.finetune.evaluate import eval_groups, evaluate
-from core.finetune.step import Estimate, PeakRSS, train_step
+from core.finetune.step import Estimate, train_step
+from core.runtime.memory import PeakRSS
 from core.runtime.threads import torch_threads
 
 LARGE_PARAMS = 500e6  # above this, checkpoint activations even in the quick preset

@@ -16,8 +16,6 @@ prompt are most of a step's memory.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from dataclasses import dataclass
 from typing import Sequence
@@ -91,42 +89,6 @@ def train_step(model, optimizer, examples: Sequence[Example], idx: Sequence[int]
     n_tokens = sum(int(b["attention_mask"].sum()) for b in batches)
     return {"loss": round(total / n_total, 5), "lr": lr, "tokens": n_tokens, "micro_batches": len(batches),
             "tokens_per_s": round(n_tokens / max(seconds, 1e-9), 1), "seconds": seconds}
-
-
-# --- measured memory ---------------------------------------------------------------
-
-def rss_mb() -> float:
-    """This process's resident memory now, in MB."""
-    import psutil
-
-    return psutil.Process(os.getpid()).memory_info().rss / 1e6
-
-
-class PeakRSS:
-    """Samples resident memory on a thread while the ``with`` block runs: ``.peak_mb``, ``.start_mb``.
-
-    Activations live only inside a step, so the peak is sampled (every 5 ms), not read afterwards.
-    """
-
-    def __init__(self, every_s: float = 0.005) -> None:
-        self.every_s, self.start_mb, self.peak_mb = every_s, 0.0, 0.0
-        self._stop = threading.Event()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, rss_mb())
-            self._stop.wait(self.every_s)
-
-    def __enter__(self) -> "PeakRSS":
-        self.start_mb = self.peak_mb = rss_mb()
-        self._thread = threading.Thread(target=self._sample, name="peak-rss", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_mb = max(self.peak_mb, rss_mb())
 
 
 @dataclass(frozen=True)

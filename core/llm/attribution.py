@@ -140,10 +140,8 @@ def attribute(gen, question: str, contexts: list[str], answer: str) -> Attributi
 
 def attribute_answer(answerer, question: str, answer) -> dict | None:
     """``attribute`` for one system's answer (its chunks or documents as the passages); None when it read none."""
-    from core.answering import USES_ADAPTER
-
     passages = [s.text for s in answer.sources if s.kind in ("chunk", "document")]
     if not passages or not answer.text.strip():
         return None
-    gen = answerer.adapter if USES_ADAPTER[answer.system] else answerer.base
+    gen = answerer.generator(answer.system)  # core.answering.Answerer: the adapter for LoRA systems
     return attribute(gen, question, passages, answer.text).to_dict()

@@ -142,9 +142,7 @@ def answer_confidence(answerer, question: str, answer, value: str | None = None,
     ``value``: the right value; it is scored inside ``reference_answer`` (the reference sentence)
     when given, else on its own as the start of the answer.
     """
-    from core.answering import USES_ADAPTER
-
-    gen = answerer.adapter if USES_ADAPTER[answer.system] else answerer.base
+    gen = answerer.generator(answer.system)  # core.answering.Answerer: the adapter for LoRA systems
     messages = system_messages(answer, question)
     out = {"tokens": [t.to_dict() for t in token_probabilities(gen, messages, answer.text)], "reference": None}
     if value:

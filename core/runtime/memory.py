@@ -11,6 +11,8 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import os
+import threading
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,3 +31,37 @@ def release_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB."""
+    import psutil
+
+    return psutil.Process(os.getpid()).memory_info().rss / 1e6
+
+
+class PeakRSS:
+    """Samples resident memory on a thread while the ``with`` block runs: ``.peak_mb``, ``.start_mb``.
+
+    Activations live only inside a step, so the peak is sampled (every 5 ms), not read afterwards.
+    """
+
+    def __init__(self, every_s: float = 0.005) -> None:
+        self.every_s, self.start_mb, self.peak_mb = every_s, 0.0, 0.0
+        self._stop = threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, rss_mb())
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> "PeakRSS":
+        self.start_mb = self.peak_mb = rss_mb()
+        self._thread = threading.Thread(target=self._sample, name="peak-rss", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, rss_mb())

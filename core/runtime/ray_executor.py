@@ -66,7 +66,7 @@ class JobRunner:
     def run(self, spec, token: str) -> None:
         import ray
 
-        from core.finetune.step import PeakRSS
+        from core.runtime.memory import PeakRSS
 
         self.started = True
         run_dir = getattr(spec, "run_dir", None)
