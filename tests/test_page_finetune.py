@@ -36,7 +36,8 @@ def metric(at, label):
 
 
 def test_calculator_updates_with_rank_and_targets(at):
-    at.select_slider(key="ft_rank").set_value(16).run()  # a real model's quick preset starts at rank 4
+    at.select_slider(key="ft_upper").set_value(1.0)  # every block (a real model's facts preset adapts the upper half)
+    at.select_slider(key="ft_rank").set_value(16).run()
     first = int(metric(at, "Trainable parameters").replace(",", ""))
     at.select_slider(key="ft_rank").set_value(32).run()
     doubled = int(metric(at, "Trainable parameters").replace(",", ""))

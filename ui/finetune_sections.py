@@ -68,10 +68,14 @@ def training_set_section() -> tuple[list[QAItem], list[QAItem] | None, dict]:
                 st.caption(f"The question bank made from these documents (edit it on the Documents page): "
                            f"{len(qa) - len(items)} held-out wordings of the question bank are left out of training.")
         else:
-            st.info("This corpus has no Q&A set: make one from the documents below, upload one, or type rows in a "
-                    "table.")
-            docs, retriever = documents_and_retriever()
-            question_bank_section(docs, retriever.chunks, prefix="ft")
+            if current_documents():  # the bank needs documents; without any, the rest of the page still shows
+                st.info("This corpus has no Q&A set: make one from the documents below, upload one, or type rows in "
+                        "a table.")
+                docs, retriever = documents_and_retriever()
+                question_bank_section(docs, retriever.chunks, prefix="ft")
+            else:
+                st.info("This corpus has no Q&A set and no documents: upload files on the Documents page (then make "
+                        "questions from them), upload a Q&A file, or type rows in a table.")
     elif source == "upload":
         upload = st.file_uploader("Q&A file with `question` and `answer` columns (optional `value`, `paraphrases`)",
                                   type=["csv", "jsonl", "json"], key="ft_upload")
