@@ -165,7 +165,7 @@ def test_the_passcode_backs_off_per_client_and_logs_each_wrong_try():
     (["search", "--query", "\udcff\udcfe"], "--query is not valid text"),
     (["search", "--workspace", "FILE"], "--workspace FILE is a file; give a folder"),
     (["ask", "--system", "rag", "-k", "0"], "-k must be at least 1 (got 0)"),
-    (["ask", "--threads", "-1"], "--threads must be at least 1 (got -1)"),
+    (["ask", "--threads", "-1"], "--threads must be at least 0 (got -1)"),
     (["ask", "--question", "\udcff"], "--question is not valid text"),
     (["eval", "--qa", f"{HELDOUT}/qa.jsonl", "--paraphrases", "-1"], "--paraphrases must be at least 0"),
     (["eval", "--qa", f"{HELDOUT}/qa.jsonl", "-k", "0"], "-k must be at least 1"),

@@ -23,10 +23,10 @@ from core.errors import ConfigError
 # dest → (flag as typed, least value): counts where fewer makes no sense (0 = "off" or "all" where allowed);
 # --candidates is checked by RerankConfig (1 to 200), the chunk sizes by ChunkConfig.
 AT_LEAST = {
-    "k": ("-k", 1), "threads": ("--threads", 1),
+    "k": ("-k", 1), "threads": ("--threads", 0),  # 0: the Lab's rule (finetune), one thread (ask, eval)
     "max_new_tokens": ("--max-new-tokens", 1), "entities": ("--entities", 1), "epochs": ("--epochs", 1),
     "max_steps": ("--steps", 1), "rank": ("--rank", 1), "batch_size": ("--batch-size", 1),
-    "micro_batch_size": ("--micro-batch-size", 1), "eval_every": ("--eval-every", 1),
+    "micro_batch_size": ("--micro-batch-size", 0), "eval_every": ("--eval-every", 1),
     "paraphrases": ("--paraphrases", 0), "limit": ("--limit", 0), "top_k": ("--top-k", 0),
     "focus": ("--focus", 0), "others": ("--others", 0), "layer": ("--layer", 0), "max_facts": ("--max-facts", 0),
 }

@@ -224,7 +224,7 @@ def _load(name: str, path: str, is_builtin: bool, is_local: bool,
     if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
         tokenizer.pad_token = tokenizer.eos_token
     profile = load_profile(name if is_builtin else path)
-    return Generator(model=model, tokenizer=tokenizer, name=name, is_builtin=is_builtin or profile.is_builtin,
+    return Generator(model=model, tokenizer=tokenizer, name=name, is_builtin=is_builtin,  # by name, never by a copied lab.json
                      n_params=sum(p.numel() for p in model.parameters()),
                      context_window=_context_window(model.config, tokenizer), is_seq2seq=is_seq2seq(model),
                      profile=profile)
