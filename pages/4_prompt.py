@@ -65,7 +65,7 @@ contexts = order_chunks(texts, order)
 focus_n = st.slider("Sentence focus (sentences kept, 0 = off)", 0, 8, default_focus(gen), key=f"pr_focus_{gen.name}",
                     help="Keep only the sentences of the chunks that best match the question (embedding cosine and BM25, "
                          "fused by rank), in their document order: extractive context compression. The Answers page "
-                         "uses the same setting; its default comes from the model's profile (on for the English models).")
+                         "uses the same setting; its default comes from the model's profile (on for the English reader).")
 if focus_n and contexts:  # the answers' rule: fit the chunks into the window, then focus
     contexts, focused, _ = rag_contexts(gen, question, contexts, prompt_budget(int(window), int(max_new)),
                                         retriever.embedder, focus_n)

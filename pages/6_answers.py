@@ -83,7 +83,8 @@ with st.expander("Sampling settings (shared by all five systems)", expanded=True
     copy = f2.toggle("Copy from the passages", value=reads_by_copying(base), key=f"ans_copy_{base.name}",
                      help="Copy decoding: every answer token must continue a copied sentence of the passages, so the "
                           "answer is a sentence of the document that the model chose. The default comes from the "
-                          "model's profile (on for the English models).")
+                          "model's profile (on for the English reader; off for the English model, where it was "
+                          "measured to hurt).")
 decoding = Decoding(max_tokens, temperature, top_k, top_p, copy)
 answerer = make_answerer(base, retriever, info, qa, k=k, documents=docs, focus=focus)
 

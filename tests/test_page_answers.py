@@ -70,9 +70,11 @@ def test_without_adapter_lora_columns_say_so_and_prose_corpus_warns(world, model
     assert not at.exception, [e.value for e in at.exception]
     assert len(answers_shown(at)) == 3  # base, RAG and long context still answer (badly, but for real)
     assert sum("No adapter loaded" in i.value for i in at.info) == 2
-    if model_name is None:  # the profile's defaults: sentence focus of 2 and copy decoding, shown under RAG's answer
+    if model_name is None:  # the profile's defaults: sentence focus of 2 (shown under RAG's answer), its copy setting
+        from core.llm.profiles import load_profile
+
         assert at.slider(key="ans_focus_smollm2-135m-instruct").value == 2
-        assert at.toggle(key="ans_copy_smollm2-135m-instruct").value is True
+        assert at.toggle(key="ans_copy_smollm2-135m-instruct").value is load_profile("smollm2-135m-instruct").copy
         assert [e.label for e in at.expander if e.label.startswith("🔎")] == ["🔎 Sentence focus: the 2 sentence(s) the model read"]
         at.slider(key="ans_focus_smollm2-135m-instruct").set_value(0)
         at.button(key="ans_ask").click().run()

@@ -57,7 +57,7 @@ def add_answer_args(parser) -> None:
                         help="int8 dynamic quantization of the model's linear layers (faster on CPU, slightly less exact)")
     parser.add_argument("--copy", action=argparse.BooleanOptionalAction, default=None,
                         help="copy decoding: answers are copied sentences of the passages (default: the model "
-                             "profile's, on for the English models, off for others)")
+                             "profile's: on for the English reader, off for others)")
 
 
 def reading_from(args) -> dict | None:
