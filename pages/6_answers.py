@@ -71,10 +71,10 @@ with st.expander("Sampling settings (shared by all five systems)", expanded=True
     top_k = c2.slider("Top-k", 0, 100, 0, key="ans_top_k", help="Sample only from the k likeliest tokens (0 = off)")
     top_p = c3.slider("Top-p", 0.05, 1.0, 1.0, 0.05, key="ans_top_p", help="Sample from the smallest set with this much probability")
     max_tokens = c4.slider("Max answer tokens", 8, 160, 48, key="ans_max_tokens")
-    k = c5.slider("Chunks (k)", 1, 8, default_k(base), key="ans_k",
-                  help="Retrieved chunks in the RAG prompts (default from the model's profile). The built-in models read "
+    k = c5.slider("Chunks (k)", 1, 8, default_k(base), key=f"ans_k_{base.name}",
+                  help="Retrieved chunks in the RAG prompts (default from the model's profile). The tiny models read "
                        "one chunk best: with more, they often copy a value from a passage about a similar entity "
-                       "(try it).")
+                       "(try it); the English model reads two, then sentence focus keeps two sentences.")
     f1, f2 = st.columns(2)
     focus = f1.slider("Sentence focus (sentences kept, 0 = off)", 0, 8, default_focus(base), key=f"ans_focus_{base.name}",
                       help="RAG and LoRA + RAG: keep only the sentences of the retrieved chunks that best match the "
