@@ -20,9 +20,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
@@ -30,7 +28,9 @@ import numpy as np
 
 from core.rag.corpora import QAItem
 from core.errors import ConfigError, LabError, check_numbers
-from core.llm.prompting import build_messages, fit_chunks, prompt_budget
+from core.llm.plan import PromptPlan, long_context_passages, plan_prompt
+from core.llm.profiles import profile_of
+from core.llm.prompting import prompt_budget
 from core.rag.retrieval import check_query
 
 SYSTEMS = ("base", "rag", "lora", "lora+rag", "long-context")
@@ -105,6 +105,7 @@ class Answer:
     focus: list[str] | None = None  # the sentences sentence focus kept for the prompt (core.rag.focus), if it ran
     retrieved: list[Source] | None = None  # systems that read passages: every hit retrieved (long context: every document)
     passages: list[str] | None = None  # systems that read passages: exactly the passage texts the prompt held
+    plan: PromptPlan | None = field(default=None, repr=False)  # the prompt it was generated from (not in the JSON)
 
     def to_dict(self) -> dict:
         """The CLI's JSON shape: system, answer, sources, prompt_tokens, completion_tokens, latency_s (+ settings, model);
@@ -173,123 +174,6 @@ def training_items(adapter_dir, fallback: Sequence[QAItem] = ()) -> list[QAItem]
 
 # --- prompts ------------------------------------------------------------------------
 
-def fit_contexts(gen, question: str, contexts: list[str], budget: int) -> list[str]:
-    """Drop the lowest-ranked passages until the prompt is at most ``budget`` tokens (keeps at least one):
-    ``core.llm.prompting.fit_chunks``, the rule the Prompt page shows, in ``gen``'s prompt layout."""
-
-    return fit_chunks(gen.tokenizer, question, list(contexts), budget, seq2seq=bool(getattr(gen, "is_seq2seq", False)),
-                      style=profile_of(gen).prompt)
-
-
-def rag_contexts(gen, question: str, chunks: list[str], budget: int, embedder, focus_n: int):
-    """THE rule for a RAG prompt's passages, shared by the answers and the Prompt page: fit the ranked chunks
-    into ``budget`` (``fit_contexts``), then, with ``focus_n`` > 0, keep their ``focus_n`` best sentences
-    (``core.rag.focus``). Returns (passages, the Focused record or None, how many chunks were kept)."""
-    kept = fit_contexts(gen, question, chunks, budget)
-    if focus_n and kept:
-        from core.rag.focus import focus
-
-        focused = focus(question, kept, embedder, focus_n)
-        if focused.text:
-            return [focused.text], focused, len(kept)
-    return kept, None, len(kept)  # no focus, or no sentence to rank (e.g. only headings): the chunks as they are
-
-
-@dataclass(frozen=True)
-class LongContext:
-    """What of the corpus fits in one prompt: the passages, and the share of the corpus's tokens."""
-
-    passages: list[str]
-    sources: list[Source]
-    corpus_tokens: int
-    included_tokens: int
-
-    @property
-    def share(self) -> float:
-        return self.included_tokens / self.corpus_tokens if self.corpus_tokens else 0.0
-
-
-def long_context_passages(gen, question: str, documents, budget: int) -> LongContext:
-    """Every document in order, whole while it fits in ``budget`` prompt tokens; the next one cut to fill it.
-
-    The rule long-context systems follow: no retrieval, so what does not fit is simply not read.
-    Each document's size comes from ``document_tokens`` (tokenised once per content); the prompt
-    itself is counted exactly at the cut and once at the end, not after every document.
-    """
-    from core.llm.generation import count_tokens
-
-    def n_tokens(text: str) -> int:
-        return len(gen.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])  # no "too long" warning
-
-    docs = [d for d in documents if d.text.strip()]
-    if not docs:
-        raise ConfigError("The long-context system needs documents: the corpus is empty.")
-    sizes = document_tokens(gen.tokenizer, [d.text for d in docs])
-    passages, kept = [], []  # the passages, and each one's tokens
-
-    style = profile_of(gen).prompt
-    used = count_tokens(gen, build_messages(question, ["x"], style=style))  # the frame: instruction, question, template
-    for doc, size in zip(docs, sizes):
-        text = doc.text.strip()
-        if used + size + 8 > budget:  # does not fit whole (8: the passage's number and separators)
-            text = _cut_to_tokens(gen, text, budget - used - 8)
-            while text and count_tokens(gen, build_messages(question, [*passages, text], style=style)) > budget:
-                text = text[: int(len(text) * 0.9)]
-            if not text.strip():
-                break
-            size = n_tokens(text)
-        passages.append(text)
-        kept.append(size)
-        used += size + 8
-        if text != doc.text.strip():
-            break
-    while passages and count_tokens(gen, build_messages(question, passages, style=style)) > budget:  # joins merge
-        last = passages[-1][: int(len(passages[-1]) * 0.9)]
-        passages.pop(), kept.pop()
-        if last.strip():
-            passages.append(last)
-            kept.append(n_tokens(last))
-    sources = [Source("document", text, round(n / max(1, sizes[i]), 4), i + 1, document=docs[i].name, start=0,
-                      end=len(text)) for i, (text, n) in enumerate(zip(passages, kept))]
-    return LongContext(passages, sources, sum(sizes), sum(kept))
-
-
-_DOC_TOKENS: OrderedDict[tuple[str, str], int] = OrderedDict()  # (tokenizer, text hash) → tokens, most recent last
-_DOC_TOKENS_MAX = 4096
-_DOC_TOKENS_LOCK = threading.Lock()
-
-
-def document_tokens(tokenizer, texts: Sequence[str]) -> list[int]:
-    """Tokens in each text, remembered by content hash: the long-context system and the Prompt page
-    tokenise a whole corpus once, not on every question or rerun."""
-    from core.runtime.workspace import content_hash
-
-    who = f"{getattr(tokenizer, 'name_or_path', '')}|{len(tokenizer)}|{type(tokenizer).__name__}"
-    out = []
-    for text in texts:
-        key = (who, content_hash(text))
-        with _DOC_TOKENS_LOCK:
-            n = _DOC_TOKENS.get(key)
-            if n is not None:
-                _DOC_TOKENS.move_to_end(key)
-        if n is None:
-            n = len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
-            with _DOC_TOKENS_LOCK:
-                _DOC_TOKENS[key] = n
-                while len(_DOC_TOKENS) > _DOC_TOKENS_MAX:
-                    _DOC_TOKENS.popitem(last=False)
-        out.append(n)
-    return out
-
-
-def _cut_to_tokens(gen, text: str, n: int) -> str:
-    """The first ``n`` tokens of ``text``, cut at a token boundary."""
-    if n <= 0:
-        return ""
-    offsets = gen.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
-    return text[: offsets[min(n, len(offsets)) - 1][1]] if offsets else ""
-
-
 def chunk_source(hit) -> Source:
     c = hit.chunk
     return Source("chunk", c.text, round(float(hit.score), 6), hit.rank, document=c.doc_name, start=c.start, end=c.end,
@@ -297,13 +181,6 @@ def chunk_source(hit) -> Source:
 
 
 # --- the four systems ---------------------------------------------------------------
-
-def profile_of(gen):
-    """The profile a generator carries (``core.llm.profiles``); neutral defaults for anything without one."""
-    from core.llm.profiles import ModelProfile
-
-    return getattr(gen, "profile", None) or ModelProfile()
-
 
 def default_k(gen) -> int:
     """Chunks per RAG prompt: the model profile's ``k`` (1 for the built-in models, 3 for real ones).
@@ -339,13 +216,26 @@ class SystemInput:
     """Everything one system hands the model for one question (``Answerer.prepare``)."""
 
     generator: object
-    messages: list[dict]
+    plan: PromptPlan  # the prompt, built once: what generate() feeds the model and what confidence scores
     sources: list[Source]
-    n_dropped: int = 0  # retrieved chunks left out so the prompt fits
     corpus_share: float | None = None  # long context: share of the corpus's tokens in the prompt
-    passages: list[str] = field(default_factory=list)  # the passage texts in the prompt (what copy decoding copies)
-    focused: object | None = None  # core.rag.focus.Focused when sentence focus ran
     retrieved: list[Source] | None = None  # what the prompt's passages were chosen from (hits, or the whole documents)
+
+    @property
+    def messages(self) -> list[dict]:
+        return self.plan.messages
+
+    @property
+    def passages(self) -> list[str]:
+        return self.plan.passages
+
+    @property
+    def n_dropped(self) -> int:
+        return self.plan.n_dropped
+
+    @property
+    def focused(self):
+        return self.plan.focused
 
 
 @dataclass
@@ -401,24 +291,26 @@ class Answerer:
         if reason:
             raise ConfigError(f"The {system} system cannot answer: {reason}.")
         gen = self.generator(system)
-        contexts, sources, dropped, share, focused, retrieved = None, [], 0, None, None, None
-        budget = prompt_budget(int(getattr(gen, "context_window", 1024) or 1024), decoding.max_new_tokens)
+        sources, share, retrieved, chunks, focus = [], None, None, None, 0
         if USES_CORPUS[system]:
+            budget = prompt_budget(int(getattr(gen, "context_window", 1024) or 1024), decoding.max_new_tokens)
             fitted = long_context_passages(gen, question, self.documents, budget)
-            contexts, sources, share = fitted.passages, fitted.sources, fitted.share
+            chunks, share = fitted.passages, fitted.share
+            sources = [Source("document", text, round(n / max(1, whole), 4), i, document=name, start=0, end=len(text))
+                       for i, (text, n, whole, name) in enumerate(zip(fitted.passages, fitted.tokens,
+                                                                      fitted.document_tokens, fitted.names), start=1)]
             retrieved = [Source("document", d.text, 1.0, i, document=d.name, start=0, end=len(d.text))
                          for i, d in enumerate(self.documents, start=1)]
         elif USES_RETRIEVAL[system]:
             hits = self.retrieve(question) if hits is None else hits
-            contexts, focused, kept = rag_contexts(gen, question, [h.chunk.text for h in hits], budget,
-                                                   self.retriever.embedder if self.focus else None, self.focus)
-            dropped = len(hits) - kept
-            retrieved = [chunk_source(h) for h in hits]
-            sources = retrieved[:kept]
+            chunks, focus, retrieved = [h.chunk.text for h in hits], self.focus, [chunk_source(h) for h in hits]
         elif USES_ADAPTER[system] and self.training is not None:
             sources = self.training.nearest(question)
-        return SystemInput(gen, build_messages(question, contexts, style=profile_of(gen).prompt), sources, dropped,
-                           share, list(contexts or []), focused, retrieved)
+        plan = plan_prompt(gen, question, chunks, max_new_tokens=decoding.max_new_tokens, focus=focus,
+                           embedder=self.retriever.embedder if focus else None)
+        if retrieved is not None and not USES_CORPUS[system]:
+            sources = retrieved[:plan.n_kept]
+        return SystemInput(gen, plan, sources, share, retrieved)
 
     def answer(self, question: str, system: str, decoding: Decoding = Decoding(), *, hits=None,
                retrieval_s: float = 0.0, on_token: Callable[[str], None] | None = None) -> Answer:
@@ -429,14 +321,14 @@ class Answerer:
         given = self.prepare(question, system, decoding, hits)  # rag and lora+rag each pay for the shared search
         gen = given.generator
         copy = reads_by_copying(gen) if decoding.copy is None else decoding.copy
-        out = generate(gen, given.messages, max_new_tokens=decoding.max_new_tokens,
+        out = generate(gen, given.plan, max_new_tokens=decoding.max_new_tokens,
                        temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token,
                        copy_from=given.passages if copy else None, copy_unit=copy_unit_of(gen, decoding))
-        kept = [r["text"] for r in given.focused.sentences if r["kept"]] if given.focused else None
+        kept = given.plan.kept_sentences
         return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
                       time.perf_counter() - t0, {**decoding.to_dict(), **out.settings, "focus": self.focus if kept else 0},
                       getattr(gen, "name", ""), given.n_dropped, given.corpus_share, kept, given.retrieved,
-                      list(given.passages) if given.retrieved is not None else None)
+                      list(given.passages) if given.retrieved is not None else None, given.plan)
 
     def answer_all(self, question: str, systems: Sequence[str] = SYSTEMS, decoding: Decoding = Decoding(),
                    on_token: Callable[[str, str], None] | None = None,

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from core.answering import Answer, Answerer, Decoding, profile_of
+from core.answering import Answer, Answerer, Decoding
+from core.llm.profiles import profile_of
 from core.rag.corpora import QAItem
 from core.rag.documents import Document
 from core.errors import Cancelled, ConfigError, DatasetError
@@ -83,6 +84,8 @@ class UpdateResult:
     n_chunks: int
     finetune_seconds: float | None  # what retraining the adapter took, for comparison
     retriever: Retriever | None = None  # the new index (not serialised)
+    bank: list | None = None  # the question bank after the edit (core.questions.bank.refresh_bank), when one was given
+    bank_remade: list[str] | None = None  # documents whose questions were made again (only the edited one)
 
     @property
     def rag_follows(self) -> bool:
@@ -102,7 +105,9 @@ class UpdateResult:
                 "document": self.document, **{k: a.to_dict() if a else None for k, a in answers.items()},
                 "reindex_seconds": round(self.reindex_seconds, 3), "n_reembedded": self.n_reembedded,
                 "n_changed_chunks": self.n_changed_chunks, "n_chunks": self.n_chunks,
-                "finetune_seconds": self.finetune_seconds, "rag_follows": self.rag_follows, "lora_stale": self.lora_stale}
+                "finetune_seconds": self.finetune_seconds, "rag_follows": self.rag_follows, "lora_stale": self.lora_stale,
+                **({"bank": [i.to_dict() for i in self.bank], "bank_remade": self.bank_remade}
+                   if self.bank is not None else {})}
 
 
 def reindex(old: Retriever, docs: Sequence[Document], cache=None) -> Retriever:
@@ -121,8 +126,13 @@ def reindex(old: Retriever, docs: Sequence[Document], cache=None) -> Retriever:
 
 
 def knowledge_update(docs: Sequence[Document], item: QAItem, new_value: str, *, answerer: Answerer,
-                     cache=None, decoding: Decoding = Decoding(), adapter_dir: str | Path | None = None) -> UpdateResult:
-    """Ask, edit the fact, re-index, ask again. ``answerer`` holds the current retriever (and adapter, if any)."""
+                     cache=None, decoding: Decoding = Decoding(), adapter_dir: str | Path | None = None,
+                     bank: Sequence | None = None) -> UpdateResult:
+    """Ask, edit the fact, re-index, ask again. ``answerer`` holds the current retriever (and adapter, if any).
+
+    With the documents' question ``bank``, the bank follows the edit: only the edited document's
+    questions are made again (``refresh_bank``), so the new value is what the bank now asks for.
+    """
     if answerer.retriever is None:
         raise ConfigError("The knowledge update needs indexed documents (a retriever).")
     question = item.question
@@ -134,13 +144,18 @@ def knowledge_update(docs: Sequence[Document], item: QAItem, new_value: str, *, 
     old_texts = {c.text for c in answerer.retriever.chunks}
     updated = dataclasses.replace(answerer, retriever=new_retriever)
     has_lora = answerer.adapter is not None
+    refreshed, remade = (None, None)
+    if bank is not None:
+        from core.questions.bank import refresh_bank
+
+        refreshed, remade = refresh_bank(bank, new_docs, chunks=new_retriever.chunks)
     return UpdateResult(
         question, item.value or item.target, new_value.strip(), doc_name, old_rag,
         updated.answer(question, "rag", decoding),
         updated.answer(question, "lora", decoding) if has_lora else None,
         updated.answer(question, "lora+rag", decoding) if has_lora else None,
         seconds, new_retriever.stats.n_embedded, sum(c.text not in old_texts for c in new_retriever.chunks),
-        len(new_retriever.chunks), finetune_seconds(adapter_dir), new_retriever)
+        len(new_retriever.chunks), finetune_seconds(adapter_dir), new_retriever, refreshed, remade)
 
 
 # --- forgetting -------------------------------------------------------------------

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.answering import default_focus, default_k, long_context_passages, profile_of, rag_contexts
+from core.answering import default_focus, default_k
 from core.decision import Situation
 from core.errors import InvalidQuery
-from core.llm.prompting import (
-    CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, assemble_prompt, encode, has_chat_template, order_chunks, prompt_budget,
-    request_cost,
-)
+from core.llm.plan import long_context_passages, plan_prompt
+from core.llm.profiles import profile_of
+from core.llm.prompting import CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, has_chat_template, prompt_budget, request_cost
 from ui.answer_views import base_generator, model_tier_notice
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.prompt_views import budget_figure, token_spans_html
@@ -41,7 +40,8 @@ qa = corpus_qa()
 # --- the parts -----------------------------------------------------------------------
 
 question = st.text_input("Question", qa[0].question if qa else "", key="pr_question")
-system = st.text_area("System instruction", DEFAULT_SYSTEM_RAG, key="pr_system", height=68)
+style = profile_of(gen).prompt  # the layout this model's profile reads best
+system = st.text_area("System instruction", style.instruction or DEFAULT_SYSTEM_RAG, key="pr_system", height=68)
 c1, c2, c3, c4 = st.columns(4)
 k = c1.slider("Chunks (k)", 0, 10, default_k(gen), key="pr_k", help="The RAG default comes from the model's profile: 1 for the built-in models, 3 for others.")
 order = c2.selectbox("Chunk order", list(CHUNK_ORDERS), format_func=CHUNK_ORDERS.get, key="pr_order",
@@ -61,26 +61,24 @@ except InvalidQuery as exc:
 with st.expander(f"Retrieved chunks ({len(hits)}), editable", expanded=False):
     texts = [st.text_area(f"[{h.rank}] {h.chunk.doc_name} · score {h.score:.3f}", h.chunk.text, height=90,
                           key=f"pr_chunk_{h.rank}_{h.chunk.doc_id}_{h.chunk.start}") for h in hits]
-contexts = order_chunks(texts, order)
 focus_n = st.slider("Sentence focus (sentences kept, 0 = off)", 0, 8, default_focus(gen), key=f"pr_focus_{gen.name}",
                     help="Keep only the sentences of the chunks that best match the question (embedding cosine and BM25, "
                          "fused by rank), in their document order: extractive context compression. The Answers page "
                          "uses the same setting; its default comes from the model's profile (on for the English reader).")
-if focus_n and contexts:  # the answers' rule: fit the chunks into the window, then focus
-    contexts, focused, _ = rag_contexts(gen, question, contexts, prompt_budget(int(window), int(max_new)),
-                                        retriever.embedder, focus_n)
-    if focused is not None:
-        with st.expander(f"Sentence focus kept {focused.n_kept} of {len(focused.sentences)} sentences", expanded=True):
-            st.dataframe(pd.DataFrame(focused.sentences)[["kept", "rank", "cosine", "bm25", "chunk", "text"]],
-                         hide_index=True, width="stretch")
-style = profile_of(gen).prompt  # the layout this model's profile reads best
-prompt = assemble_prompt(question, contexts, system, gen.tokenizer, int(window), int(max_new), seq2seq=gen.is_seq2seq,
-                         style=style)
+# The answers' plan: fit the chunks into the window, focus, order, render, encode (core.llm.plan)
+plan = plan_prompt(gen, question, texts, max_new_tokens=int(max_new), system=system, embedder=retriever.embedder,
+                   focus=focus_n, order=order, window=int(window))
+if plan.focused is not None:
+    with st.expander(f"Sentence focus kept {plan.focused.n_kept} of {len(plan.focused.sentences)} sentences",
+                     expanded=True):
+        st.dataframe(pd.DataFrame(plan.focused.sentences)[["kept", "rank", "cosine", "bm25", "chunk", "text"]],
+                     hide_index=True, width="stretch")
+prompt = plan.prompt
 
 # --- the final string and its token budget ----------------------------------------------
 
 st.subheader("The exact prompt")
-if style is not None and contexts:
+if plan.passages:
     st.caption(f"Layout from this model's profile: passages in the **{style.context_in}** turn, the question asked as "
                f"`{style.question}` (docs/english-model.md measures the layouts).")
 if not has_chat_template(gen.tokenizer):
@@ -88,10 +86,11 @@ if not has_chat_template(gen.tokenizer):
                "message, then `Assistant:`. Answers, fine-tuning and evaluation use the same string"
                + (", as the encoder's input (the answer comes from the decoder)." if gen.is_seq2seq else "."))
 st.code(prompt.text, language=None, wrap_lines=True)
-if prompt.truncated or prompt.over_budget:
+if plan.n_dropped or prompt.over_budget:
+    dropped = [f"chunk {i}" for i in range(plan.n_kept + 1, plan.n_offered + 1)]
     st.warning(f"Over budget ({int(window):,} − {int(max_new)} answer tokens = {prompt.budget:,}): dropped "
-               f"{', '.join(prompt.truncated) or 'nothing'}. The last chunks in the chosen order go first; the best "
-               "one is always kept, as in the answers."
+               f"{', '.join(dropped) or 'nothing'}. The lowest-ranked chunks go first; the best one is always "
+               "kept, as in the answers."
                + (" Still too long: the model refuses this prompt. Shorten the question or the chunk."
                   if prompt.over_budget else ""))
 
@@ -109,7 +108,7 @@ st.dataframe(pd.DataFrame([{"part": p.label, "tokens": p.n_tokens, "text": p.tex
 
 st.subheader("What the model actually reads: token ids")
 n_show = st.slider("Show the first N tokens", 10, 600, 150, key="pr_n_tokens")
-ids = encode(gen.tokenizer, prompt.messages, gen.is_seq2seq)[:n_show]  # exactly what generate() feeds the model
+ids = plan.ids[:n_show]  # exactly what generate() feeds the model
 st.markdown(token_spans_html(ids, [gen.tokenizer.decode([i]) for i in ids]), unsafe_allow_html=True)
 
 # --- cost ----------------------------------------------------------------------------------
@@ -118,10 +117,10 @@ st.subheader("Cost per request")
 p1, p2 = st.columns(2)
 price_in = p1.number_input("$ per 1k input tokens", 0.0, 100.0, PRICES.price_in_per_1k, format="%.5f", key="pr_price_in")
 price_out = p2.number_input("$ per 1k output tokens", 0.0, 100.0, PRICES.price_out_per_1k, format="%.5f", key="pr_price_out")
-bare = assemble_prompt(question, None, None, gen.tokenizer, int(window), int(max_new), seq2seq=gen.is_seq2seq)
-long_context = long_context_passages(gen, question, docs, max(64, int(window) - int(max_new)))
-whole = assemble_prompt(question, long_context.passages, system, gen.tokenizer, int(window), int(max_new),
-                        seq2seq=gen.is_seq2seq, style=style)
+bare = plan_prompt(gen, question, None, max_new_tokens=int(max_new), window=int(window))
+long_context = long_context_passages(gen, question, docs, prompt_budget(int(window), int(max_new)))
+whole = plan_prompt(gen, question, long_context.passages, max_new_tokens=int(max_new), system=system,
+                    window=int(window))
 rows = []
 for label, p in (("RAG prompt (this page)", prompt), ("No retrieval (prompt engineering only)", bare),
                  (f"Long context: every document until the window is full ({long_context.share:.0%} of the corpus)",

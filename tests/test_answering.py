@@ -7,8 +7,9 @@ import json
 import pytest
 
 from core.answering import (
-    SYSTEMS, Answerer, Decoding, default_k, fit_contexts, training_items,
+    SYSTEMS, Answerer, Decoding, default_k, training_items,
 )
+from core.llm.plan import fit_contexts
 from core.errors import ConfigError
 from core.llm.prompting import build_messages
 from tests.helpers import save_untrained_adapter

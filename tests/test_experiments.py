@@ -87,6 +87,24 @@ def test_knowledge_update_rag_follows_lora_stays_stale(generator, retriever, wor
         assert r.lora_stale, r.lora_answer.text
 
 
+def test_knowledge_update_remakes_the_question_bank_of_the_edited_document_only(generator, retriever, world):
+    from core.questions.bank import make_bank
+    from core.rag.documents import load_paths
+
+    docs = load_paths([world["docs"]])
+    bank = make_bank(docs).items
+    item = world["qa"][0]
+    new_value = "$45.00" if item.value.startswith("$") else f"{item.value}9"
+    r = knowledge_update(docs, item, new_value, answerer=Answerer(generator, retriever),
+                         decoding=Decoding(max_new_tokens=8), bank=bank)
+    assert r.bank_remade == [item.document]
+    assert [i for i in r.bank if i.document != item.document] == [i for i in bank if i.document != item.document]
+    edited = next(d for d in edit_fact(docs, item, new_value)[0] if d.name == item.document).text
+    assert any(i.value == new_value for i in r.bank) or new_value not in edited  # the bank asks for the new value
+    assert all(edited[i.start:i.end] == i.value for i in r.bank if i.document == item.document)
+    assert json.loads(json.dumps(r.to_dict()))["bank_remade"] == [item.document]
+
+
 def test_general_questions_are_ones_the_model_knows():
     from core.world import GENERAL_FACTS
 

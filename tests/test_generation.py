@@ -38,7 +38,7 @@ def test_builtin_loads_offline_and_is_cached(gen, monkeypatch):
 
 
 def test_build_messages_and_chat_template_round_trip(gen):
-    from core.lm.tokenizer import render_chat
+    from core.lm.tokenizer import apply_template
 
     msgs = build_messages("Who owns Elmby Blooms?", ["Elmby Blooms is owned by Ada Vance.", "Other text."])
     assert [m["role"] for m in msgs] == ["system", "user"]
@@ -48,7 +48,7 @@ def test_build_messages_and_chat_template_round_trip(gen):
     assert build_messages("Q?", [])[0]["content"] == DEFAULT_SYSTEM_BASE
     tok = gen.tokenizer
     text = tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-    assert text == render_chat(msgs, add_generation_prompt=True)
+    assert text == apply_template(msgs)  # the training data is rendered by the template the tokenizer applies
     assert text.endswith("<|user|>\nWho owns Elmby Blooms?\n<|assistant|>\n")
     ids = tok.apply_chat_template(msgs, add_generation_prompt=True)["input_ids"]
     assert tok.decode(ids) == text

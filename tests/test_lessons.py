@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from core.answering import Answerer, long_context_passages
+from core.answering import Answerer
+from core.llm.plan import long_context_passages, plan_prompt
 from core.llm.attribution import attribute
 from core.llm.confidence import reference_frame, token_probabilities, value_probability
 from core.rag.corpora import list_corpora, load_qa
@@ -64,7 +65,7 @@ def test_reference_frame_prefers_the_qa_row_then_an_answer_with_the_value(world)
 
 def test_attribution_points_at_the_copied_value(gen, world):
     item, passage = world["item"], world["passage"]
-    att = attribute(gen, item.question, [passage], item.answer)
+    att = attribute(gen, plan_prompt(gen, item.question, [passage]), item.answer)
     assert len(att.passages) == 1 and 0 < att.in_context <= 1
     value_at = passage.index(item.value.split(".")[0].lstrip("$"))  # "70" of "$70.35"
     strongest = max(att.passages[0], key=lambda s: s.weight)
@@ -73,13 +74,13 @@ def test_attribution_points_at_the_copied_value(gen, world):
     token = next(t for t in att.tokens if t["token"].strip() == "70")
     assert token["top"][0]["start"] <= value_at < token["top"][0]["end"] + 3
     with pytest.raises(ConfigError):
-        attribute(gen, item.question, [], item.answer)
+        attribute(gen, plan_prompt(gen, item.question, []), item.answer)
 
 
 def test_long_context_reads_documents_in_order_until_the_window_is_full(gen, world):
     fitted = long_context_passages(gen, "How much?", world["docs"], 600)
-    names = [s.document for s in fitted.sources]
-    assert names == [d.name for d in world["docs"]][: len(names)]  # in order
+    assert fitted.names == [d.name for d in world["docs"]]
+    assert all(d.text.strip().startswith(p) for p, d in zip(fitted.passages, world["docs"]))  # in order, whole or cut
     assert 0 < fitted.share < 1  # a 1,024-token model holds only part of this corpus
     from core.llm.generation import count_tokens
 
@@ -212,11 +213,11 @@ def test_lessons_run_on_every_architecture(arch, tiny_models, world):
     assert fitted.passages and 0 < fitted.share < 1
     if arch == "t5":  # encoder-decoder: no decoder-only attention map or MLP key to edit, and it says so
         with pytest.raises(ConfigError, match="decoder-only"):
-            attribute(gen, item.question, [passage], item.answer)
+            attribute(gen, plan_prompt(gen, item.question, [passage]), item.answer)
         with pytest.raises(ConfigError, match="decoder-only"):
             edit_fact_in_weights(gen, item, "$99.00")
         return
-    att = attribute(gen, item.question, [passage], item.answer)
+    att = attribute(gen, plan_prompt(gen, item.question, [passage]), item.answer)
     assert att.passages[0] and max(s.weight for s in att.passages[0]) == pytest.approx(1.0)
     before = [p.detach().clone() for p in gen.model.parameters()]
     r = edit_fact_in_weights(gen, item, "$99.00", others=locality_questions(world["qa"], item, 2),

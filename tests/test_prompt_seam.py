@@ -72,3 +72,52 @@ def test_prompt_page_shows_the_rendered_messages_and_their_token_count(which, ti
     assert at.code[0].value.rstrip() == render(gen.tokenizer, messages).rstrip()  # st.code drops the final newline
     shown = int({m.label: m.value for m in at.metric}["Prompt tokens"].replace(",", ""))
     assert shown == len(model_ids(gen, messages))
+
+
+def _styled_model(tiny_models, tmp_path) -> str:
+    """The tiny Llama with the English model's profile: passages in the user turn, "… Answer briefly."."""
+    import shutil
+
+    from core.llm.profiles import load_profile, save_profile
+
+    folder = tmp_path / "styled"
+    shutil.copytree(tiny_models["llama"], folder)
+    save_profile(dataclasses.replace(load_profile("smollm2-135m-instruct"), name="styled", origin="local"), folder)
+    return str(folder)
+
+
+@pytest.mark.parametrize("which", ["builtin", "lab-english-reader", "gpt2", "styled"])
+def test_confidence_scores_the_token_ids_the_answer_was_generated_from(which, tiny_models, embedder, tmp_path):
+    """The answer keeps its prompt plan: generation reads ``plan.ids``, and the confidence panel scores
+    the answer after exactly those ids, not a prompt rebuilt from whole chunks (which sentence focus cut)."""
+    from types import SimpleNamespace
+
+    from core.llm.confidence import answer_confidence, answers_insight
+
+    # the world model; the reader (sentence focus); no chat template; a profile's own prompt layout
+    names = {"builtin": None, "gpt2": str(tiny_models["gpt2"]), "styled": _styled_model(tiny_models, tmp_path)}
+    gen = load_generator(names.get(which, which), cache=False)
+    seen: list[list[int]] = []
+    hook = gen.model.register_forward_pre_hook(
+        lambda _m, _args, kwargs: seen.append(kwargs["input_ids"][0].tolist()) if "input_ids" in kwargs else None,
+        with_kwargs=True)
+    try:
+        answerer = Answerer(gen, retriever=SimpleNamespace(embedder=embedder), focus=1)
+        answer = answerer.answer(QUESTION, "rag", Decoding(max_new_tokens=8), hits=HITS)
+        generated_from = seen[0]
+        assert generated_from == answer.plan.ids
+        assert answer.plan.passages == [answer.focus[0]] and answer.focus[0] in CHUNKS[0]  # one focused sentence
+        assert CHUNKS[1] not in answer.plan.text
+        if which == "styled":
+            assert answer.plan.messages[-1]["content"].endswith("Answer briefly.")
+        seen.clear()
+        conf = answer_confidence(answerer, QUESTION, answer, value="Ada Vance", reference_answer=CHUNKS[0])
+        n = len(answer.plan.ids)
+        assert conf["reference"]["found"] and seen  # its own answer (when not empty), then the reference
+        assert all(scored[:n] == generated_from for scored in seen)  # every pass reads the answer's own prompt
+        assert len(seen[-1]) - n == len(gen.tokenizer(CHUNKS[0], add_special_tokens=False)["input_ids"])
+        if answer.text:  # attribution reads the same prompt (it checks the ids itself)
+            insight = answers_insight(answerer, QUESTION, {"rag": answer})
+            assert insight["attribution"]["texts"] == answer.plan.passages
+    finally:
+        hook.remove()

@@ -160,7 +160,7 @@ def _confidence(row: dict, item, system: str | None, answerer) -> None:
     if answerer is not None and st.button("Its confidence on the value", key=f"{key}_go", icon="🎲"):
         try:
             given = answerer.prepare(row["question"], system)
-            ss[key] = value_probability(given.generator, given.messages, item.answer, item.target).prob
+            ss[key] = value_probability(given.generator, given.plan, item.answer, item.target).prob
         except LabError as exc:
             st.error(str(exc))
     if key in ss:

@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from core.errors import ConfigError
-from core.llm.prompting import build_messages
 
 TOP_PER_TOKEN = 3
 _EAGER: "weakref.WeakKeyDictionary[object, object]" = weakref.WeakKeyDictionary()
@@ -88,23 +87,26 @@ def _passage_ranges(prompt: str, contexts: list[str]) -> list[tuple[int, int]]:
     return ranges
 
 
-def attribute(gen, question: str, contexts: list[str], answer: str) -> Attribution:
-    """Attention from each token of ``answer`` to the passages of the RAG prompt for ``question``."""
-    from core.llm.generation import render_prompt
+def attribute(gen, plan, answer: str) -> Attribution:
+    """Attention from each token of ``answer`` to the passages of ``plan`` (a ``core.llm.plan.PromptPlan``),
+    the prompt the answer was generated from."""
+    from core.llm.prompting import adds_special_tokens, has_chat_template
 
-    contexts = [c for c in contexts if c and c.strip()]
+    contexts = [c for c in plan.passages if c and c.strip()]
     if not contexts:
         raise ConfigError("attribution needs at least one retrieved passage in the prompt")
     if not answer.strip():
         raise ConfigError("there is no answer to attribute")
     if getattr(gen.model.config, "is_encoder_decoder", False):
         raise ConfigError("attention attribution is shown for decoder-only models (this one is encoder-decoder)")
-    tok = gen.tokenizer
-    prompt = render_prompt(gen, build_messages(question, contexts))
-    enc = tok(prompt, add_special_tokens=False, return_offsets_mapping=True)
+    tok, prompt = gen.tokenizer, plan.text
+    special = adds_special_tokens(tok, prompt, has_chat_template(tok))
+    enc = tok(prompt, add_special_tokens=special, return_offsets_mapping=True)
     ans = tok(answer, add_special_tokens=False, return_offsets_mapping=True)
     p_ids, p_off = enc["input_ids"], enc["offset_mapping"]
     a_ids, a_off = ans["input_ids"], ans["offset_mapping"]
+    if list(p_ids) != list(plan.ids):
+        raise ConfigError("the prompt's tokens differ from the plan's: attribution would score another prompt")
     n_p = len(p_ids)
     if n_p + len(a_ids) > gen.context_window:
         raise ConfigError(f"the prompt and answer do not fit {gen.name}'s window of {gen.context_window} tokens")
@@ -139,9 +141,11 @@ def attribute(gen, question: str, contexts: list[str], answer: str) -> Attributi
 
 
 def attribute_answer(answerer, question: str, answer) -> dict | None:
-    """``attribute`` for one system's answer (its chunks or documents as the passages); None when it read none."""
-    passages = [s.text for s in answer.sources if s.kind in ("chunk", "document")]
-    if not passages or not answer.text.strip():
+    """``attribute`` for one system's answer over the passages its prompt held; None when it read none."""
+    from core.llm.plan import answer_plan
+
+    plan = answer_plan(answerer, question, answer)
+    if not plan.passages or not answer.text.strip():
         return None
     gen = answerer.generator(answer.system)  # core.answering.Answerer: the adapter for LoRA systems
-    return attribute(gen, question, passages, answer.text).to_dict()
+    return attribute(gen, plan, answer.text).to_dict()

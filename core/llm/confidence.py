@@ -1,11 +1,13 @@
 """How sure was the model? Token probabilities of an answer, and of the reference value.
 
 Both are *teacher-forced*: the prompt and a given answer are run through the model once,
-and each answer token's probability is read off the model's next-token distribution.
+and each answer token's probability is read off the model's next-token distribution. The
+prompt is an answer's own ``PromptPlan`` (``core.llm.plan``), so the ids scored are the ids
+the answer was generated from; chat messages or a raw string are accepted for experiments.
 
-- ``token_probabilities(gen, messages, answer)``: the probability the model gave each token
+- ``token_probabilities(gen, prompt, answer)``: the probability the model gave each token
   of ``answer`` (its own answer, to colour it; or any text).
-- ``value_probability(gen, messages, reference, value)``: the probability of the tokens that
+- ``value_probability(gen, prompt, reference, value)``: the probability of the tokens that
   spell ``value`` inside the reference answer, given everything before them. Comparing it
   across systems shows the hallucination lesson in numbers: closed book the right price
   gets almost no probability, and the retrieved chunk moves probability onto it.
@@ -27,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from core.errors import ConfigError
+from core.llm.plan import PromptPlan, answer_plan
 from core.scoring import is_correct, value_pattern
 
 
@@ -59,11 +62,12 @@ class ValueProbability:
                 "tokens": [t.to_dict() for t in self.tokens]}
 
 
-def prompt_ids(gen, messages) -> list[int]:
-    """The prompt exactly as ``generate`` tokenises it (``core.llm.prompting.encode``)."""
+def prompt_ids(gen, prompt) -> list[int]:
+    """The prompt's token ids as ``generate`` feeds them: a ``PromptPlan``'s own ids, or messages encoded
+    by ``core.llm.prompting.encode``."""
     from core.llm.generation import encode
 
-    return encode(gen, messages)
+    return list(prompt.ids) if isinstance(prompt, PromptPlan) else encode(gen, prompt)
 
 
 def answer_tokens(gen, text: str) -> tuple[list[int], list[tuple[int, int]]]:
@@ -95,17 +99,17 @@ def _logprobs(gen, prompt_ids: list[int], answer_ids: list[int]) -> list[float]:
         return logp[torch.arange(len(answer_ids)), torch.tensor(answer_ids)].tolist()
 
 
-def token_probabilities(gen, messages, answer: str) -> list[TokenScore]:
-    """Each token of ``answer`` with the probability the model gave it after ``messages``' prompt.
+def token_probabilities(gen, prompt, answer: str) -> list[TokenScore]:
+    """Each token of ``answer`` with the probability the model gave it after ``prompt``.
 
-    ``messages``: chat messages (as ``build_messages`` makes them) or a raw prompt string.
+    ``prompt``: a ``PromptPlan``, chat messages (as ``build_messages`` makes them) or a raw prompt string.
     """
     ids, offsets = answer_tokens(gen, answer)
-    logps = _logprobs(gen, prompt_ids(gen, messages), ids)
+    logps = _logprobs(gen, prompt_ids(gen, prompt), ids)
     return [TokenScore(answer[s:e], s, e, math.exp(lp), lp) for (s, e), lp in zip(offsets, logps)]
 
 
-def value_probability(gen, messages, reference: str, value: str) -> ValueProbability:
+def value_probability(gen, prompt, reference: str, value: str) -> ValueProbability:
     """Probability of the tokens that spell ``value`` in ``reference`` (teacher-forced after the prompt).
 
     Only tokens overlapping the value count, so the frame of the sentence ("The blender costs")
@@ -118,21 +122,11 @@ def value_probability(gen, messages, reference: str, value: str) -> ValueProbabi
         reference, span = value, (0, len(value))
     else:
         span = match.span()
-    scores = token_probabilities(gen, messages, reference)
+    scores = token_probabilities(gen, prompt, reference)
     inside = [t for t in scores if t.end > span[0] and t.start < span[1]]
     if not inside:
         return ValueProbability(value, False, float("-inf"), [])
     return ValueProbability(value, True, sum(t.logprob for t in inside), inside)
-
-
-def system_messages(answer, question: str) -> list[dict]:
-    """The messages a system's answer was generated from: the passages its prompt held (after window fit and
-    sentence focus), or, for an answer made before those were kept, its sources (chunks or documents)."""
-    from core.llm.prompting import build_messages
-
-    contexts = answer.passages if getattr(answer, "passages", None) is not None else \
-        [s.text for s in answer.sources if s.kind in ("chunk", "document")]
-    return build_messages(question, contexts or None)
 
 
 def answer_confidence(answerer, question: str, answer, value: str | None = None,
@@ -143,10 +137,10 @@ def answer_confidence(answerer, question: str, answer, value: str | None = None,
     when given, else on its own as the start of the answer.
     """
     gen = answerer.generator(answer.system)  # core.answering.Answerer: the adapter for LoRA systems
-    messages = system_messages(answer, question)
-    out = {"tokens": [t.to_dict() for t in token_probabilities(gen, messages, answer.text)], "reference": None}
+    plan = answer_plan(answerer, question, answer)  # exactly the ids the answer was generated from
+    out = {"tokens": [t.to_dict() for t in token_probabilities(gen, plan, answer.text)], "reference": None}
     if value:
-        out["reference"] = value_probability(gen, messages, reference_answer or value, value).to_dict()
+        out["reference"] = value_probability(gen, plan, reference_answer or value, value).to_dict()
     return out
 
 
@@ -184,7 +178,7 @@ def value_probabilities(answerer, qa, systems, *, progress=None, should_stop=Non
             if should_stop and should_stop():
                 raise Cancelled(f"stopped after {len(rows)} of {total}")
             given = answerer.prepare(item.question, system)
-            vp = value_probability(given.generator, given.messages, item.answer, item.target)
+            vp = value_probability(given.generator, given.plan, item.answer, item.target)
             rows.append({"item": i, "question": item.question, "system": system, "prob": vp.prob,
                          "logprob": vp.logprob if vp.found else None})
             if progress:
@@ -205,7 +199,7 @@ def answers_insight(answerer, question: str, answers: dict, reference: str | Non
            "systems": {system: answer_confidence(answerer, question, a, value, frame) for system, a in answers.items()}}
     rag = answers.get("rag")
     if rag is not None and rag.sources and rag.text:
-        texts = [" ".join(rag.focus)] if rag.focus else [s.text for s in rag.sources]  # what the prompt held
-        att = attribute(answerer.base, question, texts, rag.text)
-        out["attribution"] = {"texts": texts, **att.to_dict()}
+        plan = answer_plan(answerer, question, rag)
+        att = attribute(answerer.base, plan, rag.text)
+        out["attribution"] = {"texts": list(plan.passages), **att.to_dict()}
     return out

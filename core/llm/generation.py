@@ -392,7 +392,7 @@ def _stepper(gen: Generator, ids: list[int]) -> Callable[[int | None], torch.Ten
 
 def generate(
     gen: Generator,
-    messages_or_prompt: str | list[dict],
+    messages_or_prompt,  # str | list[dict] | core.llm.plan.PromptPlan
     *,
     max_new_tokens: int = 48,
     temperature: float = 0.0,
@@ -407,7 +407,8 @@ def generate(
 ) -> Generation:
     """Generate a completion; greedy when ``temperature == 0``.
 
-    ``messages_or_prompt``: chat messages (rendered with the chat template) or raw prompt text.
+    ``messages_or_prompt``: a ``PromptPlan`` (its ids are fed as they are), chat messages (rendered with
+    the chat template) or raw prompt text.
     ``on_token`` receives each new piece of text as it is produced (streaming).
     ``stop``: strings that end the completion (not included in the text).
     ``ignore_eos``: keep going past end-of-text (for speed measurements).
@@ -418,8 +419,11 @@ def generate(
         raise ConfigError("max_new_tokens must be at least 1.")
     if temperature < 0 or not 0 < top_p <= 1 or top_k < 0:
         raise ConfigError("temperature must be ≥ 0, top_p in (0, 1] and top_k ≥ 0.")
+    from core.llm.plan import PromptPlan
+
     tok, model = gen.tokenizer, gen.model
-    ids = encode(gen, messages_or_prompt)
+    plan = messages_or_prompt if isinstance(messages_or_prompt, PromptPlan) else None
+    ids = list(plan.ids) if plan is not None else encode(gen, messages_or_prompt)
     if len(ids) + max_new_tokens > gen.context_window:
         raise ConfigError(
             f"the prompt has {len(ids)} tokens and {max_new_tokens} new tokens were asked for, but "
@@ -437,7 +441,8 @@ def generate(
     if copy_from:
         from core.llm.copying import constraint_for
 
-        copying = constraint_for(tok, render_prompt(gen, messages_or_prompt), ids, copy_from, ends, copy_unit)
+        rendered = plan.text if plan is not None else render_prompt(gen, messages_or_prompt)
+        copying = constraint_for(tok, rendered, ids, copy_from, ends, copy_unit)
     settings["copy"] = copying is not None
     with torch.inference_mode(), torch_threads(threads):
         step = _stepper(gen, ids)

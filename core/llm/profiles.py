@@ -106,6 +106,11 @@ class ModelProfile:
         return cls(**{**{k: v for k, v in data.items() if k in known}, **overrides})
 
 
+def profile_of(gen) -> ModelProfile:
+    """The profile a loaded generator carries; neutral defaults for anything without one."""
+    return getattr(gen, "profile", None) or ModelProfile()
+
+
 def builtin_names() -> list[str]:
     """The built-in models: every ``models/<name>/`` with a ``lab.json``."""
     return sorted(p.parent.name for p in REPO_MODELS.glob(f"*/{PROFILE_FILE}"))

@@ -24,7 +24,7 @@ import re
 from functools import lru_cache
 
 from core.world import templates as T
-from core.lm.tokenizer import BOS, EOS, render_chat
+from core.lm.tokenizer import BOS, EOS, apply_template
 from core.llm.prompting import build_messages
 from core.world import (GENERAL_FACTS, KINDS, VALUE_KINDS, Entity, WorldDoc, make_entity, make_value, place_word,
                         render_document)
@@ -120,7 +120,7 @@ def rc_example(rng: random.Random, progress: float) -> Segments:
     rng.shuffle(passages)
     q, a = _qa_text(target, attr, rng)
     msgs = build_messages(q, passages, rng.choice(SYSTEM_RAG_VARIANTS))
-    segs = [(render_chat(msgs, add_generation_prompt=True), False), (a + EOS, True)]
+    segs = [(apply_template(msgs), False), (a + EOS, True)]
     answerable = [(e, at) for e, d in zip(ents, docs) for at in T.ATTRS[kind]
                   if (e, at) != (target, attr) and any(d.statements[at] in p for p in passages)]
     rng.shuffle(answerable)
@@ -139,7 +139,7 @@ def closed_book_example(rng: random.Random) -> Segments:
         ent = rng.choice(ents)
         q, a = _qa_text(ent, rng.choice(list(T.ATTRS[ent.kind])), rng)
     msgs = build_messages(q, None, rng.choice(SYSTEM_BASE_VARIANTS))
-    return [(render_chat(msgs, add_generation_prompt=True), False), (a + EOS, True)]
+    return [(apply_template(msgs), False), (a + EOS, True)]
 
 
 def plain_example(rng: random.Random) -> Segments:

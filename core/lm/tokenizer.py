@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -21,15 +22,17 @@ CHAT_TEMPLATE = (
 )
 
 
-def render_chat(messages: list[dict], add_generation_prompt: bool = False) -> str:
-    """Python twin of ``CHAT_TEMPLATE`` (fast path for building training data)."""
-    out = [BOS]
-    for m in messages:
-        out.append(f"<|{m['role']}|>\n")
-        out.append(m["content"] + (EOS if m["role"] == "assistant" else "\n"))
-    if add_generation_prompt:
-        out.append("<|assistant|>\n")
-    return "".join(out)
+@lru_cache(maxsize=1)
+def _compiled_template():
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True).from_string(CHAT_TEMPLATE)
+
+
+def apply_template(messages: list[dict]) -> str:
+    """``CHAT_TEMPLATE`` itself, with the assistant turn opened: the training data is rendered by the same
+    template the saved tokenizer applies at inference, before that tokenizer exists."""
+    return _compiled_template().render(messages=messages, bos_token=BOS, eos_token=EOS, add_generation_prompt=True)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096):
