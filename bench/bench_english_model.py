@@ -72,7 +72,8 @@ def raw_tps(gen, messages, n: int, threads: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from core.llm.generation import encode, load_generator
+    from core.llm.generation import encode
+    from core.llm.loading import load_generator
     from core.llm.quantize import int8_generator, weight_bytes
     from core.runtime.memory import rss_mb
     from core.rag.embedding import load_embedder

@@ -85,7 +85,7 @@ def learn(gen, items, config) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from core.finetune.presets import FACTS, preset_from_dict
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
     from core.rag.corpora import load_qa
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

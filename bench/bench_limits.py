@@ -62,7 +62,7 @@ def one_step(model_name: str | None) -> dict:
     from core.finetune.presets import presets_for
     from core.finetune.step import train_step
     from core.runtime.memory import PeakRSS, rss_mb
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
     from core.runtime.limits import limits
 
     torch.set_num_threads(1)

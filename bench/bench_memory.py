@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from core.rag.corpora import list_corpora, load_qa  # noqa: E402
 from core.finetune import FinetuneConfig  # noqa: E402
 from core.finetune.job import submit_training  # noqa: E402
-from core.llm.generation import BUILTIN_NAME, load_generator, loaded_generators  # noqa: E402
+from core.llm.loading import BUILTIN_NAME, load_generator, loaded_generators  # noqa: E402
 from core.runtime.jobs import QUEUE  # noqa: E402
 from core.runtime.memory import release_memory  # noqa: E402
 

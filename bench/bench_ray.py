@@ -113,7 +113,7 @@ def main() -> None:
 
     from core.finetune import FinetuneConfig
     from core.finetune.job import training_job
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
     from core.runtime.executor import LocalExecutor
     from core.runtime.jobs import JobQueue
     from core.runtime.ray_executor import RayExecutor

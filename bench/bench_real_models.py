@@ -11,7 +11,7 @@ so the times below are, if anything, pessimistic. Compute per token does not dep
 
 For each model, in its own process (so peak RSS is that model's alone):
 
-1. load it the way the Lab does (``core.llm.generation.load_generator``), take its preset
+1. load it the way the Lab does (``core.llm.loading.load_generator``), take its preset
    (``--preset``; the default for a real model is "quick": 20 facts, q/v at rank 4);
 2. ``core.finetune.presets.calibrate``: one real step and a small evaluation, measured;
 3. ``--steps`` more real optimiser steps (median seconds), as ``python -m core finetune`` runs them
@@ -64,7 +64,7 @@ def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps
     from core.finetune.presets import calibrate, planned_evals, preset_named
     from core.finetune.step import train_step
     from core.runtime.memory import PeakRSS
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
     from core.runtime.threads import torch_threads
 
     gen = load_generator(str(folder), cache=False)

@@ -87,7 +87,7 @@ def score(gen, embedder, folder: Path, reading: dict | None, systems=("rag",)) -
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
     from core.llm.quantize import int8_generator
     from core.rag.embedding import load_embedder
 

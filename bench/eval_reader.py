@@ -59,7 +59,7 @@ def score(generator, embedder, folder: Path, k: int, focus: int | None = None, c
 
 
 def main(argv: list[str] | None = None) -> None:
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
     from core.rag.embedding import load_embedder
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

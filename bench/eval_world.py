@@ -94,7 +94,7 @@ def main() -> None:
 
     import torch
 
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     torch.set_num_threads(args.threads)
     base, embedder = load_generator(args.model), load_embedder()

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.answering import Answerer, Decoding  # noqa: E402
 from core.evaluation import evaluate, specs_for  # noqa: E402
-from core.llm.generation import load_generator  # noqa: E402
+from core.llm.loading import load_generator  # noqa: E402
 from core.rag.chunking import ChunkConfig  # noqa: E402
 from core.rag.corpora import load_qa  # noqa: E402
 from core.rag.documents import load_paths  # noqa: E402

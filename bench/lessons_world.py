@@ -28,7 +28,7 @@ from core.rag.documents import load_paths  # noqa: E402
 from core.llm.editing import edit_fact_in_weights, locality_questions  # noqa: E402
 from core.rag.embedding import load_embedder  # noqa: E402
 from core.evaluation import evaluate, specs_for  # noqa: E402
-from core.llm.generation import load_generator  # noqa: E402
+from core.llm.loading import load_generator  # noqa: E402
 from core.rag.retrieval import Retriever  # noqa: E402
 
 

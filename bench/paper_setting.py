@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.experiments import document_training_accuracy  # noqa: E402
 from core.rag.corpora import get_corpus  # noqa: E402
-from core.llm.generation import load_generator  # noqa: E402
+from core.llm.loading import load_generator  # noqa: E402
 
 
 def main() -> int:

@@ -92,7 +92,7 @@ def _export_backends() -> None:
 
 
 def _generator():
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator()
 

@@ -148,7 +148,7 @@ def model_name() -> str | None:
 
 @pytest.fixture(scope="session")
 def generator(model_name, one_torch_thread):
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator(model_name)
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core.llm.generation import BUILTIN_PATH
+from core.llm.loading import BUILTIN_PATH
 from tests.conftest import ROOT
 from ui.navigation import page_file
 

@@ -20,14 +20,14 @@ QUESTION = "How much is the Wilarmore Blender?"
 
 @pytest.fixture(scope="module")
 def tiny():
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator("lab-tiny-lm")
 
 
 @pytest.fixture(scope="module")
 def reader():
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator("lab-english-reader")
 

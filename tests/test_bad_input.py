@@ -21,7 +21,7 @@ from core.rag.chunking import ChunkConfig
 from core.rag.documents import MAX_BYTES, load_bytes
 from core.finetune import FinetuneConfig, load_adapter
 from core.finetune.data import read_qa_upload
-from core.llm.generation import load_generator
+from core.llm.loading import load_generator
 from core.rag.retrieval import Retriever, check_query
 from tests.conftest import ROOT
 from tests.helpers import ANSWERS, DOCUMENTS, EMBEDDINGS, FINETUNE, MODEL, NOTE, RETRIEVAL, boxes, make_docx, make_pdf, start, upload, zip_bomb

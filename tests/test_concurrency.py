@@ -16,7 +16,8 @@ import pytest
 from core.rag.corpora import list_corpora, load_qa
 from core.finetune import FinetuneConfig
 from core.finetune.job import training_job
-from core.llm.generation import count_tokens, generate, load_generator
+from core.llm.generation import count_tokens, generate
+from core.llm.loading import load_generator
 from core.runtime.jobs import JobQueue
 from core.llm.prompting import build_messages
 

@@ -15,7 +15,7 @@ PASSAGES = ["The repair cafe meets in the old fire station on Mondays. Entry is 
 
 @pytest.fixture(scope="module")
 def reader():
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator(READER_NAME)
 

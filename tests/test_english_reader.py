@@ -23,7 +23,7 @@ WORLD = ROOT / "sample_data" / "world_arcade"
 
 @pytest.fixture(scope="module")
 def reader():
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator(READER_NAME)
 
@@ -40,7 +40,7 @@ def test_the_reader_loads_with_the_auto_classes_and_fits_100_mb():
 def test_the_reader_is_a_builtin_model_with_the_labs_prompt_format(reader):
     from core.llm.prompting import build_messages, render
 
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     tiny = load_generator(TINY_NAME)
     assert reader.is_builtin and reader.name == READER_NAME and reader.context_window == 1024

@@ -15,7 +15,8 @@ from core.finetune.data import IGNORE, build_data, qa_example
 from core.finetune.layers import adapted_layers, block_index, upper_indices
 from core.finetune.presets import FACTS, preset_from_dict, presets_for
 from core.finetune.step import train_step
-from core.llm.generation import generate, load_generator
+from core.llm.generation import generate
+from core.llm.loading import load_generator
 from core.llm.prompting import PromptStyle, build_messages, render
 from core.llm.profiles import ModelProfile
 from core.llm.reading import with_reading

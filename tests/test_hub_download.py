@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from core.llm.generation import BUILTIN_PATH
+from core.llm.loading import BUILTIN_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO_ID = "lab/tiny-model"

@@ -20,6 +20,11 @@ CORE_LAYERS = [
     ["core.rag"],
     ["core.world", "core.runtime", "core.scoring", "core.errors"],
 ]
+# inside a package, the modules in the order of its own data flow (the package's __init__ only re-exports)
+PACKAGE_FLOWS = {
+    "core.finetune": [["job", "presets"], ["training"], ["evaluate", "io"], ["step"], ["data"],
+                      ["targets", "layers"], ["config", "forgetting"]],
+}
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +90,19 @@ def test_no_import_circles(graph):
         if module not in index:
             visit(module)
     assert not circles, circles
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGE_FLOWS))
+def test_a_package_follows_its_own_data_flow(graph, package):
+    """E.g. the training loop imports the config, never the reverse; every module of the package has a place."""
+    flow = {f"{package}.{name}": i for i, names in enumerate(PACKAGE_FLOWS[package]) for name in names}
+    modules = {m for m in graph.modules if m.startswith(package + ".")}
+    assert modules == set(flow), f"place these in PACKAGE_FLOWS[{package!r}]: {sorted(modules ^ set(flow))}"
+    upward = [f"{m} → {i}" for m in sorted(modules) for i in graph.find_modules_directly_imported_by(m)
+              if i in flow and flow[i] < flow[m]]
+    assert not upward, upward
+
+
+def test_loading_a_model_never_imports_decoding(graph):
+    """``core.llm.generation`` decodes with what ``core.llm.loading`` loads; loading stands alone."""
+    assert "core.llm.generation" not in graph.find_modules_directly_imported_by("core.llm.loading")

@@ -19,7 +19,7 @@ from core.llm.prompting import build_messages
 
 @pytest.fixture(scope="module")
 def gen():
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator()
 
@@ -200,7 +200,7 @@ def test_edit_cli_json(world, capsys):
 @pytest.mark.parametrize("arch", ["llama", "qwen2", "gpt2", "t5"])
 def test_lessons_run_on_every_architecture(arch, tiny_models, world):
     from core.llm.editing import EditConfig, edit_fact_in_weights, locality_questions
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     gen = load_generator(str(tiny_models[arch]))
     item, passage = world["item"], world["passage"][:300]

@@ -9,7 +9,8 @@ import pytest
 
 @pytest.mark.slow
 def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
-    from core.llm.generation import generate, load_generator
+    from core.llm.generation import generate
+    from core.llm.loading import load_generator
     from core.lm.train import main
     from core.llm.prompting import build_messages
 

@@ -20,7 +20,7 @@ def _values(array) -> list:
 
 
 def test_model_page_plots_the_shipped_training_log_and_its_phases():
-    from core.llm.generation import BUILTIN_PATH
+    from core.llm.loading import BUILTIN_PATH
 
     rows = [json.loads(x) for x in (BUILTIN_PATH / "train_log.jsonl").read_text().splitlines() if x.strip()]
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)

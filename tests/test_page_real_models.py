@@ -19,7 +19,7 @@ from core.rag.corpora import get_corpus, load_qa
 from core.finetune import train
 from core.finetune.data import build_data
 from core.finetune.presets import presets_for
-from core.llm.generation import load_generator
+from core.llm.loading import load_generator
 from core.llm.prompting import assemble_prompt
 from tests.tiny_models import ARCHS
 from tests.helpers import answers_shown, open_answers_page

@@ -39,7 +39,7 @@ def test_any_folder_can_be_given_a_profile(tmp_path):
 
 
 def test_a_folder_profile_reaches_the_generator(tmp_path):
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
     from core.answering import default_focus, default_k, reads_by_copying
     from tests.tiny_models import build
 

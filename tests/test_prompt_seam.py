@@ -12,7 +12,8 @@ from core.answering import Answerer, Decoding
 from core.rag.chunking import Chunk
 from core.errors import InvalidQuery
 from core.llm.generation import encode as model_ids
-from core.llm.generation import load_generator, render_prompt
+from core.llm.generation import render_prompt
+from core.llm.loading import load_generator
 from core.rag.index import Hit
 from core.llm.prompting import assemble_prompt, build_messages, encode, fit_chunks, prompt_budget, render
 from tests.conftest import ROOT

@@ -58,7 +58,7 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny():
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator()
 

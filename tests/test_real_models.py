@@ -23,7 +23,8 @@ from core.finetune.data import IGNORE, build_data, qa_example
 from core.finetune.evaluate import greedy_answers
 from core.finetune.presets import calibrate, presets_for
 from core.finetune.step import train_step
-from core.llm.generation import count_tokens, generate, load_generator
+from core.llm.generation import count_tokens, generate
+from core.llm.loading import load_generator
 from core.llm.prompting import assemble_prompt, build_messages, plain_format, render
 from tests.conftest import ROOT
 from tests.tiny_models import ARCHS
@@ -207,7 +208,7 @@ def test_cli_finetune_bad_settings_for_the_model_exit_2_with_one_line(tiny_model
 # --- memory hygiene ------------------------------------------------------------------------
 
 def test_loading_a_model_frees_the_previous_one_unless_pinned(tiny_models):
-    from core.llm.generation import is_loaded, pin_generator
+    from core.llm.loading import is_loaded, pin_generator
 
     llama, gpt2, t5 = (str(tiny_models[a]) for a in ("llama", "gpt2", "t5"))
     load_generator(llama)
@@ -226,7 +227,7 @@ def test_loading_a_model_frees_the_previous_one_unless_pinned(tiny_models):
 def test_generator_cache_is_lru_bounded_and_frees_what_it_evicts(tiny_models):
     import weakref
 
-    from core.llm.generation import is_loaded, loaded_generators, set_cache_size
+    from core.llm.loading import is_loaded, loaded_generators, set_cache_size
 
     llama, gpt2, t5 = (str(tiny_models[a]) for a in ("llama", "gpt2", "t5"))
     old = set_cache_size(2)
@@ -246,28 +247,28 @@ def test_generator_cache_is_lru_bounded_and_frees_what_it_evicts(tiny_models):
 def test_a_slow_download_does_not_block_loading_another_model(tiny_models, monkeypatch):
     import threading
 
-    import core.llm.generation as generation
+    import core.llm.loading as loading
 
     slow, fast = str(tiny_models["gpt2"]), str(tiny_models["llama"])
-    real, release = generation._load, threading.Event()
+    real, release = loading._load, threading.Event()
 
     def load(name, path, *args):
         if path == slow:  # stands in for a download that takes minutes
             assert release.wait(60)
         return real(name, path, *args)
 
-    monkeypatch.setattr(generation, "_load", load)
+    monkeypatch.setattr(loading, "_load", load)
     waiting = threading.Thread(target=load_generator, args=(slow,), daemon=True)
     waiting.start()
     other = threading.Thread(target=load_generator, args=(fast,), daemon=True)
     other.start()
     other.join(60)
     try:
-        assert not other.is_alive() and generation.is_loaded(fast) and waiting.is_alive()
+        assert not other.is_alive() and loading.is_loaded(fast) and waiting.is_alive()
     finally:
         release.set()
         waiting.join(60)
-    assert generation.is_loaded(slow)
+    assert loading.is_loaded(slow)
 
 
 def test_adapters_share_one_copy_of_the_base_and_answer_as_their_own_model(tiny_models, tmp_path):

@@ -77,7 +77,7 @@ def test_the_rule_is_one_function_wherever_it_is_imported():
 def test_training_curve_scores_generated_answers_by_the_rule(monkeypatch):
     """``scored_accuracy`` (facts recalled during training) marks the generated text with the same rule."""
     import core.finetune.evaluate as fe
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     rows = [(QAItem(f"Q{i}?", f"It is {t}.", t), f"Q{i}?", None) for i, (_, t, _) in enumerate(CASES) if t]
     answers = [a for a, t, _ in CASES if t]

@@ -19,7 +19,7 @@ from core.runtime import jobs
 from core.rag.corpora import QAItem
 from core.finetune import FinetuneConfig, load_adapter
 from core.finetune.job import new_run_dir, training_job
-from core.llm.generation import load_generator
+from core.llm.loading import load_generator
 from core.runtime.workspace import Workspace, default_root
 from tests.helpers import ANSWERS, DOCUMENTS, FINETUNE, NOTE, answers_shown, start, upload
 

@@ -117,7 +117,7 @@ def adapter_missing_reason(info: AdapterInfo | None) -> str:
 @st.cache_resource(max_entries=4, show_spinner="Loading the LoRA adapter…")
 def _adapter_generator(base_name: str | None, path: str, mtime: float):
     from core.finetune import load_adapter
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_adapter(load_generator(base_name), path)  # no spinner element inside a cached function
 

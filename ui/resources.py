@@ -52,7 +52,7 @@ def get_generator(name: str | None = None):
     Not an ``st.cache_resource``: a second cache here would keep a model alive after core
     has let it go to make room for the next one.
     """
-    from core.llm.generation import is_loaded, load_generator
+    from core.llm.loading import is_loaded, load_generator
     if is_loaded(name):
         return load_generator(name)
     fetch_with_progress(name)
@@ -113,7 +113,7 @@ def load_with_progress(name: str) -> None:
     import threading
     import time
 
-    from core.llm.generation import DownloadProgress, load_generator
+    from core.llm.loading import DownloadProgress, load_generator
     from core.llm.hub import check_hub
     from core.llm.profiles import builtin_name
     from core.runtime.timings import about, seconds_left

@@ -24,21 +24,22 @@ from core.runtime.workspace import Workspace, atomic_write_json, content_hash, r
 from ui.guide_content import DEFAULT_CORPUS
 from ui.progress import progress_bar
 from ui.resources import get_embedder, get_embedding_cache, get_workspace
+from ui.session_keys import KEPT, KEPT_WIDGETS, session
 
 UPLOADS = "uploads"  # the corpus name for a session's own files
 MAX_RETRIEVERS = 6
 BROWSER_COOKIE = "ragft_browser"  # the per-browser key; never in the URL
 SETTINGS_FILE = "settings.json"  # in the session's workspace folder: what a refresh or a restart brings back
-CONFIGS = {"chunk_config": ChunkConfig, "index_config": IndexConfig}
-PLAIN_KEYS = ("corpus", "ft_run", "ft_probe_run")  # session keys no widget owns (or the sidebar's, always drawn)
+# What is kept is marked in ui/session_keys.py (the declaration of every session key); these say how.
+CONFIGS = {"chunk_config": ChunkConfig, "index_config": IndexConfig}  # rebuilt from their fields
+PLAIN_KEYS = tuple(k for k in KEPT if k not in CONFIGS)  # session keys no widget owns (or the sidebar's, always drawn)
 # Widget keys: Streamlit forgets them when their page is left, so they are put back from the file on every run.
-WIDGET_KEYS = ("ans_question", "emb_query", "ret_query", "pr_question", "exp_new_value",
-               "ret_k", "ret_hnsw_m", "ret_ef", "ret_nlist", "ret_nprobe", "ans_adapter")
+WIDGET_KEYS = KEPT_WIDGETS
 
 
 def init_state() -> None:
     """Initialise shared keys once per session (pages rely on them existing)."""
-    ss = st.session_state
+    ss = session()
     if "sid" not in ss:
         keys = browser_keys(st.context.cookies.get(BROWSER_COOKIE))
         ss["browser_key"] = keys[0] if keys else new_browser_key()
@@ -81,7 +82,7 @@ def remember_browser() -> None:
     opened at once each make a key, and the second write must not lock the first tab out of its session.
     When the cookie does not stick (cookies blocked), the tab says so: its session lasts as long as the tab.
     """
-    ss = st.session_state
+    ss = session()
     key = ss.get("browser_key")
     if key and key not in browser_keys(st.context.cookies.get(BROWSER_COOKIE)):
         st.sidebar.html(COOKIE_SCRIPT.replace("$NAME", BROWSER_COOKIE).replace("$KEY", key)
@@ -120,7 +121,7 @@ def _settings_path() -> Path:
 def restore_settings() -> None:
     """Put back the session's saved settings: configs and corpus once per browser session, widget values
     whenever their widget is not on screen (so they also survive leaving a page)."""
-    ss = st.session_state
+    ss = session()
     if "_settings" not in ss:
         saved = read_json(_settings_path(), {}) or {}
         ss["_settings"] = saved
@@ -161,12 +162,12 @@ def _sent_by_browser() -> set[str]:
 def forget_settings(keys) -> None:
     """Drop saved values (a preset or "reset to defaults" sets them afresh)."""
     for key in keys:
-        st.session_state.get("_settings", {}).pop(key, None)
+        session().get("_settings", {}).pop(key, None)
 
 
 def save_settings() -> None:
     """Write the settings when they changed (called by app.py after every run)."""
-    ss = st.session_state
+    ss = session()
     saved = dict(ss.get("_settings", {}))
     now = {**saved, **{k: ss[k].to_dict() for k in CONFIGS if k in ss},
            **{k: ss[k] for k in PLAIN_KEYS + WIDGET_KEYS if k in ss and _plain(ss[k])}}
@@ -180,12 +181,12 @@ def _plain(value) -> bool:
 
 
 def session_workspace() -> Workspace:
-    return get_workspace().session(st.session_state["sid"])
+    return get_workspace().session(session()["sid"])
 
 
 def current_corpus() -> CorpusInfo | None:
     """The selected sample corpus, or None when the session uses its uploads."""
-    name = st.session_state.get("corpus")
+    name = session().get("corpus")
     return next((c for c in list_corpora() if c.name == name), None)
 
 
@@ -250,7 +251,7 @@ def get_retriever(docs: list[Document] | None = None, chunk_config: ChunkConfig 
 
     Embeddings come from the shared on-disk cache, so only new chunk texts are embedded.
     """
-    ss = st.session_state
+    ss = session()
     docs = current_documents() if docs is None else docs
     chunk_config = chunk_config or ss["chunk_config"]
     index_config = index_config or ss["index_config"]

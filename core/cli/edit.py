@@ -38,7 +38,7 @@ def run(args) -> int:
     from core.rag.documents import load_paths
     from core.llm.editing import EditConfig, edit_fact_in_weights, locality_questions
     from core.errors import ConfigError
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     if not 0 <= args.others <= 100:
         raise ConfigError(f"--others must be between 0 and 100 (got {args.others})")

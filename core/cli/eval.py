@@ -101,7 +101,7 @@ def answerer_from(args, training_fallback=()):
     import torch
 
     from core.answering import Answerer, TrainingExamples, training_items
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     torch.set_num_threads(max(1, args.threads))
     decoding_from(args)  # validate before loading anything slow

@@ -103,7 +103,7 @@ def load_base(name: str | None, cache: bool = True):
 
 
 def load_generator_for(name: str | None, cache: bool = True, on_fetch=None):
-    from core.llm.generation import load_generator
+    from core.llm.loading import load_generator
 
     return load_generator(name, cache=cache, on_fetch=on_fetch)
 

@@ -52,7 +52,8 @@ def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_ne
 
     The prompts, their tokens and the decoding are the Answers page's (``core.llm.generation.generate``).
     """
-    from core.llm.generation import eos_ids, is_seq2seq
+    from core.llm.generation import eos_ids
+    from core.llm.loading import is_seq2seq
 
     model.eval()
     seq2seq = is_seq2seq(model)

@@ -4,7 +4,7 @@ An adapter carries its base: ``metrics.json`` records the base model's name and 
 (``base_fingerprint``: its config and a sample of its embedding weights), and ``load_adapter``
 refuses any other base (``check_adapter_base``). ``adapter_base`` says which model to load for it.
 
-A run folder holds ``metrics.json`` (see ``core.finetune.TrainingRun.to_dict``) and,
+A run folder holds ``metrics.json`` (see ``core.finetune.training.TrainingRun.to_dict``) and,
 once training ends, the weights written by ``save_pretrained``: for LoRA
 ``adapter_model.safetensors`` + ``adapter_config.json``; for full fine-tuning
 ``model.safetensors`` + ``config.json``.
@@ -247,7 +247,7 @@ def load_adapter(base_generator, adapter_dir: str | Path):
         else:
             from transformers import AutoConfig
 
-            from core.llm.generation import model_class
+            from core.llm.loading import model_class
 
             model = model_class(AutoConfig.from_pretrained(str(adapter_dir))).from_pretrained(str(adapter_dir))
     except Exception as exc:  # peft/safetensors raise many types for damaged files

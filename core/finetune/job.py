@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from core.finetune import FinetuneConfig, train
+from core.finetune.config import FinetuneConfig
+from core.finetune.training import train
 from core.rag.corpora import QAItem
 
 BASE_MB = 700.0  # a worker process with torch, transformers and peft imported, before any model
@@ -28,7 +29,7 @@ def training_work(ctx, base_model, tokenizer, items: Sequence[QAItem], config: F
                   copy_base: bool = True) -> dict:
     """Build the data, train with live progress (``ctx.report``) and a stop flag; the run's summary."""
     from core.finetune.data import build_data
-    from core.llm.generation import is_seq2seq
+    from core.llm.loading import is_seq2seq
 
     data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model))
     latest: dict = {}
@@ -66,7 +67,7 @@ class TrainingSpec:
     memory_mb: float = field(default=2000.0)  # the request until this model's peak was measured
 
     def __call__(self, ctx) -> dict:
-        from core.llm.generation import load_generator
+        from core.llm.loading import load_generator
 
         gen = load_generator(self.model, cache=False)  # private to this job: trained in place, no copy
         return training_work(ctx, gen.model, gen.tokenizer, self.items, self.config, Path(self.run_dir),
@@ -126,7 +127,7 @@ def run_label(config: FinetuneConfig) -> str:
 
 def submit_training(owner: str | Path, adapters_dir: str | Path, gen, items: Sequence[QAItem], config: FinetuneConfig,
                     *, documents: dict[str, str] | None = None, label: str = "") -> tuple[str, Path]:
-    """Queue a training run of ``gen`` (a ``core.llm.generation.Generator``) on ``items``: the one way pages start one.
+    """Queue a training run of ``gen`` (a ``core.llm.loading.Generator``) on ``items``: the one way pages start one.
 
     The run gets a fresh folder under ``adapters_dir`` named after ``label`` (default ``run_label``) and
     the forgetting check's general questions for this model. Returns (job id, run folder).

@@ -50,7 +50,7 @@ def adapted_layers(model, share: float) -> tuple[list[int] | None, str | None]:
     Raises ConfigError when ``share`` < 1 and the model's blocks cannot be found, or it is an
     encoder-decoder (its encoder and decoder blocks share indices).
     """
-    from core.llm.generation import is_seq2seq
+    from core.llm.loading import is_seq2seq
 
     if share >= 1:
         return None, None

@@ -30,7 +30,9 @@ from typing import Sequence
 import torch
 
 from core.rag.corpora import QAItem
-from core.finetune import FinetuneConfig, all_targets, attention_targets, batch_plan, prepare_model, training_threads
+from core.finetune.config import FinetuneConfig
+from core.finetune.targets import all_targets, attention_targets, prepare_model
+from core.finetune.training import batch_plan, training_threads
 from core.finetune.data import FinetuneData
 from core.finetune.evaluate import eval_groups, evaluate
 from core.finetune.step import Estimate, train_step
@@ -72,7 +74,7 @@ def presets_for(model, profile) -> list[Preset]:
         profile = load_profile(None) if profile else ModelProfile()
     if profile.presets:
         return [Preset(p.name, p.label, p.why, _config(model, p.config)) for p in profile.presets]
-    from core.llm.generation import is_seq2seq
+    from core.llm.loading import is_seq2seq
 
     big = n_params(model) > LARGE_PARAMS
     quick = FinetuneConfig(

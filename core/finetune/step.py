@@ -32,7 +32,8 @@ def _base(model):
 
 def keeps_logits(model) -> bool:
     """True when the (possibly peft-wrapped) causal LM can skip logits it does not need."""
-    from core.llm.generation import _takes_logits_to_keep, is_seq2seq
+    from core.llm.generation import _takes_logits_to_keep
+    from core.llm.loading import is_seq2seq
 
     return not is_seq2seq(model) and _takes_logits_to_keep(type(_base(model)))
 
@@ -44,7 +45,7 @@ def n_targets(labels: torch.Tensor, seq2seq: bool) -> int:
 
 def answer_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
     """(summed cross-entropy over the answer tokens, their number) for one micro-batch."""
-    from core.llm.generation import is_seq2seq
+    from core.llm.loading import is_seq2seq
 
     labels = batch["labels"]
     if not keeps_logits(model):
@@ -67,7 +68,7 @@ def train_step(model, optimizer, examples: Sequence[Example], idx: Sequence[int]
 
     ``bf16``: forward and backward under bfloat16 autocast (the weights and the optimiser stay fp32).
     """
-    from core.llm.generation import is_seq2seq
+    from core.llm.loading import is_seq2seq
 
     t = time.perf_counter()
     model.train()

@@ -315,7 +315,7 @@ def edit_fact_in_weights(gen, item: QAItem, new_value: str, *, others: Sequence[
     ``others``: Q&A rows about other entities (locality); ``texts``: documents whose keys
     estimate ``C`` (defaults to the answers of ``others`` and ``item``).
     """
-    from core.llm.generation import Generator
+    from core.llm.loading import Generator
 
     new_value = (new_value or "").strip()
     if not new_value:

@@ -17,7 +17,8 @@ import random
 import re
 
 from core.answering import Decoding
-from core.llm.generation import Generator, generate, load_generator
+from core.llm.generation import generate
+from core.llm.loading import Generator, load_generator
 from core.scoring import is_correct
 from core.llm.prompting import build_messages
 from core.world import generate_world
