@@ -4,7 +4,7 @@
 runs of spaces and line breaks collapsed to one space, outer punctuation trimmed from the
 target), the answer *mentions the target as a whole value*: not inside a longer word or number.
 "Facts recalled" in the training curve, batch accuracy, the answer verdicts on the Answers and
-Fine-tuning pages, the knowledge-update verdict, the CLI and ``core.lm.evaluate`` all call it,
+Fine-tuning pages, the knowledge-update verdict, the CLI and ``recipes.evaluate`` all call it,
 so the same answer gets the same mark everywhere.
 
 Why whole values: a plain substring test calls "$129.50" correct for "$12" and "2012" correct

@@ -8,7 +8,7 @@ import streamlit as st
 from core.llm.profiles import builtin_folder, builtin_names, load_profile
 from core.errors import ModelUnavailable
 from core.llm.loading import pin_generator
-from core.lm.train import read_train_log
+from core.llm.train_log import read_train_log
 from ui.model_views import training_curve
 from ui.answer_views import corpus_choice, model_tier_notice, session_generator_name
 from ui.resources import get_embedder, get_generator, load_with_progress

@@ -98,7 +98,7 @@ def test_the_held_out_set_is_marked_and_its_values_are_in_its_documents():
 
 
 def test_the_training_data_builder_refuses_held_out_sentences():
-    from core.lm import reader_data
+    from recipes import reader_data
 
     heldout = (HELD_OUT / "docs" / "library-faq.md").read_text().split("\n\n")
     docs = [[p for p in heldout if len(p) > 80 and not p.startswith("#")]]

@@ -39,7 +39,7 @@ def test_builtin_loads_offline_and_is_cached(gen, monkeypatch):
 
 
 def test_build_messages_and_chat_template_round_trip(gen):
-    from core.lm.tokenizer import apply_template
+    from recipes.tokenizer import apply_template
 
     msgs = build_messages("Who owns Elmby Blooms?", ["Elmby Blooms is owned by Ada Vance.", "Other text."])
     assert [m["role"] for m in msgs] == ["system", "user"]

@@ -11,7 +11,7 @@ import pytest
 
 # top to bottom; a module may import its own layer or any layer below it
 CORE_LAYERS = [
-    ["core.cli", "core.warmup", "core.lm"],  # the commands, the warm-up, the built-in models' training recipes
+    ["core.cli", "core.warmup"],  # the commands and the warm-up
     ["core.report", "core.room", "core.knobs", "core.experiments", "core.failures", "core.evaluation",
      "core.decision"],
     ["core.answering", "core.questions"],
@@ -29,7 +29,7 @@ PACKAGE_FLOWS = {
 
 @pytest.fixture(scope="module")
 def graph():
-    return grimp.build_graph("core", "ui", cache_dir=None)
+    return grimp.build_graph("core", "ui", "recipes", cache_dir=None)
 
 
 def layer_of(module: str) -> int | None:
@@ -54,6 +54,12 @@ def test_no_core_module_imports_a_higher_layer(graph):
             if mine is not None and theirs is not None and theirs < mine:
                 upward.append(f"{module} → {imported}")
     assert not upward, upward
+
+
+def test_core_never_imports_the_training_recipes(graph):
+    """``recipes/`` rebuilds the built-in models offline; the running Lab only reads their logs (core.llm.train_log)."""
+    assert not [m for m in graph.modules if m.startswith("core")
+                and any(i.startswith("recipes") for i in graph.find_modules_directly_imported_by(m))]
 
 
 def test_core_never_imports_ui(graph):

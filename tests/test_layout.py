@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 # what ``ls core/`` shows a newcomer: the five subpackages, the modules that use them all, and the CLI
 TOP_LEVEL = {"__init__.py", "__main__.py", "answering.py", "decision.py", "errors.py", "evaluation.py",
              "experiments.py", "failures.py", "knobs.py", "report.py", "room.py", "scoring.py", "warmup.py",
-             "cli", "finetune", "llm", "lm", "questions", "rag", "runtime", "world"}
+             "cli", "finetune", "llm", "questions", "rag", "runtime", "world"}
 
 
 def test_core_top_level_holds_only_the_expected_entries():

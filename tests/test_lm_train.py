@@ -11,7 +11,7 @@ import pytest
 def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
     from core.llm.generation import generate
     from core.llm.loading import load_generator
-    from core.lm.train import main
+    from recipes.train import main
     from core.llm.prompting import build_messages
 
     out, ckpt = tmp_path / "model", tmp_path / "ckpt"
@@ -51,7 +51,7 @@ def test_smoke_training_loss_falls_exports_and_resumes(tmp_path):
 
 
 def test_one_run_recipe_moves_to_reading_when_copying_forms():
-    from core.lm.train import BURST_FROM, BURST_UNTIL, single_run_mix
+    from recipes.train import BURST_FROM, BURST_UNTIL, single_run_mix
 
     assert single_run_mix(0.0, False) == "early"
     assert single_run_mix(BURST_FROM, False) == "burst"

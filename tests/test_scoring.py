@@ -65,10 +65,10 @@ def test_the_rule_is_one_function_wherever_it_is_imported():
     import core.evaluation
     import core.experiments
     import core.finetune.evaluate
-    import core.lm.evaluate
+    import recipes.evaluate
     import core.rag.retrieval_metrics
 
-    for module in (core.evaluation, core.finetune.evaluate, core.experiments, core.lm.evaluate, core.llm.editing,
+    for module in (core.evaluation, core.finetune.evaluate, core.experiments, recipes.evaluate, core.llm.editing,
                    core.llm.confidence):
         assert module.is_correct is scoring.is_correct, module.__name__
     assert core.rag.retrieval_metrics.is_relevant is scoring.is_relevant

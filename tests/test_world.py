@@ -34,7 +34,7 @@ def test_world_entities_documents_and_qa():
 
 
 def test_held_out_names_are_held_out_and_never_in_training_mix():
-    from core.lm.data import MIXES, example_buffer, training_pool
+    from recipes.data import MIXES, example_buffer, training_pool
 
     worlds = [generate_world(s) for s in (9001, 9002, 31337)]
     names = {e.name for w in worlds for e in w.entities}
@@ -51,7 +51,7 @@ def test_held_out_names_are_held_out_and_never_in_training_mix():
 def test_people_are_held_out_by_full_name_so_their_words_are_trained():
     """A held-out person's full name is never trained on, but both of its words are (in other
     people's names): the reading test is about the facts, not about untrained tokens."""
-    from core.lm.data import example_buffer
+    from recipes.data import example_buffer
 
     rng = random.Random(5)
     people = [make_entity(rng, "person", held_out=True).name for _ in range(40)]

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from core.lm.train import TrainLog
+from core.llm.train_log import TrainLog
 
 
 def training_curve(log: TrainLog) -> go.Figure:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from core.llm.prompting import build_messages
 
-HELD_OUT_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "heldout_prose"
+HELD_OUT_DIR = Path(__file__).resolve().parents[1] / "sample_data" / "heldout_prose"
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|fifty|hundred"
 SPAN_PATTERNS = [  # (kind, pattern, question words): the first kinds are the ones readers ask about most

@@ -1,6 +1,6 @@
 """Evaluate a generator on fresh world corpora (held-out entities, unseen seeds).
 
-    python -m core.lm.evaluate [--model PATH] [--seeds 9001 9002] [--json OUT]
+    python -m recipes.evaluate [--model PATH] [--seeds 9001 9002] [--json OUT]
 
 Modes, each scored by the Lab's one rule, ``core.scoring.is_correct`` (the answer mentions the fact's value):
 * ``rag``: the app's pipeline (default chunks, MiniLM + BM25 hybrid search, top-k, prompt, generate);
@@ -111,7 +111,7 @@ def english_probe(gen: Generator) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m core.lm.evaluate", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m recipes.evaluate", description=__doc__)
     ap.add_argument("--model", default=None, help="model folder or hub id (default: built-in)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[9001, 9002])
     ap.add_argument("--entities", type=int, default=12)

@@ -24,7 +24,7 @@ import re
 from functools import lru_cache
 
 from core.world import templates as T
-from core.lm.tokenizer import BOS, EOS, apply_template
+from recipes.tokenizer import BOS, EOS, apply_template
 from core.llm.prompting import build_messages
 from core.world import (GENERAL_FACTS, KINDS, VALUE_KINDS, Entity, WorldDoc, make_entity, make_value, place_word,
                         render_document)
@@ -236,8 +236,8 @@ def is_drill(example: Segments) -> bool:
     return len(example) == 2 and "<|assistant|>" not in example[0][0]
 
 
-# Mixes of the one-run recipe (``python -m core.lm.train``, the default ``--stage single``);
-# the trainer moves from one to the next (see core.lm.train.single_run_mix).
+# Mixes of the one-run recipe (``python -m recipes.train``, the default ``--stage single``);
+# the trainer moves from one to the next (see recipes.train.single_run_mix).
 #   early:   the stage-1 mix with 15% copy drills (language first);
 #   burst:   half drills (35% copy, 15% lookup) until copying heads form;
 #   reading: the stage-2 mix, mostly reading comprehension at full length.

@@ -1,4 +1,4 @@
 """The Lab's built-in tiny language model: tokenizer, training mix, training and evaluation.
 
-``python -m core.lm.train --out models/lab-tiny-lm`` reproduces the shipped weights.
+``python -m recipes.train --out models/lab-tiny-lm`` reproduces the shipped weights.
 """

@@ -1,6 +1,6 @@
 """Build the Lab's English reader (``models/lab-english-reader``) on 2 CPU cores.
 
-    python -m core.lm.reader_train --out models/lab-english-reader [--minutes 30] [--seed 0]
+    python -m recipes.reader_train --out models/lab-english-reader [--minutes 30] [--seed 0]
 
 Recipe (see the model card for what was tried and what each step gained):
 
@@ -8,7 +8,7 @@ Recipe (see the model card for what was tried and what each step gained):
    heads and its reading habit (find the passage sentence that shares the question's words,
    copy from it) already exist; what it lacks is English. Same architecture, same byte-level
    tokenizer (cased: answers keep the document's spelling), same chat template.
-2. **Reading comprehension by rules** (``core.lm.reader_data``): real English sentences from
+2. **Reading comprehension by rules** (``recipes.reader_data``): real English sentences from
    the Debian machine's documentation, turned into wh-questions; the target is the evidence
    sentence, copied. Short single passages first (copying English), then 1-3 passages of
    retriever-chunk length, 10% closed book, in the Lab's own prompt format.
@@ -32,9 +32,9 @@ from pathlib import Path
 
 import torch
 
-from core.lm import reader_data
+from recipes import reader_data
 
-TINY_PATH = Path(__file__).resolve().parents[2] / "models" / "lab-tiny-lm"
+TINY_PATH = Path(__file__).resolve().parents[1] / "models" / "lab-tiny-lm"
 MAX_LEN = 1024
 CONTEXT_WEIGHT = 0.25  # the passage tokens' share of the loss: English as a language model, beside reading
 DECISION_WEIGHT = 3.0  # --decision-tokens: the first answer tokens, where the reader picks the sentence to copy

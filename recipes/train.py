@@ -1,9 +1,9 @@
 """Train the built-in tiny model from scratch (seeded, resumable, budgeted in tokens).
 
-    python -m core.lm.train --out models/lab-tiny-lm [--tokens N] [--max-minutes M] [--seed S] [--resume] [--smoke]
+    python -m recipes.train --out models/lab-tiny-lm [--tokens N] [--max-minutes M] [--seed S] [--resume] [--smoke]
 
 One run from scratch (``--stage single``, the default) moves through three data mixes
-(core.lm.data.MIXES): a language-first mix, a drill burst that lasts until copying heads
+(recipes.data.MIXES): a language-first mix, a drill burst that lasts until copying heads
 have formed (the drills' answer loss falls below ``COPY_FORMED_LOSS``), then a
 reading-comprehension mix at a lower learning rate. ``--stage pretrain`` / ``reading`` are
 the older two-stage recipe (the second resumed from the first).
@@ -23,13 +23,12 @@ import math
 import random
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from core.lm import data as D
-from core.lm.tokenizer import save_tokenizer, train_tokenizer
+from recipes import data as D
+from recipes.tokenizer import save_tokenizer, train_tokenizer
 
 MODEL_SHAPE = dict(hidden_size=192, intermediate_size=512, num_hidden_layers=4,
                    num_attention_heads=4, num_key_value_heads=4)
@@ -42,7 +41,7 @@ READING_LR_SCALE = 0.6
 
 
 def single_run_mix(progress: float, copying: bool) -> str:
-    """Which mix (core.lm.data.MIXES) the one-run recipe trains on now."""
+    """Which mix (recipes.data.MIXES) the one-run recipe trains on now."""
     if copying or progress >= BURST_UNTIL:
         return "reading"
     return "burst" if progress >= BURST_FROM else "early"
@@ -132,45 +131,8 @@ def export(model, tokenizer, out: Path, log_path: Path, metrics: dict) -> None:
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
 
-LOSS_COLUMNS = ("loss", "lm_loss", "answer_loss", "drill_loss")
-PHASE_NAMES = {"burst": "drill burst", "reading": "reading comprehension"}
-
-
-@dataclass
-class TrainLog:
-    """What ``train_log.jsonl`` says about a training run, ready to draw."""
-    curve: list[dict]  # one row per logged step: "tokens" and the losses
-    losses: list[str]  # the loss columns this log has values for
-    phases: list[tuple[float, str]]  # (tokens, readable name) where the data mix switched to a named phase
-    evals: list[dict]  # the periodic open-book evaluations
-
-
-def read_train_log(path: Path) -> TrainLog | None:
-    """Parse ``train_log.jsonl`` (None when the file is absent); an older run's "stage" stands in for "mix".
-
-    >>> import tempfile; folder = Path(tempfile.mkdtemp())
-    >>> rows = [{"tokens": 0, "loss": 9.0, "mix": "copy"}, {"tokens": 10, "loss": 5.0, "mix": "burst"},
-    ...         {"tokens": 20, "loss": 4.0, "mix": "burst"}, {"step": 2, "open_book": 0.5}]
-    >>> _ = (folder / "train_log.jsonl").write_text("\\n".join(json.dumps(r) for r in rows))
-    >>> log = read_train_log(folder / "train_log.jsonl")
-    >>> log.losses, log.phases, log.evals
-    (['loss'], [(10.0, 'drill burst')], [{'step': 2, 'open_book': 0.5}])
-    """
-    if not path.exists():
-        return None
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    curve = [r for r in rows if "loss" in r and "tokens" in r]
-    losses = [c for c in LOSS_COLUMNS if any(r.get(c) is not None for r in curve)]
-    column = "mix" if any("mix" in r for r in curve) else "stage"
-    marks = [r.get(column) for r in curve]
-    phases = [(float(curve[i]["tokens"]), PHASE_NAMES[marks[i]]) for i in range(1, len(curve))
-              if marks[i] != marks[i - 1] and marks[i] in PHASE_NAMES]
-    evals = [r for r in rows if any(k.startswith("open_book") for k in r)]
-    return TrainLog(curve, losses, phases, evals)
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m core.lm.train", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m recipes.train", description=__doc__)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--tokens", type=int, default=14_000_000, help="training budget in (non-pad) tokens")
     ap.add_argument("--seed", type=int, default=0)
