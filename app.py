@@ -10,7 +10,7 @@ st.set_page_config(page_title="RAG ⇄ Fine-Tune Lab", page_icon="🧪", layout=
 
 from ui.guide import follow_goto  # noqa: E402
 from ui.navigation import navigation  # noqa: E402
-from ui.report_views import refresh_snapshot  # noqa: E402
+from ui.report_sections import refresh_snapshot  # noqa: E402
 from ui.sidebar import render_sidebar  # noqa: E402  (after set_page_config)
 from ui.state import init_state, save_settings  # noqa: E402
 from core.room import teacher_passcode  # noqa: E402

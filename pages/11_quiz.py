@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.answer_views import base_generator, make_answerer, model_tier_notice, no_adapter_prompt, pick_adapter, saved_adapters
+from ui.answer_views import model_tier_notice, no_adapter_prompt
+from ui.session_resources import (base_generator, corpus_choice, corpus_qa, documents_and_retriever, make_answerer,
+                                  pick_adapter, saved_adapters)
 from ui.entry import through_app
-from ui.question_views import question_bank_section
-from ui.quiz_views import quiz_section, saved_rounds, total_score
-from ui.rag_views import corpus_qa, documents_and_retriever
-from ui.state import current_corpus
+from ui.question_sections import question_bank_section
+from ui.quiz_sections import quiz_section, saved_rounds, total_score
 
 through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
 
@@ -25,7 +25,7 @@ if not qa:
     question_bank_section(docs, retriever.chunks, prefix="quiz")
     st.stop()
 base = base_generator()
-model_tier_notice(base, current_corpus())
+model_tier_notice(base, corpus_choice())
 info = pick_adapter(saved_adapters(), "LoRA adapter (from this session's fine-tuning runs)", "quiz_adapter")
 if info is None:
     no_adapter_prompt()

@@ -12,11 +12,11 @@ import streamlit as st
 from core.rag.chunking import STRATEGIES, UNITS, ChunkConfig, chunk_stats
 from core.errors import ConfigError
 from ui.document_views import chunk_rows, chunk_starts_figure, length_histogram
-from ui.rag_views import (
-    chars_per_token, chunk_corpus, chunk_doc_cached, legend_html, paint_chunks, unit_mismatch_note,
-)
+from ui.rag_views import chars_per_token, legend_html, paint_chunks, unit_mismatch_note
+from ui.resources import chunk_doc_cached
+from ui.session_resources import chunk_corpus
 from ui.progress import cost_note, waiting
-from ui.question_views import question_bank_section
+from ui.question_sections import question_bank_section
 from ui.state import current_corpus
 from ui.resources import get_embedder
 from ui.uploads import documents_section

@@ -11,10 +11,11 @@ from core.rag.chunking import STRATEGIES
 from core.errors import ConfigError, InvalidQuery
 from core.rag.projection import cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
 from core.runtime.workspace import content_hash
-from ui.backend_views import backend_comparison
+from ui.backend_sections import backend_comparison
 from ui.embedding_views import QueryOnMap, heatmap_figure, map_figure, plain_words, projection_note
 from ui.progress import costs_line, waiting
-from ui.rag_views import chars_per_token, documents_and_retriever, unit_mismatch_note
+from ui.rag_views import chars_per_token, unit_mismatch_note
+from ui.session_resources import documents_and_retriever
 from ui.state import current_corpus, get_retriever
 from ui.widgets import escape
 from ui.entry import through_app

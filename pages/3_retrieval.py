@@ -8,7 +8,8 @@ from core.errors import InvalidQuery
 from core.rag.index import MODES
 from core.rag.retrieval import check_query
 from core.scoring import is_relevant
-from ui.rag_views import MODE_LABELS, corpus_qa, documents_and_retriever
+from ui.rag_views import MODE_LABELS
+from ui.session_resources import corpus_qa, documents_and_retriever
 from ui.retrieval_sections import index_section, metrics_section, reranking_section, sweep_section
 from ui.retrieval_views import hit_card
 from ui.state import retriever_key

@@ -11,10 +11,9 @@ from core.errors import InvalidQuery
 from core.llm.plan import long_context_passages, plan_prompt
 from core.llm.profiles import profile_of
 from core.llm.prompting import CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, has_chat_template, prompt_budget, request_cost
-from ui.answer_views import base_generator, model_tier_notice
-from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.answer_views import model_tier_notice
+from ui.session_resources import base_generator, corpus_choice, corpus_qa, documents_and_retriever
 from ui.prompt_views import budget_figure, token_spans_html
-from ui.state import current_corpus
 from ui.entry import through_app
 
 through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
@@ -29,7 +28,7 @@ st.markdown(
     "Every part costs tokens, and the context window is a hard limit."
 )
 gen = base_generator()
-model_tier_notice(gen, current_corpus())
+model_tier_notice(gen, corpus_choice())
 tier = gen.profile.title
 st.caption(f"Tokenizer and context window of {tier}: {gen.context_window:,} tokens "
            "(`max_position_embeddings`). Token counts differ between models: each has its own tokenizer.")

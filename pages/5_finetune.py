@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.finetune import lora_target_candidates
 from core.finetune.presets import presets_for
-from ui.answer_views import base_generator, model_tier_notice
+from ui.answer_views import model_tier_notice
+from ui.session_resources import base_generator, corpus_choice
 from ui.finetune_sections import (
     apply_preset, compare_section, probe_section, saved_section, settings_section, train_section, training_set_section,
 )
@@ -27,7 +28,7 @@ st.markdown(
 )
 gen = base_generator()
 corpus = current_corpus()
-model_tier_notice(gen, corpus)
+model_tier_notice(gen, corpus_choice())
 tier = gen.profile.title
 st.caption(f"Generator: {tier} ({gen.n_params / 1e6:.1f}M parameters). Memorising Q&A pairs works on 📄 prose "
            "corpora too: the model learns question → answer by heart, no reading needed. Reading a passage "

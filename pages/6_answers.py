@@ -8,15 +8,14 @@ from core.answering import SYSTEMS, Decoding, default_focus, default_k, reads_by
 from core.errors import LabError
 from core.evaluation import added_words
 from core.llm.confidence import answers_insight
-from ui.failure_views import failure_badge
+from ui.failure_sections import failure_badge
 from ui.insight_views import render_insight
-from ui.answer_views import (
-    SYSTEM_CAPTIONS, SYSTEM_TITLES, adapter_missing_reason, answer_card, base_generator, make_answerer,
-    model_tier_notice, no_adapter_prompt, pick_adapter, saved_adapters, show_answer,
-)
+from ui.answer_views import (SYSTEM_CAPTIONS, SYSTEM_TITLES, adapter_missing_reason, answer_card, model_tier_notice,
+                             no_adapter_prompt, show_answer)
+from ui.session_resources import (base_generator, corpus_choice, corpus_qa, documents_and_retriever, make_answerer,
+                                  pick_adapter, saved_adapters)
 from ui.progress import waiting
-from ui.rag_views import corpus_qa, documents_and_retriever
-from ui.state import current_corpus
+from ui.state import open_in_documents
 from ui.entry import through_app
 
 through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
@@ -35,7 +34,7 @@ st.markdown(
 docs, retriever = documents_and_retriever()
 qa = corpus_qa() or []
 base = base_generator()
-model_tier_notice(base, current_corpus())
+model_tier_notice(base, corpus_choice())
 
 adapters = saved_adapters(base)  # only adapters trained on this base model
 info = pick_adapter(adapters, "LoRA adapter (from this session's fine-tuning runs)", "ans_adapter")
@@ -167,7 +166,9 @@ if result:
             continue
         show_answer(slots[system], answers[system].text)
         with col:
-            answer_card(answers[system], ref, key=f"ans_{system}")
+            opened = answer_card(answers[system], ref, key=f"ans_{system}")
+            if opened is not None:
+                open_in_documents(opened.document, opened.start, opened.end)
             result.setdefault("failures", {})[system] = failure_badge(answers[system], ref, docs, answerer)  # why wrong
 
     st.subheader("What changed")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.answering import Decoding
-from ui.answer_views import base_generator, model_tier_notice, saved_adapters
+from ui.answer_views import model_tier_notice
+from ui.session_resources import base_generator, corpus_choice, corpus_qa, documents_and_retriever, saved_adapters
 from ui.experiments_sections import batch_evaluation_tab, forgetting_tab, how_sure_tab, knowledge_update_tab
-from ui.question_views import question_bank_section
-from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.question_sections import question_bank_section
 from ui.state import current_corpus
 from ui.entry import through_app
 
@@ -22,7 +22,7 @@ docs, retriever = documents_and_retriever()
 qa = corpus_qa() or []
 corpus = current_corpus()
 base = base_generator()
-model_tier_notice(base, corpus)
+model_tier_notice(base, corpus_choice())
 adapters = saved_adapters(base)  # only adapters trained on this base model
 decoding = Decoding()
 if not qa:

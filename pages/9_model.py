@@ -10,7 +10,8 @@ from core.errors import ModelUnavailable
 from core.llm.loading import pin_generator
 from core.llm.train_log import read_train_log
 from ui.model_views import training_curve
-from ui.answer_views import corpus_choice, model_tier_notice, session_generator_name
+from ui.answer_views import model_tier_notice
+from ui.session_resources import corpus_choice, session_generator_name
 from ui.resources import get_embedder, get_generator, load_with_progress
 from ui.entry import through_app
 
@@ -36,7 +37,7 @@ with left:
         f"{gen.n_params / 1e6:.2f} M parameters · vocabulary {len(gen.tokenizer):,} tokens · "
         f"context window {gen.context_window:,} tokens"
     )
-    model_tier_notice(gen)
+    model_tier_notice(gen, corpus_choice())
     rows = [{"model": n, "reads": p.reads or "-", "picked by the rule": "yes" if p.default else "by name only",
              "where": "fetched into the model cache" if p.origin == "fetch" else "in the repo"}
             for n, p in ((n, load_profile(n)) for n in builtin_names())]

@@ -127,7 +127,7 @@ def test_generating_pages_say_which_model_reads_this_corpus(page, english_model)
 
 def test_session_report_builds_outside_the_script_run():
     """Streamlit calls a download's data function off the script thread: it must need no session_state."""
-    from ui.report_views import session_report
+    from ui.report_sections import session_report
 
     at = start()  # the sidebar takes the snapshot on every run without an error
     assert any(b.proto.label == "⬇ Session report (HTML)" for b in at.get("download_button"))

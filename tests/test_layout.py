@@ -6,6 +6,7 @@ import doctest
 import importlib
 import importlib.util
 import pkgutil
+import re
 
 import pytest
 
@@ -78,3 +79,11 @@ def test_no_module_in_core_or_ui_holds_more_than_400_lines():
                   if (n := len(p.read_text().splitlines())) > MAX_LINES
                   and str(p.relative_to(ROOT)) not in DATA_TABLES | BEING_SPLIT)
     assert not long, long
+
+
+def test_views_draw_what_they_are_given():
+    """``ui/*_views.py`` are render-only: they never read or write the session (sections and pages do, through
+    ``ui/state.py`` and ``ui/session_resources.py``), and cached loaders live in ``ui/resources.py``."""
+    touching = [p.name for p in sorted((ROOT / "ui").glob("*_views.py"))
+                if re.search(r"session_state|\bss\[|\bss\.(get|pop|setdefault)\(|cache_resource", p.read_text())]
+    assert not touching, touching

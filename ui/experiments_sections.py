@@ -20,11 +20,9 @@ from core.scoring import is_correct
 from core.experiments import OVADIA_2023, forgetting_check, knowledge_update
 from core.finetune import FinetuneConfig
 from core.finetune.job import submit_training
-from ui.failure_views import failure_section
-from ui.answer_views import (
-    FINETUNE_PAGE, adapter_generator, answer_html, answer_stats, make_answerer, no_adapter_prompt, pick_adapter,
-    render_sources,
-)
+from ui.failure_sections import failure_section
+from ui.answer_views import FINETUNE_PAGE, answer_html, answer_stats, no_adapter_prompt, render_sources
+from ui.session_resources import adapter_generator, make_answerer, pick_adapter
 from core.runtime.timings import about, seconds_left
 from ui.progress import cost_note, job_progress, progress_bar, timed_work, waiting
 from ui.resources import get_embedding_cache, get_reranker

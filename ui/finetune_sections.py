@@ -8,6 +8,7 @@ session state; the tables and curves themselves come from ``ui.finetune_views``.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -27,16 +28,15 @@ from core.finetune.presets import calibrate
 from core.finetune.data import build_data
 from core.llm.prompting import build_messages
 from core.runtime.limits import job_memory_refusal, limits
-from ui.answer_views import adapter_generator
+from ui.session_resources import adapter_generator, corpus_qa, documents_and_retriever
 from ui.finetune_views import (
-    GOOD_ENOUGH, figures_memo, fmt, good_enough, metrics_memo, no_none, preset_widget_values, probe_table,
+    GOOD_ENOUGH, curve_figures, fmt, good_enough, no_none, preset_widget_values, probe_table,
     run_progress, runs_table, show_curves, show_estimate, show_latest,
 )
 from ui.numbers import whole_number
 from ui.progress import cost_note, timings
 from core.questions.bank import training_items
-from ui.question_views import question_bank_section
-from ui.rag_views import corpus_qa, documents_and_retriever
+from ui.question_sections import question_bank_section
 from ui.state import current_documents
 
 RANKS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
@@ -46,6 +46,32 @@ POLL_SECONDS = 2.0  # the live panel's poll: modest, so watching a run costs the
 LIVE_KEYS = ("loss", "eval_loss", "facts_recalled", "open_book_accuracy")
 ss = st.session_state
 D = FinetuneConfig()
+
+
+def metrics_memo(run_dir: Path, read) -> tuple[dict, int | None]:
+    """A run's metrics.json, re-read only when the file changed (the live panel polls it).
+
+    Returns (metrics, signature); the signature (mtime in ns) keys anything derived from them.
+    """
+    try:
+        sig = (Path(run_dir) / "metrics.json").stat().st_mtime_ns
+    except OSError:
+        sig = None
+    memo = st.session_state.setdefault("_ft_metrics_memo", {})
+    hit = memo.get(str(run_dir))
+    if hit is None or hit[0] != sig:
+        memo.clear()  # one run is watched at a time
+        hit = memo[str(run_dir)] = (sig, read(run_dir) or {}, {})
+    return hit[1], sig
+
+
+def figures_memo(run_dir: Path, sig: int | None, metrics: dict, keys: tuple[str, ...]) -> list:
+    """The live curves, built once per version of metrics.json rather than on every poll."""
+    entry = st.session_state.get("_ft_metrics_memo", {}).get(str(run_dir))
+    cache = entry[2] if entry is not None and entry[0] == sig else {}
+    if keys not in cache:
+        cache[keys] = curve_figures({Path(run_dir).name: metrics}, keys)
+    return cache[keys]
 
 
 def apply_preset(presets: dict, candidates) -> None:

@@ -6,8 +6,6 @@ Every number drawn here is read from a run's ``metrics.json`` (written by
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -60,32 +58,6 @@ def show_curves(runs: dict[str, dict], keys: tuple[str, ...], key_prefix: str,
 
 def curve_figures(runs: dict[str, dict], keys: tuple[str, ...]) -> list[tuple[str, go.Figure]]:
     return [(key, fig) for key in keys if (fig := curve_figure(runs, key)) is not None]
-
-
-def metrics_memo(run_dir: Path, read) -> tuple[dict, int | None]:
-    """A run's metrics.json, re-read only when the file changed (the live panel polls it).
-
-    Returns (metrics, signature); the signature (mtime in ns) keys anything derived from them.
-    """
-    try:
-        sig = (Path(run_dir) / "metrics.json").stat().st_mtime_ns
-    except OSError:
-        sig = None
-    memo = st.session_state.setdefault("_ft_metrics_memo", {})
-    hit = memo.get(str(run_dir))
-    if hit is None or hit[0] != sig:
-        memo.clear()  # one run is watched at a time
-        hit = memo[str(run_dir)] = (sig, read(run_dir) or {}, {})
-    return hit[1], sig
-
-
-def figures_memo(run_dir: Path, sig: int | None, metrics: dict, keys: tuple[str, ...]) -> list:
-    """The live curves, built once per version of metrics.json rather than on every poll."""
-    entry = st.session_state.get("_ft_metrics_memo", {}).get(str(run_dir))
-    cache = entry[2] if entry is not None and entry[0] == sig else {}
-    if keys not in cache:
-        cache[keys] = curve_figures({Path(run_dir).name: metrics}, keys)
-    return cache[keys]
 
 
 def fmt(value, pct: bool = False) -> str:

@@ -1,6 +1,6 @@
-"""Shared pieces of the three RAG pages (documents, embeddings, retrieval).
+"""Render-only pieces of the three RAG pages (documents, embeddings, retrieval): HTML builders and notes.
 
-Cached chunking and HTML builders. Every piece of document text goes through
+The session's documents, chunks and retriever come from ``ui.session_resources``. Every piece of document text goes through
 ``escape`` before it is wrapped in markup, so an uploaded ``<script>`` is shown
 as text, never run.
 """
@@ -10,16 +10,8 @@ from __future__ import annotations
 import bisect
 from typing import Sequence
 
-import streamlit as st
-
-from core.rag.chunking import Chunk, ChunkConfig, chunk_document
-from core.rag.corpora import QAItem, load_qa
+from core.rag.chunking import Chunk, ChunkConfig
 from core.rag.documents import Document
-from core.rag.embedding import embed_texts
-from core.errors import DatasetError, EmptyCorpus
-from core.rag.retrieval import Retriever
-from ui.resources import get_embedder, get_embedding_cache
-from ui.state import current_corpus, current_documents, get_retriever
 from ui.widgets import escape
 
 # Two alternating chunk colours and a third for text that two chunks share.
@@ -28,56 +20,6 @@ OVERLAP_COLOUR = "#fde68a"
 TRUNCATED_BORDER = "#dc2626"
 MODE_COLOURS = {"dense": "#2f6fdf", "bm25": "#16a34a", "hybrid": "#ea580c"}
 MODE_LABELS = {"dense": "Dense (embeddings)", "bm25": "BM25 (keywords)", "hybrid": "Hybrid (RRF)"}
-
-
-# --- chunking (cached by document content hash + config) --------------------------
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def chunk_doc_cached(doc_id: str, config: dict, embedder_name: str | None, _doc: Document) -> list[Chunk]:
-    """Chunks of one document; ``doc_id`` is a content hash, so the cache key is (content, config, embedder)."""
-    embedder = get_embedder(embedder_name)
-    cache = get_embedding_cache(embedder.cache_key)
-    embed = lambda texts: embed_texts(embedder, texts, cache=cache)  # noqa: E731 (semantic strategy only)
-    return chunk_document(_doc, ChunkConfig(**config), embedder.tokens, embed)
-
-
-def chunk_corpus(docs: Sequence[Document], config: ChunkConfig) -> list[Chunk]:
-    name = st.session_state.get("embedder_name")
-    return [c for doc in docs for c in chunk_doc_cached(doc.id, config.to_dict(), name, doc)]
-
-
-def documents_and_retriever() -> tuple[list[Document], Retriever]:
-    """The current documents and their retriever (built with a progress bar); stops the page when empty."""
-    docs = current_documents()
-    if not docs:
-        st.info("There are no documents: upload files on the Documents page or pick a sample corpus in the sidebar.")
-        st.stop()
-    try:
-        return docs, get_retriever(docs, st.session_state["chunk_config"])
-    except EmptyCorpus as exc:
-        st.info(str(exc))
-        st.stop()
-
-
-def corpus_qa() -> list[QAItem] | None:
-    """The selected sample corpus's Q&A set, else the question bank this session made from its documents
-    (``ui.question_views``), else None."""
-    corpus = current_corpus()
-    if corpus is None or corpus.qa_path is None:
-        from core.questions.bank import to_qa_items
-        from ui.question_views import saved_bank
-
-        return to_qa_items(saved_bank()) or None
-    try:
-        return _load_qa_cached(str(corpus.qa_path))
-    except DatasetError as exc:
-        st.warning(str(exc))
-        return None
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _load_qa_cached(path: str) -> list[QAItem]:
-    return load_qa(path)
 
 
 def page_of(doc: Document, offset: int) -> int | None:

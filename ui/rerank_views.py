@@ -101,46 +101,11 @@ def slope_chart(before: list[Hit], after: list[Hit], label=lambda h: f"{h.chunk.
     return fig
 
 
-def edited_retriever(retriever, key: str, edits: dict[int, str], cache):
-    """``retriever`` with this session's chunk edits applied (each edit re-embeds one chunk; kept per session)."""
-    import streamlit as st
-
-    if not edits:
-        return retriever
-    signature = (key, tuple(sorted(edits.items())))
-    cached = st.session_state.get("_ret_edited")
-    if cached and cached[0] == signature:
-        return cached[1]
-    edited = retriever
-    for position, text in sorted(edits.items()):
-        edited = edited.with_chunk_text(position, text, cache)
-    st.session_state["_ret_edited"] = (signature, edited)
-    return edited
-
-
-def score_rerankers(retriever, qa, mode: str, config, store) -> list[dict]:
-    """Every rerank method on the Q&A set, with a progress bar (the cross-encoder only when one is chosen)."""
-    from core.rag.retrieval_metrics import compare_rerankers
-    from core.rag.rerank import METHODS, Reranker
-    from ui.progress import progress_bar
-
-    methods = [m for m in METHODS if m != "cross-encoder" or config.method == "cross-encoder"]
-    with progress_bar("rerank eval", f"Scoring {len(methods)} rerankers on {len(qa)} questions", len(qa)) as tick:
-        return compare_rerankers(retriever, qa, mode, Reranker(config, store), methods, progress=tick)
-
-
-def chunk_moves(original, edited, query: str, mode: str, reranker, positions: list[int]) -> list[str]:
-    """Markdown lines: each edited chunk's reranked rank for ``query`` before and after the edit."""
-    depth = max(reranker.config.candidates, 1)
+def chunk_moves(moves, depth: int) -> list[str]:
+    """Markdown lines from ``core.rag.rerank.rank_moves``: each edited chunk's rank before and after the edit."""
     lines = []
-    for position in positions:
-        chunk = original.chunks[position]
-        ranks = []
-        for retriever in (original, edited):
-            hits = reranker.search(retriever, query, depth, mode)
-            ranks.append(next((h.rank for h in hits if (h.chunk.doc_id, h.chunk.index) == (chunk.doc_id, chunk.index)),
-                              None))
-        shown = [f"#{r}" if r else f"not in the top {depth}" for r in ranks]
+    for chunk, before, after in moves:
+        shown = [f"#{r}" if r else f"not in the top {depth}" for r in (before, after)]
         lines.append(f"✎ **{escape(chunk.doc_name)} #{chunk.index}**: {shown[0]} before the edit → **{shown[1]}** "
                      "after it, for your question.")
     return lines

@@ -68,7 +68,6 @@ def fetch_with_progress(name: str | None) -> None:
     already in the cache. Raises the fetch's ``FetchError`` (a ``ModelUnavailable``).
     """
     import threading
-    import time
 
     from core.llm.fetch import fetch_model, fetch_spec, is_fetched
     from core.llm.profiles import builtin_name
@@ -145,3 +144,68 @@ def load_with_progress(name: str) -> None:
     bar.empty()
     if "error" in outcome:
         raise outcome["error"]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_model_choice(texts: tuple[str, ...]):
+    """The one rule's pick (``core.llm.choice.choose_model``) for these texts, computed once per content."""
+    from core.llm.choice import choose_model
+
+    return choose_model(texts=texts)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the LoRA adapter…")
+def get_adapter_generator(base_name: str | None, path: str, mtime: float):
+    """The adapter at ``path`` on the shared base model (peft adapter switching: the cached base is not changed).
+    ``mtime`` keys a retrained adapter apart from the old one."""
+    from core.finetune import load_adapter
+    from core.llm.loading import load_generator
+
+    return load_adapter(load_generator(base_name), path)  # no spinner element inside a cached function
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def get_training_examples(embedder_name: str | None, path: str, mtime: float, _fallback: tuple = ()):
+    """The adapter's training examples, embedded once: what a LoRA answer most likely learned from."""
+    from core.answering import TrainingExamples, training_items
+
+    items = training_items(path, _fallback)
+    return TrainingExamples.build(get_embedder(embedder_name), items) if items else None
+
+
+# --- documents, chunks and Q&A sets: parsed once per content ---------------------------------------------------
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def get_document(name: str, data: bytes):
+    """An uploaded file's text, parsed once per (name, bytes)."""
+    from core.rag.documents import load_bytes
+
+    return load_bytes(name, data)
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading documents…")
+def get_corpus_documents(path: str):
+    """A sample corpus's documents, read once."""
+    from core.rag.documents import load_paths
+
+    return load_paths([path])
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def chunk_doc_cached(doc_id: str, config: dict, embedder_name: str | None, _doc) -> list:
+    """Chunks of one document; ``doc_id`` is a content hash, so the cache key is (content, config, embedder)."""
+    from core.rag.chunking import ChunkConfig, chunk_document
+    from core.rag.embedding import embed_texts
+
+    embedder = get_embedder(embedder_name)
+    cache = get_embedding_cache(embedder.cache_key)
+    embed = lambda texts: embed_texts(embedder, texts, cache=cache)  # noqa: E731 (semantic strategy only)
+    return chunk_document(_doc, ChunkConfig(**config), embedder.tokens, embed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def get_qa(path: str):
+    """A Q&A file's rows, read once."""
+    from core.rag.corpora import load_qa
+
+    return load_qa(path)

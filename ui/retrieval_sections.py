@@ -1,8 +1,10 @@
 """The Retrieval page's sections below the first search, each a function of its data.
 
 Like spacy-streamlit's ``visualize_*`` helpers, each section draws its own widgets and charts from the
-arguments it is given (the retriever, its cache key, the question, k, the Q&A set) and reads no page
-globals; the charts and cards themselves come from ``ui.retrieval_views``.
+arguments it is given (the retriever, its cache key, the question, k, the Q&A set). Besides those it reads
+only the session's embedder name and corpus (declared in ``ui/session_keys.py``) and keeps its results
+under its own keys; the charts and cards themselves come from the render-only ``ui.retrieval_views`` and
+``ui.rerank_views``.
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ from core.errors import ConfigError, InvalidQuery, LabError
 from core.rag.explain import explain_hits
 from core.rag.index import MODES, RRF_K, IndexConfig
 from core.rag.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD as DEFAULT_RERANK, METHOD_HELP as RERANK_HELP
-from core.rag.rerank import METHODS as RERANK_METHODS, RerankConfig
+from core.rag.rerank import METHODS as RERANK_METHODS, RerankConfig, Reranker, rank_moves
 from core.rag.retrieval import MAX_QUERY_CHARS, Retriever
 from core.rag.retrieval_metrics import chunk_size_sweep, evaluate_retrieval, index_recall, question_at_sizes
 from core.runtime.workspace import content_hash
 from ui.progress import cost_note, progress_bar, waiting
 from ui.rag_views import preview
-from ui.rerank_views import (SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, edited_retriever, hit_html, score_rerankers,
-                             slope_chart)
+from ui.rerank_views import SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, hit_html, slope_chart
 from ui.resources import get_embedder, get_embedding_cache, get_feature_store, get_reranker
 from ui.retrieval_views import METRICS, index_chart, index_table, scores_chart, scores_table, sweep_chart
 from ui.widgets import download_table, escape
@@ -44,8 +45,32 @@ def _index_rows(retriever_id: str, queries: tuple[str, ...], k: int, configs: tu
     return index_recall(_retriever, list(queries), k, [IndexConfig(**c) for c in configs])
 
 
-def _run_sweep(docs, config, key: str, qa, sizes: list[int], mode: str, question: str) -> dict:
-    embedder = get_embedder(ss["embedder_name"])
+def edited_retriever(retriever, key: str, edits: dict[int, str], cache):
+    """``retriever`` with this session's chunk edits applied (each edit re-embeds one chunk; kept per session)."""
+    if not edits:
+        return retriever
+    signature = (key, tuple(sorted(edits.items())))
+    cached = ss.get("_ret_edited")
+    if cached and cached[0] == signature:
+        return cached[1]
+    edited = retriever
+    for position, text in sorted(edits.items()):
+        edited = edited.with_chunk_text(position, text, cache)
+    ss["_ret_edited"] = (signature, edited)
+    return edited
+
+
+def score_rerankers(retriever, qa, mode: str, config, store) -> list[dict]:
+    """Every rerank method on the Q&A set, with a progress bar (the cross-encoder only when one is chosen)."""
+    from core.rag.retrieval_metrics import compare_rerankers
+
+    methods = [m for m in RERANK_METHODS if m != "cross-encoder" or config.method == "cross-encoder"]
+    with progress_bar("rerank eval", f"Scoring {len(methods)} rerankers on {len(qa)} questions", len(qa)) as tick:
+        return compare_rerankers(retriever, qa, mode, Reranker(config, store), methods, progress=tick)
+
+
+def _run_sweep(docs, config, key: str, qa, sizes: list[int], mode: str, question: str, embedder_name) -> dict:
+    embedder = get_embedder(embedder_name)
     cache = get_embedding_cache(embedder.cache_key)
     result = {"key": key, "mode": mode, "rows": [], "question": question, "per_size": []}
     try:
@@ -165,9 +190,9 @@ def reranking_section(retriever: Retriever, key: str, query: str, k: int, qa) ->
         if edits:
             st.caption(f"{len(edits)} chunk(s) edited in this session; the reranking above and its scores use them.")
             if clean_query and rr_config is not None:
-                moves = chunk_moves(retriever.with_rrf_k(rrf_k), tuned, clean_query, first_mode,
-                                    get_reranker(ss["embedder_name"], rr_config), sorted(edits))
-                for line in moves:
+                reranker = get_reranker(ss["embedder_name"], rr_config)
+                moves = rank_moves(retriever.with_rrf_k(rrf_k), tuned, clean_query, first_mode, reranker, sorted(edits))
+                for line in chunk_moves(moves, max(reranker.config.candidates, 1)):
                     st.markdown(line)
 
 
@@ -241,7 +266,7 @@ def sweep_section(docs, retriever: Retriever, key: str, query: str, qa) -> None:
                 "Type a question above to see how its best chunk changes with the chunk size.")
     elif st.button("▶ Run the sweep", key="ret_sweep_run", disabled=not sizes,
                    help=f"{len(sizes)} sizes: {cost_note('sweep size', len(sizes))}."):
-        ss["ret_sweep"] = _run_sweep(docs, config, key, qa, sorted(sizes), sweep_mode, question)
+        ss["ret_sweep"] = _run_sweep(docs, config, key, qa, sorted(sizes), sweep_mode, question, ss["embedder_name"])
     sweep = ss.get("ret_sweep")
     if sweep and sweep["key"] == key and sweep["rows"]:
         st.plotly_chart(sweep_chart(sweep["rows"], config.unit), key="ret_sweep_chart")

@@ -7,8 +7,8 @@ import streamlit as st
 from core.rag.corpora import list_corpora
 from core.rag.embed_backends import check_backend
 from ui.guide import render_glossary, render_tour
-from ui.report_views import report_snapshot, session_report
-from ui.answer_views import session_generator_name
+from ui.report_sections import report_snapshot, session_report
+from ui.session_resources import session_generator_name
 from ui.state import UPLOADS
 
 

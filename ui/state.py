@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.rag.chunking import ChunkConfig
 from core.rag.corpora import CorpusInfo, list_corpora
-from core.rag.documents import Document, load_bytes, load_paths
+from core.rag.documents import Document
 from core.errors import DocumentError, LabError
 from core.rag.index import IndexConfig
 from core.rag.retrieval import Retriever
@@ -23,7 +23,7 @@ from core.runtime.sessions import MAX_KEYS, browser_keys, new_browser_key, resol
 from core.runtime.workspace import Workspace, atomic_write_json, content_hash, read_json, store_upload, upload_name
 from ui.guide_content import DEFAULT_CORPUS
 from ui.progress import progress_bar
-from ui.resources import get_embedder, get_embedding_cache, get_workspace
+from ui.resources import get_corpus_documents, get_document, get_embedder, get_embedding_cache, get_workspace
 from ui.session_keys import KEPT, KEPT_WIDGETS, session
 
 UPLOADS = "uploads"  # the corpus name for a session's own files
@@ -200,7 +200,7 @@ def save_upload(name: str, data: bytes) -> Document:
     """
     folder = session_workspace().path("uploads")
     stored = upload_name(folder, name, data)
-    doc = _load_cached(stored, data)  # raises before anything is stored
+    doc = get_document(stored, data)  # raises before anything is stored
     store_upload(folder, stored, name, data)
     return doc
 
@@ -215,27 +215,21 @@ def uploaded_documents() -> tuple[list[Document], dict[str, str]]:
     docs, errors = [], {}
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         try:
-            docs.append(_load_cached(path.name, path.read_bytes()))
+            docs.append(get_document(path.name, path.read_bytes()))
         except DocumentError as exc:
             errors[path.name] = str(exc)
     return docs, errors
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _load_cached(name: str, data: bytes) -> Document:
-    return load_bytes(name, data)
 
 
-@st.cache_data(max_entries=16, show_spinner="Reading documents…")
-def _load_corpus_docs(path: str) -> list[Document]:
-    return load_paths([path])
 
 
 def current_documents() -> list[Document]:
     corpus = current_corpus()
     if corpus is None:
         return uploaded_documents()[0]
-    return _load_corpus_docs(str(corpus.docs_path))
+    return get_corpus_documents(str(corpus.docs_path))
 
 
 # --- retrieval -------------------------------------------------------------------
@@ -265,3 +259,11 @@ def get_retriever(docs: list[Document] | None = None, chunk_config: ChunkConfig 
         while len(store) > MAX_RETRIEVERS:
             store.pop(next(iter(store)))
     return store[key]
+
+
+def open_in_documents(document: str, start: int | None, end: int | None) -> None:
+    """Go to the Documents page with this span of ``document`` shown (an answer's "Show it in its document")."""
+    from ui.navigation import page_file
+
+    st.session_state["doc_focus"] = {"document": document, "start": start, "end": end}
+    st.switch_page(page_file("documents"))

@@ -325,6 +325,20 @@ class Reranker:
         return standardise(parts["sentence"]) + standardise(parts["maxsim"]) + standardise(first)
 
 
+def rank_moves(original, edited, query: str, mode: str, reranker: "Reranker", positions: Sequence[int]):
+    """For each chunk position: (chunk, its reranked rank for ``query`` in ``original``, in ``edited``); a rank
+    is None when the chunk is not in the top ``reranker.config.candidates``. What a chunk edit did to its rank."""
+    depth = max(reranker.config.candidates, 1)
+    out = []
+    for position in positions:
+        chunk = original.chunks[position]
+        ranks = [next((h.rank for h in reranker.search(r, query, depth, mode)
+                       if (h.chunk.doc_id, h.chunk.index) == (chunk.doc_id, chunk.index)), None)
+                 for r in (original, edited)]
+        out.append((chunk, *ranks))
+    return out
+
+
 def _first_stage(hit: Hit) -> Hit:
     return replace(hit, details={**hit.details, "first_stage_rank": hit.rank, "first_stage_score": hit.score})
 

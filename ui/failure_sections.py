@@ -226,7 +226,7 @@ def _training_rerun(row: dict, item, system: str, answerer, qa, docs, key: str) 
 
     from core.finetune import list_adapters
     from core.runtime import jobs
-    from ui.answer_views import make_answerer
+    from ui.session_resources import make_answerer
     from ui.state import session_workspace
 
     train = ss[f"{key}_train"]

@@ -7,17 +7,15 @@ retrieval metrics, batch evaluation, the knowledge-update experiment and the cla
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from core.errors import LabError
 from core.questions import BankConfig, BankItem, make_bank
 from core.questions.bank import relocate
-from core.questions.quality import bank_jsonl, bank_stats, read_bank, write_bank
+from core.questions.quality import bank_jsonl, bank_stats, write_bank
 from ui.progress import progress_bar
-from ui.state import session_workspace
+from ui.session_resources import bank_path, saved_bank
 
 WHY = ("Questions are made by rules, offline: each fact (a name, number, date, price, place or duration) is "
        "asked in several wordings. A model that fine-tunes on one wording of a fact often cannot recall it when "
@@ -26,16 +24,6 @@ WHY = ("Questions are made by rules, offline: each fact (a name, number, date, p
        "they test the fact, not the sentence.")
 COLUMNS = ["keep", "question", "answer", "value", "kind", "split", "document", "start", "end", "chunk"]
 ss = st.session_state
-
-
-def bank_path() -> Path:
-    return session_workspace().path("questions", f"{ss.get('corpus', 'uploads')}.jsonl")
-
-
-def saved_bank() -> list[BankItem]:
-    """The session's bank for the current corpus ([] when none was made)."""
-    path = bank_path()
-    return read_bank(path) if path.exists() else []
 
 
 def make_bank_now(docs, chunks, per_doc: int) -> None:
@@ -96,7 +84,7 @@ def bank_quality(items: list[BankItem], docs, prefix: str) -> None:
 
 def check_answerable(items: list[BankItem], docs) -> None:
     from core.questions.quality import answerable, answerable_share
-    from ui.answer_views import base_generator, make_answerer
+    from ui.session_resources import base_generator, make_answerer
     from ui.state import get_retriever
 
     answerer = make_answerer(base_generator(), get_retriever(docs), None, None)

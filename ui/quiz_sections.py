@@ -1,7 +1,7 @@
 """The class quiz on screen: predict which systems answer each question right, reveal, keep the score.
 
 The score of every revealed round is saved in the session's workspace (``quiz.json``), so the session
-report (``ui.report_views``) shows it after a refresh too.
+report (``ui.report_sections``) shows it after a refresh too.
 """
 
 from __future__ import annotations
