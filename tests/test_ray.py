@@ -22,7 +22,7 @@ from core.finetune.job import submit_training, training_job
 from core.rag.corpora import load_qa
 from core.room import room_snapshot
 from core.runtime.executor import LocalExecutor
-from core.runtime.jobs import executor_for
+from core.runtime.ray_executor import executor_for
 from core.runtime.jobs import Job, JobQueue, status_from_disk
 
 ray = pytest.importorskip("ray")

@@ -18,13 +18,12 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
-from core.runtime.timings import TIMINGS_FILE, Timings, about, expectation, progress_words
-from core.runtime.workspace import default_root
+from core.runtime.timings import Timings, about, expectation, progress_words, server_timings
 
 
 def timings() -> Timings:
     """This server's measurements (in its workspace, so a restart keeps them)."""
-    return Timings(default_root().resolve() / TIMINGS_FILE)  # the server's workspace, as ui.resources opens it
+    return server_timings()
 
 
 def cost_note(op: str, items: int = 1) -> str:

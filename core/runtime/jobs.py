@@ -1,33 +1,27 @@
 """The Lab's one owner of background work: a process-wide queue with a lane per kind of work.
 
-The Lab runs on a couple of CPU cores, so within a lane jobs run one after another
-in a single worker thread; the others wait and can see their queue position. Two
-lanes: ``"train"`` (fine-tuning runs) and ``"eval"`` (batch evaluations), so a
-short evaluation does not wait behind a long training run. A training job writes
-its progress to ``run_dir/metrics.json``, so a page refresh (a new Streamlit
-session) or an app restart can still show it from disk. Jobs carry an ``owner``
-(the session's workspace folder) so users only list their own. A finished job
-keeps only its status and result: its ``work`` (which holds models, tokenizer and
-documents) is dropped, so the memory goes with it.
+Within a lane jobs run one after another in a worker thread (the Lab runs on a couple of cores); the
+others wait and see their queue position. Lanes: ``"train"`` (fine-tuning) and ``"eval"`` (batch
+evaluations), so a short evaluation does not wait behind a long training run. A job with a run folder
+writes ``metrics.json`` there (a page refresh or an app restart still shows it) and, with a ``spec``,
+``job.json`` (``core.runtime.specs``): a retry after a restart rebuilds the job from it. Jobs carry an
+``owner`` (the session's workspace folder) so users list only their own. A finished job keeps only
+its status and result: its ``work`` (models, tokenizer, documents) is dropped, and the memory with it.
 
-Where a job runs is the executor's business (``core.runtime.executor``): in this process
-(the default), or on a Ray cluster when ``$RAGFT_RAY_ADDRESS`` names one. A job that can
-run elsewhere carries a ``spec``: a picklable form of its work (names and plain data, no
-models). On a cluster every such job is handed over at once and the cluster's scheduler
-queues it; a job stays "queued" until a worker starts it. While a job is live its process
-holds an ``fcntl`` lock on ``run_dir/.job.lock``, so another web server over the same
-workspace sees it as live, not as interrupted.
+Where a job runs is the executor's (``core.runtime.executor``; ``ray_executor.executor_for`` picks it):
+this process, or the Ray cluster ``$RAGFT_RAY_ADDRESS`` names. A job that can run elsewhere carries a
+``spec``: a picklable form of its work (names and plain data, no models). A cluster gets every such job
+at once and its scheduler queues them. While a job is live its process holds an ``fcntl`` lock on
+``run_dir/.job.lock``, so another web server over the same workspace sees it as live, not interrupted.
+Every job's bar follows one rule, ``progress_of``.
 
 >>> job_id = submit(Job(owner="ws/sessions/abc", run_dir=Path("ws/adapters/run1"), work=my_work))  # doctest: +SKIP
 >>> status(job_id)                                                                                 # doctest: +SKIP
 JobStatus(id='…', state='running', position=None, metrics={'step': 12, 'loss': 1.9, …}, message='', …)
 """
-
 from __future__ import annotations
 
 import fcntl
-import os
-import sys
 import threading
 import time
 import traceback
@@ -38,8 +32,11 @@ from pathlib import Path
 from typing import Callable
 
 from core.errors import Cancelled
-from core.runtime.executor import ClusterUnreachable, JobContext, LocalExecutor, WorkerLost
+from core.runtime.executor import JobContext, WorkerLost
 from core.runtime.memory import release_memory
+from core.runtime.ray_executor import default_executor
+from core.runtime.specs import SPEC_FILE, load_spec, save_spec
+from core.runtime.timings import progress_words, seconds_left, server_timings
 from core.runtime.workspace import atomic_write_json, read_json, update_json
 
 LIVE = ("queued", "running")
@@ -58,6 +55,7 @@ class Job:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     lane: str = "train"  # one of LANES: jobs of a lane run one at a time, lanes side by side
     spec: Callable[[JobContext], object] | None = None  # picklable work for another process; None: here only
+    measure: tuple[str, int] | None = None  # (timings op, items): a finished run is timed for the next estimate
 
     def __post_init__(self) -> None:
         if self.lane not in LANES:
@@ -79,6 +77,50 @@ class JobStatus:
     started_at: float | None = None  # when it began running (time.time())
     runner: str = ""  # "local" | "ray", once it runs
     worker_pid: int | None = None  # the process that runs it
+    measure: tuple[str, int] | None = None  # the job's (timings op, items), for its estimate before any progress
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """How far a job is and the time left: the one rule behind every job's bar, training and evaluation alike.
+
+    A job reports ``{"done", "total"}`` (steps, answers…); the time left is the pace so far
+    (``seconds_left``), or, before the first item, the time measured for such a job here before.
+
+    >>> p = progress_of({"done": 3, "total": 12}, started_at=100.0, now=106.0)
+    >>> p.fraction, p.left, p.words("Training")
+    (0.25, 18.0, 'Training… 3/12 · 6 s so far · about 20 s left')
+    >>> progress_of({}, None, expected=30.0).words("Evaluating")
+    'Evaluating… · about 30 s left (measured here before)'
+    """
+
+    done: int
+    total: int  # 0: not known yet
+    elapsed: float
+    left: float | None  # seconds, at the pace so far (None before the first item)
+    expected: float | None = None  # the measured estimate of the whole job, when there is one
+
+    @property
+    def fraction(self) -> float:
+        return min(self.done / self.total, 1.0) if self.total else 0.0
+
+    def words(self, what: str) -> str:
+        return progress_words(what, self.done, self.total, self.elapsed, self.expected)
+
+
+def progress_of(metrics: dict, started_at: float | None, now: float | None = None,
+                expected: float | None = None) -> JobProgress:
+    """The progress of a job that reported ``metrics`` (``done``/``total``) and began at ``started_at``."""
+    now = time.time() if now is None else now
+    done, total = int(metrics.get("done") or 0), int(metrics.get("total") or 0)
+    elapsed = max(now - (started_at or now), 0.0)
+    return JobProgress(done, total, elapsed, seconds_left(elapsed, done, total), expected)
+
+
+def job_progress(status: JobStatus, now: float | None = None) -> JobProgress:
+    """``progress_of`` a job's status, with its measured estimate (``Job.measure``) before any progress."""
+    expected = server_timings().estimate(*status.measure) if status.measure else None
+    return progress_of(status.metrics, status.started_at, now, expected)
 
 
 class JobQueue:
@@ -111,6 +153,9 @@ class JobQueue:
                 atomic_write_json(Path(job.run_dir) / "metrics.json",
                                   {"status": "queued", "label": job.label, "started_at": time.time()})
             self._holds[job.id] = _hold(Path(job.run_dir))
+            if job.spec is not None:  # a retry after an app restart rebuilds the job from this file
+                save_spec(job.run_dir, {"owner": job.owner, "label": job.label, "lane": job.lane,
+                                        "measure": job.measure, "spec": job.spec})
         self.executor  # choose it now: an unreachable cluster is said once, at the first job
         with self._lock:
             self._jobs[job.id], self._state[job.id] = job, "queued"
@@ -134,7 +179,7 @@ class JobQueue:
                              self._message.get(job_id, ""), Path(job.run_dir) if job.run_dir is not None else None,
                              job.label, job.owner, self._result.get(job_id), job.lane, self._started.get(job_id),
                              self._where.get(job_id, {}).get("runner", ""),
-                             self._where.get(job_id, {}).get("worker_pid"))
+                             self._where.get(job_id, {}).get("worker_pid"), job.measure)
 
     def stop(self, job_id: str) -> bool:
         """Stop a running job after its current step, or take a queued one off the queue."""
@@ -158,9 +203,23 @@ class JobQueue:
             job = self._jobs.get(job_id)
             if job is None or self._state[job_id] not in RETRYABLE or (job.work is None and job.spec is None):
                 return None
+        return self._resubmit(job, job_id)
+
+    def retry_run(self, run_dir: str | Path) -> str | None:
+        """Run an interrupted or failed run again from the spec saved in its folder (``job.json``): works in a
+        fresh process, after an app restart. None when the run is live, finished well, or has no spec."""
+        saved = load_spec(run_dir)
+        if saved is None or status_from_disk(run_dir, queue=self) not in RETRYABLE:
+            return None
+        job = Job(owner=str(saved.get("owner", "")), run_dir=Path(run_dir), work=None, label=saved.get("label", ""),
+                  lane=saved.get("lane", "train"), spec=saved["spec"],
+                  measure=tuple(saved["measure"]) if saved.get("measure") else None)
+        return self._resubmit(job, "saved spec")
+
+    def _resubmit(self, job: Job, retry_of: str) -> str:
         if job.run_dir is not None:
             atomic_write_json(Path(job.run_dir) / "metrics.json",
-                              {"status": "queued", "label": job.label, "started_at": time.time(), "retry_of": job_id})
+                              {"status": "queued", "label": job.label, "started_at": time.time(), "retry_of": retry_of})
         return self.submit(replace(job, id=uuid.uuid4().hex[:12]))
 
     def jobs(self, owner: str | None = None) -> list[JobStatus]:
@@ -234,8 +293,10 @@ class JobQueue:
         where = self._where.get(job.id, {})
         if isinstance(result, dict) and "peak_rss_mb" in result:  # measured on a Ray worker
             where = {**where, "peak_rss_mb": result["peak_rss_mb"]}
-        if job.run_dir is not None and where:
-            _merge_metrics(job.run_dir, where)  # "runner", "worker_pid" (and a Ray job's measured peak memory)
+        if job.run_dir is not None:  # the final state, "runner", "worker_pid" (and a Ray job's peak memory)
+            _merge_metrics(job.run_dir, {**where, "status": state})
+        if state == "done" and job.measure and self._started.get(job.id):
+            server_timings().record(job.measure[0], time.time() - self._started[job.id], job.measure[1])
         with self._lock:
             self._state[job.id], self._message[job.id], self._result[job.id] = state, message, result
             self._jobs[job.id] = replace(job, work=None)  # only the status stays: the models can be freed
@@ -283,12 +344,12 @@ def held_elsewhere(run_dir: str | Path) -> bool:
         return False
 
 
-def status_from_disk(run_dir: str | Path, metrics: dict | None = None) -> str:
+def status_from_disk(run_dir: str | Path, metrics: dict | None = None, queue: JobQueue | None = None) -> str:
     """A run's state from its metrics.json (or ``metrics``, already read): a "running" run with
-    no live job was interrupted."""
+    no live job (in ``queue``, default this process's) was interrupted."""
     metrics = metrics if metrics is not None else read_json(Path(run_dir) / "metrics.json") or {}
     state = metrics.get("status", "unknown")
-    live = QUEUE.find(run_dir)
+    live = (queue or QUEUE).find(run_dir)
     if live is not None:
         return live.state
     if state in LIVE and held_elsewhere(run_dir):
@@ -319,49 +380,21 @@ def retry(job_id: str) -> str | None:
     return QUEUE.retry(job_id)
 
 
+def retry_run(run_dir: str | Path) -> str | None:
+    return QUEUE.retry_run(run_dir)
+
+
+def can_retry(run_dir: str | Path) -> bool:
+    """True when the run folder holds a saved spec, so ``retry_run`` can rebuild it (even after a restart)."""
+    return (Path(run_dir) / SPEC_FILE).is_file()
+
+
 def task_job(owner: str, label: str, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], object],
-             lane: str = "eval") -> Job:
-    """A job for work written as ``fn(progress, should_stop)`` (``progress(done, total)``, e.g.
-    ``core.evaluation.evaluate``): its progress becomes the job's metrics ``{"done", "total"}``; a
-    ``Cancelled`` it raises stops the job with ``exc.partial`` as the result."""
+             lane: str = "eval", measure: tuple[str, int] | None = None) -> Job:
+    """A job for in-process work written as ``fn(progress, should_stop)`` (``progress(done, total)``): its
+    progress becomes the job's metrics ``{"done", "total"}``; a ``Cancelled`` it raises stops the job with
+    ``exc.partial`` as the result; ``measure``: see ``Job``."""
     def work(ctx: JobContext):
         return fn(lambda done, total: ctx.report({"done": done, "total": total}), ctx.should_stop)
 
-    return Job(owner=str(owner), run_dir=None, work=work, label=label, lane=lane)
-
-
-# --- where jobs run ---------------------------------------------------------------------------------------
-# ``$RAGFT_RAY_ADDRESS`` (or the CLI's ``--ray ADDRESS``) names a Ray cluster's GCS address (``host:port``, as
-# ``ray start --head`` prints it). A cluster that cannot be reached at start is said in one line and jobs run
-# locally: a laptop never needs Ray.
-ADDRESS_ENV = "RAGFT_RAY_ADDRESS"
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-def executor_for(address: str | None, say: Callable[[str], None] = _say):
-    """A ``RayExecutor`` connected to ``address``, or a ``LocalExecutor`` (with one line said when it fell back).
-
-    >>> executor_for(None).name
-    'local'
-    >>> executor_for("127.0.0.1:1", say=lambda line: None).name       # nothing listens there
-    'local'
-    """
-    address = (address or "").strip()
-    if not address:
-        return LocalExecutor()
-    try:
-        from core.runtime.ray_executor import RayExecutor  # only when a cluster is asked for: Ray is optional
-
-        return RayExecutor.connect(address)
-    except ClusterUnreachable as exc:
-        line = f"The Ray cluster at {address} cannot be reached ({exc}); jobs run locally in this process."
-        say(line)
-        return LocalExecutor(notice=line)
-
-
-def default_executor():
-    """The executor ``$RAGFT_RAY_ADDRESS`` asks for (local when unset or unreachable)."""
-    return executor_for(os.environ.get(ADDRESS_ENV))
+    return Job(owner=str(owner), run_dir=None, work=work, label=label, lane=lane, measure=measure)
