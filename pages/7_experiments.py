@@ -6,7 +6,10 @@ import streamlit as st
 
 from core.answering import Decoding
 from ui.answer_views import base_generator, model_tier_notice, saved_adapters
-from ui.experiments_sections import batch_evaluation_tab, forgetting_tab, how_sure_tab, knowledge_update_tab
+from ui.experiments_eval import batch_evaluation_tab
+from ui.experiments_forgetting import forgetting_tab
+from ui.experiments_sure import how_sure_tab
+from ui.experiments_update import knowledge_update_tab
 from ui.question_views import question_bank_section
 from ui.rag_views import corpus_qa, documents_and_retriever
 from ui.state import current_corpus

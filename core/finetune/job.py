@@ -50,11 +50,10 @@ def training_work(ctx, base_model, tokenizer, items: Sequence[QAItem], config: F
 def training_counts(metrics: dict) -> dict:
     """``{"done", "total"}`` steps of a run from its metrics.json alone (a run another server trains):
     the same counts its job reports while live, for ``core.runtime.jobs.progress_of``."""
-    steps, data = metrics.get("steps") or [], metrics.get("data") or {}
-    try:
-        total = len(batch_plan(int(data["train_examples"]), FinetuneConfig.from_dict(metrics["config"])))
-    except (KeyError, TypeError, ValueError):
-        total = 0
+    steps, data, config = metrics.get("steps") or [], metrics.get("data") or {}, metrics.get("config") or {}
+    total = int(config.get("max_steps") or 0)
+    if not total and data.get("train_examples"):  # an epochs run: the plan's length
+        total = len(batch_plan(int(data["train_examples"]), FinetuneConfig.from_dict(config)))
     return {"done": steps[-1]["step"] if steps else 0, "total": total}
 
 

@@ -6,6 +6,7 @@ writes it as JSON with each dataclass tagged by its class; ``decode`` builds it 
 class's own constructor, so ``__post_init__`` validates what was read. Only classes of the Lab's
 own ``core`` package are ever rebuilt: a file in a shared folder cannot make the app import anything else.
 
+>>> import json
 >>> from core.rag.corpora import QAItem
 >>> item = QAItem("Who owns it?", "Ada owns it.", "Ada", paraphrases=("Whose is it?",))
 >>> decode(json.loads(json.dumps(encode(item)))) == item
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import json
 from pathlib import Path
 
 from core.runtime.workspace import atomic_write_json, read_json
