@@ -34,8 +34,9 @@ if not qa:
     question_bank_section(docs, retriever.chunks, prefix="exp")
     st.stop()
 
+# Tracked (key): the open tab stays open when a background job starts or ends and the page reruns.
 tab_update, tab_eval, tab_sure, tab_forget = st.tabs(["Knowledge update", "Batch evaluation", "How sure?",
-                                                     "Forgetting check"])
+                                                     "Forgetting check"], key="exp_tab", on_change="rerun")
 
 with tab_update:
     knowledge_update_tab(docs, retriever, qa, base, adapters, decoding)
