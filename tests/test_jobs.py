@@ -159,8 +159,13 @@ def test_specs_round_trip_through_json_and_only_rebuild_core_classes(tmp_path):
     for spec in (training, evaluation):
         save_spec(tmp_path, {"owner": "me", "spec": spec})
         assert load_spec(tmp_path)["spec"] == spec
-    (tmp_path / "job.json").write_text(json.dumps({"spec": {"__class__": "subprocess:Popen", "args": ["true"]}}))
-    assert load_spec(tmp_path) is None  # a file in a shared folder never makes the app import anything else
+    for name in ("subprocess:Popen", "core.runtime.workspace:Workspace"):  # a side effect when built
+        (tmp_path / "job.json").write_text(json.dumps({"spec": {"__class__": name, "root": str(tmp_path / "x")}}))
+        assert load_spec(tmp_path) is None and not (tmp_path / "x").exists()
+    from core.runtime.specs import SPEC_TYPES, decode
+    for name in SPEC_TYPES:  # every allowed name still points at its class (a rename would break old job.json files)
+        with pytest.raises(TypeError):  # found, then refused for its missing arguments
+            decode({"__class__": name, "no_such_field": 1})
 
 
 def test_retry_run_needs_a_saved_spec_and_a_run_that_did_not_finish(queue, tmp_path):

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.answering import Answerer
-from core.evaluation import SystemSpec, rows_to_csv
+from core.evaluation import EvalResult, SystemSpec, rows_to_csv
 from core.evaluation_job import MEASURE_OP, evaluation_systems, load_result, submit_evaluation
 from core.experiments import OVADIA_2023
 from core.finetune import FinetuneConfig
@@ -165,7 +165,9 @@ def evaluation_results(qa, docs) -> None:
         st.warning(task.message or "The evaluation was interrupted.")
         st.button("🔁 Retry", key="exp_eval_retry", on_click=lambda: track("eval", jobs.retry(task.id) or task.id))
     elif task is not None and task.state not in jobs.LIVE:
-        result, meta = task.result or (load_result(task.run_dir) if task.run_dir else None), ss.get("exp_eval_meta", {})
+        result = task.result if isinstance(task.result, EvalResult) else (  # stopped before a worker took it: none
+            load_result(task.run_dir) if task.run_dir else None)
+        meta = ss.get("exp_eval_meta", {})
         if result is None:
             return
         if task.state == "stopped":

@@ -3,8 +3,8 @@
 A spec is a frozen dataclass of plain data (``core.finetune.job.TrainingSpec``,
 ``core.evaluation_job.EvaluationSpec``): names, texts, configs, other such dataclasses. ``encode``
 writes it as JSON with each dataclass tagged by its class; ``decode`` builds it again through the
-class's own constructor, so ``__post_init__`` validates what was read. Only classes of the Lab's
-own ``core`` package are ever rebuilt: a file in a shared folder cannot make the app import anything else.
+class's own constructor, so ``__post_init__`` validates what was read. Only the plain-data classes
+named in ``SPEC_TYPES`` are ever rebuilt: a file in a shared folder cannot make the app build anything else.
 
 >>> import json
 >>> from core.rag.corpora import QAItem
@@ -14,7 +14,7 @@ True
 >>> decode({"__class__": "os:system"})
 Traceback (most recent call last):
 ...
-ValueError: a job spec names os:system, which is not a dataclass of the Lab's core package
+ValueError: a job spec names os:system, which is not one of the plain-data classes a spec may hold
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ from pathlib import Path
 from core.runtime.workspace import atomic_write_json, read_json
 
 SPEC_FILE = "job.json"  # in the run folder, beside metrics.json
+SPEC_TYPES = frozenset({  # what a spec may hold: the job specs and the plain data inside them
+    "core.finetune.job:TrainingSpec", "core.evaluation_job:EvaluationSpec", "core.finetune:FinetuneConfig",
+    "core.rag.corpora:QAItem", "core.rag.documents:Document", "core.rag.chunking:ChunkConfig",
+    "core.rag.index:IndexConfig", "core.answering:Decoding",
+})
 
 
 def encode(value):
@@ -62,11 +67,9 @@ def decode(data):
 
 def _spec_class(name: str) -> type:
     module, _, qualname = name.partition(":")
-    cls = None
-    if module == "core" or module.startswith("core."):
-        cls = getattr(importlib.import_module(module), qualname, None)
+    cls = getattr(importlib.import_module(module), qualname, None) if name in SPEC_TYPES else None
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise ValueError(f"a job spec names {name}, which is not a dataclass of the Lab's core package")
+        raise ValueError(f"a job spec names {name}, which is not one of the plain-data classes a spec may hold")
     return cls
 
 
