@@ -225,3 +225,22 @@ time.sleep(600)  # killed long before
     assert metrics["status"] == "done" and metrics["runner"] == "local" and len(metrics["steps"]) == 4
     assert (run_dir / "adapter_model.safetensors").exists()
     assert fresh.retry_run(run_dir) is None  # a finished run is not retried
+
+
+def test_a_finished_job_is_timed_for_the_next_estimate_and_its_bar_follows_the_one_rule(queue, tmp_path, monkeypatch):
+    import time
+
+    from core.runtime.jobs import job_progress
+    from core.runtime.timings import server_timings
+
+    monkeypatch.setenv("RAGFT_WORKSPACE", str(tmp_path))
+    assert server_timings().estimate("test answers", 4) is None
+
+    def work(ctx):
+        ctx.report({"done": 2, "total": 4})
+        time.sleep(0.6)  # over MIN_SECONDS: a measurement, not a cache hit
+
+    first = queue.wait(queue.submit(Job("me", None, work, measure=("test answers", 4))), 10)
+    assert first.state == "done" and server_timings().estimate("test answers", 8) >= 1.2  # twice the answers
+    progress = job_progress(first)
+    assert (progress.done, progress.total, progress.fraction) == (2, 4, 0.5) and progress.expected >= 0.6
