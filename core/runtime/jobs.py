@@ -21,7 +21,6 @@ JobStatus(id='…', state='running', position=None, metrics={'step': 12, 'loss':
 """
 from __future__ import annotations
 
-import fcntl
 import threading
 import time
 import traceback
@@ -37,13 +36,13 @@ from core.runtime.memory import release_memory
 from core.runtime.ray_executor import default_executor
 from core.runtime.specs import SPEC_FILE, load_spec, save_spec
 from core.runtime.timings import progress_words, seconds_left, server_timings
-from core.runtime.workspace import atomic_write_json, read_json, update_json
+from core.runtime.workspace import atomic_write_json, held_elsewhere, hold_lock, read_json, release_lock, update_json
 
 LIVE = ("queued", "running")
 FINAL = ("done", "failed", "stopped")
 RETRYABLE = ("interrupted", "failed")
 LANES = ("train", "eval")
-LOCK_FILE = ".job.lock"
+LOCK_FILE = ".job.lock"  # held while a process runs the job (core.runtime.workspace.hold_lock)
 
 
 @dataclass
@@ -152,7 +151,7 @@ class JobQueue:
             if read_json(Path(job.run_dir) / "metrics.json") is None:
                 atomic_write_json(Path(job.run_dir) / "metrics.json",
                                   {"status": "queued", "label": job.label, "started_at": time.time()})
-            self._holds[job.id] = _hold(Path(job.run_dir))
+            self._holds[job.id] = hold_lock(Path(job.run_dir) / LOCK_FILE)
             if job.spec is not None:  # a retry after an app restart rebuilds the job from this file
                 save_spec(job.run_dir, {"owner": job.owner, "label": job.label, "lane": job.lane,
                                         "measure": job.measure, "spec": job.spec})
@@ -192,7 +191,7 @@ class JobQueue:
                 self._waiting[job.lane].remove(job)
                 self._state[job_id] = "stopped"
                 self._jobs[job_id] = replace(job, work=None)
-                _release(self._holds.pop(job_id, None))
+                release_lock(self._holds.pop(job_id, None))
                 if job.run_dir is not None:
                     _merge_metrics(job.run_dir, {"status": "stopped", "message": "Stopped before it started."})
         return True
@@ -301,7 +300,7 @@ class JobQueue:
             self._state[job.id], self._message[job.id], self._result[job.id] = state, message, result
             self._jobs[job.id] = replace(job, work=None)  # only the status stays: the models can be freed
             self._stop.pop(job.id, None)
-            _release(self._holds.pop(job.id, None))
+            release_lock(self._holds.pop(job.id, None))
 
 
 def failure_message(exc: Exception) -> str:
@@ -315,35 +314,6 @@ def _merge_metrics(run_dir: Path, update: dict) -> None:
     update_json(Path(run_dir) / "metrics.json", lambda metrics: {**(metrics or {}), **update}, {})
 
 
-def _hold(run_dir: Path):
-    """Lock ``run_dir/.job.lock`` for as long as this process runs the job (the handle keeps the lock)."""
-    handle = open(run_dir / LOCK_FILE, "a+b")
-    try:
-        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # another server already holds it (a retry racing a live run): keep going, unlocked
-        pass
-    return handle
-
-
-def _release(handle) -> None:
-    if handle is not None:
-        handle.close()  # closing drops the lock
-
-
-def held_elsewhere(run_dir: str | Path) -> bool:
-    """True when another process (another web server over this workspace) holds the run's job lock."""
-    path = Path(run_dir) / LOCK_FILE
-    if not path.exists():
-        return False
-    with open(path, "a+b") as handle:
-        try:
-            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.lockf(handle, fcntl.LOCK_UN)
-        return False
-
-
 def status_from_disk(run_dir: str | Path, metrics: dict | None = None, queue: JobQueue | None = None) -> str:
     """A run's state from its metrics.json (or ``metrics``, already read): a "running" run with
     no live job (in ``queue``, default this process's) was interrupted."""
@@ -352,7 +322,7 @@ def status_from_disk(run_dir: str | Path, metrics: dict | None = None, queue: Jo
     live = (queue or QUEUE).find(run_dir)
     if live is not None:
         return live.state
-    if state in LIVE and held_elsewhere(run_dir):
+    if state in LIVE and held_elsewhere(Path(run_dir) / LOCK_FILE):
         return state  # another web server over this workspace runs it
     return "interrupted" if state in LIVE else state
 
