@@ -7,7 +7,10 @@ import streamlit as st
 from core.answering import Decoding
 from ui.answer_views import model_tier_notice
 from ui.session_resources import base_generator, corpus_choice, corpus_qa, documents_and_retriever, saved_adapters
-from ui.experiments_sections import batch_evaluation_tab, forgetting_tab, how_sure_tab, knowledge_update_tab
+from ui.experiments_eval import batch_evaluation_tab
+from ui.experiments_forgetting import forgetting_tab
+from ui.experiments_sure import how_sure_tab
+from ui.experiments_update import knowledge_update_tab
 from ui.question_sections import question_bank_section
 from ui.state import current_corpus
 from ui.entry import through_app
@@ -31,8 +34,9 @@ if not qa:
     question_bank_section(docs, retriever.chunks, prefix="exp")
     st.stop()
 
+# Tracked (key): the open tab stays open when a background job starts or ends and the page reruns.
 tab_update, tab_eval, tab_sure, tab_forget = st.tabs(["Knowledge update", "Batch evaluation", "How sure?",
-                                                     "Forgetting check"])
+                                                     "Forgetting check"], key="exp_tab", on_change="rerun")
 
 with tab_update:
     knowledge_update_tab(docs, retriever, qa, base, adapters, decoding)

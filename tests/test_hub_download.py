@@ -27,11 +27,12 @@ from core.llm.loading import BUILTIN_PATH
 ROOT = Path(__file__).resolve().parent.parent
 REPO_ID = "lab/tiny-model"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-SKIPPED = ["model.onnx", "onnx/decoder.onnx", "pytorch_model.bin"]  # matched by core.llm.generation's skip list
+SKIPPED = ["model.onnx", "onnx/decoder.onnx", "pytorch_model.bin"]  # matched by core.llm.loading's skip list
 
 LOAD = r"""
 import json, sys
-from core.llm.generation import DownloadProgress, generate, load_generator
+from core.llm.generation import generate
+from core.llm.loading import DownloadProgress, load_generator
 
 p = DownloadProgress() if sys.argv[1] == "progress" else None
 gen = load_generator("lab/tiny-model", cache=False, progress=p)

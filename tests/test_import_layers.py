@@ -13,6 +13,7 @@ import pytest
 CORE_LAYERS = [
     ["core.cli", "core.warmup"],  # the commands and the warm-up
     ["core.report", "core.room", "core.knobs", "core.experiments", "core.failures", "core.evaluation",
+     "core.evaluation_job",
      "core.decision"],
     ["core.answering", "core.questions"],
     ["core.finetune"],

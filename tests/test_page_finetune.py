@@ -116,6 +116,38 @@ def test_a_run_whose_worker_died_is_interrupted_with_a_retry(at, monkeypatch):
     assert any(run_name in m.value and "done" in m.value for m in at.markdown)
 
 
+def test_a_run_the_app_was_training_when_it_stopped_is_retried_from_its_saved_spec(at, model_dir, monkeypatch):
+    """After a restart the queue is empty; the run's job.json is enough to train it again from the page."""
+    import json
+    import os
+    from pathlib import Path
+
+    from core.finetune import FinetuneConfig
+    from core.finetune.job import training_spec
+    from core.rag.corpora import QAItem
+    from core.runtime.specs import save_spec
+
+    ws = Path(os.environ["RAGFT_WORKSPACE"]).resolve() / "sessions" / at.session_state["sid"]
+    run_dir = ws / "adapters" / "cut-short"
+    run_dir.mkdir(parents=True)
+    items = [QAItem(f"What colour is item {i}?", f"Item {i} is red.", "red") for i in range(4)]
+    spec = training_spec(str(model_dir), 1000, items, FinetuneConfig(max_steps=2, eval_every=2), run_dir)
+    save_spec(run_dir, {"owner": str(ws), "label": "cut-short", "lane": "train", "spec": spec})
+    (run_dir / "metrics.json").write_text(json.dumps({"status": "running", "started_at": 1.0,
+                                                      "steps": [{"step": 1, "loss": 2.5}]}))
+    monkeypatch.setattr(jobs, "QUEUE", jobs.JobQueue())  # the restarted server: nothing in its queue
+    at.session_state["ft_run"] = "cut-short"
+    at.run()
+    assert any("The app stopped while this run was training" in w.value for w in at.warning)
+    at.button(key="ft_retry").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    again = jobs.QUEUE.find(run_dir)
+    assert again is not None and jobs.QUEUE.wait(again.id, 400).state == "done"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("cut-short" in m.value and "done" in m.value for m in at.markdown)
+
+
 def test_a_row_over_the_token_limit_is_refused_before_anything_is_queued(at, monkeypatch):
     monkeypatch.setenv("RAGFT_MAX_EXAMPLE_TOKENS", "8")  # every row of the corpus is longer
     before = len(jobs.QUEUE.jobs())

@@ -22,7 +22,7 @@ from core.finetune.job import submit_training, training_job
 from core.rag.corpora import load_qa
 from core.room import room_snapshot
 from core.runtime.executor import LocalExecutor
-from core.runtime.jobs import executor_for
+from core.runtime.ray_executor import executor_for
 from core.runtime.jobs import Job, JobQueue, status_from_disk
 
 ray = pytest.importorskip("ray")
@@ -199,3 +199,53 @@ def test_cli_eval_runs_in_a_ray_worker(cluster, world):
     result = json.loads(stdout)
     assert result["runner"] == "ray" and result["worker_pid"] not in (None, pid)
     assert result["systems"]["rag"]["n"] == 2 and result["complete"]
+
+
+def evaluation_for(tiny, world, run_dir, n_questions: int, paraphrases: int):
+    """The Experiments page's batch evaluation (base, RAG, long context) as a job with its spec."""
+    from core.answering import Answerer
+    from core.evaluation_job import evaluation_job, evaluation_spec, evaluation_systems
+    from core.rag.documents import load_paths
+    from core.rag.embedding import load_embedder
+    from core.rag.retrieval import Retriever
+
+    docs = load_paths([world / "docs"])
+    retriever = Retriever.build(docs, load_embedder())
+    items = load_qa(world / "qa.jsonl")[:n_questions]
+    systems = evaluation_systems(Answerer(tiny, retriever, documents=docs), {})
+    spec = evaluation_spec(tiny.name, tiny.n_params, docs, items, {}, run_dir, retriever, paraphrases=paraphrases)
+    return evaluation_job("tester", run_dir, systems, items, paraphrases=paraphrases, embedder=retriever.embedder,
+                          spec=spec)
+
+
+@pytest.mark.slow
+def test_an_evaluation_on_ray_streams_stops_and_lands_its_result(cluster, world, tiny, tmp_path):
+    """The evaluation lane on the cluster: live answers counted, Stop keeps the partial rows, and the finished
+    run's result.json comes back to a workspace the worker does not share."""
+    from core.evaluation_job import load_result
+    from core.runtime.jobs import job_progress
+    from core.runtime.ray_executor import RayExecutor
+
+    shared = JobQueue(RayExecutor.connect(cluster))
+    unshared = JobQueue(replace(RayExecutor.connect(cluster), share_folder=False))
+    long = shared.submit(replace(evaluation_for(tiny, world, tmp_path / "long", 20, 3), work=None))
+    short = unshared.submit(replace(evaluation_for(tiny, world, tmp_path / "short", 2, 0), work=None))
+
+    running = wait_for(lambda: (s := shared.status(long)).state == "running" and (s.metrics.get("done") or 0) >= 2
+                       and s)  # answers counted on the worker reach the driver
+    assert running.runner == "ray" and running.worker_pid not in (None, os.getpid())
+    total = running.metrics["total"]
+    assert total >= 20 * 3 and job_progress(running).left is not None  # 20 questions (+ paraphrases) × 3 systems
+    assert shared.stop(long)
+    stopped = shared.wait(long, 300)
+    assert stopped.state == "stopped" and 2 <= len(stopped.result.rows) < total and not stopped.result.complete
+    assert not load_result(tmp_path / "long").complete  # the partial rows are in the workspace too
+    assert json.loads((tmp_path / "long" / "metrics.json").read_text())["status"] == "stopped"
+
+    done = unshared.wait(short, 600)
+    assert done.state == "done", done.message
+    assert done.worker_pid != os.getpid() and done.result.systems["rag"]["n"] == 2
+    assert load_result(tmp_path / "short").systems == done.result.systems  # sent back: the worker wrote elsewhere
+    metrics = json.loads((tmp_path / "short" / "metrics.json").read_text())
+    assert (metrics["status"], metrics["runner"]) == ("done", "ray")
+    assert (tmp_path / "short" / "job.json").exists()  # its spec: a retry after a restart rebuilds it

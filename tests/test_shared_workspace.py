@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sys
+from pathlib import Path
 
-from core.runtime.jobs import held_elsewhere, status_from_disk
+from core.runtime.jobs import LOCK_FILE, status_from_disk
+from core.runtime.workspace import held_elsewhere
 from core.runtime.timings import Timings
 from core.runtime.workspace import update_json
 
@@ -23,9 +25,10 @@ def _record(path: str, times: int) -> None:
 
 
 def _hold_run(run_dir: str, ready, release) -> None:
-    from core.runtime.jobs import _hold
+    from core.runtime.jobs import LOCK_FILE
+    from core.runtime.workspace import hold_lock
 
-    handle = _hold(__import__("pathlib").Path(run_dir))
+    handle = hold_lock(Path(run_dir) / LOCK_FILE)
     ready.set()
     release.wait(30)
     handle.close()
@@ -63,8 +66,8 @@ def test_a_run_live_in_another_server_is_not_interrupted(tmp_path):
     other.start()
     try:
         assert ready.wait(30)
-        assert held_elsewhere(run_dir) and status_from_disk(run_dir) == "running"
+        assert held_elsewhere(Path(run_dir) / LOCK_FILE) and status_from_disk(run_dir) == "running"
     finally:
         release.set()
         other.join(30)
-    assert not held_elsewhere(run_dir) and status_from_disk(run_dir) == "interrupted"  # its server is gone
+    assert not held_elsewhere(Path(run_dir) / LOCK_FILE) and status_from_disk(run_dir) == "interrupted"  # its server is gone

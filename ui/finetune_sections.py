@@ -308,6 +308,8 @@ def train_section(gen, workspace, adapters_dir, items: list[QAItem], config, rep
             st.button("🔁 Retry", key="ft_retry", on_click=jobs.retry, args=(job.id,))
         elif state == "interrupted":
             st.warning("The app stopped while this run was training; its curves up to then are shown.")
+            if jobs.can_retry(current):  # its spec was saved: the run can be rebuilt after a restart
+                st.button("🔁 Retry", key="ft_retry", on_click=jobs.retry_run, args=(current,))
         if state == "running":
             measured = ss.get("ft_estimate")  # "Measure" timed one evaluation of this model here
             done, words = run_progress(metrics, job.metrics if job else None, time.time(),

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.finetune import AdapterInfo
-from core.runtime.timings import seconds_left
+from core.finetune.job import training_counts
+from core.runtime.jobs import progress_of
 
 CURVES = {  # key in metrics.json → (title, where it lives, y axis)
     "loss": ("Train loss", "steps", "loss (answer tokens)"),
@@ -148,17 +149,17 @@ def run_progress(metrics: dict, live: dict | None, now: float, eval_s: float | N
     step (the base model's evaluation), ``eval_s``, one evaluation as measured here, stands in for the pace.
     """
     latest = {**latest_numbers(metrics), **(live or {})}
-    total = (metrics.get("config") or {}).get("max_steps") or 0
+    total = int((live or {}).get("total") or training_counts(metrics)["total"])
     step = int(latest.get("step") or 0)
     if not total:
         return 0.0, "Preparing the training set…"
-    elapsed = max(now - float(metrics.get("started_at") or now), 0.0)
+    progress = progress_of({"done": step, "total": total}, metrics.get("started_at"), now)  # the one job rule
     if step == 0:
-        left = f" · about {max(eval_s - elapsed, 0):.0f} s left (measured)" if eval_s else ""
+        left = f" · about {max(eval_s - progress.elapsed, 0):.0f} s left (measured)" if eval_s else ""
         return 0.0, (f"Step 0 / {total} · measuring the base model first (asking the training questions "
-                     f"before any training, so the curves start from the truth) · {elapsed:.0f} s so far{left}")
-    left = seconds_left(elapsed, step, total)  # the one rule for "time left at the pace so far"
-    return min(step / total, 1.0), f"Step {step} / {total} · {elapsed:.0f} s so far · about {left:.0f} s left"
+                     f"before any training, so the curves start from the truth) · {progress.elapsed:.0f} s so far{left}")
+    return progress.fraction, (f"Step {step} / {total} · {progress.elapsed:.0f} s so far · "
+                               f"about {progress.left:.0f} s left")
 
 
 def good_enough(metrics: dict, live: dict | None = None) -> bool:

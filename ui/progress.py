@@ -18,13 +18,12 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
-from core.runtime.timings import TIMINGS_FILE, Timings, about, expectation, progress_words
-from core.runtime.workspace import default_root
+from core.runtime.timings import Timings, about, expectation, progress_words, server_timings
 
 
 def timings() -> Timings:
     """This server's measurements (in its workspace, so a restart keeps them)."""
-    return Timings(default_root().resolve() / TIMINGS_FILE)  # the server's workspace, as ui.resources opens it
+    return server_timings()
 
 
 def cost_note(op: str, items: int = 1) -> str:
@@ -76,22 +75,3 @@ def progress_bar(op: str, text: str, items: int | None = None) -> Iterator[Calla
             t.record(op, time.perf_counter() - start, size["items"])
     finally:
         bar.empty()
-
-
-def timed_work(op: str, items: int, fn: Callable) -> Callable:
-    """Wrap background work ``fn(progress, should_stop)`` so a run that finishes is recorded for next time."""
-    t = timings()  # resolved here, on the script thread
-
-    def work(progress, should_stop):
-        with t.measure(op, items):
-            return fn(progress, should_stop)
-
-    return work
-
-
-def job_progress(op: str, text: str, metrics: dict, started_at: float | None, items: int) -> None:
-    """The bar of a background job that reports ``{"done", "total"}``: how far, and the time left."""
-    done, total = int(metrics.get("done") or 0), int(metrics.get("total") or 0)
-    elapsed = time.time() - (started_at or time.time())
-    words = progress_words(text, done, total, elapsed, timings().estimate(op, items))
-    st.progress(min(done / total, 1.0) if total else 0.0, text=words)

@@ -23,7 +23,7 @@ def report_snapshot(corpus_title: str) -> dict:
             "generator": ss.get("generator_name") or "built-in (tiny LM for 🧪 world corpora, English reader for prose)",
             "embedder": ss.get("embedder_name") or "all-MiniLM-L6-v2", "answers": ss.get("ans_result"),
             "adapters": session_workspace().path("adapters"),
-            "eval": task.result if task is not None and task.state not in jobs.LIVE and task.result is not None
+            "eval": task.result if task is not None and task.state not in jobs.LIVE and hasattr(task.result, "systems")
             else None, "quiz": session_workspace().path("questions", "quiz.json")}
 
 

@@ -93,8 +93,6 @@ class SessionState(TypedDict, total=False):
     exp_rome_result: dict[str, Any]
     exp_ku_result: UpdateResult
     exp_task_ids: dict[str, str]  # task name → job id
-    exp_task_items: dict[str, int]  # task name → how many items it works on
-    exp_live: set[str]  # tasks running at the last look
     exp_eval_meta: dict[str, Any]  # the batch evaluation's model, corpus and settings
     exp_eval_answerers: dict[str, tuple[str, Answerer]]  # label → (system, answerer), to re-run with a knob turned
     exp_fail_decoding: Decoding
@@ -120,6 +118,7 @@ FAMILIES: dict[str, str] = {
     "exp_fail_rerun_{system}_{item}_{variant}_train": "dict: the training run a knob started",
     "tour_revealed_{i}": "bool: the tour's answer to question i is shown",
     "{prefix}_qb_editor": "dict: widget, the question bank's table edits",
+    "{prefix}_live": "set[str]: the live jobs the job monitor last drew (a change reruns the page)",
 }
 
 KEPT = ("corpus", "chunk_config", "index_config", "ft_run", "ft_probe_run")

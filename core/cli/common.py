@@ -178,7 +178,7 @@ def run_job(args, job):
     import time
 
     from core.errors import ConfigError, LabError
-    from core.runtime.jobs import ADDRESS_ENV, executor_for
+    from core.runtime.ray_executor import ADDRESS_ENV, executor_for
     from core.runtime.jobs import LIVE, JobQueue
 
     queue = JobQueue(executor_for(getattr(args, "ray", None) or os.environ.get(ADDRESS_ENV)))

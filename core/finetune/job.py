@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from core.finetune.config import FinetuneConfig
-from core.finetune.training import train
+from core.finetune.training import batch_plan, train
 from core.rag.corpora import QAItem
 
 BASE_MB = 700.0  # a worker process with torch, transformers and peft imported, before any model
@@ -32,10 +32,11 @@ def training_work(ctx, base_model, tokenizer, items: Sequence[QAItem], config: F
     from core.llm.loading import is_seq2seq
 
     data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model))
-    latest: dict = {}
+    latest: dict = {"done": 0, "total": len(batch_plan(len(data.train), config))}  # the job's progress: steps
+    ctx.report(dict(latest))
 
     def on_step(row: dict) -> None:
-        latest.update(row)
+        latest.update(row, done=row["step"])
         ctx.report(dict(latest))
 
     def on_eval(row: dict) -> None:
@@ -45,6 +46,16 @@ def training_work(ctx, base_model, tokenizer, items: Sequence[QAItem], config: F
     run = train(base_model, tokenizer, data, config, run_dir, base_name=base_name, general_items=general_items,
                 on_step=on_step, on_eval=on_eval, should_stop=ctx.should_stop, copy_base=copy_base)
     return run.summary()
+
+
+def training_counts(metrics: dict) -> dict:
+    """``{"done", "total"}`` steps of a run from its metrics.json alone (a run another server trains):
+    the same counts its job reports while live, for ``core.runtime.jobs.progress_of``."""
+    steps, data, config = metrics.get("steps") or [], metrics.get("data") or {}, metrics.get("config") or {}
+    total = int(config.get("max_steps") or 0)
+    if not total and data.get("train_examples"):  # an epochs run: the plan's length
+        total = len(batch_plan(int(data["train_examples"]), FinetuneConfig.from_dict(config)))
+    return {"done": steps[-1]["step"] if steps else 0, "total": total}
 
 
 def memory_estimate_mb(n_params: int, config: FinetuneConfig) -> float:

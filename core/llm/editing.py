@@ -19,7 +19,7 @@ measured three ways, as ROME and EasyEdit do: **reliability** (the question itse
 other entities keep their answers). "Locating" is done by editing each layer in turn and
 keeping the best one, which is cheap on the built-in model (4 layers).
 
->>> from core.llm.generation import load_generator                                          # doctest: +SKIP
+>>> from core.llm.loading import load_generator                                             # doctest: +SKIP
 >>> r = edit_fact_in_weights(load_generator(), item, "$99.00", others=items[5:15])     # doctest: +SKIP
 >>> r.layer, r.reliability, r.generality, r.locality                                     # doctest: +SKIP
 (1, 1.0, 1.0, 0.9)

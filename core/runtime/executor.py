@@ -1,7 +1,7 @@
 """Where a job runs: in this process (the embedded default) or on a Ray cluster, chosen once per process.
 
 The job owner (``core.runtime.jobs``) hands every job to an executor and chooses which one
-(``jobs.executor_for``); pages and the CLI never know which. This module holds what both sides of
+(``ray_executor.executor_for``); pages and the CLI never know which. This module holds what both sides of
 that hand-over share: the context a job's work gets, the errors, and the local executor.
 """
 

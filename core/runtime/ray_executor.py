@@ -1,5 +1,10 @@
 """Jobs on a Ray cluster: each job is one Ray actor with its resource request, polled by the job owner.
 
+Which executor a process uses is decided here too (``executor_for``): ``$RAGFT_RAY_ADDRESS`` (or the
+CLI's ``--ray ADDRESS``) names a cluster's GCS address (``host:port``, as ``ray start --head`` prints
+it); a cluster that cannot be reached at start is said in one line and jobs run locally, so a laptop
+never needs Ray (``ray`` is imported only inside the functions that talk to a cluster).
+
 WHY an actor, not a task: the driver must read a running job's progress (the curves, facts
 recalled, time left) and ask it to stop after its current step, so the run saves what it
 learned. A threaded actor (``JobRunner``) runs the job's ``spec`` in one thread and answers
@@ -24,13 +29,15 @@ import pickle
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
-from core.runtime.executor import ClusterUnreachable, JobContext, WorkerLost
+from core.runtime.executor import ClusterUnreachable, JobContext, LocalExecutor, WorkerLost
 from core.runtime.workspace import atomic_write_bytes, atomic_write_json, default_root, read_json, update_json
 
 POLL_S = 0.5  # seconds between progress polls of a running job
@@ -113,6 +120,11 @@ class JobRunner:
     def result(self) -> dict:
         self.finished.wait()
         return self.outcome
+
+
+def memory_key(spec) -> str | None:
+    """What a job's measured peak is remembered by: the spec's ``memory_key`` (an evaluation's), else its model."""
+    return getattr(spec, "memory_key", None) or getattr(spec, "model", None)
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -223,13 +235,13 @@ class RayExecutor:
             atomic_write_bytes(Path(run_dir) / name, data)
         if run_dir is not None:
             (Path(run_dir) / SHARED_TOKEN).unlink(missing_ok=True)
-        key = getattr(spec, "model", None)
+        key = memory_key(spec)
         if key and outcome.get("peak_rss_mb"):
             update_json(default_root() / MEMORY_FILE, lambda d: {**(d or {}), key: outcome["peak_rss_mb"]}, {})
 
     def memory_request(self, spec) -> float:
         """MB to reserve: the model's measured peak from earlier jobs (× MEMORY_MARGIN), else the spec's estimate."""
-        measured = (read_json(default_root() / MEMORY_FILE, {}) or {}).get(getattr(spec, "model", None) or "")
+        measured = (read_json(default_root() / MEMORY_FILE, {}) or {}).get(memory_key(spec) or "")
         if isinstance(measured, (int, float)) and measured > 0:
             return round(measured * MEMORY_MARGIN, 1)
         return float(getattr(spec, "memory_mb", 0) or 1000)
@@ -244,3 +256,35 @@ class RayExecutor:
             return None
         return ClusterView(self.address, nodes, total.get("CPU", 0.0), round(total.get("CPU", 0.0) -
                            free.get("CPU", 0.0), 2), round(total.get("memory", 0.0) / 1e9, 2))
+
+
+# --- where jobs run ---------------------------------------------------------------------------------------
+ADDRESS_ENV = "RAGFT_RAY_ADDRESS"
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def executor_for(address: str | None, say: Callable[[str], None] = _say):
+    """A ``RayExecutor`` connected to ``address``, or a ``LocalExecutor`` (with one line said when it fell back).
+
+    >>> executor_for(None).name
+    'local'
+    >>> executor_for("127.0.0.1:1", say=lambda line: None).name       # nothing listens there
+    'local'
+    """
+    address = (address or "").strip()
+    if not address:
+        return LocalExecutor()
+    try:
+        return RayExecutor.connect(address)
+    except ClusterUnreachable as exc:
+        line = f"The Ray cluster at {address} cannot be reached ({exc}); jobs run locally in this process."
+        say(line)
+        return LocalExecutor(notice=line)
+
+
+def default_executor():
+    """The executor ``$RAGFT_RAY_ADDRESS`` asks for (local when unset or unreachable)."""
+    return executor_for(os.environ.get(ADDRESS_ENV))

@@ -120,6 +120,13 @@ class Timings:
         self.record(op, time.perf_counter() - start, items)
 
 
+def server_timings() -> Timings:
+    """This server's measurements, in its workspace (``$RAGFT_WORKSPACE``), so a restart keeps them."""
+    from core.runtime.workspace import default_root
+
+    return Timings(default_root().resolve() / TIMINGS_FILE)
+
+
 def expectation(timings: Timings, op: str, items: int = 1) -> str:
     """What to say before the work starts: the measured estimate, or that the first run measures it.
 

@@ -174,3 +174,33 @@ def update_json(path: Path, change: Callable[[Any], Any], default: Any = None) -
         value = change(read_json(path, default))
         atomic_write_json(path, value)
         return value
+
+
+def hold_lock(path: Path):
+    """Lock ``path`` for as long as the returned handle is open (a live job's ``.job.lock``), so other
+    processes over this folder see that work as live; a lock another process already holds is not waited for."""
+    handle = open(path, "a+b")
+    try:
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # another server already holds it (a retry racing a live run): keep going, unlocked
+        pass
+    return handle
+
+
+def release_lock(handle) -> None:
+    if handle is not None:
+        handle.close()  # closing drops the lock
+
+
+def held_elsewhere(path: str | Path) -> bool:
+    """True when another process (another web server over this workspace) holds the lock on ``path``."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.lockf(handle, fcntl.LOCK_UN)
+        return False
