@@ -1,6 +1,6 @@
 """Benchmark the server-wide limits (core/runtime/limits.py): what the worst input they allow costs.
 
-    python bench/bench_limits.py [--models builtin /work/smollm2-135m-instruct] [--json]
+    python bench/bench_limits.py [--models builtin /work/smollm2-135m-instruct] [--only html|training] [--json]
 
 Reports, each measured in a fresh process so one model's memory does not count for the next:
 
@@ -67,7 +67,7 @@ def one_step(model_name: str | None) -> dict:
 
     torch.set_num_threads(1)
     gen = load_generator(model_name, cache=False)
-    config = presets_for(gen.model, gen.is_builtin)[0].config
+    config = presets_for(gen.model, gen.profile)[0].config
     example, words = longest_example(gen.tokenizer, limits().example_tokens)
     loaded = rss_mb()
     with PeakRSS() as memory:
@@ -122,6 +122,7 @@ def html_cases(folder: Path) -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["builtin", "/work/smollm2-135m-instruct"])
+    parser.add_argument("--only", choices=("html", "training"), help="run only these cases")
     parser.add_argument("--one-step", default=None, help=argparse.SUPPRESS)  # the child process's job
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -130,14 +131,16 @@ def main() -> int:
         return 0
     report: dict = {"steps": [], "cases": []}
     with tempfile.TemporaryDirectory() as tmp:
-        report["cases"].append(long_answer_cli(Path(tmp)))
-        for name in args.models:
+        if args.only != "html":
+            report["cases"].append(long_answer_cli(Path(tmp)))
+        for name in args.models if args.only != "html" else ():
             out, _, _ = child([sys.executable, str(Path(__file__).resolve()), "--one-step", name])
             if out.returncode != 0:
                 report["steps"].append({"model": name, "error": out.stderr.strip().splitlines()[-1:]})
                 continue
             report["steps"].append(json.loads(out.stdout.strip().splitlines()[-1]))
-        report["cases"].extend(html_cases(Path(tmp)))
+        if args.only != "training":
+            report["cases"].extend(html_cases(Path(tmp)))
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0

@@ -1,8 +1,10 @@
-"""Every page's number boxes, through the entrypoint: a value the box cannot hold gets a message at the box, and the
-page keeps its last good setting instead of silently using another number (``ui.numbers.number_box``).
+"""Every page's number boxes, through the entrypoint (``ui.numbers.number_box``): a number the box cannot hold
+never replaces the one in use, and a value the Lab cannot use gets a message at the box while the page keeps its
+last good setting.
 
-A browser never sends such a value (the box itself refuses it, ``tests/browser/test_bounds.py``); a link, an
-older session or a test can, and that is what these tests type.
+In a browser the box itself refuses a number outside its range and says so (``tests/browser/test_bounds.py``);
+here, as from a link, such a number is sent anyway and must leave the number in use (not 1, not the minimum).
+A fraction in a whole-number box passes the box and is refused under it.
 """
 
 from __future__ import annotations
@@ -30,48 +32,58 @@ def type_into(at: AppTest, key: str, value: float) -> list[str]:
     return boxes(at, "error")
 
 
+def keeps(at: AppTest, key: str, value: float) -> None:
+    """Typing ``value`` into the box leaves its number, and says nothing the browser would not."""
+    before = at.number_input(key=key).value
+    type_into(at, key, value)
+    assert at.number_input(key=key).value == before, (key, value)
+
+
 def test_documents_chunk_boxes_say_why_and_keep_the_settings():
     at = open_page("pages/1_documents.py", uploads=text_uploads())
     before = at.session_state["chunk_config"]
-    errors = type_into(at, "doc_size", HUGE)
-    assert "Chunk size: type a whole number from 1 to 20,000." in errors, errors
+    keeps(at, "doc_size", HUGE)
     assert at.session_state["chunk_config"] == before
     errors = type_into(at, "doc_size", 100.5)
     assert "Chunk size must be a whole number from 1 to 20,000 (got 100.5)." in errors, errors
-    assert at.session_state["chunk_config"] == before
+    assert at.session_state["chunk_config"] == before  # the other pages keep the last good settings
     errors = type_into(at, "doc_size", 96)  # a good value is used at once, and the message goes
     assert at.session_state["chunk_config"].size == 96 and not any("Chunk size" in e for e in errors), errors
-    errors = type_into(at, "doc_qb_per_doc", 500)
-    assert "Facts per document: type a whole number from 1 to 200." in errors, errors
+    keeps(at, "doc_qb_per_doc", 500)
+    errors = type_into(at, "doc_qb_per_doc", 2.5)
+    assert "Facts per document must be a whole number from 1 to 200 (got 2.5)." in errors, errors
     assert at.button(key="doc_qb_make").disabled
 
 
 def test_decision_costs_wait_for_valid_numbers():
     at = open_page("pages/8_decision.py")
-    errors = type_into(at, "dg_requests", HUGE)
-    assert "Requests per month: type a whole number from 0 to 100,000,000." in errors, errors
+    keeps(at, "dg_requests", HUGE)
+    keeps(at, "dg_price_in", 2.5)
+    errors = type_into(at, "dg_requests", 1500.5)
+    assert "Requests per month must be a whole number from 0 to 100,000,000 (got 1500.5)." in errors, errors
     assert not [m for m in at.markdown if m.value.startswith("### Recommended: ")]
     assert any("wait until every number above is valid" in i.value for i in at.info)
-    errors = type_into(at, "dg_price_in", 2.5)
-    assert "$ per 1k input tokens: type a number from 0 to 1." in errors, errors
 
 
 def test_prompt_window_says_why():
     at = open_page("pages/4_prompt.py")
-    errors = type_into(at, "pr_window", HUGE)
-    assert "Context window (tokens): type a whole number from 64 to 1,000,000." in errors, errors
+    keeps(at, "pr_window", HUGE)
+    errors = type_into(at, "pr_window", 100.5)
+    assert "Context window (tokens) must be a whole number from 64 to 1,000,000 (got 100.5)." in errors, errors
 
 
 def test_retrieval_nlist_says_why():
     at = open_page("pages/3_retrieval.py")
-    errors = type_into(at, "ret_nlist", -1)
-    assert "IVF: nlist (0 = automatic): type a whole number from 0 to 4,096." in errors, errors
+    keeps(at, "ret_nlist", -1)
+    errors = type_into(at, "ret_nlist", 2.5)
+    assert "IVF: nlist (0 = automatic) must be a whole number from 0 to 4,096 (got 2.5)." in errors, errors
 
 
 def test_quiz_round_size_says_why():
     at = open_page("pages/11_quiz.py")
-    errors = type_into(at, "quiz_n", 11)
-    assert "Questions per round: type a whole number from 1 to 10." in errors, errors
+    keeps(at, "quiz_n", 11)
+    errors = type_into(at, "quiz_n", 2.5)
+    assert "Questions per round must be a whole number from 1 to 10 (got 2.5)." in errors, errors
 
 
 def test_finetune_boxes_say_why_and_training_waits(tmp_path):
@@ -80,8 +92,7 @@ def test_finetune_boxes_say_why_and_training_waits(tmp_path):
     at.run()
     at.switch_page("pages/5_finetune.py")
     at.run()
-    errors = type_into(at, "ft_seed", HUGE)
-    assert "Seed: type a whole number from 0 to 10,000." in errors, errors
-    assert any("training waits until it is" in e for e in errors), errors
+    keeps(at, "ft_seed", HUGE)
     errors = type_into(at, "ft_steps", 2.5)
     assert "Training steps must be a whole number from 1 to 2,000 (got 2.5)." in errors, errors
+    assert any("training waits until it is" in e for e in errors), errors

@@ -133,13 +133,13 @@ def restore_settings() -> None:
         for key in PLAIN_KEYS:
             if saved.get(key) is not None and key not in ss:
                 ss[key] = saved[key]
-    sent = sent_by_browser()
+    sent = _sent_by_browser()
     for key in WIDGET_KEYS:
         if key not in ss and key in ss["_settings"] and key not in sent:
             ss[key] = ss["_settings"][key]
 
 
-def sent_by_browser() -> set[str]:
+def _sent_by_browser() -> set[str]:
     """Keys of the widget values the browser sent with this run, known to this server session or not.
 
     WHY: a browser tab that reconnects (a busy server, a restart) gets a NEW server session but sends the
