@@ -82,13 +82,17 @@ def one_step(model_name: str | None) -> dict:
 
 
 def child(args: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
-    """A fresh process: (its result, wall seconds, its peak RSS in MB)."""
+    """A fresh process: (its result, wall seconds, its peak RSS in MB); its CPU seconds in ``LAST_CPU``."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     out = subprocess.CompletedProcess(args, os.waitstatus_to_exitcode(status), proc.stdout.read(), proc.stderr.read())
+    LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     return out, seconds, usage.ru_maxrss / 1024
+
+
+LAST_CPU = [0.0]  # CPU seconds (user + system) of the last child: about its wall time on an idle machine
 
 
 def long_answer_cli(folder: Path) -> dict:
@@ -115,7 +119,7 @@ def html_cases(folder: Path) -> list[dict]:
         out, seconds, peak = child([sys.executable, "-m", "core", "search", "--docs", str(path), "--query",
                                     "deep text", "-k", "3", "--no-cache", "--json"])
         rows.append({"case": f"CLI search on {what}", "exit": out.returncode, "seconds": round(seconds, 1),
-                     "peak_rss_mb": round(peak), "load": load()})
+                     "cpu_seconds": round(LAST_CPU[0], 1), "peak_rss_mb": round(peak), "load": load()})
     return rows
 
 

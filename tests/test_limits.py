@@ -176,6 +176,7 @@ def test_the_passcode_backs_off_per_client_and_logs_each_wrong_try():
     (["search", "-k", "0"], "-k must be at least 1 (got 0)"),
     (["search", "-k", "-1"], "-k must be at least 1 (got -1)"),
     (["search", "--rerank", "fused", "--candidates", "0"], "candidates must be between 1 and 200"),
+    (["search", "--rerank", "fused", "-k", "0"], "-k must be at least 1 (got 0)"),
     (["search", "--query", "\udcff\udcfe"], "--query is not valid text"),
     (["search", "--workspace", "FILE"], "--workspace FILE is a file; give a folder"),
     (["ask", "--system", "rag", "-k", "0"], "-k must be at least 1 (got 0)"),

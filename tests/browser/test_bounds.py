@@ -105,6 +105,7 @@ def test_unicode_and_clashing_upload_names_all_survive(browser, lab_url, tmp_pat
         context.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("round_", range(5))
 def test_five_learners_asking_at_once_never_lose_a_question(browser, lab_url, lab_workspace, round_):
     """Five browsers on the Answers page at once: each types a question, presses Enter and asks at once."""
