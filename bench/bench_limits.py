@@ -1,6 +1,6 @@
 """Benchmark the server-wide limits (core/runtime/limits.py): what the worst input they allow costs.
 
-    python bench/bench_limits.py [--models builtin /work/smollm2-135m-instruct] [--json]
+    python bench/bench_limits.py [--models builtin /work/smollm2-135m-instruct] [--only html|training] [--json]
 
 Reports, each measured in a fresh process so one model's memory does not count for the next:
 
@@ -67,7 +67,7 @@ def one_step(model_name: str | None) -> dict:
 
     torch.set_num_threads(1)
     gen = load_generator(model_name, cache=False)
-    config = presets_for(gen.model, gen.is_builtin)[0].config
+    config = presets_for(gen.model, gen.profile)[0].config
     example, words = longest_example(gen.tokenizer, limits().example_tokens)
     loaded = rss_mb()
     with PeakRSS() as memory:
@@ -82,13 +82,17 @@ def one_step(model_name: str | None) -> dict:
 
 
 def child(args: list[str]) -> tuple[subprocess.CompletedProcess, float, float]:
-    """A fresh process: (its result, wall seconds, its peak RSS in MB)."""
+    """A fresh process: (its result, wall seconds, its peak RSS in MB); its CPU seconds in ``LAST_CPU``."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     out = subprocess.CompletedProcess(args, os.waitstatus_to_exitcode(status), proc.stdout.read(), proc.stderr.read())
+    LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     return out, seconds, usage.ru_maxrss / 1024
+
+
+LAST_CPU = [0.0]  # CPU seconds (user + system) of the last child: about its wall time on an idle machine
 
 
 def long_answer_cli(folder: Path) -> dict:
@@ -115,13 +119,14 @@ def html_cases(folder: Path) -> list[dict]:
         out, seconds, peak = child([sys.executable, "-m", "core", "search", "--docs", str(path), "--query",
                                     "deep text", "-k", "3", "--no-cache", "--json"])
         rows.append({"case": f"CLI search on {what}", "exit": out.returncode, "seconds": round(seconds, 1),
-                     "peak_rss_mb": round(peak), "load": load()})
+                     "cpu_seconds": round(LAST_CPU[0], 1), "peak_rss_mb": round(peak), "load": load()})
     return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["builtin", "/work/smollm2-135m-instruct"])
+    parser.add_argument("--only", choices=("html", "training"), help="run only these cases")
     parser.add_argument("--one-step", default=None, help=argparse.SUPPRESS)  # the child process's job
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -130,14 +135,16 @@ def main() -> int:
         return 0
     report: dict = {"steps": [], "cases": []}
     with tempfile.TemporaryDirectory() as tmp:
-        report["cases"].append(long_answer_cli(Path(tmp)))
-        for name in args.models:
+        if args.only != "html":
+            report["cases"].append(long_answer_cli(Path(tmp)))
+        for name in args.models if args.only != "html" else ():
             out, _, _ = child([sys.executable, str(Path(__file__).resolve()), "--one-step", name])
             if out.returncode != 0:
                 report["steps"].append({"model": name, "error": out.stderr.strip().splitlines()[-1:]})
                 continue
             report["steps"].append(json.loads(out.stdout.strip().splitlines()[-1]))
-        report["cases"].extend(html_cases(Path(tmp)))
+        if args.only != "training":
+            report["cases"].extend(html_cases(Path(tmp)))
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0

@@ -15,6 +15,7 @@ from ui.document_views import chunk_rows, chunk_starts_figure, length_histogram
 from ui.rag_views import chars_per_token, legend_html, paint_chunks, unit_mismatch_note
 from ui.resources import chunk_doc_cached
 from ui.session_resources import chunk_corpus
+from ui.numbers import number_box
 from ui.progress import cost_note, waiting
 from ui.question_sections import question_bank_section
 from ui.state import current_corpus
@@ -54,7 +55,7 @@ if not docs:
 st.header("1 · Split into chunks")
 n_kchars = max(1, sum(len(d.text) for d in docs) // 1000)  # what chunking time scales with (semantic embeds it all)
 current: ChunkConfig = ss["chunk_config"]
-# Each box starts at the session's setting (value=/index=), not at its first option or its minimum: a
+# Each box starts at the session's setting (index=, or number_box's seed), not at its first option or its minimum: a
 # refreshed page (F5 on ?sid=…) or a remounted box must never show, or send back, a chunk size of 1.
 if ss.get("doc_strategy", current.strategy) in ("characters", "tokens") and \
         ss.get("doc_unit", current.unit) != ss.get("doc_strategy", current.strategy):
@@ -63,9 +64,9 @@ if ss.get("doc_strategy", current.strategy) in ("characters", "tokens") and \
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1.4])
 strategy = c1.selectbox("Strategy", STRATEGIES, index=STRATEGIES.index(current.strategy), key="doc_strategy",
                         format_func=lambda s: f"{s} — {STRATEGY_HELP[s]}")
-size = c2.number_input("Chunk size", min_value=1, max_value=20000, value=current.size, step=16, key="doc_size")
-overlap = c3.number_input("Overlap", min_value=0, max_value=20000, value=current.overlap, step=8, key="doc_overlap",
-                          help="How much of the end of one chunk is repeated at the start of the next.")
+size = number_box(c2, "Chunk size", 1, 20000, "doc_size", current.size, step=16)
+overlap = number_box(c3, "Overlap", 0, 20000, "doc_overlap", current.overlap, step=8,
+                     help="How much of the end of one chunk is repeated at the start of the next.")
 unit = c4.radio("Unit", UNITS, index=UNITS.index(current.unit), key="doc_unit", horizontal=True,
                 disabled=strategy in ("characters", "tokens"),
                 help="Tokens are what the embedding model counts; the fixed strategies define their own unit.")
@@ -76,7 +77,9 @@ if strategy == "semantic":
                            float(current.semantic_percentile), key="doc_semantic_pct")
 
 try:
-    config = ChunkConfig(strategy, int(size), int(overlap), unit, float(percentile))
+    if size is None or overlap is None:
+        raise ConfigError("A chunk setting above is not valid (see its message)")
+    config = ChunkConfig(strategy, size, overlap, unit, float(percentile))
 except ConfigError as exc:
     st.error(f"{exc}. The other pages keep using the previous settings ({current.strategy}, size {current.size}, "
              f"overlap {current.overlap}).")
@@ -136,7 +139,7 @@ if focused is not None:  # open the page of chunks that holds the answer's sourc
             f"(chunk #{doc_chunks[at].index if doc_chunks else 0}, painted below).")
 page = 1
 if n_pages > 1:
-    page = st.number_input(f"Page of chunks ({CHUNKS_PER_PAGE} per page, {n_pages} pages)", 1, n_pages, key="doc_page")
+    page = number_box(st, f"Page of chunks ({CHUNKS_PER_PAGE} per page, {n_pages} pages)", 1, n_pages, "doc_page", 1) or 1
 shown = doc_chunks[(page - 1) * CHUNKS_PER_PAGE: page * CHUNKS_PER_PAGE]
 st.caption(f"{doc.name}: {len(doc.text):,} characters → {len(doc_chunks)} chunks"
            + (f"; showing chunks #{shown[0].index}–#{shown[-1].index}" if shown else ""))
@@ -170,10 +173,11 @@ others = [s for s in STRATEGIES if s != config.strategy]
 ss.setdefault("doc_cmp_strategy", others[0])
 k1, k2 = st.columns(2)
 other_strategy = k1.selectbox("Compare with", STRATEGIES, key="doc_cmp_strategy")
-other_size = k2.number_input("Its chunk size", min_value=1, max_value=20000, value=config.size, step=16,
-                             key="doc_cmp_size")
+other_size = number_box(k2, "Its chunk size", 1, 20000, "doc_cmp_size", config.size, step=16)
+if other_size is None:
+    st.stop()
 try:
-    other = ChunkConfig(other_strategy, int(other_size), min(config.overlap, int(other_size) - 1), config.unit,
+    other = ChunkConfig(other_strategy, other_size, min(config.overlap, other_size - 1), config.unit,
                         config.semantic_percentile)
 except ConfigError as exc:
     st.error(str(exc))

@@ -13,6 +13,7 @@ from core.llm.profiles import profile_of
 from core.llm.prompting import CHUNK_ORDERS, DEFAULT_SYSTEM_RAG, has_chat_template, prompt_budget, request_cost
 from ui.answer_views import model_tier_notice
 from ui.session_resources import base_generator, corpus_choice, corpus_qa, documents_and_retriever
+from ui.numbers import number_box
 from ui.prompt_views import budget_figure, token_spans_html
 from ui.entry import through_app
 
@@ -45,9 +46,11 @@ c1, c2, c3, c4 = st.columns(4)
 k = c1.slider("Chunks (k)", 0, 10, default_k(gen), key="pr_k", help="The RAG default comes from the model's profile: 1 for the built-in models, 3 for others.")
 order = c2.selectbox("Chunk order", list(CHUNK_ORDERS), format_func=CHUNK_ORDERS.get, key="pr_order",
                      help="Models tend to use the start and end of a long context best ('lost in the middle').")
-window = c3.number_input("Context window (tokens)", 64, 1_000_000, int(gen.context_window), key="pr_window",
-                         help="Lower it to see what gets cut when a prompt does not fit.")
-max_new = c4.number_input("Room for the answer (tokens)", 1, 4096, 48, key="pr_max_new")
+window = number_box(c3, "Context window (tokens)", 64, 1_000_000, "pr_window", gen.context_window,
+                    help="Lower it to see what gets cut when a prompt does not fit.")
+max_new = number_box(c4, "Room for the answer (tokens)", 1, 4096, "pr_max_new", 48)
+if window is None or max_new is None:
+    st.stop()  # the box says what it needs
 
 if not question.strip():
     st.info("Type a question to assemble a prompt.")
@@ -114,8 +117,11 @@ st.markdown(token_spans_html(ids, [gen.tokenizer.decode([i]) for i in ids]), uns
 
 st.subheader("Cost per request")
 p1, p2 = st.columns(2)
-price_in = p1.number_input("$ per 1k input tokens", 0.0, 100.0, PRICES.price_in_per_1k, format="%.5f", key="pr_price_in")
-price_out = p2.number_input("$ per 1k output tokens", 0.0, 100.0, PRICES.price_out_per_1k, format="%.5f", key="pr_price_out")
+price_in = number_box(p1, "$ per 1k input tokens", 0, 100, "pr_price_in", PRICES.price_in_per_1k, whole=False, format="%.5f")
+price_out = number_box(p2, "$ per 1k output tokens", 0, 100, "pr_price_out", PRICES.price_out_per_1k, whole=False,
+                       format="%.5f")
+if price_in is None or price_out is None:
+    st.stop()  # the box says what it needs
 bare = plan_prompt(gen, question, None, max_new_tokens=int(max_new), window=int(window))
 long_context = long_context_passages(gen, question, docs, prompt_budget(int(window), int(max_new)))
 whole = plan_prompt(gen, question, long_context.passages, max_new_tokens=int(max_new), system=system,

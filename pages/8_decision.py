@@ -9,6 +9,7 @@ from core.decision import (CHANGE_RATES, DATA_SIZES, JARGON_LEVELS, LATENCY_LEVE
                            STYLE_LEVELS, Situation, recommend, situation_costs)
 from ui.decision_views import cost_chart, render_recommendation
 from ui.navigation import page_file
+from ui.numbers import number_box
 from ui.entry import through_app
 
 through_app()  # a restarted server's first runs may skip app.py (ui/entry.py)
@@ -52,26 +53,28 @@ def situation_form() -> dict:
     return answers
 
 
-def cost_form() -> dict:
-    """Traffic, token counts and prices for the cost panel (they also feed the recommendation)."""
+def cost_form() -> dict | None:
+    """Traffic, token counts and prices for the cost panel (they also feed the recommendation); None while a box
+    holds no valid number (its message says which)."""
     c1, c2, c3, c4 = st.columns(4)
-    return {
-        "requests_per_month": c1.number_input("Requests per month", 0, 100_000_000, 10_000, 1_000, key="dg_requests"),
-        "context_tokens": c2.number_input("RAG context tokens per request", 0, 200_000, 1_500, 100, key="dg_context",
-                                          help="The retrieved chunks. See their real counts on the Prompt page."),
-        "prompt_tokens": c3.number_input("Other prompt tokens", 0, 200_000, 200, 50, key="dg_prompt",
-                                         help="Instructions and the question: both approaches send these."),
-        "answer_tokens": c4.number_input("Answer tokens", 0, 100_000, 200, 50, key="dg_answer"),
-        "corpus_tokens": c4.number_input("Whole corpus, tokens (long context)", 0, 10_000_000, 50_000, 1_000,
-                                         key="dg_corpus", help="Long context pastes every document into each "
-                                         "request (if the model's window holds them)."),
-        "price_in_per_1k": c1.number_input("$ per 1k input tokens", 0.0, 1.0, 0.0005, 0.0001, format="%.4f",
-                                           key="dg_price_in"),
-        "price_out_per_1k": c2.number_input("$ per 1k output tokens", 0.0, 1.0, 0.0015, 0.0001, format="%.4f",
-                                            key="dg_price_out"),
-        "finetune_one_off": c3.number_input("$ per fine-tuning run", 0.0, 10_000_000.0, 500.0, 100.0,
-                                            key="dg_one_off", help="Data preparation, compute and evaluation."),
+    form = {
+        "requests_per_month": number_box(c1, "Requests per month", 0, 100_000_000, "dg_requests", 10_000, step=1_000),
+        "context_tokens": number_box(c2, "RAG context tokens per request", 0, 200_000, "dg_context", 1_500, step=100,
+                                     help="The retrieved chunks. See their real counts on the Prompt page."),
+        "prompt_tokens": number_box(c3, "Other prompt tokens", 0, 200_000, "dg_prompt", 200, step=50,
+                                    help="Instructions and the question: both approaches send these."),
+        "answer_tokens": number_box(c4, "Answer tokens", 0, 100_000, "dg_answer", 200, step=50),
+        "corpus_tokens": number_box(c4, "Whole corpus, tokens (long context)", 0, 10_000_000, "dg_corpus", 50_000,
+                                    step=1_000, help="Long context pastes every document into each "
+                                    "request (if the model's window holds them)."),
+        "price_in_per_1k": number_box(c1, "$ per 1k input tokens", 0, 1, "dg_price_in", 0.0005, step=0.0001,
+                                      whole=False, format="%.4f"),
+        "price_out_per_1k": number_box(c2, "$ per 1k output tokens", 0, 1, "dg_price_out", 0.0015, step=0.0001,
+                                       whole=False, format="%.4f"),
+        "finetune_one_off": number_box(c3, "$ per fine-tuning run", 0, 10_000_000, "dg_one_off", 500, step=100,
+                                       whole=False, help="Data preparation, compute and evaluation."),
     }
+    return None if None in form.values() else form
 
 
 def render_costs(s: Situation) -> None:
@@ -98,14 +101,18 @@ st.markdown("RAG pays for its retrieved context on **every** request. Fine-tunin
             "retrain), then sends shorter prompts. Which is cheaper depends on traffic, context size and how often "
             "you must retrain. Long context needs no index and no training, but sends the **whole corpus** with every "
             "request (and only works while the corpus fits the model's window).")
-situation = Situation(**answers, **cost_form())
-render_costs(situation)
-with right:
-    recommendation = recommend(situation)
-    render_recommendation(recommendation)
-    st.download_button("⬇ Recommendation (JSON)", json.dumps(
-        {"situation": asdict(situation), "recommendation": asdict(recommendation)}, indent=1, ensure_ascii=False),
-        "recommendation.json", "application/json", key="dg_download")
+costs = cost_form()
+if costs is None:
+    st.info("The cost panel and the recommendation wait until every number above is valid.")
+else:
+    situation = Situation(**answers, **costs)
+    render_costs(situation)
+    with right:
+        recommendation = recommend(situation)
+        render_recommendation(recommendation)
+        st.download_button("⬇ Recommendation (JSON)", json.dumps(
+            {"situation": asdict(situation), "recommendation": asdict(recommendation)}, indent=1, ensure_ascii=False),
+            "recommendation.json", "application/json", key="dg_download")
 
 st.divider()
 st.subheader("What the sources agree on")

@@ -52,6 +52,20 @@ def test_a_20000_word_answer_is_refused_with_exit_2_and_one_line(tmp_path, capsy
     assert "RAGFT_MAX_EXAMPLE_TOKENS" in out.stderr and not (tmp_path / "run").exists()
 
 
+def test_a_run_over_the_memory_limit_per_job_is_refused_with_exit_2_and_one_line(tmp_path, capsys, monkeypatch):
+    """The CLI measures one real step (its heaviest batch) before the job starts, as the Fine-tuning page does."""
+    world = "sample_data/world_greenhouse"
+    args = ("finetune", "--qa", f"{world}/qa.jsonl", "--out", str(tmp_path / "run"), "--steps", "1", "--json")
+    monkeypatch.setenv("RAGFT_MAX_JOB_MEMORY_MB", "1")
+    out = in_process(capsys, *args, check=False)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "this server allows 1 MB per training job" in out.stderr and "RAGFT_MAX_JOB_MEMORY_MB" in out.stderr
+    assert not (tmp_path / "run").exists()
+    monkeypatch.setenv("RAGFT_MAX_JOB_MEMORY_MB", "100000")  # a teacher raises it: the same run trains
+    out = in_process(capsys, *args, check=False)
+    assert out.returncode == 0 and json.loads(out.stdout)["steps"] == 1, out.stderr
+
+
 def test_a_teacher_raises_the_example_limit(monkeypatch):
     from core.finetune.data import check_example_tokens
 
@@ -162,6 +176,7 @@ def test_the_passcode_backs_off_per_client_and_logs_each_wrong_try():
     (["search", "-k", "0"], "-k must be at least 1 (got 0)"),
     (["search", "-k", "-1"], "-k must be at least 1 (got -1)"),
     (["search", "--rerank", "fused", "--candidates", "0"], "candidates must be between 1 and 200"),
+    (["search", "--rerank", "fused", "-k", "0"], "-k must be at least 1 (got 0)"),
     (["search", "--query", "\udcff\udcfe"], "--query is not valid text"),
     (["search", "--workspace", "FILE"], "--workspace FILE is a file; give a folder"),
     (["ask", "--system", "rag", "-k", "0"], "-k must be at least 1 (got 0)"),

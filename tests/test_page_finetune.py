@@ -154,3 +154,15 @@ def test_a_row_over_the_token_limit_is_refused_before_anything_is_queued(at, mon
     at.button(key="ft_start").click().run()
     assert any("makes a training example of" in e.value and "the limit is 8 per example" in e.value for e in at.error)
     assert len(jobs.QUEUE.jobs()) == before and not at.exception
+
+
+def test_a_run_over_the_memory_limit_per_job_cannot_start(at, monkeypatch):
+    """The measured step (its heaviest batch, on a copy) over RAGFT_MAX_JOB_MEMORY_MB: said, and Start is disabled."""
+    monkeypatch.setenv("RAGFT_MAX_JOB_MEMORY_MB", "1")
+    at.button(key="ft_calibrate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("this server allows 1 MB per training job" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.button(key="ft_start").disabled
+    monkeypatch.setenv("RAGFT_MAX_JOB_MEMORY_MB", "100000")  # a teacher raises it: the same measurement fits
+    at.run()
+    assert not at.button(key="ft_start").disabled

@@ -33,7 +33,7 @@ from ui.finetune_views import (
     GOOD_ENOUGH, curve_figures, fmt, good_enough, no_none, preset_widget_values, probe_table,
     run_progress, runs_table, show_curves, show_estimate, show_latest,
 )
-from ui.numbers import whole_number
+from ui.numbers import number_box
 from ui.progress import cost_note, timings
 from core.questions.bank import training_items
 from ui.question_sections import question_bank_section
@@ -150,29 +150,30 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
                   "gets the facts preset (about a minute for 20 facts on a laptop), a quick one, or a thorough one.")
     st.caption(presets[ss["ft_preset"]].why + " Every setting below can still be changed.")
     s1, s2, s3 = st.columns(3)
+    start = preset_widget_values(presets[ss["ft_preset"]].config, candidates)  # where an unset box starts
     method = s1.radio("Method", ["lora", "full"], key="ft_method", horizontal=True,
                       format_func={"lora": "LoRA", "full": "Full fine-tune"}.get)
     rank = s1.select_slider("Rank r", RANKS, key="ft_rank", disabled=method == "full")
-    alpha = s1.number_input("Alpha", 1.0, 1024.0, float(2 * rank), key=f"ft_alpha_{rank}",
-                            help="The update is scaled by alpha / r; 2 × r is a common start.")
+    alpha = number_box(s1, "Alpha", 1, 1024, f"ft_alpha_{rank}", 2 * rank, whole=False,
+                       help="The update is scaled by alpha / r; 2 × r is a common start.")
     targets = s2.multiselect("Target modules", candidates, key="ft_targets", disabled=method == "full",
                              help="Layers that get an adapter, under this architecture's names: attention (q, k, v, o; "
                                   "GPT-2's c_attn) and/or MLP (gate, up, down; GPT-2's c_fc, c_proj; T5's wi, wo).")
     lr = s2.select_slider("Learning rate", LRS, key=f"ft_lr_{method}", format_func=lambda x: f"{x:g}")
-    steps = whole_number(s3, "Training steps", 1, 2000, "ft_steps",
-                         help="Optimiser steps; small sets fit in one batch, so one step = one pass over the data.")
-    batch = whole_number(s3, "Batch size", 1, 256, "ft_batch")
-    eval_every = whole_number(s3, "Evaluate every (steps)", 1, 500, "ft_eval_every")
-    seed = s3.number_input("Seed", 0, 10_000, D.seed, key="ft_seed")
-    n_eval = whole_number(s2, "Questions per evaluation", 1, 500, "ft_eval_n",
-                          help="Each evaluation asks this many training questions (and their paraphrases and "
-                               "open-book versions) by greedy generation: the slow part on a CPU.")
+    steps = number_box(s3, "Training steps", 1, 2000, "ft_steps", start["ft_steps"],
+                       help="Optimiser steps; small sets fit in one batch, so one step = one pass over the data.")
+    batch = number_box(s3, "Batch size", 1, 256, "ft_batch", start["ft_batch"])
+    eval_every = number_box(s3, "Evaluate every (steps)", 1, 500, "ft_eval_every", start["ft_eval_every"])
+    seed = number_box(s3, "Seed", 0, 10_000, "ft_seed", D.seed)
+    n_eval = number_box(s2, "Questions per evaluation", 1, 500, "ft_eval_n", start["ft_eval_n"],
+                        help="Each evaluation asks this many training questions (and their paraphrases and "
+                             "open-book versions) by greedy generation: the slow part on a CPU.")
     with st.expander("Memory and speed"):
         e1, e2, e3, e4 = st.columns(4)
-        micro = whole_number(e1, "Micro-batch", 0, 256, "ft_micro",
-                             help="Examples per forward pass, grouped by length; gradients add up to the batch. "
-                                  "Memory follows this, not the data set. 0 = the whole batch at once.")
-        max_facts = whole_number(e2, "Facts to train (0 = all)", 0, 100_000, "ft_max_facts")
+        micro = number_box(e1, "Micro-batch", 0, 256, "ft_micro", start["ft_micro"],
+                           help="Examples per forward pass, grouped by length; gradients add up to the batch. "
+                                "Memory follows this, not the data set. 0 = the whole batch at once.")
+        max_facts = number_box(e2, "Facts to train (0 = all)", 0, 100_000, "ft_max_facts", start["ft_max_facts"])
         stop_at = e3.slider("Stop at facts recalled", 0.0, 1.0, step=0.05, key="ft_stop_at",
                             help="End the run once an evaluation reaches this share (0 = run every step).")
         checkpointing = e4.checkbox("Gradient checkpointing", key="ft_checkpointing",
@@ -190,10 +191,10 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
 
     config = report = None
     try:
-        if None in (steps, batch, eval_every, n_eval, micro, max_facts):
+        if None in (alpha, steps, batch, eval_every, seed, n_eval, micro, max_facts):
             raise ConfigError("A number above is not valid (see its message): training waits until it is.")
         config = FinetuneConfig(method=method, rank=int(rank), alpha=float(alpha), target_modules=tuple(targets),
-                                learning_rate=float(lr), max_steps=int(steps), batch_size=int(batch), seed=int(seed),
+                                learning_rate=float(lr), max_steps=int(steps), batch_size=int(batch), seed=seed,
                                 eval_every=int(eval_every), max_eval_questions=int(n_eval), **data_settings,
                                 micro_batch_size=int(micro), max_facts=int(max_facts), stop_at_recall=float(stop_at),
                                 gradient_checkpointing=bool(checkpointing), upper_layers=float(upper),

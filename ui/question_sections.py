@@ -14,6 +14,7 @@ from core.errors import LabError
 from core.questions import BankConfig, BankItem, make_bank
 from core.questions.bank import relocate
 from core.questions.quality import bank_jsonl, bank_stats, write_bank
+from ui.numbers import number_box
 from ui.progress import progress_bar
 from ui.session_resources import bank_path, saved_bank
 
@@ -42,11 +43,12 @@ def question_bank_section(docs, chunks, prefix: str) -> None:
     st.markdown(WHY)
     items = saved_bank()
     cols = st.columns([1, 2])
-    per_doc = cols[0].number_input("Facts per document", 1, 200, 20, key=f"{prefix}_qb_per_doc")
+    per_doc = number_box(cols[0], "Facts per document", 1, 200, f"{prefix}_qb_per_doc", 20)
     label = "Make questions again" if items else "Make questions from these documents"
-    if cols[1].button(label, key=f"{prefix}_qb_make", type="secondary" if items else "primary"):
+    if cols[1].button(label, key=f"{prefix}_qb_make", type="secondary" if items else "primary",
+                      disabled=per_doc is None):
         try:
-            make_bank_now(docs, chunks, int(per_doc))
+            make_bank_now(docs, chunks, per_doc)
             ss.pop(f"{prefix}_qb_editor", None)
         except LabError as exc:
             st.error(str(exc))

@@ -15,6 +15,7 @@ from core.errors import LabError
 from core.questions.quiz import quiz_questions, quiz_score
 from core.runtime.workspace import atomic_write_json, read_json
 from core.scoring import is_correct
+from ui.numbers import number_box
 from ui.progress import progress_bar
 from ui.state import session_workspace
 
@@ -35,7 +36,9 @@ def saved_rounds() -> list[dict]:
 def quiz_section(qa, answerer, systems: list[str]) -> None:
     """One round: the questions, a prediction per question, then the reveal and the score."""
     top = st.columns([1, 1, 2])
-    n = int(top[0].number_input("Questions per round", 1, 10, 5, key="quiz_n"))
+    n = number_box(top[0], "Questions per round", 1, 10, "quiz_n", 5)
+    if n is None:
+        return
     if top[1].button("New round", key="quiz_new"):
         ss["quiz_round"] = ss.get("quiz_round", 0) + 1
         ss.pop("quiz_result", None)

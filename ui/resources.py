@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.rag.documents import load_bytes, load_paths
 from core.rag.embedding import EmbeddingCache, load_embedder
 from core.runtime.workspace import Workspace, default_root
 from ui.progress import waiting
@@ -178,16 +179,12 @@ def get_training_examples(embedder_name: str | None, path: str, mtime: float, _f
 @st.cache_data(max_entries=256, show_spinner=False)
 def get_document(name: str, data: bytes):
     """An uploaded file's text, parsed once per (name, bytes)."""
-    from core.rag.documents import load_bytes
-
     return load_bytes(name, data)
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading documents…")
 def get_corpus_documents(path: str):
     """A sample corpus's documents, read once."""
-    from core.rag.documents import load_paths
-
     return load_paths([path])
 
 

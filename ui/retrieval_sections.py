@@ -22,6 +22,7 @@ from core.rag.rerank import METHODS as RERANK_METHODS, RerankConfig, Reranker, r
 from core.rag.retrieval import MAX_QUERY_CHARS, Retriever
 from core.rag.retrieval_metrics import chunk_size_sweep, evaluate_retrieval, index_recall, question_at_sizes
 from core.runtime.workspace import content_hash
+from ui.numbers import number_box
 from ui.progress import cost_note, progress_bar, waiting
 from ui.rag_views import preview
 from ui.rerank_views import SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, hit_html, slope_chart
@@ -210,16 +211,16 @@ def index_section(retriever: Retriever, key: str, query: str, k: int, qa) -> Non
     i1, i2, i3, i4 = st.columns(4)
     hnsw_m = i1.slider("HNSW: M", 2, 64, 16, key="ret_hnsw_m")
     ef = i2.slider("HNSW: efSearch", 1, 256, 16, key="ret_ef")
-    nlist = i3.number_input("IVF: nlist (0 = automatic)", 0, 4096, 0, key="ret_nlist")
+    nlist = number_box(i3, "IVF: nlist (0 = automatic)", 0, 4096, "ret_nlist", 0)
     nprobe = i4.slider("IVF: nprobe", 1, 64, 1, key="ret_nprobe")
     queries = [q for item in qa for q in (item.question, *item.paraphrases)] if qa else ([query] if query.strip() else [])
 
     if not queries:
         st.info("Type a question above to measure the indexes on it (this corpus has no Q&A set to use instead).")
-    else:
+    elif nlist is not None:  # (otherwise the box says what it needs)
         try:
             configs = (IndexConfig("flat"), IndexConfig("hnsw", hnsw_m=hnsw_m, hnsw_ef_search=ef),
-                       IndexConfig("ivf", ivf_nlist=int(nlist), ivf_nprobe=nprobe))
+                       IndexConfig("ivf", ivf_nlist=nlist, ivf_nprobe=nprobe))
         except ConfigError as exc:
             st.error(str(exc))
             st.stop()

@@ -16,7 +16,9 @@ the adapter folder records its base, and ``ask``/``eval --adapter`` load that ba
 
 Settings start from the model's preset (``--preset auto``: the first preset of the model's profile,
 "facts" for a real causal LM without one; see ``core.finetune.presets``); each flag given
-overrides its value. Settings the chosen model cannot use exit with status 2 and one line.
+overrides its value. Settings the chosen model cannot use exit with status 2 and one line, and so does a
+run whose first measured step (its heaviest batch, on a copy of the model) peaks over the server's memory
+limit per job (``RAGFT_MAX_JOB_MEMORY_MB``, docs/limits.md): the Fine-tuning page's gate.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def run(args) -> int:
     from core.finetune import check_targets
     from core.finetune.data import build_data, read_documents
     from core.finetune.job import training_spec, training_work
-    from core.finetune.presets import preset_named
+    from core.finetune.presets import memory_refusal, preset_named
     from core.runtime.jobs import Job, JobContext
 
     from core.cli.common import choice_dict, fetch_printer, model_for, run_job, say_choice
@@ -129,7 +131,9 @@ def run(args) -> int:
     preset = preset_named(model, gen.profile, args.preset)
     config = config_from_args(args, preset.config)
     check_targets(model, config)
-    build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)  # bad data: one line, before any job
+    data = build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)  # bad data: one line, before any job
+    if refusal := memory_refusal(model, tokenizer, data, config):  # the server's per-job memory bound, measured
+        raise ConfigError(refusal)
     say_choice(args, choice)  # after every check that exits with one line, before the long part
     out = Path(args.out)
     said: set[int] = set()

@@ -36,6 +36,7 @@ from core.finetune.training import batch_plan, training_threads
 from core.finetune.data import FinetuneData
 from core.finetune.evaluate import eval_groups, evaluate
 from core.finetune.step import Estimate, train_step
+from core.runtime.limits import job_memory_refusal
 from core.runtime.memory import PeakRSS
 from core.runtime.threads import torch_threads
 
@@ -143,9 +144,41 @@ def planned_evals(steps: int, eval_every: int) -> int:
     return 1 + len(range(eval_every, steps, eval_every)) + 1
 
 
+def _heaviest_step(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig, plan) -> tuple:
+    """(trained copy, seconds, CPU seconds) of one real step on the run's batch that holds its longest example.
+
+    WHY that batch: a step's memory grows with the square of its longest example, so the first batch could
+    pass a memory check that a later one fails.
+    """
+    def longest(step) -> int:
+        return max(len(data.train[i].input_ids) + len(data.train[i].labels) for i in step[1])
+
+    heaviest = max(plan, key=longest)
+    model = prepare_model(base_model, config)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
+    cpu = time.process_time()
+    seconds = train_step(model, optimizer, data.train, heaviest[1], config.learning_rate, tokenizer.pad_token_id,
+                         config.micro_batch_size, config.bf16)["seconds"]
+    return model, seconds, time.process_time() - cpu
+
+
+def memory_refusal(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig) -> str | None:
+    """Why this run must not start, or None: the peak resident memory of one real step on its heaviest batch
+    (measured on a copy of the model) against the server's per-job limit (``RAGFT_MAX_JOB_MEMORY_MB``).
+
+    The CLI's gate before ``finetune`` starts; the Fine-tuning page applies the same limit to the same
+    measurement, made by ``calibrate`` ("Measure time and memory").
+    """
+    with torch_threads(config.threads or training_threads()), PeakRSS() as memory:
+        model, _, _ = _heaviest_step(base_model, tokenizer, data, config, batch_plan(len(data.train), config))
+        del model
+        gc.collect()
+    return job_memory_refusal(memory.peak_mb)
+
+
 def calibrate(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig,
               general_items: Sequence[QAItem] = ()) -> Estimate:
-    """Train one real step (the run's first batch) and time one small evaluation, on a copy of the model.
+    """Train one real step (the run's heaviest batch) and time one small evaluation, on a copy of the model.
 
     The time per step and the peak resident memory (weights, optimiser state and
     activations) are measured; the evaluation time is scaled from ``CALIBRATION_QUESTIONS``
@@ -153,12 +186,7 @@ def calibrate(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig,
     """
     plan = batch_plan(len(data.train), config)
     with torch_threads(config.threads or training_threads()), PeakRSS() as memory:
-        model = prepare_model(base_model, config)
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
-        cpu = time.process_time()
-        step_s = train_step(model, optimizer, data.train, plan[0][1], config.learning_rate, tokenizer.pad_token_id,
-                            config.micro_batch_size, config.bf16)["seconds"]
-        step_cpu = time.process_time() - cpu
+        model, step_s, step_cpu = _heaviest_step(base_model, tokenizer, data, config, plan)
         small = dataclasses.replace(config, max_eval_questions=CALIBRATION_QUESTIONS)
         t, cpu = time.perf_counter(), time.process_time()
         evaluate(model, tokenizer, dataclasses.replace(data, val=data.val[:CALIBRATION_QUESTIONS]), small,
@@ -168,7 +196,7 @@ def calibrate(base_model, tokenizer, data: FinetuneData, config: FinetuneConfig,
     full = sum(len(rows) for rows in eval_groups(data, config, general_items).values())
     scale = max(1.0, full / max(1, asked))
     eval_s, eval_cpu = eval_s * scale, eval_cpu * scale
-    del model, optimizer
+    del model
     gc.collect()
     n_evals = planned_evals(len(plan), config.eval_every)
     return Estimate(round(step_s, 3), round(eval_s, 2), len(plan), n_evals,

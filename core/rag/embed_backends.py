@@ -49,13 +49,15 @@ def check_backend(backend: str | None) -> str:
 
 
 def onnx_available() -> bool:
-    """Whether ONNX Runtime (and the exporter's onnx package) can be imported."""
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether ONNX Runtime (and the exporter's onnx package) are installed.
+
+    Found, not imported: importing onnx costs about 1.5 s (its ml_dtypes extension) and only an export
+    needs it; a search that loads an exported model never does. A package that is installed but broken
+    fails in ``export_backend``/``attach_onnx``, which the embedder loader turns into a PyTorch fallback.
+    """
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
 def export_root() -> Path:
