@@ -105,9 +105,9 @@ def test_upload_above_the_limit_is_refused(monkeypatch):
     core check (tested with a 200 MB sparse file in test_documents) is the same one the page calls."""
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 2**20 == MAX_BYTES  # browser and core agree: 50 MB
-    import ui.state
+    import ui.resources
 
-    monkeypatch.setattr(ui.state, "load_bytes", functools.partial(load_bytes, max_bytes=1024))
+    monkeypatch.setattr(ui.resources, "load_bytes", functools.partial(load_bytes, max_bytes=1024))
     at = upload(start("big", DOCUMENTS, corpus="uploads"), {"big.txt": b"word " * 1000})
     assert any("big.txt is 0.0 MB; the limit is 0.0 MB" in e for e in boxes(at, "error")), boxes(at, "error")
     with pytest.raises(errors.FileTooLarge, match="limit"):
