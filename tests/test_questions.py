@@ -11,7 +11,7 @@ from core.questions import BankConfig, NoSentences, make_bank
 from core.questions.bank import has_sentence
 from core.questions.phrasing import wordings
 from core.questions.quality import bank_stats, read_bank, repeat_rate, write_bank
-from core.questions.spans import find_spans
+from core.rag.spans import find_spans
 from core.rag.documents import Document, load_paths
 from tests.helpers import ROOT, in_process
 

@@ -25,7 +25,7 @@ from core.errors import ConfigError, DocumentError
 from core.questions.phrasing import (
     _parts, answer_sentence, has_verb, resolve, subject_of, swapped, topic_of, wordings,
 )
-from core.questions.spans import find_spans
+from core.rag.spans import find_spans
 
 MAX_PER_DOC = 200
 INSIDE = frozenset("of with by from to for in on at up than into under over".split())  # "The road up [X] is …"

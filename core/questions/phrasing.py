@@ -13,7 +13,7 @@ its question in the forms these rules can make (Lewis et al. 2019's cloze transl
 then the same with other question words ("When" for "In which year") and with the document's topic in front.
 
 >>> s = "A single ticket costs 4 euros, and a monthly pass costs 52 euros."
->>> from core.questions.spans import find_spans
+>>> from core.rag.spans import find_spans
 >>> wordings(s, find_spans(s)[0], "the Kestrel Bay Ferry")[:2]
 ['How much does a single ticket cost?', 'A single ticket costs how much?']
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from core.questions.spans import Span
+from core.rag.spans import Span
 
 AUX = ("is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would", "may", "must", "should")
 DETERMINERS = frozenset("the a an its their his her our this that these those every each some any no".split())

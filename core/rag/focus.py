@@ -7,7 +7,7 @@ sentences are ranked against the question with the same two signals hybrid retri
 (embedding cosine and BM25, by reciprocal rank) and a third, the **answer type**: a "who" question
 is answered by a sentence that names someone the question does not, a "how much" question by an
 amount, a "when" question by a date or a time (the answer-type matching of classic QA sentence
-selection; the spans are the question bank's, ``core.questions.spans``). Cosine and BM25 alone rank
+selection; the spans are the question bank's, ``core.rag.spans``). Cosine and BM25 alone rank
 "X is a family-run shop on Alder Street" first for "Who founded X?": it shares the most words. The
 best ``n`` go into the prompt **in their document order**, so the prompt does not tell the reader which
 one ranked first: choosing among them is still the reader's job. A model's profile sets ``n`` (``focus`` in its ``lab.json``; 0 = whole
@@ -35,7 +35,7 @@ import numpy as np
 from core.errors import ConfigError
 
 MAX_FOCUS = 20
-# what a question asks for (its wording) -> the kinds of answer span (core.questions.spans) that answer it
+# what a question asks for (its wording) -> the kinds of answer span (core.rag.spans) that answer it
 ASKED = (
     (r"\bhow (?:much|expensive)\b|\bcosts?\b|\bprices?\b|\bfees?\b|\bcharged?\b|\bpay\b|\bdeposit\b", ("how much",)),
     (r"\bhow many\b|\bwhat (?:level|number|percentage)\b", ("how many", "how much", "what")),
@@ -61,7 +61,7 @@ def asked_kinds(question: str) -> set[str]:
 
 def answers_kind(sentence: str, kinds: set[str], question: str) -> bool:
     """``sentence`` holds a value of one of ``kinds`` that ``question`` does not already name."""
-    from core.questions.spans import find_spans
+    from core.rag.spans import find_spans
 
     q = question.lower()
     return bool(kinds) and any(sp.kind in kinds and sentence[sp.start:sp.end].lower() not in q
