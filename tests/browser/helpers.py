@@ -45,8 +45,14 @@ def goto(page, lab_url: str, path: str, sid: str = FLOW_SID) -> None:
 def upload_files(page, paths) -> None:
     """Open the upload expander if needed, pick the files in the browser's file chooser, wait for the rerun."""
     dropzone = page.locator("[data-testid='stFileUploaderDropzone']")
-    if not dropzone.is_visible():
+    for _ in range(3):  # a click on the expander during a rerun can land as it redraws: check it opened
+        if dropzone.first.is_visible():
+            break
         page.get_by_text("Upload your own documents").click()
+        try:
+            dropzone.first.wait_for(state="visible", timeout=10_000)
+        except Exception:  # noqa: BLE001 (closed again by a rerun, or not drawn yet: look again)
+            wait_idle(page)
     with page.expect_file_chooser() as chooser:
         dropzone.locator("button").first.click()
     chooser.value.set_files([str(p) for p in paths])

@@ -81,13 +81,24 @@ def test_bank_edit_train_quiz_and_report(page, lab_url, lab_workspace, tmp_path)
 
 
 def _edit_first_question(page, text: str) -> None:
-    """Type over the first row's question in the bank's table (a canvas grid: double-click the cell, type)."""
+    """Type over the first row's question in the bank's table (a canvas grid: double-click the cell, type).
+
+    The double-click opens the grid's cell editor (a ``textarea.gdg-input``) only once the grid has settled:
+    under load it can land while the page still moves, so it is repeated until the editor is open.
+    """
     grid = page.locator("[data-testid='stElementContainer']:has-text('Edit the bank') ~ "
                         "[data-testid='stElementContainer'] [data-testid='stDataFrame']").first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.dblclick(box["x"] + 160, box["y"] + 35 + 17)  # column 2 (question), row 1, under the header
-    page.wait_for_timeout(400)
+    editor = page.locator("textarea.gdg-input")
+    for _ in range(8):
+        wait_idle(page)
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        page.mouse.dblclick(box["x"] + 160, box["y"] + 35 + 17)  # column 2 (question), row 1, under the header
+        try:
+            editor.first.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 (not open yet: the grid was still being drawn)
+            page.keyboard.press("Escape")
     page.keyboard.press("Control+a")
     page.keyboard.type(text)
     page.keyboard.press("Enter")
