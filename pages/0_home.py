@@ -32,7 +32,7 @@ trained to read the Lab's invented worlds (the **🧪 world** corpora, e.g. an a
 nowhere else): on those it answers from retrieved passages almost perfectly, and without them it can only guess,
 which is exactly the lesson. The **📄 prose** corpora (a handbook, a flower shop, game lore) and your own uploads
 are ordinary English: the **English model**, SmolLM2-135M-Instruct, reads them (fetched once from the package
-registry, then offline; the Lab's sentence focus and copy decoding keep its answers on the retrieved sentence),
+registry, then offline; sentence focus hands it the best-matching sentences of the retrieved chunk),
 and LoRA teaches it your facts in about two minutes. Every page that generates says which model reads the
 current corpus and why. The Lab starts on a 🧪 world corpus.
 
