@@ -37,8 +37,8 @@ def test_bank_edit_train_quiz_and_report(page, lab_url, lab_workspace, tmp_path)
     rows = [json.loads(line) for line in bank.read_text().splitlines()]
     assert len(rows) >= 5 and all(DOC[r["start"]:r["end"]] == r["value"] for r in rows)
 
-    for _ in range(3):  # a canvas grid: a double-click that lands while the page still moves edits nothing
-        _edit_first_question(page, EDITED)
+    for _ in range(3):  # a canvas grid: an edit that lands while the page still moves is lost
+        _edit_first_question(page, rows[0]["question"], EDITED)
         page.get_by_role("button", name="Save the edited bank").click()
         page.get_by_text(re.compile(r"^Saved \d+ questions")).wait_for(timeout=60_000)
         wait_idle(page)
@@ -80,25 +80,31 @@ def test_bank_edit_train_quiz_and_report(page, lab_url, lab_workspace, tmp_path)
     assert "Class quiz" in text and f"Quiz score: {right_of} predictions right" in text
 
 
-def _edit_first_question(page, text: str) -> None:
-    """Type over the first row's question in the bank's table (a canvas grid: double-click the cell, type).
+def _edit_first_question(page, was: str, text: str) -> None:
+    """Type over the first row's question in the bank's table (a canvas grid: select the cell, Enter, type).
 
-    The double-click opens the grid's cell editor (a ``textarea.gdg-input``) only once the grid has settled:
-    under load it can land while the page still moves, so it is repeated until the editor is open.
+    A click selects the cell and Enter opens the grid's cell editor (a ``textarea.gdg-input``); a double-click
+    does not open it reliably. Under load the click can land while the grid is still drawn, so it is repeated
+    until the editor is open on the cell that holds ``was``.
     """
     grid = page.locator("[data-testid='stElementContainer']:has-text('Edit the bank') ~ "
                         "[data-testid='stElementContainer'] [data-testid='stDataFrame']").first
-    editor = page.locator("textarea.gdg-input")
+    editor = page.locator("textarea.gdg-input").first
     for _ in range(8):
         wait_idle(page)
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
-        page.mouse.dblclick(box["x"] + 160, box["y"] + 35 + 17)  # column 2 (question), row 1, under the header
+        page.mouse.click(box["x"] + 160, box["y"] + 35 + 17)  # column 2 (question), row 1, under the header
+        page.wait_for_timeout(300)
+        page.keyboard.press("Enter")
         try:
-            editor.first.wait_for(state="visible", timeout=5_000)
-            break
+            editor.wait_for(state="visible", timeout=3_000)
         except Exception:  # noqa: BLE001 (not open yet: the grid was still being drawn)
-            page.keyboard.press("Escape")
+            continue
+        if editor.input_value() == was:
+            break
+        page.keyboard.press("Escape")
+    assert editor.is_visible() and editor.input_value() == was, "the question cell's editor never opened"
     page.keyboard.press("Control+a")
     page.keyboard.type(text)
     page.keyboard.press("Enter")
