@@ -40,7 +40,7 @@ def rag_prompt(gen, embedder, question: str, reading: dict) -> list[dict]:
 
     retriever = Retriever.build(load_paths([ROOT / "sample_data" / "heldout_english" / "docs"]), embedder, ChunkConfig())
     gen = with_reading(gen, reading)
-    return Answerer(gen, retriever).prepare(question, "rag").messages
+    return Answerer(gen, retriever).prepare(question, "rag").plan.messages
 
 
 def lab_tps(gen, messages, n: int) -> float:

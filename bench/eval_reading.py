@@ -53,10 +53,10 @@ def recall(answerer, items) -> dict:
     for item in items:
         given = answerer.prepare(item.question, "rag")
         chunks = [s.text for s in given.retrieved or []]
-        hit_c, hit_p = any(is_correct(c, item) for c in chunks), any(is_correct(p, item) for p in given.passages)
+        hit_c, hit_p = any(is_correct(c, item) for c in chunks), any(is_correct(p, item) for p in given.plan.passages)
         in_chunks += hit_c
         in_prompt += hit_p
-        tokens += sum(len(p) for p in given.passages)
+        tokens += sum(len(p) for p in given.plan.passages)
         if hit_c and not hit_p:
             lost.append(f"{item.question[:60]} [{item.target}]")
     return {"n": n, "value_in_chunks": round(in_chunks / n, 3), "value_in_prompt": round(in_prompt / n, 3),

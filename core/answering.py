@@ -221,22 +221,6 @@ class SystemInput:
     corpus_share: float | None = None  # long context: share of the corpus's tokens in the prompt
     retrieved: list[Source] | None = None  # what the prompt's passages were chosen from (hits, or the whole documents)
 
-    @property
-    def messages(self) -> list[dict]:
-        return self.plan.messages
-
-    @property
-    def passages(self) -> list[str]:
-        return self.plan.passages
-
-    @property
-    def n_dropped(self) -> int:
-        return self.plan.n_dropped
-
-    @property
-    def focused(self):
-        return self.plan.focused
-
 
 @dataclass
 class Answerer:
@@ -323,12 +307,12 @@ class Answerer:
         copy = reads_by_copying(gen) if decoding.copy is None else decoding.copy
         out = generate(gen, given.plan, max_new_tokens=decoding.max_new_tokens,
                        temperature=decoding.temperature, top_k=decoding.top_k, top_p=decoding.top_p, on_token=on_token,
-                       copy_from=given.passages if copy else None, copy_unit=copy_unit_of(gen, decoding))
+                       copy_from=given.plan.passages if copy else None, copy_unit=copy_unit_of(gen, decoding))
         kept = given.plan.kept_sentences
         return Answer(system, out.text.strip(), given.sources, out.prompt_tokens, out.completion_tokens,
                       time.perf_counter() - t0, {**decoding.to_dict(), **out.settings, "focus": self.focus if kept else 0},
-                      getattr(gen, "name", ""), given.n_dropped, given.corpus_share, kept, given.retrieved,
-                      list(given.passages) if given.retrieved is not None else None, given.plan)
+                      getattr(gen, "name", ""), given.plan.n_dropped, given.corpus_share, kept, given.retrieved,
+                      list(given.plan.passages) if given.retrieved is not None else None, given.plan)
 
     def answer_all(self, question: str, systems: Sequence[str] = SYSTEMS, decoding: Decoding = Decoding(),
                    on_token: Callable[[str, str], None] | None = None,

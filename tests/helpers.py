@@ -23,8 +23,9 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from core.llm.loading import BUILTIN_PATH
-from tests.conftest import ROOT
 from ui.navigation import page_file
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 HOME, DOCUMENTS, EMBEDDINGS, RETRIEVAL, PROMPT = (page_file(k) for k in ("", "documents", "embeddings", "retrieval", "prompt"))
 FINETUNE, ANSWERS, EXPERIMENTS, MODEL = (page_file(k) for k in ("finetune", "answers", "experiments", "model"))
@@ -165,7 +166,7 @@ def start(sid: str, page: str | None = None, **state) -> AppTest:
     """Run app.py as the browser that owns session ``sid`` would (plus session ``state``), then open ``page``.
 
     AppTest cannot send the browser's cookie, so the session is given directly: a ``?sid=`` alone opens
-    nothing (``tests/test_private_sessions.py``).
+    nothing (``tests/core/runtime/test_private_sessions.py``).
     """
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     at.session_state["sid"] = sid
@@ -279,3 +280,12 @@ def open_answers_page(page: str, corpus: str, model: str | None, sid: str = SID)
 
 def answers_shown(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith(ANSWER_DIV)]
+
+
+def wait_for_eval(at: AppTest, timeout: float = 150) -> None:
+    """Wait for the Experiments page's evaluation job, then rerun the page to show it."""
+    from core.runtime import jobs
+
+    jobs.QUEUE.wait(at.session_state["exp_task_ids"]["eval"], timeout)  # the evaluation is a job in the queue
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]

@@ -3,7 +3,7 @@
 Each table drives two tests: one calls ``core`` directly and checks the error type and message; one drives
 the page through the entrypoint (``AppTest.from_file("app.py")`` in a named session) and checks that the
 same words appear in an error or warning box and that nothing raised. Cases already covered in
-``tests/test_documents.py`` on the core side (the 200 MB sparse file, unsupported types) are only driven
+``tests/core/rag/test_documents.py`` on the core side (the 200 MB sparse file, unsupported types) are only driven
 through the page here.
 """
 
@@ -23,7 +23,7 @@ from core.finetune import FinetuneConfig, load_adapter
 from core.finetune.data import read_qa_upload
 from core.llm.loading import load_generator
 from core.rag.retrieval import Retriever, check_query
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.helpers import ANSWERS, DOCUMENTS, EMBEDDINGS, FINETUNE, MODEL, NOTE, RETRIEVAL, boxes, make_docx, make_pdf, start, upload, zip_bomb
 
 pytestmark = pytest.mark.usefixtures("fresh_embedding_cache")  # counts what gets embedded

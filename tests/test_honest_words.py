@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from core.finetune import DEFAULT_TARGETS
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 CARD = (ROOT / "models" / "lab-tiny-lm" / "MODEL_CARD.md").read_text(encoding="utf-8")
 

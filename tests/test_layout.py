@@ -11,7 +11,7 @@ import re
 import pytest
 
 import core
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 # what ``ls core/`` shows a newcomer: the five subpackages, the modules that use them all, and the CLI
 TOP_LEVEL = {"__init__.py", "__main__.py", "answering.py", "decision.py", "errors.py", "evaluation.py",
@@ -86,3 +86,17 @@ def test_views_draw_what_they_are_given():
     touching = [p.name for p in sorted((ROOT / "ui").glob("*_views.py"))
                 if re.search(r"session_state|\bss\[|\bss\.(get|pop|setdefault)\(|cache_resource", p.read_text())]
     assert not touching, touching
+
+
+def test_tests_mirror_the_code_and_import_no_other_test_module():
+    """``tests/core/rag/`` tests ``core/rag/``: a folder of tests names a package that exists, and a test module
+    takes what it shares from ``conftest.py``, ``helpers.py`` or ``tiny_models.py``, never from another test."""
+    tests = ROOT / "tests"
+    for folder in (tests / "core").rglob("*"):
+        if folder.is_dir() and folder.name != "__pycache__":
+            assert (ROOT / folder.relative_to(tests)).is_dir(), f"{folder.relative_to(ROOT)} mirrors no package"
+    for extra in ("recipes", "ui", "pages"):
+        assert (ROOT / extra).is_dir()
+    test_import = re.compile(r"^\s*(?:from|import) tests\.(?:[\w.]+\.)?test_\w+", re.M)
+    offenders = [str(p.relative_to(ROOT)) for p in tests.rglob("*.py") if test_import.search(p.read_text())]
+    assert not offenders, f"test modules importing another test module: {offenders}"

@@ -220,7 +220,8 @@ def settings_section(gen, presets: dict, candidates, items: list[QAItem], data_s
                            f"({cost_note('calibrate')})…") as box, timings().measure("calibrate"):
                 documents = {d.name: d.text for d in current_documents()}
                 try:
-                    data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)
+                    data = build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq,
+                                      style=gen.profile.prompt)
                     ss["ft_estimate"] = (estimate_key, calibrate(gen.model, gen.tokenizer, data, config,
                                                                  general_items(gen.profile.forgetting)))
                     box.update(label="Measured", state="complete")
@@ -244,7 +245,8 @@ def _start(gen, workspace, adapters_dir, items: list[QAItem], config) -> bool:
     """Queue the run; a row over the server's limits is refused here, by name, before anything is queued."""
     documents = {d.name: d.text for d in current_documents()}
     try:
-        build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)  # milliseconds: tokenising
+        build_data(gen.tokenizer, items, config, documents, seq2seq=gen.is_seq2seq,
+                   style=gen.profile.prompt)  # milliseconds: tokenising
     except LabError as exc:
         st.error(str(exc))
         return False

@@ -1,7 +1,7 @@
 """Every key the Lab keeps in ``st.session_state``, with its type, and which ones survive a restart.
 
 ``SessionState`` is the one declaration: a key that code reads or writes by name is listed here
-(tests/test_session_keys.py scans app.py, ui/ and pages/ for keys that are not). Widget keys that only
+(tests/ui/test_session_keys.py scans app.py, ui/ and pages/ for keys that are not). Widget keys that only
 their widget touches (``key="ret_rrf_k"``) are owned by that widget and not repeated here. Keys built per
 item (``f"exp_job_{kind}"``) are declared as ``FAMILIES``. ``session()`` is ``st.session_state`` seen
 through this declaration, so a type checker knows what each key holds.

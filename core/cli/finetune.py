@@ -131,7 +131,7 @@ def run(args) -> int:
     preset = preset_named(model, gen.profile, args.preset)
     config = config_from_args(args, preset.config)
     check_targets(model, config)
-    data = build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq)  # bad data: one line, before any job
+    data = build_data(tokenizer, items, config, documents, seq2seq=gen.is_seq2seq, style=gen.profile.prompt)  # bad data: one line, before any job
     if refusal := memory_refusal(model, tokenizer, data, config):  # the server's per-job memory bound, measured
         raise ConfigError(refusal)
     say_choice(args, choice)  # after every check that exits with one line, before the long part
@@ -149,7 +149,7 @@ def run(args) -> int:
 
         try:
             return training_work(JobContext(ctx.should_stop, report, ctx.started), model, tokenizer, items, config,
-                                 out, documents, (), name, copy_base=False)
+                                 out, documents, (), name, copy_base=False, style=gen.profile.prompt)
         except (ValueError, RuntimeError, TypeError, KeyError) as exc:  # settings this model cannot train with
             raise ConfigError(f"training {name} with these settings failed: {type(exc).__name__}: "
                               f"{' '.join(str(exc).split())[:300]}") from exc

@@ -1,8 +1,8 @@
 """Training sets for fine-tuning: Q&A pairs, raw document text, paraphrases, open-book mix.
 
-Every Q&A example is the Lab's ONE prompt format (``build_messages``) rendered
-by ``core.llm.prompting.render`` (the chat template, or the plain format),
-followed by the answer and the end-of-sequence token; the loss is computed on the
+Every Q&A example is the prompt the model reads at answer time (``build_messages`` in the model's
+profile layout, ``style``: the layout ``core.llm.plan.plan_prompt`` uses) rendered by
+``core.llm.prompting.render`` (the chat template, or the plain format), followed by the answer and the end-of-sequence token; the loss is computed on the
 answer tokens only (prompt tokens get label -100). For an encoder-decoder model
 (``seq2seq=True``) the prompt is the encoder input and the labels are the answer alone.
 
@@ -22,7 +22,7 @@ import torch
 
 from core.rag.corpora import QAItem, check_row_count, parse_qa
 from core.errors import DatasetError
-from core.llm.prompting import answer_prefix, build_messages, encode, render
+from core.llm.prompting import PromptStyle, answer_prefix, build_messages, encode, render
 
 IGNORE = -100  # label value that the loss skips (prompt and padding tokens)
 TEXT_BLOCK_TOKENS = 128  # continued-pretraining block length: short enough for a tiny CPU model
@@ -93,8 +93,11 @@ def split_items(items: Sequence[QAItem], val_fraction: float, seed: int) -> tupl
 # --- tokenising ----------------------------------------------------------------
 
 def qa_example(tokenizer, question: str, answer: str, contexts: list[str] | None = None, kind: str = "qa",
-               seq2seq: bool = False, loss_on: str = "answer") -> Example:
+               seq2seq: bool = False, loss_on: str = "answer", style: PromptStyle | None = None) -> Example:
     """The prompt the model reads at answer time, then the answer + EOS.
+
+    ``style`` is the model's prompt layout (its profile's ``prompt``): an open-book example puts its
+    passages where the answering prompt will, so LoRA + RAG reads the layout it was trained on.
 
     ``loss_on="answer"`` (the Lab's default) learns only the answer: the prompt's labels are IGNORE, so no
     gradient is spent on re-learning the question and the chat template. ``"all"`` learns the prompt too
@@ -110,7 +113,7 @@ def qa_example(tokenizer, question: str, answer: str, contexts: list[str] | None
     >>> qa_example(Tok(), "Q?", "A", loss_on="all").n_answer_tokens == len(ex.input_ids)
     True
     """
-    messages = build_messages(question, contexts)
+    messages = build_messages(question, contexts, style=style)
     prompt, ids = render(tokenizer, messages), encode(tokenizer, messages, seq2seq)
     answer_ids = tokenizer(("" if seq2seq else answer_prefix(prompt)) + answer.strip(),
                            add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
@@ -184,11 +187,11 @@ def open_book_contexts(items: Sequence[QAItem], documents: dict[str, str], seed:
 
 
 def build_data(tokenizer, items: Sequence[QAItem], config, documents: dict[str, str] | None = None,
-               seq2seq: bool = False) -> FinetuneData:
+               seq2seq: bool = False, style: PromptStyle | None = None) -> FinetuneData:
     """Examples for ``config`` (a FinetuneConfig): its data kind, paraphrases, open-book mix and split.
 
     ``config.max_facts`` (when > 0) keeps that many facts (a seeded sample): a quick run on a real model.
-    ``seq2seq``: examples for an encoder-decoder model (see ``qa_example``).
+    ``seq2seq``: examples for an encoder-decoder model; ``style``: the model's prompt layout (see ``qa_example``).
     """
     documents = documents or {}
     if not items:
@@ -206,12 +209,13 @@ def build_data(tokenizer, items: Sequence[QAItem], config, documents: dict[str, 
         rng.shuffle(examples)
         n_val = min(int(round(len(examples) * config.val_fraction)), len(examples) - 1)
         return FinetuneData(examples[n_val:], examples[:n_val], train_items, val_items, passages)
-    train = _qa_examples(tokenizer, train_items, config, passages, seq2seq)
-    val = [qa_example(tokenizer, it.question, it.answer, seq2seq=seq2seq) for it in val_items]
+    train = _qa_examples(tokenizer, train_items, config, passages, seq2seq, style)
+    val = [qa_example(tokenizer, it.question, it.answer, seq2seq=seq2seq, style=style) for it in val_items]
     return FinetuneData(train, val, train_items, val_items, passages)
 
 
-def _qa_examples(tokenizer, items, config, passages, seq2seq: bool = False) -> list[Example]:
+def _qa_examples(tokenizer, items, config, passages, seq2seq: bool = False,
+                 style: PromptStyle | None = None) -> list[Example]:
     rng = random.Random(config.seed)
     loss_on = getattr(config, "loss_on", "answer")
     out = []
@@ -223,7 +227,7 @@ def _qa_examples(tokenizer, items, config, passages, seq2seq: bool = False) -> l
     n_open = int(round(len(with_passage) * config.open_book_mix))
     for it in rng.sample(with_passage, n_open):
         out.append(qa_example(tokenizer, it.question, it.answer, passages[it.question], kind="open_book",
-                              seq2seq=seq2seq, loss_on=loss_on))
+                              seq2seq=seq2seq, loss_on=loss_on, style=style))
     return out
 
 

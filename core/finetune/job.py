@@ -26,12 +26,15 @@ BASE_MB = 700.0  # a worker process with torch, transformers and peft imported, 
 
 def training_work(ctx, base_model, tokenizer, items: Sequence[QAItem], config: FinetuneConfig, run_dir,
                   documents: dict[str, str] | None, general_items: Sequence[QAItem], base_name: str,
-                  copy_base: bool = True) -> dict:
-    """Build the data, train with live progress (``ctx.report``) and a stop flag; the run's summary."""
+                  copy_base: bool = True, style=None) -> dict:
+    """Build the data, train with live progress (``ctx.report``) and a stop flag; the run's summary.
+
+    ``style``: the model's prompt layout (its profile's ``prompt``), so open-book examples match its answers.
+    """
     from core.finetune.data import build_data
     from core.llm.loading import is_seq2seq
 
-    data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model))
+    data = build_data(tokenizer, items, config, documents, seq2seq=is_seq2seq(base_model), style=style)
     latest: dict = {"done": 0, "total": len(batch_plan(len(data.train), config))}  # the job's progress: steps
     ctx.report(dict(latest))
 
@@ -82,7 +85,7 @@ class TrainingSpec:
 
         gen = load_generator(self.model, cache=False)  # private to this job: trained in place, no copy
         return training_work(ctx, gen.model, gen.tokenizer, self.items, self.config, Path(self.run_dir),
-                             self.documents, self.general_items, gen.name, copy_base=False)
+                             self.documents, self.general_items, gen.name, copy_base=False, style=gen.profile.prompt)
 
 
 def model_ref(name: str) -> str:
@@ -115,7 +118,7 @@ def new_run_dir(folder: str | Path, label: str = "run") -> Path:
 
 def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: Sequence[QAItem],
                  config: FinetuneConfig, *, documents: dict[str, str] | None = None,
-                 general_items: Sequence[QAItem] = (), base_name: str = "", label: str = ""):
+                 general_items: Sequence[QAItem] = (), base_name: str = "", label: str = "", style=None):
     """A ``core.runtime.jobs.Job`` that builds the data and trains; progress goes to the job status and metrics.json.
 
     It also carries the run as a ``TrainingSpec`` (``core.finetune.job``), so a Ray cluster can run it.
@@ -123,7 +126,8 @@ def training_job(owner: str, run_dir: str | Path, base_model, tokenizer, items: 
     from core.runtime.jobs import Job
 
     def work(ctx) -> dict:
-        return training_work(ctx, base_model, tokenizer, items, config, run_dir, documents, general_items, base_name)
+        return training_work(ctx, base_model, tokenizer, items, config, run_dir, documents, general_items, base_name,
+                             style=style)
 
     spec = training_spec(base_name, sum(p.numel() for p in base_model.parameters()), items, config, run_dir,
                          documents, general_items) if base_name else None
@@ -149,5 +153,6 @@ def submit_training(owner: str | Path, adapters_dir: str | Path, gen, items: Seq
     label = label or run_label(config)
     run_dir = new_run_dir(adapters_dir, label)
     job = training_job(str(owner), run_dir, gen.model, gen.tokenizer, items, config, documents=documents,
-                       general_items=general_items(gen.profile.forgetting), base_name=gen.name, label=label)
+                       general_items=general_items(gen.profile.forgetting), base_name=gen.name, label=label,
+                       style=gen.profile.prompt)
     return jobs.submit(job), run_dir

@@ -97,6 +97,9 @@ def plan_prompt(gen, question: str, chunks: Sequence[str] | None = None, *, max_
     ``embedder`` keeps that many best sentences of the fitted chunks (``core.rag.focus``); a
     chunk set with no sentence to rank (only headings) is used as it is. ``window`` overrides
     the model's context window (the Prompt page's "what if" slider).
+
+    The fit runs before focus (focus ranks the sentences of what fits) and is checked once more on the
+    final passages, since a reorder can tokenise longer; the ids of that last measure are the plan's ids.
     """
     window = _window(gen) if window is None else int(window)
     budget = prompt_budget(window, max_new_tokens)
@@ -113,8 +116,7 @@ def plan_prompt(gen, question: str, chunks: Sequence[str] | None = None, *, max_
     prompt = assemble_prompt(question, passages or None, system, gen.tokenizer, window, max_new_tokens,
                              seq2seq=_seq2seq(gen), style=profile_of(gen).prompt)
     passages = passages[: len(passages) - len(prompt.truncated)]  # a reorder that tokenises longer: what it holds
-    ids = encode(gen.tokenizer, prompt.messages, _seq2seq(gen))
-    return PromptPlan(question, passages, prompt, ids, len(offered), len(kept), focused, order)
+    return PromptPlan(question, passages, prompt, prompt.ids, len(offered), len(kept), focused, order)
 
 
 def answer_plan(answerer, question: str, answer) -> PromptPlan:

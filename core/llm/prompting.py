@@ -118,6 +118,7 @@ class Prompt:
     context_window: int
     max_new_tokens: int
     truncated: list[str] = field(default_factory=list)  # labels of parts dropped or cut to fit
+    ids: list[int] = field(default_factory=list)  # the token ids of ``text`` as the model receives them
 
     @property
     def budget(self) -> int:
@@ -212,7 +213,8 @@ def _measure(question: str, contexts: list[str], system: str | None, tokenizer, 
     style = style or DEFAULT_STYLE
     messages = build_messages(question, contexts, system, style)
     text = render(tokenizer, messages)
-    total = len(encode(tokenizer, messages, seq2seq))
+    ids = encode(tokenizer, messages, seq2seq)
+    total = len(ids)
     sys_text = (system or ((style.instruction or DEFAULT_SYSTEM_RAG) if contexts else DEFAULT_SYSTEM_BASE)).strip()
     parts = [PromptPart("system", "system", sys_text, count_tokens(tokenizer, sys_text))]
     parts += [PromptPart(f"chunk {i}", style.context_in, f"[{i}] {c.strip()}",
@@ -221,7 +223,7 @@ def _measure(question: str, contexts: list[str], system: str | None, tokenizer, 
     parts.append(PromptPart("question", "user", asked, count_tokens(tokenizer, asked)))
     overhead = total - sum(p.n_tokens for p in parts)
     parts.append(PromptPart("template", "template", "role markers, 'Context:' header, special tokens", overhead))
-    return Prompt(parts, messages, text, total, window, max_new, list(truncated))
+    return Prompt(parts, messages, text, total, window, max_new, list(truncated), ids)
 
 
 def assemble_prompt(question: str, contexts: list[str] | None, system: str | None, tokenizer,

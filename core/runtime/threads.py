@@ -4,7 +4,7 @@ On a 2-core laptop that also runs a browser (or other users' sessions), a small 
 ops are so short that two threads spend their time waiting on each other's busy core:
 measured 4–25× slower steps and tokens than one thread when the cores were shared.
 
-With torch's OpenMP backend the count is per thread (tests/test_threads.py), so a block on a
+With torch's OpenMP backend the count is per thread (tests/core/runtime/test_threads.py), so a block on a
 session's script thread and a LoRA job on the job worker's thread do not undo each other.
 """
 

@@ -42,6 +42,20 @@ def goto(page, lab_url: str, path: str, sid: str = FLOW_SID) -> None:
     wait_idle(page)
 
 
+def show_uploads(page) -> None:
+    """A new page load starts on a sample corpus: switch to the session's uploads."""
+    button = page.get_by_role("button", name="Use my uploads as the corpus")
+    if not button.is_visible():
+        page.get_by_text("Upload your own documents").click()
+    if button.count():
+        button.click()
+        wait_idle(page)
+
+
+def sid_of(page) -> str:
+    return parse_qs(urlparse(page.url).query)["sid"][0]
+
+
 def upload_files(page, paths) -> None:
     """Open the upload expander if needed, pick the files in the browser's file chooser, wait for the rerun."""
     dropzone = page.locator("[data-testid='stFileUploaderDropzone']")

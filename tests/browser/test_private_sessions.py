@@ -6,29 +6,14 @@ Alice uploads a file; her URL, opened by another browser (a fresh context: no co
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from core.runtime.sessions import is_session_id
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.helpers import upload_files
+from tests.browser.helpers import show_uploads, sid_of, upload_files
 
 pytestmark = pytest.mark.browser
-
-
-def show_uploads(page) -> None:
-    """A new page load starts on a sample corpus: switch to the session's uploads."""
-    button = page.get_by_role("button", name="Use my uploads as the corpus")
-    if not button.is_visible():
-        page.get_by_text("Upload your own documents").click()
-    if button.count():
-        button.click()
-        wait_idle(page)
-
-
-def sid_of(page) -> str:
-    return parse_qs(urlparse(page.url).query)["sid"][0]
 
 
 def test_a_session_opens_only_in_the_browser_that_made_it(browser, page, lab_url, tmp_path):

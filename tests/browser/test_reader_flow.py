@@ -14,7 +14,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, wait_idle
-from tests.browser.test_flows import ask, goto, no_errors, run_line, set_number, upload_files
+from tests.browser.helpers import ask, goto, no_errors, run_line, set_number, upload_files
 
 SID = "readerflow"
 HANDBOOK = """# Riverside Tool Library: member guide

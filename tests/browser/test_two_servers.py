@@ -12,8 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, start_server, wait_idle
-from tests.browser.helpers import upload_files
-from tests.browser.test_private_sessions import show_uploads, sid_of
+from tests.browser.helpers import show_uploads, sid_of, upload_files
 
 pytestmark = pytest.mark.browser
 
