@@ -237,3 +237,44 @@ def document_training_sweep(base, corpus, rewrites: Sequence[int], *, max_steps:
         return rows
 
     return run
+
+
+@dataclass(frozen=True)
+class DocumentTrainingSpec:
+    """The document-training sweep as plain data (the model's name, the corpus folder, the rewrites), so a Ray
+    worker loads the model and runs it; progress and stop work as in this process (``core.runtime.jobs``).
+
+    >>> DocumentTrainingSpec("lab-tiny-lm", corpus, (0, 1, 2))(ctx)[0]["accuracy"]   # doctest: +SKIP
+    0.12
+    """
+
+    model: str  # generator name or absolute path (``core.finetune.job.model_ref``)
+    corpus: str  # the corpus folder (``core.rag.corpora.CorpusInfo.path``), absolute
+    rewrites: tuple[int, ...]
+    max_steps: int = 0
+    cpus: int = 1
+    memory_mb: float = 2000.0
+
+    def __call__(self, ctx) -> list[dict]:
+        from core.llm.loading import load_generator
+        from core.rag.corpora import get_corpus
+
+        folder = Path(self.corpus)
+        sweep = document_training_sweep(load_generator(self.model, cache=False), get_corpus(folder.name, folder.parent),
+                                        self.rewrites, max_steps=self.max_steps)
+        return sweep(lambda done, total: ctx.report({"done": done, "total": total}), ctx.should_stop)
+
+
+def document_training_job(owner: str, base, corpus, rewrites: Sequence[int], *, max_steps: int = 0,
+                          measure: tuple[str, int] | None = None):
+    """The sweep as a job on the training lane: here it trains a copy of the loaded ``base``; on a Ray
+    cluster a worker runs its ``DocumentTrainingSpec``."""
+    from core.finetune import FinetuneConfig
+    from core.finetune.job import memory_estimate_mb, model_ref
+    from core.runtime.jobs import task_job
+
+    spec = DocumentTrainingSpec(model_ref(base.name), str(Path(corpus.path).resolve()), tuple(rewrites), max_steps,
+                                memory_mb=memory_estimate_mb(base.n_params, FinetuneConfig()))
+    return task_job(owner, "adapters trained on documents", document_training_sweep(base, corpus, rewrites,
+                                                                                     max_steps=max_steps),
+                    lane="train", measure=measure, spec=spec)

@@ -1,5 +1,6 @@
 """The paper's own fine-tuning setting, under the batch evaluation: LoRA on the documents (and rewrites of
-them), then every question closed book. An in-process job on the training lane, shown by the job monitor."""
+them), then every question closed book. A job on the training lane (on a Ray cluster when one is set), shown
+by the job monitor."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ MEASURE_OP = "document training adapter"  # what the sweep's time scales with (c
 
 def paper_setting_section(base, corpus) -> None:
     """Ovadia et al.'s own setting: LoRA on the documents as plain text, and on rewritten documents."""
-    from core.experiments import document_training_sweep
+    from core.experiments import document_training_job
     from ui.insight_views import rewrites_figure
 
     st.markdown("#### The paper's own fine-tuning setting: the documents, not Q&A pairs")
@@ -40,9 +41,8 @@ def paper_setting_section(base, corpus) -> None:
                f"{cost_note(MEASURE_OP, max(len(picked), 1))}.")
     if st.button("Train on the documents and ask closed book (background)", key="exp_paper_run",
                  disabled=running("paper") or not picked):
-        job = jobs.task_job(str(session_workspace().root), "adapters trained on documents",
-                            document_training_sweep(base, corpus, sorted(picked)), lane="train",
-                            measure=(MEASURE_OP, len(picked)))
+        job = document_training_job(str(session_workspace().root), base, corpus, sorted(picked),
+                                    measure=(MEASURE_OP, len(picked)))
         track("paper", jobs.submit(job))
         st.rerun()
     task = tracked("paper")

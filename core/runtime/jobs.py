@@ -292,6 +292,8 @@ class JobQueue:
         def started(where: dict) -> None:
             with self._lock:
                 record.state, record.started, record.where = "running", time.time(), dict(where)
+            if job.run_dir is not None:  # another web server over this workspace sees it running, and where
+                _merge_metrics(job.run_dir, {**where, "status": "running"})
 
         result, message = None, ""
         try:
@@ -377,11 +379,11 @@ def can_retry(run_dir: str | Path) -> bool:
 
 
 def task_job(owner: str, label: str, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], object],
-             lane: str = "eval", measure: tuple[str, int] | None = None) -> Job:
+             lane: str = "eval", measure: tuple[str, int] | None = None, spec=None) -> Job:
     """A job for in-process work written as ``fn(progress, should_stop)`` (``progress(done, total)``): its
     progress becomes the job's metrics ``{"done", "total"}``; a ``Cancelled`` it raises stops the job with
-    ``exc.partial`` as the result; ``measure``: see ``Job``."""
+    ``exc.partial`` as the result; ``measure`` and ``spec`` (the same work as plain data, for a cluster): see ``Job``."""
     def work(ctx: JobContext):
         return fn(lambda done, total: ctx.report({"done": done, "total": total}), ctx.should_stop)
 
-    return Job(owner=str(owner), run_dir=None, work=work, label=label, lane=lane, measure=measure)
+    return Job(owner=str(owner), run_dir=None, work=work, label=label, lane=lane, measure=measure, spec=spec)

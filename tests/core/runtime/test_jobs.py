@@ -244,3 +244,20 @@ def test_a_finished_job_is_timed_for_the_next_estimate_and_its_bar_follows_the_o
     assert first.state == "done" and server_timings().estimate("test answers", 8) >= 1.2  # twice the answers
     progress = job_progress(first)
     assert (progress.done, progress.total, progress.fraction) == (2, 4, 0.5) and progress.expected >= 0.6
+
+
+def test_a_run_folder_says_queued_then_running_where_then_done(queue, tmp_path):
+    """What another web server over the same workspace reads from metrics.json: the run's state and its runner,
+    for any job with a run folder (an evaluation writes nothing else there until it ends)."""
+    import os
+
+    seen = {}
+
+    def work(ctx):
+        seen.update(json.loads((tmp_path / "run" / "metrics.json").read_text()))
+        return {}
+
+    status = queue.wait(queue.submit(Job("me", tmp_path / "run", work, lane="eval")), 30)
+    assert status.state == "done"
+    assert (seen["status"], seen["runner"], seen["worker_pid"]) == ("running", "local", os.getpid())
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "done"

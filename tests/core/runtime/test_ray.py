@@ -248,3 +248,20 @@ def test_an_evaluation_on_ray_streams_stops_and_lands_its_result(cluster, world,
     metrics = json.loads((tmp_path / "short" / "metrics.json").read_text())
     assert (metrics["status"], metrics["runner"]) == ("done", "ray")
     assert (tmp_path / "short" / "job.json").exists()  # its spec: a retry after a restart rebuilds it
+
+
+@pytest.mark.slow
+def test_the_document_training_sweep_runs_in_a_ray_worker(cluster, world, tiny):
+    """The Experiments page's sweep (LoRA on the documents, then every question closed book) is a job with a spec
+    too: on a cluster a worker loads the model and runs it, and its rows come back as the job's result."""
+    from core.experiments import document_training_job
+    from core.rag.corpora import get_corpus
+    from core.runtime.ray_executor import RayExecutor
+
+    queue = JobQueue(RayExecutor.connect(cluster))
+    corpus = get_corpus(world.name, world.parent)
+    status = queue.wait(queue.submit(document_training_job("tester", tiny, corpus, [0, 1], max_steps=2)), 600)
+    assert status.state == "done", status.message
+    assert status.runner == "ray" and status.worker_pid not in (None, os.getpid())
+    assert [row["rewrites"] for row in status.result] == [0, 1]
+    assert all(0.0 <= row["accuracy"] <= 1.0 for row in status.result)
