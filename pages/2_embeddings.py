@@ -9,12 +9,13 @@ import streamlit as st
 
 from core.rag.chunking import STRATEGIES
 from core.errors import ConfigError, InvalidQuery
-from core.rag.projection import cosine_matrix, fit_projection, kmeans_labels, neighbour_overlap
+from core.rag.projection import cosine_matrix
 from core.runtime.workspace import content_hash
 from ui.backend_sections import backend_comparison
 from ui.embedding_views import QueryOnMap, heatmap_figure, map_figure, plain_words, projection_note
 from ui.progress import costs_line, waiting
 from ui.rag_views import chars_per_token, unit_mismatch_note
+from ui.resources import cluster_labels, fitted_projection
 from ui.session_resources import documents_and_retriever
 from ui.state import current_corpus, get_retriever
 from ui.widgets import escape
@@ -35,18 +36,6 @@ st.markdown(
 )
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
-def _fit(vectors_key: str, method: str, dims: int, _vectors: np.ndarray):
-    """The fitted map and how many neighbourhoods it keeps; keyed by a hash of the vectors."""
-    projection = fit_projection(_vectors, method, dims, seed=0)
-    return projection, neighbour_overlap(_vectors, projection.points, k=10)
-
-
-@st.cache_data(max_entries=12, show_spinner=False)
-def _clusters(vectors_key: str, k: int, _vectors: np.ndarray) -> np.ndarray:
-    return kmeans_labels(_vectors, k, seed=0)
-
-
 # --- data: the current chunks (and optionally a second chunking run) ------------------
 
 docs, retriever = documents_and_retriever()
@@ -60,7 +49,7 @@ chunks, vectors = list(retriever.chunks), retriever.vectors
 run_a = f"A: {config.strategy} {config.size} {config.unit}"
 if colour_by == "cluster":
     n_clusters = c4.slider("Clusters (k)", 2, 10, 4, key="emb_clusters")
-    groups = [f"cluster {g + 1}" for g in _clusters(content_hash(vectors.tobytes()), n_clusters, vectors)]
+    groups = [f"cluster {g + 1}" for g in cluster_labels(content_hash(vectors.tobytes()), n_clusters, vectors)]
 elif colour_by == "run":
     other_strategy = c4.selectbox("Second run's strategy", [s for s in STRATEGIES if s != config.strategy],
                                   key="emb_cmp_strategy")
@@ -83,7 +72,7 @@ vectors_key = content_hash(vectors.tobytes())
 st.caption(costs_line({METHODS[m]: (f"projection {m}", 1) for m in ("umap", "tsne")}, len(chunks)))
 with waiting(f"projection {method}", f"Fitting {METHODS[method]} on {len(chunks)} chunks (once per corpus and "
              "settings)"):
-    projection, kept = _fit(vectors_key, method, dims, vectors)
+    projection, kept = fitted_projection(vectors_key, method, dims, vectors)
 points = projection.points
 if projection.note:
     st.caption(projection.note)

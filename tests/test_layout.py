@@ -100,3 +100,11 @@ def test_tests_mirror_the_code_and_import_no_other_test_module():
     test_import = re.compile(r"^\s*(?:from|import) tests\.(?:[\w.]+\.)?test_\w+", re.M)
     offenders = [str(p.relative_to(ROOT)) for p in tests.rglob("*.py") if test_import.search(p.read_text())]
     assert not offenders, f"test modules importing another test module: {offenders}"
+
+
+def test_cached_loaders_and_derived_data_live_in_ui_resources():
+    """One home for what Streamlit caches across sessions: a cache elsewhere is a loader nobody finds."""
+    places = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+    cached = re.compile(r"@st\.cache_(?:data|resource)")
+    offenders = [p.name for p in places if p.name != "resources.py" and cached.search(p.read_text())]
+    assert not offenders, f"Streamlit caches outside ui/resources.py: {offenders}"

@@ -5,12 +5,17 @@ Every function takes plain data (the dicts core returns) and escapes all model a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from core.answering import SYSTEMS
 
 from ui.widgets import escape
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _shade(p: float) -> str:

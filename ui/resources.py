@@ -206,3 +206,50 @@ def get_qa(path: str):
     from core.rag.corpora import load_qa
 
     return load_qa(path)
+
+
+# --- derived data: computed once per input (the hash or id in each key), shared by every session -------------
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def fusion_scores(retriever_id: str, edits_id: str, rrf: int, _retriever, _qa) -> dict:
+    """Hybrid retrieval's scores on the Q&A set at one RRF constant (the Retrieval page's tuning)."""
+    from core.rag.retrieval_metrics import evaluate_retrieval
+
+    return evaluate_retrieval(_retriever, _qa, mode="hybrid", k=5)[0].to_dict()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def index_rows(retriever_id: str, queries: tuple[str, ...], k: int, configs: tuple[dict, ...], nonce: int,
+               _retriever) -> list[dict]:
+    """Recall and speed of each vector index on the same queries."""
+    from core.rag.index import IndexConfig
+    from core.rag.retrieval_metrics import index_recall
+
+    return index_recall(_retriever, list(queries), k, [IndexConfig(**c) for c in configs])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def retrieval_scores(retriever_id: str, paraphrases: bool, corpus_name: str, _retriever, _qa) -> dict:
+    """Hit@5 and MRR of every retrieval mode on the corpus's Q&A set."""
+    from core.rag.index import MODES
+    from core.rag.retrieval_metrics import evaluate_retrieval
+
+    return {mode: evaluate_retrieval(_retriever, _qa, mode=mode, k=5, paraphrases=paraphrases) for mode in MODES}
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def fitted_projection(vectors_key: str, method: str, dims: int, _vectors):
+    """The fitted map and how many neighbourhoods it keeps; keyed by a hash of the vectors."""
+    from core.rag.projection import fit_projection, neighbour_overlap
+
+    projection = fit_projection(_vectors, method, dims, seed=0)
+    return projection, neighbour_overlap(_vectors, projection.points, k=10)
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def cluster_labels(vectors_key: str, k: int, _vectors):
+    """k-means cluster of each chunk vector."""
+    from core.rag.projection import kmeans_labels
+
+    return kmeans_labels(_vectors, k, seed=0)
+

@@ -20,30 +20,20 @@ from core.rag.index import MODES, RRF_K, IndexConfig
 from core.rag.rerank import DEFAULT_CANDIDATES, DEFAULT_METHOD as DEFAULT_RERANK, METHOD_HELP as RERANK_HELP
 from core.rag.rerank import METHODS as RERANK_METHODS, RerankConfig, Reranker, rank_moves
 from core.rag.retrieval import MAX_QUERY_CHARS, Retriever
-from core.rag.retrieval_metrics import chunk_size_sweep, evaluate_retrieval, index_recall, question_at_sizes
+from core.rag.retrieval_metrics import chunk_size_sweep, question_at_sizes
 from core.runtime.workspace import content_hash
 from ui.numbers import number_box
 from ui.progress import cost_note, progress_bar, waiting
 from ui.rag_views import preview
 from ui.rerank_views import SENTENCE_COLOUR, TERM_COLOUR, chunk_moves, hit_html, slope_chart
-from ui.resources import get_embedder, get_embedding_cache, get_feature_store, get_reranker
+from ui.resources import (fusion_scores, get_embedder, get_embedding_cache, get_feature_store, get_reranker,
+                          index_rows, retrieval_scores)
 from ui.retrieval_views import METRICS, index_chart, index_table, scores_chart, scores_table, sweep_chart
 from ui.widgets import download_table, escape
 
 SWEEP_SIZES = {"tokens": [16, 32, 64, 96, 128, 160, 192, 256, 384], "characters": [200, 400, 600, 800, 1200, 1600]}
 SWEEP_OVERLAP = 0.2  # the sweep's overlap as a share of the chunk size
 ss = st.session_state
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _fusion_scores(retriever_id: str, edits_id: str, rrf: int, _retriever: Retriever, _qa) -> dict:
-    return evaluate_retrieval(_retriever, _qa, mode="hybrid", k=5)[0].to_dict()
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _index_rows(retriever_id: str, queries: tuple[str, ...], k: int, configs: tuple[dict, ...], nonce: int,
-                _retriever: Retriever) -> list[dict]:
-    return index_recall(_retriever, list(queries), k, [IndexConfig(**c) for c in configs])
 
 
 def edited_retriever(retriever, key: str, edits: dict[int, str], cache):
@@ -87,11 +77,6 @@ def _run_sweep(docs, config, key: str, qa, sizes: list[int], mode: str, question
     except ConfigError as exc:
         st.error(str(exc))
     return result
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _evaluate(retriever_id: str, paraphrases: bool, corpus_name: str, _retriever: Retriever, _qa) -> dict:
-    return {mode: evaluate_retrieval(_retriever, _qa, mode=mode, k=5, paraphrases=paraphrases) for mode in MODES}
 
 
 def reranking_section(retriever: Retriever, key: str, query: str, k: int, qa) -> None:
@@ -154,8 +139,8 @@ def reranking_section(retriever: Retriever, key: str, query: str, k: int, qa) ->
                     f"with RRF constant {rrf_k}, against the paper's {RRF_K}.")
         edits_id = content_hash(json.dumps(sorted(edits.items())))
         with waiting("retrieval eval question", "Scoring hybrid search on the Q&A set", 2 * len(qa)):
-            tuned_scores = _fusion_scores(key, edits_id, rrf_k, tuned, qa)
-            default_scores = _fusion_scores(key, edits_id, RRF_K, tuned.with_rrf_k(RRF_K), qa)
+            tuned_scores = fusion_scores(key, edits_id, rrf_k, tuned, qa)
+            default_scores = fusion_scores(key, edits_id, RRF_K, tuned.with_rrf_k(RRF_K), qa)
         for col, (name, label) in zip(st.columns(4), METRICS.items()):
             col.metric(f"hybrid {label}", f"{tuned_scores[name]:.3f}",
                        delta=f"{tuned_scores[name] - default_scores[name]:+.3f}" if rrf_k != RRF_K else None)
@@ -228,7 +213,7 @@ def index_section(retriever: Retriever, key: str, query: str, k: int, qa) -> Non
             ss["ret_nonce"] = ss.get("ret_nonce", 0) + 1
         with waiting("index recall question", f"Searching {len(queries)} questions with three indexes", len(queries)):
             try:
-                rows = _index_rows(key, tuple(queries), k, tuple(c.to_dict() for c in configs), ss.get("ret_nonce", 0),
+                rows = index_rows(key, tuple(queries), k, tuple(c.to_dict() for c in configs), ss.get("ret_nonce", 0),
                                    retriever)
             except InvalidQuery as exc:
                 st.warning(str(exc))
@@ -292,7 +277,7 @@ def metrics_section(retriever: Retriever, key: str, qa) -> None:
         paraphrases = st.checkbox("Also ask every paraphrased question (same facts, different words)", key="ret_paraphrases")
         n_asked = sum(1 + len(item.paraphrases) for item in qa) if paraphrases else len(qa)
         with waiting("retrieval eval question", f"Scoring {n_asked} questions with the three retrievers", 3 * n_asked):
-            evaluation = _evaluate(key, paraphrases, ss["corpus"], retriever, qa)
+            evaluation = retrieval_scores(key, paraphrases, ss["corpus"], retriever, qa)
         scores = pd.DataFrame(scores_table(evaluation))
         left, right = st.columns([1, 1])
         left.dataframe(scores, hide_index=True, width="stretch")
