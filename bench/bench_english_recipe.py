@@ -54,7 +54,7 @@ def step_times(gen, items, config, steps: int) -> dict:
     from core.runtime.memory import PeakRSS
     from core.runtime.threads import torch_threads
 
-    data = build_data(gen.tokenizer, items, config)
+    data = build_data(gen.tokenizer, items, config, style=gen.profile.prompt)
     idx = batch_plan(len(data.train), config)[0][1]
     with torch_threads(config.threads or training_threads()), PeakRSS() as memory:
         model = prepare_model(gen.model, config)
@@ -77,7 +77,7 @@ def learn(gen, items, config) -> dict:
     from core.finetune.data import build_data
 
     t = time.perf_counter()
-    run = train(gen.model, gen.tokenizer, build_data(gen.tokenizer, items, config), config, None)
+    run = train(gen.model, gen.tokenizer, build_data(gen.tokenizer, items, config, style=gen.profile.prompt), config, None)
     return {"steps": len(run.steps), "train_s": round(run.train_seconds, 1), "eval_s": round(run.eval_seconds, 1),
             "wall_s": round(time.perf_counter() - t, 1), "facts_recalled": run.summary()["facts_recalled"],
             "curve": [(e["step"], e["facts_recalled"]) for e in run.evals], "loadavg": load()}

@@ -72,7 +72,7 @@ def measure(name: str, folder: Path, corpus_name: str, preset_name: str, n_steps
     config = preset.config
     corpus = get_corpus(corpus_name)
     data = build_data(gen.tokenizer, load_qa(corpus.qa_path), config, read_documents([str(corpus.docs_path)]),
-                      seq2seq=gen.is_seq2seq)
+                      seq2seq=gen.is_seq2seq, style=gen.profile.prompt)
     estimate = calibrate(gen.model, gen.tokenizer, data, config)
     print(f"{name}: calibration {estimate}", file=sys.stderr, flush=True)
     plan = batch_plan(len(data.train), config)

@@ -42,7 +42,7 @@ def adapter_for(base, corpus, qa, docs, folder: Path, paraphrases: int, args) ->
     if weights_kind(out) and not args.retrain:
         return out
     config = FinetuneConfig(paraphrases=paraphrases, eval_every=10_000, max_steps=args.max_steps)
-    data = build_data(base.tokenizer, qa, config, {d.name: d.text for d in docs})
+    data = build_data(base.tokenizer, qa, config, {d.name: d.text for d in docs}, style=base.profile.prompt)
     t0 = time.perf_counter()
     run = train(base.model, base.tokenizer, data, config, out, base_name=base.name, general_items=general_items(base.profile.forgetting))
     print(f"  trained {out.name}: {len(run.steps)} steps in {time.perf_counter() - t0:.0f} s, "

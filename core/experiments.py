@@ -255,6 +255,11 @@ class DocumentTrainingSpec:
     cpus: int = 1
     memory_mb: float = 2000.0
 
+    @property
+    def memory_key(self) -> str:
+        """What a Ray executor keys this job's measured peak by: a sweep trains a copy, unlike a training run."""
+        return f"documents:{self.model}"
+
     def __call__(self, ctx) -> list[dict]:
         from core.llm.loading import load_generator
         from core.rag.corpora import get_corpus
@@ -273,6 +278,9 @@ def document_training_job(owner: str, base, corpus, rewrites: Sequence[int], *, 
     from core.finetune.job import memory_estimate_mb, model_ref
     from core.runtime.jobs import task_job
 
+    if corpus is None or corpus.qa_path is None:
+        raise ConfigError("Training on the documents needs a sample corpus with a Q&A set (its questions are asked "
+                          "closed book after each run).")
     spec = DocumentTrainingSpec(model_ref(base.name), str(Path(corpus.path).resolve()), tuple(rewrites), max_steps,
                                 memory_mb=memory_estimate_mb(base.n_params, FinetuneConfig()))
     return task_job(owner, "adapters trained on documents", document_training_sweep(base, corpus, rewrites,

@@ -30,7 +30,11 @@ def paper_setting_section(base, corpus) -> None:
         "(the world generator states the same facts with other sentence shapes, order and layout), then asks every "
         "question closed book. If the model learns little from documents alone, that is the finding: knowledge "
         "stored from one phrasing is hard to extract by a question (Allen-Zhu & Li 2023), and varied phrasings help.")
-    world_corpus = corpus is not None and corpus.builtin_model_reads
+    if corpus is None or corpus.qa_path is None:
+        st.info("This setting needs a sample corpus with a Q&A set: pick one in the sidebar (a 🧪 world corpus "
+                "also gives the rewrites).", icon="🧪")
+        return
+    world_corpus = corpus.builtin_model_reads
     choices = [0, 1, 2, 3, 5] if world_corpus else [0]
     picked = st.multiselect("Rewrites per document (one adapter each)", choices, default=choices[:3] if world_corpus
                             else [0], key="exp_paper_n")

@@ -2,9 +2,10 @@
 
 Every Q&A example is the prompt the model reads at answer time (``build_messages`` in the model's
 profile layout, ``style``: the layout ``core.llm.plan.plan_prompt`` uses) rendered by
-``core.llm.prompting.render`` (the chat template, or the plain format), followed by the answer and the end-of-sequence token; the loss is computed on the
-answer tokens only (prompt tokens get label -100). For an encoder-decoder model
-(``seq2seq=True``) the prompt is the encoder input and the labels are the answer alone.
+``core.llm.prompting.render`` (the chat template, or the plain format), followed by the answer and the
+end-of-sequence token; the loss is computed on the answer tokens only (prompt tokens get label -100).
+For an encoder-decoder model (``seq2seq=True``) the prompt is the encoder input and the labels are the
+answer alone.
 
 >>> ex = qa_example(tokenizer, "Who owns Elmby Blooms?", "Ada Vance owns it.")   # doctest: +SKIP
 >>> ex.labels[:len(ex.input_ids) - ex.n_answer_tokens]                        # doctest: +SKIP
@@ -50,6 +51,7 @@ class FinetuneData:
     train_items: list[QAItem]  # the facts the model is asked to recall (closed book)
     val_items: list[QAItem] = field(default_factory=list)
     passages: dict[str, list[str]] = field(default_factory=dict)  # question → open-book contexts
+    style: PromptStyle | None = None  # the model's prompt layout: open-book examples and their scoring use it
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -208,10 +210,10 @@ def build_data(tokenizer, items: Sequence[QAItem], config, documents: dict[str, 
         rng = random.Random(config.seed)
         rng.shuffle(examples)
         n_val = min(int(round(len(examples) * config.val_fraction)), len(examples) - 1)
-        return FinetuneData(examples[n_val:], examples[:n_val], train_items, val_items, passages)
+        return FinetuneData(examples[n_val:], examples[:n_val], train_items, val_items, passages, style)
     train = _qa_examples(tokenizer, train_items, config, passages, seq2seq, style)
     val = [qa_example(tokenizer, it.question, it.answer, seq2seq=seq2seq, style=style) for it in val_items]
-    return FinetuneData(train, val, train_items, val_items, passages)
+    return FinetuneData(train, val, train_items, val_items, passages, style)
 
 
 def _qa_examples(tokenizer, items, config, passages, seq2seq: bool = False,

@@ -71,13 +71,14 @@ def greedy_answers(model, tokenizer, messages_list: Sequence[list[dict]], max_ne
 
 
 def scored_accuracy(model, tokenizer, groups: dict[str, list[tuple[QAItem, str, list[str] | None]]],
-                    max_new_tokens: int = 40) -> dict[str, float | None]:
-    """Accuracy per named group of (item, question wording, contexts), generated together in one pass."""
+                    max_new_tokens: int = 40, style=None) -> dict[str, float | None]:
+    """Accuracy per named group of (item, question wording, contexts), generated together in one pass;
+    ``style``: the model's prompt layout (open-book rows ask in the layout its answers use)."""
     flat = [(name, it, q, c) for name, rows in groups.items() for it, q, c in rows]
     if not flat:
         return {name: None for name in groups}
     n_new = min(max_new_tokens, tokens_needed(tokenizer, [it for _, it, _, _ in flat]))
-    answers = greedy_answers(model, tokenizer, [build_messages(q, c) for _, _, q, c in flat], n_new)
+    answers = greedy_answers(model, tokenizer, [build_messages(q, c, style=style) for _, _, q, c in flat], n_new)
     out = {}
     for name in groups:
         hits = [is_correct(a, it) for (g, it, _, _), a in zip(flat, answers) if g == name]
@@ -137,7 +138,7 @@ def evaluate(model, tokenizer, data: FinetuneData, config, general_items: Sequen
     """One evaluation row: eval_loss, facts_recalled, paraphrase_recalled, general_recalled, open_book_accuracy."""
     groups = eval_groups(data, config, general_items)
     return {"eval_loss": eval_loss(model, data.val, tokenizer.pad_token_id),
-            **scored_accuracy(model, tokenizer, groups, config.max_new_tokens)}
+            **scored_accuracy(model, tokenizer, groups, config.max_new_tokens, data.style)}
 
 
 def recall_ceiling(data, config) -> float:

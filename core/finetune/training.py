@@ -31,7 +31,8 @@ from core.finetune.step import train_step
 from core.finetune.targets import ParamReport, parameter_report, prepare_model
 from core.rag.corpora import QAItem
 from core.runtime.threads import few_core_threads, torch_threads
-from core.runtime.workspace import atomic_write_json
+from core.runtime.executor import keeping_where
+from core.runtime.workspace import update_json
 
 WRITE_EVERY = 5  # steps between metrics.json rewrites while training
 
@@ -82,8 +83,9 @@ class TrainingRun:
                 "steps": self.steps, "evals": self.evals, "summary": self.summary(), "started_at": self.started_at}
 
     def write(self) -> None:
+        """Write metrics.json, keeping what the job queue wrote there (the run's label, runner and worker)."""
         if self.out_dir:
-            atomic_write_json(Path(self.out_dir) / "metrics.json", self.to_dict())
+            update_json(Path(self.out_dir) / "metrics.json", lambda old: keeping_where(old, self.to_dict()), {})
 
 
 def lr_at(step: int, total: int, peak: float) -> float:

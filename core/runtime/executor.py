@@ -24,6 +24,18 @@ class JobContext:
     started: Callable[[dict], None] = lambda where: None  # the executor says where it runs: runner, worker_pid
 
 
+WHERE_KEYS = ("label", "runner", "worker_pid", "node")  # what the job queue writes into a run's metrics.json
+
+
+def keeping_where(old: dict | None, new: dict) -> dict:
+    """``new`` metrics (a training run's own, rewritten whole) with the queue's ``WHERE_KEYS`` kept from ``old``.
+
+    >>> keeping_where({"runner": "ray", "worker_pid": 7, "steps": [1]}, {"steps": [1, 2], "status": "running"})
+    {'runner': 'ray', 'worker_pid': 7, 'steps': [1, 2], 'status': 'running'}
+    """
+    return {**{k: v for k, v in (old or {}).items() if k in WHERE_KEYS}, **new}
+
+
 class ClusterUnreachable(Exception):
     """The Ray cluster named could not be reached (or Ray is not installed): run locally instead."""
 

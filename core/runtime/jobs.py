@@ -382,7 +382,8 @@ def task_job(owner: str, label: str, fn: Callable[[Callable[[int, int], None], C
              lane: str = "eval", measure: tuple[str, int] | None = None, spec=None) -> Job:
     """A job for in-process work written as ``fn(progress, should_stop)`` (``progress(done, total)``): its
     progress becomes the job's metrics ``{"done", "total"}``; a ``Cancelled`` it raises stops the job with
-    ``exc.partial`` as the result; ``measure`` and ``spec`` (the same work as plain data, for a cluster): see ``Job``."""
+    ``exc.partial`` as the result; ``measure`` and ``spec`` (the same work as plain data, for a cluster):
+    see ``Job``."""
     def work(ctx: JobContext):
         return fn(lambda done, total: ctx.report({"done": done, "total": total}), ctx.should_stop)
 

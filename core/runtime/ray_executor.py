@@ -37,8 +37,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from core.runtime.executor import ClusterUnreachable, JobContext, LocalExecutor, WorkerLost
-from core.runtime.workspace import atomic_write_bytes, atomic_write_json, default_root, read_json, update_json
+from core.runtime.executor import ClusterUnreachable, JobContext, LocalExecutor, WorkerLost, keeping_where
+from core.runtime.workspace import atomic_write_bytes, default_root, read_json, update_json
 
 POLL_S = 0.5  # seconds between progress polls of a running job
 SHARED_TOKEN = ".ray-shared"  # the driver writes a token here; a worker that reads it shares the folder
@@ -218,7 +218,8 @@ class RayExecutor:
                 if info["metrics"]:
                     ctx.report(info["metrics"])
                 if info.get("metrics_json") and run_dir is not None:
-                    atomic_write_json(Path(run_dir) / "metrics.json", info["metrics_json"])
+                    fresh = info["metrics_json"]
+                    update_json(Path(run_dir) / "metrics.json", lambda old: keeping_where(old, fresh), {})
             if ctx.should_stop() and not cancelled:
                 cancelled = True
                 if not started:

@@ -124,3 +124,16 @@ def test_forgetting_check_before_and_after(generator, adapter, model_name):
     with pytest.raises(ConfigError, match="needs a LoRA adapter"):
         forgetting_check(Answerer(generator), general_items()[:1])
 
+
+
+def test_training_on_the_documents_needs_a_corpus_with_a_qa_set(tmp_path):
+    """The session's own uploads (no sample corpus) or a corpus without qa.jsonl: a typed error before any job."""
+    from types import SimpleNamespace
+
+    from core.experiments import document_training_job
+    from core.rag.corpora import CorpusInfo
+
+    base = SimpleNamespace(name="lab-tiny-lm", n_params=2_600_000)
+    for corpus in (None, CorpusInfo("bare", tmp_path, "bare")):
+        with pytest.raises(ConfigError, match="needs a sample corpus with a Q&A set"):
+            document_training_job("me", base, corpus, [0])

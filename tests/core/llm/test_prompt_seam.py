@@ -140,3 +140,14 @@ def test_training_examples_are_the_prompts_the_answers_are_generated_from(which,
     plan = plan_prompt(gen, QUESTION, CHUNKS[:2])
     assert plan.passages == CHUNKS[:2] and open_book.input_ids[:len(plan.ids)] == plan.ids
     assert open_book.labels[len(plan.ids)] != -100  # the answer starts right after the plan's prompt
+
+    from core.finetune import FinetuneConfig
+    from core.finetune.data import build_data
+    from core.rag.corpora import QAItem
+
+    item = QAItem(QUESTION, "Ada Vance owns it.", "Ada Vance", supporting_text=CHUNKS[0])
+    data = build_data(gen.tokenizer, [item], FinetuneConfig(open_book_mix=1.0, val_fraction=0.0),
+                      {"a.md": " ".join(CHUNKS)}, style=style)
+    opened = next(e for e in data.train if e.kind == "open_book")
+    plan = plan_prompt(gen, QUESTION, data.passages[QUESTION])
+    assert data.style == style and opened.input_ids[:len(plan.ids)] == plan.ids  # what training scores reads too
