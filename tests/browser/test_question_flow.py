@@ -81,32 +81,62 @@ def test_bank_edit_train_quiz_and_report(page, lab_url, lab_workspace, tmp_path)
 
 
 def _edit_first_question(page, was: str, text: str) -> None:
-    """Type over the first row's question in the bank's table (a canvas grid: select the cell, Enter, type).
+    """Type over the first row's question in the bank's table (a canvas grid, where pixels depend on fonts).
 
-    A click selects the cell and Enter opens the grid's cell editor (a ``textarea.gdg-input``); a double-click
-    does not open it reliably. Under load the click can land while the grid is still drawn, so it is repeated
-    until the editor is open on the cell that holds ``was``.
+    A click selects some cell of the first row; the arrow keys then move the selection to the cell that holds
+    ``was``, found through the grid's accessible table (its cells are ``td#glide-cell-<column>-<row>``, the
+    selected one ``aria-selected``); Enter opens the cell editor (a ``textarea.gdg-input``). Under load the
+    click can land while the grid is still drawn, so it is repeated until the editor is open on ``was``. The
+    new text is filled in until the editor holds it (keys typed while it mounts are lost), and Enter commits it.
     """
     grid = page.locator("[data-testid='stElementContainer']:has-text('Edit the bank') ~ "
                         "[data-testid='stElementContainer'] [data-testid='stDataFrame']").first
     editor = page.locator("textarea.gdg-input").first
+    target = grid.locator("td[id^='glide-cell-']").filter(has_text=was).first
+    seen: list[str] = []  # what each try found, for the failure message
     for _ in range(8):
         wait_idle(page)
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
-        page.mouse.click(box["x"] + 160, box["y"] + 35 + 17)  # column 2 (question), row 1, under the header
+        page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + 35 + 17)  # a text cell of row 1, under the header
         page.wait_for_timeout(300)
+        selected = grid.locator("td[aria-selected='true']")
+        if not selected.count() or not target.count():
+            seen.append(f"selected {selected.count()}, cells holding the question {target.count()}")
+            continue
+        column = int(target.get_attribute("id").split("-")[2])
+        for _ in range(16):
+            at = [int(n) for n in selected.first.get_attribute("id").split("-")[2:4]]
+            if at == [column, 0]:
+                break
+            page.keyboard.press("ArrowUp" if at[1] > 0 else "ArrowLeft" if at[0] > column else "ArrowRight")
+            page.wait_for_timeout(100)
         page.keyboard.press("Enter")
         try:
             editor.wait_for(state="visible", timeout=3_000)
         except Exception:  # noqa: BLE001 (not open yet: the grid was still being drawn)
+            seen.append(f"no editor after Enter on {selected.first.get_attribute('id')}")
             continue
         if editor.input_value() == was:
             break
+        seen.append(f"editor opened on {editor.input_value()!r}")
         page.keyboard.press("Escape")
-    assert editor.is_visible() and editor.input_value() == was, "the question cell's editor never opened"
-    page.keyboard.press("Control+a")
-    page.keyboard.type(text)
+    if not (editor.is_visible() and editor.input_value() == was):
+        screenshot(page, "question-bank-editor-not-open")
+        value = editor.input_value() if editor.is_visible() else None
+        raise AssertionError(f"the question cell's editor did not open on {was!r} (editor holds {value!r}): {seen}")
+    for _ in range(10):  # the editor sets its own value once mounted: text typed before that is lost
+        page.wait_for_timeout(200)
+        editor.fill(text)
+        page.wait_for_timeout(200)
+        if editor.input_value() == text:
+            break
+    assert editor.input_value() == text, editor.input_value()
     page.keyboard.press("Enter")
+    taken = grid.locator("td[id^='glide-cell-']").filter(has_text=text).first
+    try:  # the grid holds the new text (if not, the caller sees the bank unchanged and edits again)
+        taken.wait_for(state="attached", timeout=30_000)
+    except Exception:  # noqa: BLE001
+        pass
     page.wait_for_timeout(800)
     wait_idle(page)
