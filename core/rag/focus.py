@@ -10,8 +10,8 @@ amount, a "when" question by a date or a time (the answer-type matching of class
 selection; the spans are the question bank's, ``core.rag.spans``). Cosine and BM25 alone rank
 "X is a family-run shop on Alder Street" first for "Who founded X?": it shares the most words. The
 best ``n`` go into the prompt **in their document order**, so the prompt does not tell the reader which
-one ranked first: choosing among them is still the reader's job. A model's profile sets ``n`` (``focus`` in its ``lab.json``; 0 = whole
-chunks); the Prompt and Answers pages show what was kept.
+one ranked first: choosing among them is still the reader's job. A model's profile sets ``n`` (``focus``
+in its ``lab.json``; 0 = whole chunks); the Prompt and Answers pages show what was kept.
 
 >>> split_sentences("Entry is free. Coffee costs 2 euros. Bring a mug!")
 ['Entry is free.', 'Coffee costs 2 euros.', 'Bring a mug!']
@@ -25,10 +25,9 @@ False
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
-
-import re
 
 import numpy as np
 
